@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# Make sure a Docker daemon answers `docker info`, installing and starting
+# Debian's docker.io if needed. Idempotent: a working daemon is left alone.
+#
+# Why this exists: the machines (dev and CI) ship only a docker *client*
+# (/usr/local/bin/docker) and no init system that could start a daemon, and
+# no container registry is reachable. Debian's docker.io package provides a
+# dockerd that runs ordinary (non-privileged) containers here.
+#
+# Environment knobs (all optional):
+#   KOALA_DOCKERD_LOG            log file for dockerd (default /var/log/koala-dockerd.log)
+#   KOALA_DOCKERD_TIMEOUT        seconds to wait for `docker info` (default 60)
+#   KOALA_DOCKER_STORAGE_DRIVER  force a storage driver (default: auto, see below)
+#   KOALA_DOCKERD_IPTABLES       "true"/"false" (default: auto, see below)
+set -euo pipefail
+
+LOG=${KOALA_DOCKERD_LOG:-/var/log/koala-dockerd.log}
+TIMEOUT=${KOALA_DOCKERD_TIMEOUT:-60}
+
+say() { printf 'ensure-dockerd: %s\n' "$*" >&2; }
+die() { say "ERROR: $*"; exit 1; }
+
+docker_ok() { docker info >/dev/null 2>&1; }
+
+if docker_ok; then
+  exit 0
+fi
+
+[ "$(id -u)" = 0 ] || die "not root and no working daemon; run as root (or start dockerd yourself)"
+
+# --- install ------------------------------------------------------------
+# The preinstalled client lives in /usr/local/bin; dockerd does not exist
+# until docker.io is installed. The package also pulls containerd, runc,
+# tini and iptables. --no-install-recommends skips apparmor/needrestart,
+# which are useless (and noisy) on these machines.
+if ! command -v dockerd >/dev/null 2>&1; then
+  say "dockerd not found; installing Debian docker.io"
+  export DEBIAN_FRONTEND=noninteractive
+  apt_install() {
+    apt-get install -y -q --no-install-recommends \
+      -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
+      docker.io >/tmp/koala-apt-docker.log 2>&1
+  }
+  # A fresh machine may have no (or stale) package lists: update only when
+  # the first attempt fails, so a warm machine doesn't pay for it.
+  if ! apt_install; then
+    apt-get update -q >>/tmp/koala-apt-docker.log 2>&1 || true
+    apt_install || { tail -n 30 /tmp/koala-apt-docker.log >&2; die "apt-get install docker.io failed (log: /tmp/koala-apt-docker.log)"; }
+  fi
+  command -v dockerd >/dev/null 2>&1 || die "docker.io installed but dockerd still not on PATH"
+fi
+
+# --- already starting? ---------------------------------------------------
+# If a dockerd is alive (e.g. a parallel run just launched it, or the
+# package's init script did), don't start a second one on the same
+# /var/lib/docker: just wait for it below.
+dockerd_pid() {
+  local pid
+  [ -s /var/run/docker.pid ] || return 1
+  pid=$(cat /var/run/docker.pid)
+  kill -0 "$pid" 2>/dev/null && printf '%s\n' "$pid"
+}
+
+if ! pid=$(dockerd_pid); then
+  # --- choose settings ---------------------------------------------------
+  # Storage driver: overlay2 is fast and space-efficient, but needs the
+  # kernel's overlay fs AND a backing fs that isn't itself overlay (as in a
+  # container-in-container). Here / is ext4 and the kernel has overlay built
+  # in, so overlay2 works; fall back to vfs (full copy per layer: slow, big,
+  # but works everywhere) when the check fails.
+  driver=${KOALA_DOCKER_STORAGE_DRIVER:-}
+  if [ -z "$driver" ]; then
+    mkdir -p /var/lib/docker
+    backing=$(stat -fc %T /var/lib/docker 2>/dev/null || echo unknown)
+    if grep -qw overlay /proc/filesystems && [ "$backing" != overlayfs ] && [ "$backing" != tmpfs ]; then
+      driver=overlay2
+    else
+      driver=vfs
+    fi
+  fi
+
+  # iptables: keep Docker's iptables management ON when the kernel's nat
+  # table works. Reason: on a user-defined network containers resolve each
+  # other by name through the embedded DNS at 127.0.0.11, which Docker wires
+  # with NAT rules inside each container's netns; and -p host:container
+  # publishing plus inter-container traffic are set up with the same rules.
+  # Only if iptables can't touch the nat table (kernel without netfilter)
+  # do we fall back to --iptables=false (name resolution on user networks
+  # may then break; see test/images/README.md).
+  iptables_flag=${KOALA_DOCKERD_IPTABLES:-}
+  if [ -z "$iptables_flag" ]; then
+    if command -v iptables >/dev/null 2>&1 && iptables -t nat -S >/dev/null 2>&1; then
+      iptables_flag=true
+    else
+      iptables_flag=false
+      say "iptables nat table unusable; starting dockerd with --iptables=false"
+    fi
+  fi
+
+  mkdir -p "$(dirname "$LOG")"
+  say "starting dockerd (storage-driver=$driver, iptables=$iptables_flag), log: $LOG"
+  # No systemd/sysvinit here (PID 1 is not an init system), so run dockerd
+  # directly. setsid+nohup detach it from this shell so it outlives the
+  # script (and the CI step that called it). dockerd starts its own
+  # containerd child because no system containerd is running.
+  setsid nohup dockerd \
+    --storage-driver="$driver" \
+    --iptables="$iptables_flag" \
+    >>"$LOG" 2>&1 </dev/null &
+  started_pid=$!
+else
+  say "dockerd already running (pid $pid); waiting for it"
+  started_pid=$pid
+fi
+
+# --- wait (bounded) -------------------------------------------------------
+deadline=$((SECONDS + TIMEOUT))
+until docker_ok; do
+  if ! kill -0 "$started_pid" 2>/dev/null; then
+    tail -n 40 "$LOG" >&2 2>/dev/null || true
+    die "dockerd (pid $started_pid) exited during startup; see $LOG"
+  fi
+  if [ "$SECONDS" -ge "$deadline" ]; then
+    tail -n 40 "$LOG" >&2 2>/dev/null || true
+    die "dockerd did not answer 'docker info' within ${TIMEOUT}s; see $LOG"
+  fi
+  sleep 1
+done
+say "dockerd is up ($(docker info --format '{{.ServerVersion}} {{.Driver}}' 2>/dev/null))"
