@@ -33,8 +33,8 @@ fi
 # until docker.io is installed. The package also pulls containerd, runc,
 # tini and iptables. --no-install-recommends skips apparmor/needrestart,
 # which are useless (and noisy) on these machines.
-if ! command -v dockerd >/dev/null 2>&1; then
-  say "dockerd not found; installing Debian docker.io"
+if ! command -v dockerd >/dev/null 2>&1 || ! command -v docker >/dev/null 2>&1; then
+  say "dockerd or docker not found; installing Debian docker.io"
   export DEBIAN_FRONTEND=noninteractive
   apt_install() {
     apt-get install -y -q --no-install-recommends \
@@ -56,9 +56,13 @@ fi
 # /var/lib/docker: just wait for it below.
 dockerd_pid() {
   local pid
-  [ -s /var/run/docker.pid ] || return 1
-  pid=$(cat /var/run/docker.pid)
-  kill -0 "$pid" 2>/dev/null && printf '%s\n' "$pid"
+  if [ -s /var/run/docker.pid ]; then
+    pid=$(cat /var/run/docker.pid)
+    kill -0 "$pid" 2>/dev/null && { printf '%s\n' "$pid"; return 0; }
+  fi
+  # A daemon started with another --pidfile still owns /var/lib/docker and
+  # the socket; a second one would fail on the lock, so find it by name.
+  command -v pgrep >/dev/null 2>&1 && pgrep -x -o dockerd
 }
 
 if ! pid=$(dockerd_pid); then
