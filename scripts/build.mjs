@@ -1,0 +1,34 @@
+// Builds dist/ with esbuild: the CLI entry and the command table, sharing one chunk of
+// @oclif/core. Bundling oclif is what keeps `koala --help` fast (its hundreds of small files
+// dominate start-up); heavy libraries stay external and are imported only by the commands
+// that use them.
+import { build } from 'esbuild';
+import { execFileSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+rmSync(path.join(root, 'dist'), { recursive: true, force: true });
+
+const external = ['@kubernetes/client-node', 'listr2', '@inquirer/prompts', 'execa', 'js-yaml', 'yaml', 'dotenv'];
+
+await build({
+  absWorkingDir: root,
+  entryPoints: { cli: 'src/cli.ts', commands: 'src/commands.ts' },
+  outdir: 'dist',
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node22',
+  external,
+  sourcemap: 'linked',
+  chunkNames: 'chunks/[name]-[hash]',
+  // Bundled CommonJS dependencies of oclif call require(); give them one.
+  banner: { js: "import { createRequire as __koalaCreateRequire } from 'node:module'; const require = __koalaCreateRequire(import.meta.url);" },
+  logLevel: 'warning',
+});
+
+// The manifest lets oclif list commands and render help without importing them.
+execFileSync(process.execPath, [path.join(root, 'node_modules/oclif/bin/run.js'), 'manifest'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
