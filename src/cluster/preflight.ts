@@ -1,0 +1,159 @@
+import { readFile } from 'node:fs/promises';
+import net from 'node:net';
+import type { KoalaConfig } from '../config/schema.ts';
+import { containersPublishing, dockerInfo, type DockerInfo } from '../tools/docker.ts';
+import { helmVersion } from '../tools/helm.ts';
+import { kindVersion } from '../tools/kind.ts';
+import { kubectlVersion } from '../tools/kubectl.ts';
+import { atLeast, formatVersion } from '../tools/version.ts';
+import { errorMessage } from '../util/errors.ts';
+import { NEWEST_FOR_CGROUP_V1, supportsCgroupV1 } from './node-images.ts';
+import { expectedNodeNames, type ClusterSpec } from './spec.ts';
+
+export type CheckStatus = 'pass' | 'warn' | 'fail';
+
+export interface CheckOutcome {
+  id: string;
+  title: string;
+  status: CheckStatus;
+  detail: string;
+  /** How to fix it, for warn and fail. */
+  fix?: string;
+}
+
+export const MIN_KIND = '0.24.0';
+export const MIN_HELM3 = '3.19.0';
+export const INOTIFY = { max_user_watches: 524288, max_user_instances: 512 } as const;
+const GiB = 1024 ** 3;
+
+/** Memory the nodes alone need, and what the platform on top needs as well (rough, measured on kind). */
+export function memoryBudget(spec: Pick<ClusterSpec, 'controlPlanes' | 'workers'>): { nodes: number; platform: number } {
+  const nodes = spec.controlPlanes * 1.0 * GiB + spec.workers * 0.5 * GiB;
+  return { nodes, platform: nodes + 4 * GiB };
+}
+
+export interface PreflightInputs {
+  config: KoalaConfig;
+  spec: ClusterSpec;
+  platform: NodeJS.Platform;
+  /** Overridable for tests. */
+  readProc?: (path: string) => Promise<string>;
+  isPortFree?: (port: number) => Promise<boolean>;
+}
+
+/**
+ * Every check `koala up` runs before it changes anything, and `koala doctor` prints. Checks
+ * run in parallel and never throw: a check that cannot run is a failure with a reason.
+ */
+export async function runPreflight(inputs: PreflightInputs): Promise<{ outcomes: CheckOutcome[]; docker?: DockerInfo }> {
+  const info = dockerInfo().then(
+    (value) => ({ ok: true as const, value }),
+    (error: unknown) => ({ ok: false as const, error }),
+  );
+  const guard = async (id: string, title: string, fn: () => Promise<Omit<CheckOutcome, 'id' | 'title'>>): Promise<CheckOutcome> => {
+    try {
+      return { id, title, ...(await fn()) };
+    } catch (error) {
+      return { id, title, status: 'fail', detail: errorMessage(error).split('\n')[0]!, fix: 'Run `koala doctor --verbose` to see the command that failed.' };
+    }
+  };
+
+  const checks: Array<Promise<CheckOutcome>> = [
+    guard('docker', 'Docker daemon reachable', async () => {
+      const result = await info;
+      if (!result.ok) return { status: 'fail', detail: errorMessage(result.error).split('\n')[0]!, fix: 'Start Docker (Docker Desktop, or `sudo systemctl start docker`), then run the command again.' };
+      return { status: 'pass', detail: `Docker ${result.value.serverVersion} (${result.value.operatingSystem})` };
+    }),
+    guard('kind', `kind >= ${MIN_KIND}`, async () => {
+      const v = await kindVersion();
+      if (!v) return { status: 'fail', detail: 'could not read the kind version', fix: installKind };
+      if (!atLeast(v, MIN_KIND)) return { status: 'fail', detail: `kind ${formatVersion(v)} is too old (NetworkPolicies need ${MIN_KIND}+)`, fix: installKind };
+      if (!atLeast(v, '0.32.0')) return { status: 'warn', detail: `kind ${formatVersion(v)}: \`kind load\` into current node images needs v0.32+`, fix: installKind };
+      return { status: 'pass', detail: `kind ${formatVersion(v)}` };
+    }),
+    guard('helm', `helm ${MIN_HELM3}+ or 4.x`, async () => {
+      const v = await helmVersion();
+      if (!v) return { status: 'fail', detail: 'could not read the helm version', fix: installHelm };
+      if (v.major < 3 || (v.major === 3 && !atLeast(v, MIN_HELM3))) return { status: 'fail', detail: `helm ${formatVersion(v)} is too old (the Airflow chart needs ${MIN_HELM3}+)`, fix: installHelm };
+      return { status: 'pass', detail: `helm ${formatVersion(v)}` };
+    }),
+    guard('kubectl', 'kubectl present', async () => {
+      const v = await kubectlVersion();
+      return v ? { status: 'pass', detail: `kubectl ${formatVersion(v)}` } : { status: 'fail', detail: 'could not read the kubectl version', fix: installKubectl };
+    }),
+    guard('cgroup', 'cgroup version fits the node image', async () => {
+      const result = await info;
+      if (!result.ok) return { status: 'warn', detail: 'unknown: Docker is not reachable' };
+      const v1 = result.value.cgroupVersion === '1';
+      if (!v1) return { status: 'pass', detail: `cgroup v${result.value.cgroupVersion || '2'}` };
+      if (supportsCgroupV1(inputs.spec.kubernetesVersion)) return { status: 'warn', detail: `cgroup v1: using Kubernetes ${inputs.spec.kubernetesVersion}; 1.35+ needs cgroup v2`, fix: 'Move Docker to cgroup v2 (systemd.unified_cgroup_hierarchy=1) to use newer Kubernetes versions.' };
+      return { status: 'fail', detail: `cgroup v1 cannot run Kubernetes ${inputs.spec.kubernetesVersion}`, fix: `Set cluster.kubernetesVersion: ${NEWEST_FOR_CGROUP_V1} in koala.yaml, or move Docker to cgroup v2.` };
+    }),
+    guard('memory', 'memory for the nodes', async () => {
+      const result = await info;
+      if (!result.ok) return { status: 'warn', detail: 'unknown: Docker is not reachable' };
+      const budget = memoryBudget(inputs.spec);
+      const have = result.value.memTotalBytes;
+      const gib = (n: number): string => `${(n / GiB).toFixed(1)} GiB`;
+      const nodes = expectedNodeNames(inputs.spec).length;
+      const fix = `Give Docker more memory (Docker Desktop: Settings → Resources), or use fewer nodes: cluster.controlPlanes: 1 and cluster.workers: 1 in koala.yaml.`;
+      if (have < budget.nodes) return { status: 'fail', detail: `Docker has ${gib(have)}; ${nodes} nodes need about ${gib(budget.nodes)}`, fix };
+      if (have < budget.platform) return { status: 'warn', detail: `Docker has ${gib(have)}; the nodes plus the platform need about ${gib(budget.platform)}`, fix };
+      return { status: 'pass', detail: `Docker has ${gib(have)} (about ${gib(budget.platform)} needed)` };
+    }),
+    guard('ports', 'host ports free', async () => checkPorts(inputs)),
+  ];
+  if (inputs.platform === 'linux') {
+    checks.push(
+      guard('inotify', 'inotify limits for multi-node kind', async () => {
+        const read = inputs.readProc ?? ((p: string) => readFile(p, 'utf8'));
+        const low: string[] = [];
+        for (const [key, min] of Object.entries(INOTIFY)) {
+          const value = Number((await read(`/proc/sys/fs/inotify/${key}`)).trim());
+          if (value < min) low.push(`fs.inotify.${key}=${value} (needs ${min})`);
+        }
+        if (low.length === 0) return { status: 'pass', detail: 'max_user_watches and max_user_instances are high enough' };
+        const nodes = expectedNodeNames(inputs.spec).length;
+        const fixCmd = `sudo sysctl fs.inotify.max_user_watches=${INOTIFY.max_user_watches} fs.inotify.max_user_instances=${INOTIFY.max_user_instances}`;
+        return {
+          status: nodes > 1 ? 'fail' : 'warn',
+          detail: low.join(', '),
+          fix: `${fixCmd}  (to keep it after a reboot: printf 'fs.inotify.max_user_watches=${INOTIFY.max_user_watches}\\nfs.inotify.max_user_instances=${INOTIFY.max_user_instances}\\n' | sudo tee /etc/sysctl.d/99-koala.conf)`,
+        };
+      }),
+    );
+  }
+  const outcomes = await Promise.all(checks);
+  const docker = await info;
+  return docker.ok ? { outcomes, docker: docker.value } : { outcomes };
+}
+
+const installKind = 'Install kind v0.33+: `go install sigs.k8s.io/kind@v0.33.0` or https://kind.sigs.k8s.io/docs/user/quick-start/#installation';
+const installHelm = 'Install helm 4 (or 3.19+): https://helm.sh/docs/intro/install/';
+const installKubectl = 'Install kubectl: https://kubernetes.io/docs/tasks/tools/';
+
+async function checkPorts(inputs: PreflightInputs): Promise<Omit<CheckOutcome, 'id' | 'title'>> {
+  const { config, spec } = inputs;
+  const wanted: Array<{ port: number; what: string; field: string; ours: (holder: string) => boolean }> = [];
+  if (config.registry.enabled) wanted.push({ port: config.registry.port, what: 'the registry', field: 'registry.port', ours: (h) => h === config.registry.name });
+  for (const m of spec.portMappings) wanted.push({ port: m.hostPort, what: m.service, field: `ports.${m.service}`, ours: (h) => h === `${spec.name}-control-plane` });
+  const isFree = inputs.isPortFree ?? portIsFree;
+  const busy: string[] = [];
+  for (const w of wanted) {
+    if (await isFree(w.port)) continue;
+    // A port held by koala's own registry or cluster is fine: `up` is running again.
+    const holders = await containersPublishing(w.port).catch(() => []);
+    if (holders.some(w.ours)) continue;
+    busy.push(`${w.port} (${w.what}, ${w.field})${holders.length ? ` is used by container ${holders.join(', ')}` : ' is in use'}`);
+  }
+  if (busy.length === 0) return { status: 'pass', detail: wanted.map((w) => w.port).join(', ') || 'no host ports needed' };
+  return { status: 'fail', detail: busy.join('; '), fix: 'Stop what holds the port, or pick another one in koala.yaml (a ports.* value of 0 turns that mapping off).' };
+}
+
+export function portIsFree(port: number, host = '127.0.0.1'): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.once('error', () => resolve(false));
+    server.listen({ port, host, exclusive: true }, () => server.close(() => resolve(true)));
+  });
+}

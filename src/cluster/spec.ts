@@ -1,0 +1,97 @@
+import type { KoalaConfig } from '../config/schema.ts';
+import { KoalaError, EXIT } from '../util/errors.ts';
+import { DEFAULT_KUBERNETES_VERSION, findNodeImage, NEWEST_FOR_CGROUP_V1, supportsCgroupV1 } from './node-images.ts';
+
+/** NodePorts the platform's Services use; kind maps host ports onto them. */
+export const SERVICE_NODE_PORTS = { airflow: 30080, objectStore: 30900, objectStoreConsole: 30901 } as const;
+export type ServiceName = keyof typeof SERVICE_NODE_PORTS;
+
+export interface PortMapping {
+  service: ServiceName;
+  hostPort: number;
+  nodePort: number;
+}
+
+/**
+ * What defines a cluster: if any of this differs from the running cluster, it must be
+ * recreated (kind cannot change nodes or port mappings in place).
+ */
+export interface ClusterSpec {
+  name: string;
+  controlPlanes: number;
+  workers: number;
+  kubernetesVersion: string;
+  nodeImage: string;
+  portMappings: PortMapping[];
+}
+
+export interface ResolvedImage {
+  version: string;
+  image: string;
+  /** Why koala chose a version the user did not ask for. */
+  note?: string;
+}
+
+/** Pick the node image for the config and the host's cgroup version. */
+export function resolveNodeImage(cluster: KoalaConfig['cluster'], cgroupVersion: string | undefined): ResolvedImage {
+  if (cluster.nodeImage) {
+    const version = /:(v\d+\.\d+\.\d+)@/.exec(cluster.nodeImage)?.[1] ?? cluster.kubernetesVersion;
+    return { version, image: cluster.nodeImage };
+  }
+  const cgroupV1 = cgroupVersion === '1';
+  const wanted = findNodeImage(cluster.kubernetesVersion) ?? findNodeImage(DEFAULT_KUBERNETES_VERSION)!;
+  if (cgroupV1 && !supportsCgroupV1(wanted.version)) {
+    if (cluster.kubernetesVersionPinned) {
+      throw new KoalaError(
+        `Kubernetes ${wanted.version} cannot run on this host: its Docker uses cgroup v1, and Kubernetes 1.35 and later need cgroup v2`,
+        { hint: `Set cluster.kubernetesVersion to ${NEWEST_FOR_CGROUP_V1} (or older) in koala.yaml, or move Docker to cgroup v2.`, exitCode: EXIT.usage },
+      );
+    }
+    const fallback = findNodeImage(NEWEST_FOR_CGROUP_V1)!;
+    return { ...fallback, note: `Docker uses cgroup v1, which Kubernetes 1.35+ no longer supports: using ${fallback.version}` };
+  }
+  return { version: wanted.version, image: wanted.image };
+}
+
+export function clusterSpec(config: KoalaConfig, image: ResolvedImage): ClusterSpec {
+  const portMappings = (Object.keys(SERVICE_NODE_PORTS) as ServiceName[])
+    .filter((service) => config.ports[service] > 0)
+    .map((service) => ({ service, hostPort: config.ports[service], nodePort: SERVICE_NODE_PORTS[service] }));
+  return {
+    name: config.cluster.name,
+    controlPlanes: config.cluster.controlPlanes,
+    workers: config.cluster.workers,
+    kubernetesVersion: image.version,
+    nodeImage: image.image,
+    portMappings,
+  };
+}
+
+/** Human-readable differences between the running cluster's spec and the wanted one. */
+export function diffSpecs(current: ClusterSpec, wanted: ClusterSpec): string[] {
+  const lines: string[] = [];
+  const field = (name: string, a: unknown, b: unknown): void => {
+    if (JSON.stringify(a) !== JSON.stringify(b)) lines.push(`${name}: ${format(a)} → ${format(b)}`);
+  };
+  field('control-plane nodes', current.controlPlanes, wanted.controlPlanes);
+  field('worker nodes', current.workers, wanted.workers);
+  field('node image', current.nodeImage, wanted.nodeImage);
+  field(
+    'port mappings',
+    current.portMappings.map((p) => `${p.service} 127.0.0.1:${p.hostPort}`),
+    wanted.portMappings.map((p) => `${p.service} 127.0.0.1:${p.hostPort}`),
+  );
+  return lines;
+}
+
+function format(value: unknown): string {
+  if (Array.isArray(value)) return value.length === 0 ? '(none)' : value.join(', ');
+  return String(value);
+}
+
+/** kind's node container names: <name>-control-plane, <name>-control-plane2, <name>-worker, … */
+export function expectedNodeNames(spec: Pick<ClusterSpec, 'name' | 'controlPlanes' | 'workers'>): string[] {
+  const names = (role: string, count: number): string[] =>
+    Array.from({ length: count }, (_, i) => `${spec.name}-${role}${i === 0 ? '' : String(i + 1)}`);
+  return [...names('control-plane', spec.controlPlanes), ...names('worker', spec.workers)];
+}

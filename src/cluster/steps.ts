@@ -1,0 +1,145 @@
+import type { Step } from '../engine/step.ts';
+import { waitFor } from '../kube/wait.ts';
+import type { PlatformContext } from '../platform/context.ts';
+import { readRecord, writeRecord } from '../platform/state.ts';
+import { createCluster, createClusterArgs, deleteCluster, deleteClusterArgs, kindClusters, kindNodes } from '../tools/kind.ts';
+import { KoalaError } from '../util/errors.ts';
+import { kindConfigYaml, loadKindTemplate, renderKindConfig } from './kind-config.ts';
+import { expectedNodeNames } from './spec.ts';
+import type { V1Node } from '@kubernetes/client-node';
+
+export const CLUSTER_SPEC_CONFIGMAP = { namespace: 'kube-public', name: 'koala-cluster-spec' };
+
+/** `kind create cluster`, unless a complete cluster of that name exists. */
+export function clusterStep(ctx: PlatformContext): Step {
+  const { spec } = ctx;
+  const expected = expectedNodeNames(spec);
+  return {
+    id: 'cluster',
+    title: `Create kind cluster "${spec.name}" (${spec.controlPlanes} control-plane, ${spec.workers} worker)`,
+    timeoutMs: ctx.config.timeouts.clusterCreateSeconds * 1000 + 120_000,
+    plan: async () => [
+      ...(ctx.recreate ? [{ kind: 'command' as const, tool: 'kind', args: deleteClusterArgs(spec.name) }] : []),
+      { kind: 'command', tool: 'kind', args: createClusterArgs(spec.name), input: 'the kind config below' },
+      { kind: 'manifest', manifest: renderKindConfig(spec, await loadKindTemplate()) },
+    ],
+    async check({ signal }) {
+      if (!(await kindClusters(signal)).includes(spec.name)) return { done: false, reason: 'no such cluster' };
+      if (ctx.recreate) return { done: false, reason: '--recreate' };
+      if ((await readRecord(ctx.home))?.phase === 'creating') return { done: false, reason: 'an earlier create was interrupted' };
+      const nodes = await kindNodes(spec.name, signal);
+      const missing = expected.filter((n) => !nodes.includes(n));
+      if (missing.length > 0) return { done: false, reason: `nodes missing: ${missing.join(', ')}` };
+      return { done: true, detail: `${nodes.length} nodes exist` };
+    },
+    async run({ signal, report }) {
+      if ((await kindClusters(signal)).includes(spec.name)) {
+        report(ctx.recreate ? 'deleting the existing cluster (--recreate)' : 'deleting an incomplete cluster left by an interrupted run');
+        await deleteCluster(spec.name, { signal });
+      }
+      await writeRecord(ctx.home, 'creating');
+      await createCluster(spec.name, await kindConfigYaml(spec), {
+        signal,
+        timeoutMs: ctx.config.timeouts.clusterCreateSeconds * 1000,
+        onLine: (line) => report(line.replace(/^\s*[✓✗•]\s*/u, '')),
+      });
+      await writeRecord(ctx.home, 'created');
+      return `${expected.length} nodes, ${spec.kubernetesVersion}`;
+    },
+  };
+}
+
+/** Wait for the API server, then for every node to be Ready, through a watch. */
+export function nodesReadyStep(ctx: PlatformContext): Step {
+  const expected = expectedNodeNames(ctx.spec).length;
+  const timeoutMs = ctx.config.timeouts.nodesReadySeconds * 1000;
+  return {
+    id: 'nodes-ready',
+    title: `Wait for the API server and ${expected} nodes to be Ready`,
+    needs: ['cluster'],
+    timeoutMs: timeoutMs + 60_000,
+    plan: () => [
+      { kind: 'wait', what: `the API server of context ${ctx.kubeTarget.context}`, timeoutMs: 60_000 },
+      { kind: 'wait', what: `${expected} nodes Ready`, timeoutMs },
+    ],
+    async check() {
+      try {
+        const kube = await ctx.kube();
+        await kube.version(3_000);
+        const nodes = await kube.list<V1Node>('v1', 'Node');
+        const ready = nodes.filter(isReady).length;
+        return ready >= expected ? { done: true, detail: `${ready} nodes Ready` } : { done: false, reason: `${ready}/${expected} Ready` };
+      } catch {
+        return { done: false, reason: 'API server not reachable yet' };
+      }
+    },
+    async run({ signal, report }) {
+      const kube = await waitForApiServer(ctx, { signal, report, timeoutMs: 60_000 });
+      await waitFor<V1Node>(kube, {
+        path: '/api/v1/nodes',
+        what: `${expected} nodes to be Ready`,
+        timeoutMs,
+        signal,
+        onProgress: report,
+        until: (nodes) => {
+          const ready = nodes.filter(isReady).length;
+          return { done: nodes.length >= expected && ready >= expected, progress: `${ready}/${expected} nodes Ready` };
+        },
+      });
+      return `${expected} nodes Ready`;
+    },
+  };
+}
+
+/**
+ * The API server cannot be watched before it answers, so this is the one place koala probes:
+ * a short per-probe timeout (a wedged server must not hang the probe) under an overall deadline.
+ */
+async function waitForApiServer(ctx: PlatformContext, options: { signal: AbortSignal; report: (l: string) => void; timeoutMs: number }) {
+  const deadline = Date.now() + options.timeoutMs;
+  options.report(`waiting up to ${Math.round(options.timeoutMs / 1000)}s for the API server`);
+  let lastError: unknown;
+  for (;;) {
+    options.signal.throwIfAborted();
+    try {
+      const kube = await ctx.kube();
+      await kube.version(3_000);
+      return kube;
+    } catch (error) {
+      lastError = error;
+    }
+    if (Date.now() > deadline) {
+      throw new KoalaError(`The API server of "${ctx.spec.name}" did not answer within ${Math.round(options.timeoutMs / 1000)}s`, {
+        hint: 'HA kind clusters do not survive a Docker restart; `koala up --recreate` builds the cluster again.',
+        cause: lastError,
+      });
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+  }
+}
+
+export function isReady(node: V1Node): boolean {
+  return node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+}
+
+/** Record the spec in the cluster, so the next `up` can tell whether koala.yaml changed. */
+export function clusterSpecStep(ctx: PlatformContext): Step {
+  const manifest = {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { ...CLUSTER_SPEC_CONFIGMAP, labels: { 'app.kubernetes.io/managed-by': 'koala' } },
+    data: { 'spec.json': JSON.stringify(ctx.spec) },
+  };
+  return {
+    id: 'cluster-spec',
+    title: 'Record the cluster spec',
+    needs: ['nodes-ready'],
+    plan: () => [{ kind: 'manifest', manifest }],
+    async check() {
+      return (await (await ctx.kube()).isApplied(manifest)) ? { done: true } : { done: false };
+    },
+    async run() {
+      await (await ctx.kube()).apply(manifest);
+    },
+  };
+}

@@ -1,0 +1,29 @@
+import { KoalaCommand } from '../cli/base.ts';
+import { EXIT } from '../util/errors.ts';
+
+export default class Doctor extends KoalaCommand {
+  static override summary = 'Check the prerequisites of `koala up` and say how to fix each problem. Changes nothing.';
+  static override examples = ['<%= config.bin %> doctor', '<%= config.bin %> doctor --json'];
+
+  async run(): Promise<void> {
+    const { flags } = await this.parse(Doctor);
+    this.setup(flags);
+    const loaded = await this.loadConfig(flags.config);
+    const { statusContext } = await import('../platform/contexts.ts');
+    const { runPreflight } = await import('../cluster/preflight.ts');
+    const ctx = statusContext(loaded);
+    const { outcomes } = await runPreflight({ config: loaded.config, spec: ctx.spec, platform: process.platform });
+    const failed = outcomes.filter((o) => o.status === 'fail').length;
+    if (this.mode === 'json') this.printJson({ ok: failed === 0, checks: outcomes });
+    else {
+      const mark = { pass: '✓', warn: '!', fail: '✗' } as const;
+      for (const o of outcomes) {
+        this.log(`${mark[o.status]} ${o.status.padEnd(4)}  ${o.title}: ${o.detail}`);
+        if (o.fix && o.status !== 'pass') this.log(`        fix: ${o.fix}`);
+      }
+      this.log('', );
+      this.log(failed === 0 ? 'Ready for `koala up`.' : `${failed} check(s) failed: fix them, then run \`koala doctor\` again.`);
+    }
+    if (failed > 0) this.exitWith(EXIT.failure);
+  }
+}

@@ -1,0 +1,48 @@
+import { Flags } from '@oclif/core';
+import { KoalaCommand } from '../cli/base.ts';
+import { EXIT, KoalaError } from '../util/errors.ts';
+
+export default class Down extends KoalaCommand {
+  static override summary = 'Delete the cluster and the registry koala created.';
+  static override examples = ['<%= config.bin %> down', '<%= config.bin %> down --yes --keep-registry'];
+  static override flags = {
+    yes: Flags.boolean({ char: 'y', description: 'Do not ask for confirmation (for scripts).' }),
+    'keep-registry': Flags.boolean({ description: 'Keep the registry container and its images.' }),
+    name: Flags.string({ description: 'Cluster name (cluster.name).' }),
+  };
+
+  async run(): Promise<void> {
+    const { flags } = await this.parse(Down);
+    this.setup(flags);
+    const loaded = await this.loadConfig(flags.config, [{ path: 'cluster.name', value: flags.name, flag: 'name' }]);
+    const { statusContext } = await import('../platform/contexts.ts');
+    const { downPlan } = await import('../platform/plans.ts');
+    const { runWithProgress } = await import('../ui/progress.ts');
+    const ctx = statusContext(loaded);
+    const plan = downPlan(ctx, { keepRegistry: flags['keep-registry'] });
+
+    if (!flags.yes) {
+      if (this.mode !== 'tty' || !process.stdin.isTTY) {
+        throw new KoalaError('`koala down` deletes the cluster and its data, and needs confirmation', { hint: 'Add --yes to confirm from a script.', exitCode: EXIT.usage });
+      }
+      const { confirm } = await import('@inquirer/prompts');
+      const what = flags['keep-registry'] ? `cluster "${ctx.spec.name}"` : `cluster "${ctx.spec.name}" and registry "${loaded.config.registry.name}"`;
+      if (!(await confirm({ message: `Delete ${what} and everything in them?`, default: false }))) {
+        this.log('Nothing deleted.');
+        return;
+      }
+    }
+    const result = await runWithProgress(plan, { mode: this.mode, signal: this.signal });
+    const removed = result.steps.filter((s) => s.status === 'done').map((s) => s.id);
+    if (this.mode === 'json') {
+      const { resultJson } = await import('../ui/summary.ts');
+      this.printJson(resultJson(result));
+    } else if (result.ok) {
+      this.log(removed.length === 0 ? `Nothing to delete: no cluster "${ctx.spec.name}"${flags['keep-registry'] ? '' : ' and no registry'}.` : `Removed: ${removed.join(', ')}. \`koala up\` creates it all again.`);
+    } else {
+      const { renderSummary } = await import('../ui/summary.ts');
+      this.log(renderSummary({ headline: 'koala down did not finish; run it again to retry.', result }));
+    }
+    if (!result.ok) this.exitWith(result.interrupted ? EXIT.interrupted : EXIT.failure);
+  }
+}

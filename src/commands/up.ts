@@ -1,0 +1,63 @@
+import { Flags } from '@oclif/core';
+import { KoalaCommand } from '../cli/base.ts';
+import { EXIT } from '../util/errors.ts';
+
+export default class Up extends KoalaCommand {
+  static override summary = 'Create the local data platform: an HA kind cluster, a registry, and the platform components.';
+  static override description = `Each step checks whether its work is already done, so a second \`koala up\` changes nothing and an \`up\` after a failure or Ctrl-C resumes where it stopped.`;
+  static override examples = [
+    '<%= config.bin %> up',
+    '<%= config.bin %> up --workers 1 --control-planes 1',
+    '<%= config.bin %> up --dry-run',
+    '<%= config.bin %> up --only airflow',
+  ];
+
+  static override flags = {
+    name: Flags.string({ description: 'Cluster name (cluster.name).', helpGroup: 'CLUSTER' }),
+    'control-planes': Flags.integer({ description: 'Control-plane nodes: 1, 3 or 5 (cluster.controlPlanes).', helpGroup: 'CLUSTER' }),
+    workers: Flags.integer({ description: 'Worker nodes (cluster.workers).', helpGroup: 'CLUSTER' }),
+    'kubernetes-version': Flags.string({ description: 'Kubernetes version of the nodes (cluster.kubernetesVersion).', helpGroup: 'CLUSTER' }),
+    'registry-port': Flags.integer({ description: 'Host port of the local registry (registry.port).', helpGroup: 'CLUSTER' }),
+    recreate: Flags.boolean({ description: 'Delete and recreate the cluster when it exists (its data is lost).' }),
+    'dry-run': Flags.boolean({ description: 'Print the plan (commands and manifests) and execute nothing.' }),
+    only: Flags.string({ description: 'Run only these steps (comma-separated); the steps they need must already be done.', multiple: true, delimiter: ',' }),
+    skip: Flags.string({ description: 'Leave these steps out (comma-separated).', multiple: true, delimiter: ',' }),
+  };
+
+  async run(): Promise<void> {
+    const { flags } = await this.parse(Up);
+    this.setup(flags);
+    const loaded = await this.loadConfig(flags.config, [
+      { path: 'cluster.name', value: flags.name, flag: 'name' },
+      { path: 'cluster.controlPlanes', value: flags['control-planes'], flag: 'control-planes' },
+      { path: 'cluster.workers', value: flags.workers, flag: 'workers' },
+      { path: 'cluster.kubernetesVersion', value: flags['kubernetes-version'], flag: 'kubernetes-version' },
+      { path: 'registry.port', value: flags['registry-port'], flag: 'registry-port' },
+    ]);
+    const request = { loaded, recreate: flags.recreate, ...(flags.only ? { only: flags.only } : {}), ...(flags.skip ? { skip: flags.skip } : {}), signal: this.signal };
+
+    if (flags['dry-run']) {
+      const { planUpDry } = await import('../platform/up.ts');
+      const { plan, notes } = planUpDry(request);
+      const description = await plan.describe();
+      if (this.mode === 'json') return this.printJson({ dryRun: true, steps: description, notes });
+      const { renderPlan } = await import('../ui/plan.ts');
+      this.log(await renderPlan(description));
+      for (const n of notes) this.log(`note: ${n}`);
+      return;
+    }
+
+    const { prepareUp } = await import('../platform/up.ts');
+    const { runWithProgress } = await import('../ui/progress.ts');
+    const { renderSummary, resultJson } = await import('../ui/summary.ts');
+    const { upSummary } = await import('../platform/summary.ts');
+    const prepared = await prepareUp(request);
+    for (const o of prepared.preflight.filter((x) => x.status === 'warn')) this.note(`warning: ${o.title}: ${o.detail}${o.fix ? ` (fix: ${o.fix})` : ''}`);
+    for (const n of prepared.notes) this.note(n);
+    const result = await runWithProgress(prepared.plan, { mode: this.mode, signal: this.signal });
+    const summary = upSummary(prepared.ctx, result);
+    if (this.mode === 'json') this.printJson({ ...(resultJson(result) as object), cluster: prepared.ctx.spec, endpoints: summary.endpoints ?? [] });
+    else this.log(renderSummary({ ...summary, notes: prepared.notes }));
+    if (!result.ok) this.exitWith(result.interrupted ? EXIT.interrupted : EXIT.failure);
+  }
+}

@@ -1,0 +1,176 @@
+import type { Component } from '../component.ts';
+import type { PlatformContext } from '../../platform/context.ts';
+import type { Step } from '../../engine/step.ts';
+import { docker, inspectContainer } from '../../tools/docker.ts';
+import { kindNodes } from '../../tools/kind.ts';
+
+/**
+ * A local image registry wired into the cluster, as in kind's local-registry recipe: a registry
+ * container on 127.0.0.1, joined to the "kind" network, a hosts.toml on every node that sends
+ * localhost:<port> to it, and the KEP-1755 ConfigMap that tells tools where to push.
+ */
+
+export const KIND_NETWORK = 'kind';
+const REGISTRY_VOLUME_SUFFIX = '-data';
+
+export function registryHostsToml(name: string): string {
+  // containerd on the nodes reaches the registry by container name over the kind network.
+  return `[host."http://${name}:5000"]\n`;
+}
+
+export function registryHostingConfigMap(port: number) {
+  return {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: 'local-registry-hosting', namespace: 'kube-public', labels: { 'app.kubernetes.io/managed-by': 'koala' } },
+    data: {
+      'localRegistryHosting.v1': `host: "localhost:${port}"\nhelp: "https://kind.sigs.k8s.io/docs/user/local-registry/"\n`,
+    },
+  };
+}
+
+export function registryRunArgs(r: { name: string; port: number; image: string }): string[] {
+  return [
+    'run', '-d', '--restart=always',
+    '--name', r.name,
+    '--label', 'app.kubernetes.io/managed-by=koala',
+    '-p', `127.0.0.1:${r.port}:5000`,
+    // Images survive `koala down --keep-registry` and a recreated container.
+    '-v', `${r.name}${REGISTRY_VOLUME_SUFFIX}:/var/lib/registry`,
+    r.image,
+  ];
+}
+
+function registrySteps(ctx: PlatformContext): Step[] {
+  const r = ctx.config.registry;
+  const hostsDir = `/etc/containerd/certs.d/localhost:${r.port}`;
+  const hostsToml = registryHostsToml(r.name);
+  const configMap = registryHostingConfigMap(r.port);
+  const binding = `127.0.0.1:${r.port}`;
+
+  const container: Step = {
+    id: 'registry',
+    title: `Start the local registry on ${binding}`,
+    plan: () => [{ kind: 'command', tool: 'docker', args: registryRunArgs(r) }],
+    async check({ signal }) {
+      const state = await inspectContainer(r.name, signal);
+      if (!state) return { done: false, reason: 'no registry container' };
+      if (!state.ports['5000/tcp']?.includes(binding) || state.image !== r.image) return { done: false, reason: 'registry container has another port or image' };
+      return state.running ? { done: true, detail: `running on ${binding}` } : { done: false, reason: 'registry container is stopped' };
+    },
+    async run({ signal, report }) {
+      const state = await inspectContainer(r.name, signal);
+      if (state && state.ports['5000/tcp']?.includes(binding) && state.image === r.image) {
+        await docker(['start', r.name], { signal });
+        return 'started';
+      }
+      if (state) {
+        report('replacing the registry container (port or image changed; its images are kept in a volume)');
+        await docker(['rm', '-f', r.name], { signal });
+      }
+      await docker(registryRunArgs(r), { signal, timeoutMs: 5 * 60_000 });
+      return `running on ${binding}`;
+    },
+  };
+
+  const network: Step = {
+    id: 'registry-network',
+    title: `Connect the registry to the "${KIND_NETWORK}" network`,
+    needs: ['cluster', 'registry'],
+    plan: () => [{ kind: 'command', tool: 'docker', args: ['network', 'connect', KIND_NETWORK, r.name] }],
+    async check({ signal }) {
+      const state = await inspectContainer(r.name, signal);
+      return state?.networks.includes(KIND_NETWORK) ? { done: true } : { done: false };
+    },
+    async run({ signal }) {
+      await docker(['network', 'connect', KIND_NETWORK, r.name], { signal });
+    },
+  };
+
+  const readHosts = async (node: string, signal: AbortSignal): Promise<string | undefined> => {
+    try {
+      return `${await docker(['exec', node, 'cat', `${hostsDir}/hosts.toml`], { signal })}\n`;
+    } catch {
+      return undefined;
+    }
+  };
+  const writeHostsArgs = (node: string): string[] => ['exec', '-i', node, 'sh', '-c', `mkdir -p '${hostsDir}' && cat > '${hostsDir}/hosts.toml'`];
+
+  const hosts: Step = {
+    id: 'registry-hosts',
+    title: `Point containerd on every node at the registry (localhost:${r.port})`,
+    needs: ['cluster', 'registry'],
+    plan: () => [
+      { kind: 'command', tool: 'docker', args: writeHostsArgs('<each node>'), input: hostsToml },
+    ],
+    async check({ signal }) {
+      const nodes = await kindNodes(ctx.spec.name, signal);
+      const stale = [];
+      for (const node of nodes) if ((await readHosts(node, signal)) !== hostsToml) stale.push(node);
+      return stale.length === 0 ? { done: true, detail: `${nodes.length} nodes configured` } : { done: false, reason: `${stale.length} nodes to configure` };
+    },
+    async run({ signal }) {
+      const nodes = await kindNodes(ctx.spec.name, signal);
+      await Promise.all(nodes.map((node) => docker(writeHostsArgs(node), { signal, input: hostsToml })));
+      return `${nodes.length} nodes configured`;
+    },
+  };
+
+  const hosting: Step = {
+    id: 'registry-hosting',
+    title: 'Publish the registry in kube-public/local-registry-hosting',
+    needs: ['nodes-ready'],
+    plan: () => [{ kind: 'manifest', manifest: configMap }],
+    async check() {
+      return (await (await ctx.kube()).isApplied(configMap)) ? { done: true } : { done: false };
+    },
+    async run() {
+      await (await ctx.kube()).apply(configMap);
+    },
+  };
+
+  return [container, network, hosts, hosting];
+}
+
+export const registry: Component = {
+  id: 'registry',
+  title: 'Local image registry',
+  enabled: (config) => config.registry.enabled,
+  steps: registrySteps,
+  async health(ctx, signal) {
+    const r = ctx.config.registry;
+    const state = await inspectContainer(r.name, signal).catch(() => undefined);
+    if (!state) return { ok: false, missing: true, detail: `no container "${r.name}"` };
+    if (!state.running) return { ok: false, detail: `container "${r.name}" is ${state.status}` };
+    try {
+      const response = await fetch(`http://127.0.0.1:${r.port}/v2/`, { signal: AbortSignal.any([signal, AbortSignal.timeout(3_000)]) });
+      return response.ok ? { ok: true, detail: `localhost:${r.port} answers` } : { ok: false, detail: `localhost:${r.port}/v2/ answered ${response.status}` };
+    } catch {
+      return { ok: false, detail: `localhost:${r.port} does not answer` };
+    }
+  },
+  endpoints: (ctx) => [{ name: 'Image registry', url: `localhost:${ctx.config.registry.port}` }],
+  teardown(ctx, { keepRegistry }) {
+    if (keepRegistry) return [];
+    const r = ctx.config.registry;
+    return [
+      {
+        id: 'registry-delete',
+        title: `Remove the registry "${r.name}" and its images`,
+        plan: () => [
+          { kind: 'command', tool: 'docker', args: ['rm', '-f', r.name] },
+          { kind: 'command', tool: 'docker', args: ['volume', 'rm', `${r.name}${REGISTRY_VOLUME_SUFFIX}`] },
+        ],
+        async check({ signal }) {
+          const state = await inspectContainer(r.name, signal);
+          const volume = await docker(['volume', 'ls', '-q', '--filter', `name=^${r.name}${REGISTRY_VOLUME_SUFFIX}$`], { signal });
+          return !state && !volume.trim() ? { done: true, detail: 'no registry' } : { done: false };
+        },
+        async run({ signal }) {
+          await docker(['rm', '-f', r.name], { signal, okExitCodes: [1] });
+          await docker(['volume', 'rm', '-f', `${r.name}${REGISTRY_VOLUME_SUFFIX}`], { signal });
+        },
+      },
+    ];
+  },
+};

@@ -1,0 +1,125 @@
+import { NODE_IMAGES } from '../cluster/node-images.ts';
+import type { FieldSpec } from './spec.ts';
+
+/** The resolved configuration every command works from. */
+export interface KoalaConfig {
+  /** Directory of koala.yaml, or the working directory when there is none. */
+  projectDir: string;
+  configFile: string | undefined;
+  cluster: {
+    name: string;
+    controlPlanes: number;
+    workers: number;
+    kubernetesVersion: string;
+    /** Set when the user picked the version; otherwise koala may choose one that suits the host. */
+    kubernetesVersionPinned: boolean;
+    /** Overrides the pinned image for the version (must carry a digest). */
+    nodeImage: string | undefined;
+  };
+  registry: { enabled: boolean; name: string; port: number; image: string };
+  /** Host ports (on 127.0.0.1) mapped into the cluster for the services; 0 turns one off. */
+  ports: { airflow: number; objectStore: number; objectStoreConsole: number };
+  charts: { mirror: string | undefined };
+  spark: { jobNamespaces: string[] };
+  objectStore: { type: 'minio' | 'seaweedfs'; buckets: string[] };
+  airflow: { dagsDir: string };
+  components: Record<string, ComponentSettings>;
+  timeouts: { clusterCreateSeconds: number; nodesReadySeconds: number; componentSeconds: number };
+}
+
+export interface ComponentSettings {
+  enabled: boolean;
+  /** Chart version override. */
+  version?: string;
+  /** Extra Helm values, merged over koala's. */
+  values?: Record<string, unknown>;
+}
+
+export const COMPONENT_IDS = ['spark-operator', 'object-store', 'airflow'] as const;
+
+const dnsLabel = { pattern: /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, accepted: 'lowercase letters, digits and "-", starting and ending with a letter or digit, at most 63 characters' };
+const port: FieldSpec = { type: 'int', min: 1024, max: 65535 };
+const hostPort: FieldSpec = { type: 'int', min: 0, max: 65535, doc: '0 turns the mapping off' };
+const seconds: FieldSpec = { type: 'int', min: 10, max: 7200 };
+
+const component: FieldSpec = {
+  type: 'object',
+  fields: {
+    enabled: { type: 'bool' },
+    version: { type: 'string', pattern: /^\d+\.\d+\.\d+([-+][\w.-]+)?$/, accepted: 'a chart version like 1.2.3' },
+    values: { type: 'map', of: { type: 'any' } },
+  },
+};
+
+/** The shape of koala.yaml. Everything is optional; defaults fill the rest. */
+export const CONFIG_SPEC: FieldSpec = {
+  type: 'object',
+  fields: {
+    cluster: {
+      type: 'object',
+      fields: {
+        // kind adds "-control-plane2" and the like to the name, and Docker limits names to 63.
+        name: { type: 'string', pattern: /^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$/, accepted: 'lowercase letters, digits and "-", at most 32 characters' },
+        controlPlanes: { type: 'int', oneOf: [1, 3, 5], doc: 'an odd number, so etcd keeps a majority' },
+        workers: { type: 'int', min: 0, max: 10 },
+        kubernetesVersion: { type: 'enum', values: NODE_IMAGES.map((n) => n.version) },
+        nodeImage: { type: 'string', pattern: /^[\w./:-]+@sha256:[0-9a-f]{64}$/, accepted: 'an image pinned by digest, like kindest/node:v1.35.8@sha256:<64 hex digits>' },
+      },
+    },
+    registry: {
+      type: 'object',
+      fields: {
+        enabled: { type: 'bool' },
+        name: { type: 'string', ...dnsLabel },
+        port,
+        image: { type: 'string', pattern: /^[\w./:@-]+$/, accepted: 'an image reference, like registry:3' },
+      },
+    },
+    ports: { type: 'object', fields: { airflow: hostPort, objectStore: hostPort, objectStoreConsole: hostPort } },
+    charts: {
+      type: 'object',
+      fields: { mirror: { type: 'string', pattern: /^(https?|oci):\/\/\S+$/, accepted: 'an http(s):// chart repository URL or an oci:// registry' } },
+    },
+    spark: {
+      type: 'object',
+      fields: { jobNamespaces: { type: 'list', of: { type: 'string', ...dnsLabel }, minItems: 1 } },
+    },
+    objectStore: {
+      type: 'object',
+      fields: {
+        type: { type: 'enum', values: ['minio', 'seaweedfs'] },
+        buckets: { type: 'list', of: { type: 'string', pattern: /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, accepted: 'an S3 bucket name: 3-63 lowercase letters, digits, "." and "-"' } },
+      },
+    },
+    airflow: { type: 'object', fields: { dagsDir: { type: 'string' } } },
+    components: { type: 'object', fields: Object.fromEntries(COMPONENT_IDS.map((id) => [id, component])) },
+    timeouts: {
+      type: 'object',
+      fields: { clusterCreateSeconds: seconds, nodesReadySeconds: seconds, componentSeconds: seconds },
+    },
+  },
+};
+
+/** Defaults: what koala does with no koala.yaml at all (the seed's HA layout). */
+export function defaultConfig(projectDir: string): KoalaConfig {
+  return {
+    projectDir,
+    configFile: undefined,
+    cluster: {
+      name: 'koala',
+      controlPlanes: 3,
+      workers: 3,
+      kubernetesVersion: NODE_IMAGES[0]!.version,
+      kubernetesVersionPinned: false,
+      nodeImage: undefined,
+    },
+    registry: { enabled: true, name: 'koala-registry', port: 5001, image: 'registry:3' },
+    ports: { airflow: 8080, objectStore: 9000, objectStoreConsole: 9001 },
+    charts: { mirror: undefined },
+    spark: { jobNamespaces: ['spark-jobs'] },
+    objectStore: { type: 'minio', buckets: ['spark-data'] },
+    airflow: { dagsDir: 'dags' },
+    components: Object.fromEntries(COMPONENT_IDS.map((id) => [id, { enabled: true }])),
+    timeouts: { clusterCreateSeconds: 600, nodesReadySeconds: 300, componentSeconds: 600 },
+  };
+}

@@ -1,0 +1,53 @@
+import type { EnvValue } from '../config/env.ts';
+import type { KoalaConfig } from '../config/schema.ts';
+import type { ClusterSpec } from '../cluster/spec.ts';
+import { Kube, type KubeTarget } from '../kube/client.ts';
+import { clusterHome } from '../util/paths.ts';
+
+/**
+ * Everything a step or component needs to know about the platform it works on. Built once per
+ * command; the Kubernetes connection is opened on first use.
+ */
+export interface PlatformContext {
+  config: KoalaConfig;
+  env: ReadonlyMap<string, EnvValue>;
+  spec: ClusterSpec;
+  kubeTarget: KubeTarget;
+  /** Directory for this cluster's local state and credentials (0700). */
+  home: string;
+  /** --recreate: delete the cluster first, even if it matches. */
+  recreate: boolean;
+  kube(): Promise<Kube>;
+}
+
+export function kubeContextName(cluster: string): string {
+  return `kind-${cluster}`;
+}
+
+export function createPlatformContext(options: {
+  config: KoalaConfig;
+  env: ReadonlyMap<string, EnvValue>;
+  spec: ClusterSpec;
+  recreate?: boolean;
+  processEnv?: NodeJS.ProcessEnv;
+}): PlatformContext {
+  const processEnv = options.processEnv ?? process.env;
+  // KUBECONFIG may list several files; client-node merges them like kubectl when none is named.
+  const kubeTarget: KubeTarget = { context: kubeContextName(options.config.cluster.name) };
+  let connection: Promise<Kube> | undefined;
+  return {
+    config: options.config,
+    env: options.env,
+    spec: options.spec,
+    kubeTarget,
+    home: clusterHome(options.config.cluster.name, processEnv),
+    recreate: options.recreate ?? false,
+    kube() {
+      connection ??= Kube.connect(kubeTarget).catch((error: unknown) => {
+        connection = undefined; // a later call may succeed once the cluster exists
+        throw error;
+      });
+      return connection;
+    },
+  };
+}

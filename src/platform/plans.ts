@@ -1,0 +1,38 @@
+import { clusterSpecStep, clusterStep, nodesReadyStep } from '../cluster/steps.ts';
+import { COMPONENTS } from '../components/index.ts';
+import type { Component } from '../components/component.ts';
+import { Plan } from '../engine/plan.ts';
+import type { Step } from '../engine/step.ts';
+import { deleteCluster, deleteClusterArgs, kindClusters } from '../tools/kind.ts';
+import type { PlatformContext } from './context.ts';
+import { removeHome } from './state.ts';
+
+export function enabledComponents(ctx: PlatformContext, all: readonly Component[] = COMPONENTS): Component[] {
+  return all.filter((c) => c.enabled(ctx.config));
+}
+
+/** `koala up`: the cluster, then every enabled component's steps. */
+export function upPlan(ctx: PlatformContext, components: readonly Component[] = COMPONENTS): Plan {
+  const steps: Step[] = [clusterStep(ctx), nodesReadyStep(ctx), clusterSpecStep(ctx)];
+  for (const component of enabledComponents(ctx, components)) steps.push(...component.steps(ctx));
+  return new Plan(steps);
+}
+
+/** `koala down`: the cluster (and everything in it), then what lives outside it. */
+export function downPlan(ctx: PlatformContext, options: { keepRegistry: boolean }, components: readonly Component[] = COMPONENTS): Plan {
+  const name = ctx.spec.name;
+  const cluster: Step = {
+    id: 'cluster-delete',
+    title: `Delete kind cluster "${name}"`,
+    plan: () => [{ kind: 'command', tool: 'kind', args: deleteClusterArgs(name) }],
+    async check({ signal }) {
+      return (await kindClusters(signal)).includes(name) ? { done: false } : { done: true, detail: 'no such cluster' };
+    },
+    async run({ signal }) {
+      await deleteCluster(name, { signal });
+      await removeHome(ctx.home);
+    },
+  };
+  const outside = components.flatMap((c) => c.teardown?.(ctx, options) ?? []);
+  return new Plan([cluster, ...outside]);
+}

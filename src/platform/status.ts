@@ -1,0 +1,57 @@
+import type { V1Node } from '@kubernetes/client-node';
+import { isReady } from '../cluster/steps.ts';
+import type { Health } from '../components/component.ts';
+import { kindClusters } from '../tools/kind.ts';
+import { errorMessage } from '../util/errors.ts';
+import type { PlatformContext } from './context.ts';
+import { enabledComponents } from './plans.ts';
+
+export interface NodeStatus {
+  name: string;
+  role: 'control-plane' | 'worker';
+  ready: boolean;
+  version: string;
+}
+
+export interface PlatformStatus {
+  healthy: boolean;
+  cluster: { name: string; exists: boolean; reachable: boolean; context: string; version?: string; detail?: string };
+  nodes: NodeStatus[];
+  components: Array<{ id: string; title: string } & Health>;
+}
+
+/** Everything `koala status` reports, gathered in parallel and read-only. */
+export async function collectStatus(ctx: PlatformContext, signal: AbortSignal): Promise<PlatformStatus> {
+  const name = ctx.spec.name;
+  const exists = await kindClusters(signal).then((c) => c.includes(name));
+  const cluster: PlatformStatus['cluster'] = { name, exists, reachable: false, context: ctx.kubeTarget.context };
+  let nodes: NodeStatus[] = [];
+  if (exists) {
+    try {
+      const kube = await ctx.kube();
+      cluster.version = (await kube.version(5_000)).gitVersion;
+      cluster.reachable = true;
+      nodes = (await kube.list<V1Node>('v1', 'Node')).map((n) => ({
+        name: n.metadata?.name ?? '',
+        role: n.metadata?.labels?.['node-role.kubernetes.io/control-plane'] !== undefined ? 'control-plane' : 'worker',
+        ready: isReady(n),
+        version: n.status?.nodeInfo?.kubeletVersion ?? '',
+      }));
+      nodes.sort((a, b) => a.name.localeCompare(b.name));
+    } catch (error) {
+      cluster.detail = errorMessage(error).split('\n')[0];
+    }
+  } else {
+    cluster.detail = 'no such kind cluster';
+  }
+  const components = await Promise.all(
+    enabledComponents(ctx).map(async (c) => {
+      const health = !cluster.reachable && c.id !== 'registry'
+        ? { ok: false, detail: 'cluster not reachable' }
+        : await c.health(ctx, signal).catch((error: unknown): Health => ({ ok: false, detail: errorMessage(error).split('\n')[0]! }));
+      return { id: c.id, title: c.title, ...health };
+    }),
+  );
+  const healthy = cluster.reachable && nodes.length > 0 && nodes.every((n) => n.ready) && components.every((c) => c.ok);
+  return { healthy, cluster, nodes, components };
+}

@@ -1,0 +1,33 @@
+import type { RunResult } from '../engine/runner.ts';
+import { formatDuration } from '../engine/runner.ts';
+import type { Summary } from '../ui/summary.ts';
+import type { PlatformContext } from './context.ts';
+import { enabledComponents } from './plans.ts';
+
+/** The end of `koala up`: the headline, endpoints and the next commands. */
+export function upSummary(ctx: PlatformContext, result: RunResult): Summary {
+  const { spec } = ctx;
+  const shape = `${spec.controlPlanes} control-plane, ${spec.workers} worker, ${spec.kubernetesVersion}`;
+  const changed = result.steps.filter((s) => s.status === 'done').length;
+  let headline: string;
+  if (result.ok) {
+    headline = changed === 0
+      ? `koala is up; nothing to change (${formatDuration(result.durationMs)}): cluster "${spec.name}" (${shape})`
+      : `koala is up in ${formatDuration(result.durationMs)}: cluster "${spec.name}" (${shape})`;
+  } else if (result.interrupted) {
+    headline = 'koala up was interrupted. Run `koala up` again to resume where it stopped.';
+  } else {
+    headline = 'koala up did not finish. Fix the failure below, then run `koala up` again: finished steps are not repeated.';
+  }
+  if (!result.ok) return { headline, result };
+  return {
+    headline,
+    result,
+    endpoints: enabledComponents(ctx).flatMap((c) => c.endpoints?.(ctx) ?? []),
+    next: [
+      ['koala status', 'the health of the cluster and every component'],
+      [`kubectl config use-context ${ctx.kubeTarget.context}`, 'point kubectl at the cluster (kind already did)'],
+      ['koala down', 'remove everything koala created'],
+    ],
+  };
+}

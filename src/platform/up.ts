@@ -1,0 +1,78 @@
+import { inspectCluster } from '../cluster/inspect.ts';
+import { runPreflight, type CheckOutcome } from '../cluster/preflight.ts';
+import { clusterSpec, diffSpecs, resolveNodeImage } from '../cluster/spec.ts';
+import type { LoadedConfig } from '../config/load.ts';
+import type { Plan } from '../engine/plan.ts';
+import { KoalaError } from '../util/errors.ts';
+import { createPlatformContext, type PlatformContext } from './context.ts';
+import { upPlan } from './plans.ts';
+
+export interface UpRequest {
+  loaded: LoadedConfig;
+  recreate: boolean;
+  only?: string[];
+  skip?: string[];
+  signal?: AbortSignal;
+}
+
+export interface PreparedUp {
+  ctx: PlatformContext;
+  plan: Plan;
+  preflight: CheckOutcome[];
+  notes: string[];
+}
+
+/** The plan alone, touching nothing and running no tool: what `--dry-run` prints. */
+export function planUpDry(request: UpRequest): { ctx: PlatformContext; plan: Plan; notes: string[] } {
+  const { config, env } = request.loaded;
+  const image = resolveNodeImage(config.cluster, undefined);
+  const ctx = createPlatformContext({ config, env, spec: clusterSpec(config, image), recreate: request.recreate });
+  return { ctx, plan: select(upPlan(ctx), request), notes: image.note ? [image.note] : [] };
+}
+
+/**
+ * Everything `up` does before it changes anything: preflight, the node image for this host,
+ * and a comparison with the cluster that is already there. Throws with nothing changed.
+ */
+export async function prepareUp(request: UpRequest): Promise<PreparedUp> {
+  const { config, env } = request.loaded;
+  const provisional = resolveNodeImage(config.cluster, undefined);
+  const { outcomes, docker } = await runPreflight({ config, spec: clusterSpec(config, provisional), platform: process.platform });
+  const image = resolveNodeImage(config.cluster, docker?.cgroupVersion);
+  // The cgroup check judged the version the user asked for; re-judge it for the one chosen.
+  const spec = clusterSpec(config, image);
+  const preflight = outcomes.map((o) => (o.id === 'cgroup' && image.note ? { ...o, status: 'warn' as const, detail: image.note } : o));
+  const failed = preflight.filter((o) => o.status === 'fail');
+  if (failed.length > 0) {
+    throw new PreflightError(failed);
+  }
+  const ctx = createPlatformContext({ config, env, spec, recreate: request.recreate });
+  const existing = await inspectCluster(ctx, request.signal);
+  if (existing.exists && existing.spec && !request.recreate) {
+    const diff = diffSpecs(existing.spec, spec);
+    if (diff.length > 0) {
+      throw new KoalaError(`Cluster "${spec.name}" exists with a different spec:\n${diff.map((d) => `  ${d}`).join('\n')}`, {
+        hint: 'Run `koala up --recreate` to delete and recreate it (its data goes with it), or change koala.yaml back.',
+      });
+    }
+  }
+  const notes = [...(image.note ? [image.note] : []), ...(existing.exists && !request.recreate ? [`cluster "${spec.name}" exists; reusing it`] : [])];
+  return { ctx, plan: select(upPlan(ctx), request), preflight, notes };
+}
+
+function select(plan: Plan, request: UpRequest): Plan {
+  return plan.select({ ...(request.only ? { only: request.only } : {}), ...(request.skip ? { skip: request.skip } : {}) });
+}
+
+export class PreflightError extends KoalaError {
+  readonly outcomes: CheckOutcome[];
+
+  constructor(failed: CheckOutcome[]) {
+    super(
+      `Preflight failed; nothing was changed:\n${failed.map((o) => `  ✗ ${o.title}: ${o.detail}${o.fix ? `\n    fix: ${o.fix}` : ''}`).join('\n')}`,
+      { hint: 'Fix the checks above and run `koala up` again; `koala doctor` runs the checks alone.' },
+    );
+    this.name = 'PreflightError';
+    this.outcomes = failed;
+  }
+}

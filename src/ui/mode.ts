@@ -1,0 +1,16 @@
+/** How koala talks to whoever runs it. */
+export type OutputMode =
+  /** A person at a terminal: listr2 progress, colour. */
+  | 'tty'
+  /** A pipe or CI log: one plain line per event. */
+  | 'plain'
+  /** A script: nothing but one JSON document on stdout. */
+  | 'json';
+
+export function detectMode(options: { json?: boolean; stream?: NodeJS.WriteStream; env?: NodeJS.ProcessEnv }): OutputMode {
+  if (options.json) return 'json';
+  const env = options.env ?? process.env;
+  const stream = options.stream ?? process.stdout;
+  if (!stream.isTTY || env.CI === 'true' || env.TERM === 'dumb') return 'plain';
+  return 'tty';
+}
