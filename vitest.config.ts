@@ -18,7 +18,7 @@ export default defineConfig({
         test: {
           name: 'testbed',
           include: ['test/process/**/*.test.ts', 'test/integration/**/*.test.ts', 'test/e2e/**/*.test.ts'],
-          globalSetup: ['test/testbed/global-setup.ts'],
+          globalSetup: ['test/support/global-setup.ts'],
           testTimeout: 180_000,
           hookTimeout: 300_000,
           // Two cores: more workers only fight over CPU with the control plane.
