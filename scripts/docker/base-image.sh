@@ -53,17 +53,19 @@ need_pkg() { # need_pkg COMMAND PACKAGE
 # Work dirs live on disk (/var/tmp), not tmpfs, and are removed on any exit.
 WORKDIRS=()
 cleanup() {
-  local d
-  for d in "${WORKDIRS[@]}"; do
+  local d m
+  for d in "${WORKDIRS[@]+"${WORKDIRS[@]}"}"; do
     # debootstrap may leave /proc etc. mounted in the target if it fails.
     for m in proc sys dev/pts dev; do
       mountpoint -q "$d/rootfs/$m" 2>/dev/null && umount -l "$d/rootfs/$m" || true
     done
-    rm -rf "$d"
+    # --one-file-system: never descend into a mount debootstrap left behind.
+    rm -rf --one-file-system "$d"
   done
 }
 trap cleanup EXIT
-new_workdir() { local d; d=$(mktemp -d /var/tmp/koala-image.XXXXXX); WORKDIRS+=("$d"); printf '%s\n' "$d"; }
+# Sets $w (not echoed: a $(...) subshell would lose the WORKDIRS entry).
+new_workdir() { w=$(mktemp -d /var/tmp/koala-image.XXXXXX); WORKDIRS+=("$w"); }
 
 # tar a rootfs dir into `docker import`. Fixed owner/mtime/order make the
 # layer bytes (and so its digest) the same on every machine for the
@@ -85,7 +87,7 @@ build_base() {
   if ! LC_ALL=C file -L "$bb" 2>/dev/null | grep -q 'statically linked'; then
     ldd "$bb" >/dev/null 2>&1 && die "$bb is dynamically linked; install busybox-static"
   fi
-  w=$(new_workdir); r=$w/rootfs
+  new_workdir; r=$w/rootfs
   mkdir -p "$r"/{bin,etc,root,tmp,proc,sys,dev,var/tmp}
   chmod 1777 "$r/tmp" "$r/var/tmp"
   cp "$bb" "$r/bin/busybox"
@@ -129,7 +131,7 @@ build_python() {
   [ "$(id -u)" = 0 ] || die "debootstrap needs root"
   local suite=bookworm mirror w r
   mirror=$(debian_mirror "$suite")
-  w=$(new_workdir); r=$w/rootfs
+  new_workdir; r=$w/rootfs
   # Keep downloaded .debs across runs: a rebuild (after `docker image prune`
   # or KOALA_REBUILD=1) then only unpacks and configures.
   mkdir -p "$CACHE/debootstrap"
@@ -200,7 +202,7 @@ build_registry() {
     is_static_registry "$bin" || die "$bin is not a static distribution build"
   fi
   say "using registry binary $bin"
-  w=$(new_workdir); r=$w/rootfs
+  new_workdir; r=$w/rootfs
   mkdir -p "$r"/bin "$r"/etc/distribution "$r"/var/lib/registry "$r"/tmp
   chmod 1777 "$r/tmp"
   cp "$bin" "$r/bin/registry"
