@@ -54,18 +54,32 @@ fi
 # If a dockerd is alive (e.g. a parallel run just launched it, or the
 # package's init script did), don't start a second one on the same
 # /var/lib/docker: just wait for it below.
+# Alive = exists and is not a zombie. PID 1 on these machines is not an
+# init that reaps orphans, so a dockerd that died (kill -9, crash) can stay
+# a zombie, which `kill -0` alone would take for a running daemon.
+alive() {
+  kill -0 "$1" 2>/dev/null || return 1
+  case $(ps -o stat= -p "$1" 2>/dev/null) in ''|Z*) return 1 ;; esac
+}
+
 dockerd_pid() {
   local pid
   if [ -s /var/run/docker.pid ]; then
     pid=$(cat /var/run/docker.pid)
-    kill -0 "$pid" 2>/dev/null && { printf '%s\n' "$pid"; return 0; }
+    alive "$pid" && { printf '%s\n' "$pid"; return 0; }
   fi
   # A daemon started with another --pidfile still owns /var/lib/docker and
   # the socket; a second one would fail on the lock, so find it by name.
-  command -v pgrep >/dev/null 2>&1 && pgrep -x -o dockerd
+  for pid in $(pgrep -x dockerd 2>/dev/null || true); do
+    alive "$pid" && { printf '%s\n' "$pid"; return 0; }
+  done
+  return 1
 }
 
 if ! pid=$(dockerd_pid); then
+  # dockerd refuses to start while its pid file names a live pid, and a
+  # zombie counts as live to it: drop a pid file whose daemon is gone.
+  rm -f /var/run/docker.pid
   # --- choose settings ---------------------------------------------------
   # Storage driver: overlay2 is fast and space-efficient, but needs the
   # kernel's overlay fs AND a backing fs that isn't itself overlay (as in a
@@ -120,7 +134,7 @@ fi
 # --- wait (bounded) -------------------------------------------------------
 deadline=$((SECONDS + TIMEOUT))
 until docker_ok; do
-  if ! kill -0 "$started_pid" 2>/dev/null; then
+  if ! alive "$started_pid"; then
     tail -n 40 "$LOG" >&2 2>/dev/null || true
     die "dockerd (pid $started_pid) exited during startup; see $LOG"
   fi
