@@ -3,7 +3,7 @@ import { runPreflight, type CheckOutcome } from '../cluster/preflight.ts';
 import { clusterSpec, diffSpecs, resolveNodeImage } from '../cluster/spec.ts';
 import type { LoadedConfig } from '../config/load.ts';
 import type { Plan } from '../engine/plan.ts';
-import { KoalaError } from '../util/errors.ts';
+import { EXIT, KoalaError } from '../util/errors.ts';
 import { createPlatformContext, type PlatformContext } from './context.ts';
 import { upPlan } from './plans.ts';
 
@@ -12,6 +12,8 @@ export interface UpRequest {
   recreate: boolean;
   only?: string[];
   skip?: string[];
+  /** Preflight checks whose failure the user accepts (--ignore-checks); they become warnings. */
+  ignoreChecks?: string[];
   signal?: AbortSignal;
 }
 
@@ -41,7 +43,16 @@ export async function prepareUp(request: UpRequest): Promise<PreparedUp> {
   const image = resolveNodeImage(config.cluster, docker?.cgroupVersion);
   // The cgroup check judged the version the user asked for; re-judge it for the one chosen.
   const spec = clusterSpec(config, image);
-  const preflight = outcomes.map((o) => (o.id === 'cgroup' && image.note ? { ...o, status: 'warn' as const, detail: image.note } : o));
+  const ignored = new Set(request.ignoreChecks ?? []);
+  const unknown = [...ignored].filter((id) => !outcomes.some((o) => o.id === id));
+  if (unknown.length > 0) {
+    throw new KoalaError(`Unknown check for --ignore-checks: ${unknown.join(', ')}`, { hint: `Checks: ${outcomes.map((o) => o.id).join(', ')}`, exitCode: EXIT.usage });
+  }
+  const preflight = outcomes.map((o) => {
+    if (o.id === 'cgroup' && image.note) return { ...o, status: 'warn' as const, detail: image.note };
+    if (o.status === 'fail' && ignored.has(o.id)) return { ...o, status: 'warn' as const, detail: `${o.detail} (ignored: --ignore-checks)` };
+    return o;
+  });
   const failed = preflight.filter((o) => o.status === 'fail');
   if (failed.length > 0) {
     throw new PreflightError(failed);

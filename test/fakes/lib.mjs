@@ -1,0 +1,88 @@
+// Shared plumbing of koala's fake tools (kind, docker, kubectl): where their state lives,
+// how each call is recorded, and how tests inject faults.
+//
+// KOALA_FAKE_STATE  directory for state, calls.jsonl and faults.json (required)
+//
+// faults.json: [{ "tool": "kind", "args": "create cluster", "mode": "fail" | "hang", "times": 1,
+//                 "stderr": "...", "exitCode": 1, "delayMs": 0 }]
+// A fault matches when the call's argv, joined by spaces, starts with `args`. "times" counts
+// down (absent = every time). "delayMs" alone (no mode) just slows the call, for benchmarks.
+import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+export function stateDir() {
+  const dir = process.env.KOALA_FAKE_STATE;
+  if (!dir) {
+    process.stderr.write('fake tool: KOALA_FAKE_STATE is not set\n');
+    process.exit(99);
+  }
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+export function record(tool, argv, extra = {}) {
+  appendFileSync(path.join(stateDir(), 'calls.jsonl'), `${JSON.stringify({ tool, argv, pid: process.pid, at: Date.now(), ...extra })}\n`);
+}
+
+export function readJson(file, fallback) {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8'));
+  } catch {
+    return fallback;
+  }
+}
+
+/** Atomic write: concurrent calls (koala runs steps in parallel) never see half a file. */
+export function writeJson(file, value) {
+  mkdirSync(path.dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  writeFileSync(tmp, `${JSON.stringify(value, null, 2)}\n`);
+  renameSync(tmp, file);
+}
+
+/** The first fault that matches this call, consumed when it has a count. */
+export function takeFault(tool, argv) {
+  const file = path.join(stateDir(), 'faults.json');
+  if (!existsSync(file)) return undefined;
+  const faults = readJson(file, []);
+  const line = argv.join(' ');
+  const index = faults.findIndex((f) => f.tool === tool && line.startsWith(f.args) && (f.times === undefined || f.times > 0));
+  if (index < 0) return undefined;
+  const fault = faults[index];
+  if (fault.times !== undefined) {
+    fault.times -= 1;
+    writeJson(file, faults);
+  }
+  return fault;
+}
+
+export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Apply a fault's effect. "hang" waits until the process is killed, as a stuck tool would. */
+export async function applyFault(fault) {
+  if (!fault) return;
+  if (fault.delayMs) await sleep(fault.delayMs);
+  if (fault.mode === 'fail') {
+    process.stderr.write(`${fault.stderr ?? 'ERROR: injected failure'}\n`);
+    process.exit(fault.exitCode ?? 1);
+  }
+  if (fault.mode === 'hang') {
+    await new Promise(() => setInterval(() => {}, 1 << 30));
+  }
+}
+
+/** Parse `--flag value` / `--flag=value` pairs after the subcommand words. */
+export function parseFlags(args) {
+  const flags = {};
+  const rest = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a.startsWith('--')) {
+      const eq = a.indexOf('=');
+      if (eq > 0) flags[a.slice(2, eq)] = a.slice(eq + 1);
+      else if (i + 1 < args.length && (!args[i + 1].startsWith('-') || args[i + 1] === '-')) flags[a.slice(2)] = args[++i];
+      else flags[a.slice(2)] = true;
+    } else rest.push(a);
+  }
+  return { flags, rest };
+}
