@@ -11,11 +11,12 @@ import { fileURLToPath } from 'node:url';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 rmSync(path.join(root, 'dist'), { recursive: true, force: true });
 
-const external = ['@kubernetes/client-node', 'listr2', '@inquirer/prompts', 'execa', 'js-yaml', 'yaml', 'dotenv'];
+// typescript: oclif requires it only to run commands from .ts sources in development.
+const external = ['typescript', '@kubernetes/client-node', 'listr2', '@inquirer/prompts', 'execa', 'js-yaml', 'yaml', 'dotenv'];
 
 await build({
   absWorkingDir: root,
-  entryPoints: { cli: 'src/cli.ts', commands: 'src/commands.ts' },
+  entryPoints: { cli: 'src/cli.ts', commands: 'src/commands.ts', help: 'src/cli/help.ts' },
   outdir: 'dist',
   bundle: true,
   splitting: true,
@@ -24,6 +25,7 @@ await build({
   target: 'node22',
   external,
   sourcemap: 'linked',
+  minify: process.env.KOALA_BUILD_MINIFY !== '0',
   chunkNames: 'chunks/[name]-[hash]',
   // Bundled CommonJS dependencies of oclif call require(); give them one.
   banner: { js: "import { createRequire as __koalaCreateRequire } from 'node:module'; const require = __koalaCreateRequire(import.meta.url);" },

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Runs all of koala's tests on a fresh machine: installs dependencies, builds koala, builds
+# (or reuses) the test bed binaries, starts Docker and builds the local test images, then runs
+# the unit tier and the test-bed tier (a real control plane, Helm 3 and 4, Docker, a registry).
+#
+#   npm test                 everything
+#   npm test -- <vitest args> e.g. `npm test -- --project unit` or a file filter
+set -euo pipefail
+cd "$(dirname "$0")/.."
+# shellcheck source=node-env.sh
+source scripts/node-env.sh
+
+step() { printf '\n== %s\n' "$*" >&2; }
+timed() { local t0=$SECONDS; "$@"; printf '   (%ss)\n' "$((SECONDS - t0))" >&2; }
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  step "npm ci"
+  timed npm ci --no-audit --no-fund
+fi
+step "build koala"
+timed npm run --silent build
+
+only_unit=false
+for arg in "$@"; do [ "$arg" = unit ] && only_unit=true; done
+if ! $only_unit; then
+  step "test bed binaries (cached in ${KOALA_TESTBED_CACHE:-~/.cache/koala-testbed})"
+  timed bash scripts/testbed/build.sh
+  step "Docker daemon and local images"
+  timed bash scripts/docker/ensure-dockerd.sh
+  timed bash scripts/docker/base-image.sh all
+fi
+
+step "vitest"
+exec npx vitest run "$@"
