@@ -9,7 +9,6 @@ import { Help } from '@oclif/core';
 export default class KoalaHelp extends Help {
   override wrap(body: string, spacing = this.indentSpacing): string {
     const text = this.render(body);
-    // eslint-disable-next-line no-control-regex
     if (!/^[\x20-\x7e\n]*$/.test(text)) return super.wrap(body, spacing);
     return wrapPlain(text, this.opts.maxWidth - spacing);
   }
