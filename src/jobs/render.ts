@@ -1,0 +1,141 @@
+import type { Manifest } from '../kube/client.ts';
+import { IMAGE_APP_DIR, type Resources, type SparkApp } from './app-file.ts';
+import type { SparkPlatform } from './platform.ts';
+
+export const SPARK_API_VERSION = 'sparkoperator.k8s.io/v1beta2';
+export const SPARK_KIND = 'SparkApplication';
+export const LABEL_APP = 'koala.dev/app';
+export const LABEL_RUN_NUMBER = 'koala.dev/run-number';
+export const LABEL_MANAGED_BY = 'app.kubernetes.io/managed-by';
+export const ANNOTATION_CONTEXT = 'koala.dev/build-context';
+export const ANNOTATION_SOURCE = 'koala.dev/source';
+/** The labels the operator puts on the pods it launches. */
+export const POD_LABEL_APP_NAME = 'sparkoperator.k8s.io/app-name';
+export const POD_LABEL_ROLE = 'spark-role';
+
+/** hadoop-aws for Spark 4.0.x (Hadoop 3.4.1); fetched by spark-submit when objectStore is on. */
+export const HADOOP_AWS_PACKAGE = 'org.apache.hadoop:hadoop-aws:3.4.1';
+
+export interface SparkApplication extends Manifest {
+  metadata: Manifest['metadata'] & { creationTimestamp?: Date; uid?: string; resourceVersion?: string };
+  spec: Record<string, unknown> & { driver?: Record<string, unknown>; executor?: Record<string, unknown> };
+  status?: SparkApplicationStatus;
+}
+
+export interface SparkApplicationStatus {
+  applicationState?: { state?: string; errorMessage?: string };
+  driverInfo?: { podName?: string; webUIServiceName?: string; webUIPort?: number; webUIAddress?: string };
+  executorState?: Record<string, string>;
+  sparkApplicationId?: string;
+  submissionID?: string;
+  lastSubmissionAttemptTime?: string;
+  terminationTime?: string;
+  executionAttempts?: number;
+  submissionAttempts?: number;
+}
+
+export interface RunIdentity {
+  app: string;
+  number: number;
+  namespace: string;
+}
+
+/** `<app>-<n>`: a new SparkApplication per run, so older runs stay readable until pruned. */
+export function runName(app: string, number: number): string {
+  return `${app}-${number}`;
+}
+
+function resources(r: Resources): Record<string, unknown> {
+  return { cores: r.cores, memory: r.memory, ...(r.coreLimit ? { coreLimit: r.coreLimit } : {}) };
+}
+
+/**
+ * The SparkApplication of one run of an app, as pure data. The image tag is the build's content
+ * hash, so IfNotPresent is exact (no `:latest` + Always pulling on every run).
+ */
+export function renderSparkApplication(app: SparkApp, run: RunIdentity, options: { image: string; contextDigest: string; platform: SparkPlatform }): SparkApplication {
+  const { platform } = options;
+  const labels = { [LABEL_MANAGED_BY]: 'koala', [LABEL_APP]: app.name, [LABEL_RUN_NUMBER]: String(run.number) };
+  const sparkConf: Record<string, string> = { ...app.sparkConf };
+  // Plain values go in as Spark's own confs: they reach the pods through spark-submit, whereas
+  // the operator applies `env` only through its webhook.
+  for (const [name, value] of Object.entries(app.env)) {
+    sparkConf[`spark.kubernetes.driverEnv.${name}`] = value;
+    sparkConf[`spark.executorEnv.${name}`] = value;
+  }
+  const hadoopConf: Record<string, string> = {};
+  const spec: SparkApplication['spec'] = {
+    type: app.type,
+    mode: 'cluster',
+    image: options.image,
+    imagePullPolicy: 'IfNotPresent',
+    mainApplicationFile: `local://${IMAGE_APP_DIR}/${app.mainFile}`,
+    ...(app.mainClass ? { mainClass: app.mainClass } : {}),
+    ...(app.type === 'Python' ? { pythonVersion: '3' } : {}),
+    arguments: app.arguments,
+    sparkVersion: app.sparkVersion,
+    restartPolicy: app.restartPolicy ?? { type: 'Never' },
+    driver: {
+      ...resources(app.driver),
+      serviceAccount: platform.serviceAccount,
+      labels: { [LABEL_APP]: app.name },
+    },
+    executor: {
+      ...resources(app.executor),
+      instances: app.executor.instances,
+      labels: { [LABEL_APP]: app.name },
+    },
+  };
+  if (app.objectStore) {
+    const store = platform.objectStore;
+    Object.assign(hadoopConf, {
+      'fs.s3a.endpoint': store.endpoint,
+      'fs.s3a.path.style.access': 'true',
+      'fs.s3a.connection.ssl.enabled': String(store.endpoint.startsWith('https:')),
+      'fs.s3a.aws.credentials.provider': 'software.amazon.awssdk.auth.credentials.EnvironmentVariableCredentialsProvider',
+    });
+    // Keys come from the Secret through Spark's own secretKeyRef confs (not the operator's
+    // webhook-only `env` valueFrom), so they are never in the SparkApplication or a log.
+    for (const role of ['driver', 'executor']) {
+      sparkConf[`spark.kubernetes.${role}.secretKeyRef.AWS_ACCESS_KEY_ID`] = `${store.secretName}:${store.accessKeyKey}`;
+      sparkConf[`spark.kubernetes.${role}.secretKeyRef.AWS_SECRET_ACCESS_KEY`] = `${store.secretName}:${store.secretKeyKey}`;
+    }
+    sparkConf['spark.jars.ivy'] = '/tmp/.ivy2';
+    spec.deps = { packages: [HADOOP_AWS_PACKAGE] };
+  }
+  if (Object.keys(sparkConf).length) spec.sparkConf = sparkConf;
+  if (Object.keys(hadoopConf).length) spec.hadoopConf = hadoopConf;
+  return {
+    apiVersion: SPARK_API_VERSION,
+    kind: SPARK_KIND,
+    metadata: {
+      name: runName(app.name, run.number),
+      namespace: run.namespace,
+      labels,
+      annotations: { [ANNOTATION_CONTEXT]: options.contextDigest, [ANNOTATION_SOURCE]: app.file },
+    },
+    spec,
+  };
+}
+
+/**
+ * An existing SparkApplication manifest (the seed's pagerank.yml, the operator's examples) as
+ * one run: the same spec under a new name per run, with koala's labels so it can be listed,
+ * followed and pruned like any app.
+ */
+export function renderFromManifest(manifest: SparkApplication, run: RunIdentity, overrides: { image?: string; serviceAccount?: string; file: string }): SparkApplication {
+  const spec = structuredClone(manifest.spec);
+  if (overrides.image) spec.image = overrides.image;
+  if (overrides.serviceAccount) spec.driver = { ...(spec.driver ?? {}), serviceAccount: overrides.serviceAccount };
+  return {
+    apiVersion: manifest.apiVersion,
+    kind: manifest.kind,
+    metadata: {
+      name: runName(run.app, run.number),
+      namespace: run.namespace,
+      labels: { ...(manifest.metadata.labels ?? {}), [LABEL_MANAGED_BY]: 'koala', [LABEL_APP]: run.app, [LABEL_RUN_NUMBER]: String(run.number) },
+      annotations: { ...(manifest.metadata.annotations ?? {}), [ANNOTATION_SOURCE]: overrides.file },
+    },
+    spec,
+  };
+}

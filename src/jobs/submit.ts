@@ -1,0 +1,139 @@
+import type { V1Deployment } from '@kubernetes/client-node';
+import { KubeApiError, type Kube } from '../kube/client.ts';
+import { EXIT, KoalaError } from '../util/errors.ts';
+import type { SparkPlatform } from './platform.ts';
+import { LABEL_APP, LABEL_RUN_NUMBER, SPARK_API_VERSION, SPARK_KIND, type SparkApplication } from './render.ts';
+
+export const SPARK_CRD = 'sparkapplications.sparkoperator.k8s.io';
+export const TERMINAL_STATES = ['COMPLETED', 'FAILED'] as const;
+
+export function sparkAppsPath(namespace?: string): string {
+  return namespace ? `/apis/${SPARK_API_VERSION}/namespaces/${namespace}/sparkapplications` : `/apis/${SPARK_API_VERSION}/sparkapplications`;
+}
+
+export function stateOf(app: SparkApplication): string {
+  return app.status?.applicationState?.state || 'NEW';
+}
+
+export function isTerminal(state: string): boolean {
+  return (TERMINAL_STATES as readonly string[]).includes(state);
+}
+
+/**
+ * The namespaces the operator really watches: its controller Deployment's --namespaces flag
+ * when koala can find it (empty or "" means all), otherwise what koala.yaml says it installed.
+ */
+export async function watchedNamespaces(kube: Kube, platform: SparkPlatform): Promise<{ namespaces: string[] | 'all'; source: string }> {
+  const deployments = await kube
+    .list<V1Deployment>('apps/v1', 'Deployment', { labelSelector: 'app.kubernetes.io/name=spark-operator,app.kubernetes.io/component=controller' })
+    .catch(() => []);
+  for (const deployment of deployments) {
+    for (const container of deployment.spec?.template.spec?.containers ?? []) {
+      const args = [...(container.command ?? []), ...(container.args ?? [])];
+      const flag = args.find((a) => a.startsWith('--namespaces='));
+      if (flag === undefined) continue;
+      const list = flag.slice('--namespaces='.length).split(',').map((s) => s.trim());
+      const where = `the operator's Deployment ${deployment.metadata?.namespace}/${deployment.metadata?.name}`;
+      return list.every((n) => n === '') ? { namespaces: 'all', source: where } : { namespaces: list.filter(Boolean), source: where };
+    }
+  }
+  return { namespaces: platform.jobNamespaces, source: 'spark.jobNamespaces in koala.yaml' };
+}
+
+/**
+ * Everything that would make a submitted run sit forever or fail at once, checked before
+ * anything is created: the CRD is installed, the operator watches the namespace, the namespace
+ * and the driver's ServiceAccount exist.
+ */
+export async function preflightSubmit(kube: Kube, app: SparkApplication, platform: SparkPlatform): Promise<void> {
+  const namespace = app.metadata.namespace!;
+  const crd = await kube.get({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name: SPARK_CRD } });
+  if (!crd) {
+    throw new KoalaError(`The SparkApplication CRD (${SPARK_CRD}) is not installed`, { hint: 'Install the Spark operator with `koala up` (or `koala up --only spark-operator`).' });
+  }
+  const watched = await watchedNamespaces(kube, platform);
+  if (watched.namespaces !== 'all' && !watched.namespaces.includes(namespace)) {
+    throw new KoalaError(`The Spark operator does not watch namespace "${namespace}" (it watches: ${watched.namespaces.join(', ') || 'none'}, per ${watched.source}); a run there would never start`, {
+      exitCode: EXIT.usage,
+      hint: `Run it in a watched namespace (--namespace ${watched.namespaces[0] ?? '<ns>'}), or add "${namespace}" to spark.jobNamespaces in koala.yaml and run \`koala up\`.`,
+    });
+  }
+  if (!(await kube.get({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } }))) {
+    throw new KoalaError(`Namespace "${namespace}" does not exist`, { exitCode: EXIT.usage, hint: 'Run `koala up`: it creates the job namespaces listed in spark.jobNamespaces.' });
+  }
+  const serviceAccount = app.spec.driver?.serviceAccount as string | undefined;
+  if (serviceAccount && !(await kube.get({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: serviceAccount, namespace } }))) {
+    throw new KoalaError(`The driver's ServiceAccount "${serviceAccount}" does not exist in namespace "${namespace}"; spark-submit would fail to create the driver`, {
+      exitCode: EXIT.usage,
+      hint: `The operator's chart creates "${platform.serviceAccount}" in every job namespace: use --service-account ${platform.serviceAccount}, or fix spec.driver.serviceAccount.`,
+    });
+  }
+}
+
+/**
+ * Create the run. First a server-side dry run: the API server validates it against the
+ * installed CRD's schema, so a typo is an error naming the field, and nothing is created.
+ */
+export async function submitRun(kube: Kube, app: SparkApplication, options: { dryRunOnly?: boolean } = {}): Promise<SparkApplication> {
+  const path = sparkAppsPath(app.metadata.namespace);
+  for (const dryRun of options.dryRunOnly ? [true] : [true, false]) {
+    const { status, body } = await kube.raw(`${path}?fieldManager=koala&fieldValidation=Strict${dryRun ? '&dryRun=All' : ''}`, {
+      method: 'POST',
+      body: JSON.stringify(app),
+      headers: { 'Content-Type': 'application/json' },
+    });
+    if (status === 409) throw new KoalaError(`A run named ${app.metadata.name} already exists in ${app.metadata.namespace}`, { hint: 'Run the command again: koala picks the next free run number.' });
+    if (status === 422 || status === 400) {
+      throw new KoalaError(`The SparkApplication is not valid for the installed CRD:\n${invalidFields(body)}`, {
+        exitCode: EXIT.usage,
+        hint: 'Fix the fields above (in spark-app.yaml or the manifest); nothing was submitted.',
+      });
+    }
+    if (status < 200 || status >= 300) throw new KubeApiError(status, `create ${SPARK_KIND} ${app.metadata.namespace}/${app.metadata.name}`, body);
+    if (!dryRun || options.dryRunOnly) return JSON.parse(body) as SparkApplication;
+  }
+  throw new Error('unreachable');
+}
+
+/** The API server's field errors, one per line. */
+function invalidFields(body: string): string {
+  try {
+    const parsed = JSON.parse(body) as { message?: string; details?: { causes?: Array<{ field?: string; message?: string }> } };
+    const causes = parsed.details?.causes ?? [];
+    if (causes.length) return causes.map((c) => `  ${c.field ?? '(object)'}: ${c.message ?? ''}`).join('\n');
+    return `  ${parsed.message ?? body}`;
+  } catch {
+    return `  ${body}`;
+  }
+}
+
+/** Every run of an app in a namespace, newest first. */
+export async function listRuns(kube: Kube, options: { namespace?: string; app?: string } = {}): Promise<SparkApplication[]> {
+  const items = await kube.list<SparkApplication>(SPARK_API_VERSION, SPARK_KIND, {
+    ...(options.namespace ? { namespace: options.namespace } : {}),
+    ...(options.app ? { labelSelector: `${LABEL_APP}=${options.app}` } : {}),
+  });
+  return items.sort((a, b) => runNumber(b) - runNumber(a) || createdAt(b) - createdAt(a));
+}
+
+/** Creation time in ms (the typed client gives a Date, raw JSON a string). */
+export function createdAt(o: { metadata: { creationTimestamp?: Date | string } }): number {
+  return o.metadata.creationTimestamp ? new Date(o.metadata.creationTimestamp).getTime() : 0;
+}
+
+export function runNumber(app: SparkApplication): number {
+  return Number(app.metadata.labels?.[LABEL_RUN_NUMBER] ?? 0) || 0;
+}
+
+export async function nextRunNumber(kube: Kube, namespace: string, app: string): Promise<number> {
+  const runs = await listRuns(kube, { namespace, app });
+  return Math.max(0, ...runs.map(runNumber)) + 1;
+}
+
+/** Delete finished runs beyond the newest `keep` (their pods go with them: owner references). */
+export async function pruneRuns(kube: Kube, namespace: string, app: string, keep: number): Promise<string[]> {
+  const runs = await listRuns(kube, { namespace, app });
+  const old = runs.slice(keep).filter((r) => isTerminal(stateOf(r)));
+  for (const run of old) await kube.delete({ apiVersion: SPARK_API_VERSION, kind: SPARK_KIND, metadata: { name: run.metadata.name, namespace } });
+  return old.map((r) => r.metadata.name);
+}
