@@ -70,7 +70,7 @@ export async function loadConfig(inputs: ConfigInputs): Promise<LoadedConfig> {
     if (parsed.yaml) {
       const { value, lineOf } = parsed.yaml;
       if (value !== null && !isPlainObject(value)) {
-        problems.push({ source: file, line: 1, field: '(top level)', message: 'expected a mapping of settings', accepted: 'cluster, registry, ports, charts, spark, objectStore, airflow, components, timeouts' });
+        problems.push({ source: file, line: 1, field: '(top level)', message: 'expected a mapping of settings', accepted: 'cluster, registry, ports, charts, spark, namespaces, networkPolicies, objectStore, airflow, components, timeouts' });
       } else {
         layers.push({ value: value ?? {}, locate: (p) => withLine(file, lineOf(p)) });
       }
@@ -146,8 +146,23 @@ function crossFieldProblems(config: KoalaConfig, layers: Layer[]): ConfigProblem
   const namespaces = config.spark.jobNamespaces;
   const dupe = namespaces.find((ns, i) => namespaces.indexOf(ns) !== i);
   if (dupe) problems.push({ ...locate(['spark', 'jobNamespaces']), field: 'spark.jobNamespaces', message: `"${dupe}" is listed twice`, accepted: 'distinct namespace names' });
+  // Every platform namespace gets default-deny NetworkPolicies, so each must be koala's own.
+  const platform: Array<[string[], string]> = [
+    ...(Object.entries(config.namespaces).map(([k, ns]) => [['namespaces', k], ns]) as Array<[string[], string]>),
+    ...namespaces.map((ns): [string[], string] => [['spark', 'jobNamespaces'], ns]),
+  ];
+  const owner = new Map<string, string>();
+  for (const [p, ns] of platform) {
+    const field = p.join('.');
+    if (RESERVED_NAMESPACES.includes(ns)) problems.push({ ...locate(p), field, message: `"${ns}" is a system namespace`, accepted: `a namespace of koala's own (not ${RESERVED_NAMESPACES.join(', ')})` });
+    const other = owner.get(ns);
+    if (other && other !== field) problems.push({ ...locate(p), field, message: `"${ns}" is also used by ${other}`, accepted: 'a namespace no other platform part uses' });
+    owner.set(ns, field);
+  }
   return problems;
 }
+
+const RESERVED_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 
 function findConfigFile(cwd: string): string | undefined {
   // Look upward like git does, but stop at the repository root so a stray file above it is ignored.

@@ -21,6 +21,9 @@ export interface KoalaConfig {
   ports: { airflow: number; objectStore: number; objectStoreConsole: number };
   charts: { mirror: string | undefined };
   spark: { jobNamespaces: string[] };
+  /** Where the platform lives: the Spark operator, the object store, Airflow and koala's own releases. */
+  namespaces: { system: string; sparkOperator: string; objectStore: string; airflow: string };
+  networkPolicies: { enabled: boolean; /** Extra egress for Spark jobs (e.g. 0.0.0.0/0 to download packages). */ jobEgressCidrs: string[] };
   objectStore: { type: 'minio' | 'seaweedfs'; buckets: string[] };
   airflow: { dagsDir: string };
   components: Record<string, ComponentSettings>;
@@ -91,6 +94,17 @@ export const CONFIG_SPEC: FieldSpec = {
         buckets: { type: 'list', of: { type: 'string', pattern: /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, accepted: 'an S3 bucket name: 3-63 lowercase letters, digits, "." and "-"' } },
       },
     },
+    namespaces: {
+      type: 'object',
+      fields: { system: { type: 'string', ...dnsLabel }, sparkOperator: { type: 'string', ...dnsLabel }, objectStore: { type: 'string', ...dnsLabel }, airflow: { type: 'string', ...dnsLabel } },
+    },
+    networkPolicies: {
+      type: 'object',
+      fields: {
+        enabled: { type: 'bool' },
+        jobEgressCidrs: { type: 'list', of: { type: 'string', pattern: /^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/, accepted: 'an IPv4 CIDR like 0.0.0.0/0 or 10.0.0.0/8' } },
+      },
+    },
     airflow: { type: 'object', fields: { dagsDir: { type: 'string' } } },
     components: { type: 'object', fields: Object.fromEntries(COMPONENT_IDS.map((id) => [id, component])) },
     timeouts: {
@@ -117,6 +131,8 @@ export function defaultConfig(projectDir: string): KoalaConfig {
     ports: { airflow: 8080, objectStore: 9000, objectStoreConsole: 9001 },
     charts: { mirror: undefined },
     spark: { jobNamespaces: ['spark-jobs'] },
+    namespaces: { system: 'koala-system', sparkOperator: 'spark-operator', objectStore: 'object-store', airflow: 'airflow' },
+    networkPolicies: { enabled: true, jobEgressCidrs: [] },
     objectStore: { type: 'minio', buckets: ['spark-data'] },
     airflow: { dagsDir: 'dags' },
     components: Object.fromEntries(COMPONENT_IDS.map((id) => [id, { enabled: true }])),
