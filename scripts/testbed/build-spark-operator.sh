@@ -2,12 +2,15 @@
 # Build the real Spark operator (github.com/kubeflow/spark-operator/v2, cmd/operator) from the
 # Go module proxy, for koala's Spark job-loop tests, into
 #   $KOALA_TESTBED_CACHE/spark-operator-<SPARK_OPERATOR_VERSION>-<hash>/bin/spark-operator
+# and its chart's CRDs (SparkApplication, ScheduledSparkApplication, SparkConnect: the controller
+# refuses to start without all three) into <that dir>/share/crds/.
 # Kept apart from build.sh's tag dir (its stamp and binary list are not touched), so the two
 # builds can evolve independently; build.sh may call this script at its end.
 #
 # Usage:
 #   scripts/testbed/build-spark-operator.sh                  build (no-op when the stamp matches)
 #   scripts/testbed/build-spark-operator.sh --print-bin      print the binary's path and exit
+#   scripts/testbed/build-spark-operator.sh --print-crds     print the CRD dir and exit
 #   scripts/testbed/build-spark-operator.sh --check          exit 0 if built, 1 if not
 #
 # Why a wrapper module: the operator's go.mod pins every k8s.io module with `replace`
@@ -30,7 +33,8 @@ BIN="$DIR/bin/spark-operator"
 
 case "${1:-}" in
   --print-bin) echo "$BIN"; exit 0 ;;
-  --check) [[ -x "$BIN" && "$(cat "$DIR/stamp" 2>/dev/null)" == "$STAMP" ]]; exit ;;
+  --print-crds) echo "$DIR/share/crds"; exit 0 ;;
+  --check) [[ -x "$BIN" && -d "$DIR/share/crds" && "$(cat "$DIR/stamp" 2>/dev/null)" == "$STAMP" ]]; exit ;;
   "") ;;
   *) echo "usage: $0 [--print-bin|--check]" >&2; exit 2 ;;
 esac
@@ -38,7 +42,7 @@ esac
 log() { printf '[spark-operator %(%H:%M:%S)T] %s\n' -1 "$*"; }
 die() { printf '[spark-operator] ERROR: %s\n' "$*" >&2; exit 1; }
 
-if [[ -x "$BIN" && "$(cat "$DIR/stamp" 2>/dev/null)" == "$STAMP" ]]; then
+if [[ -x "$BIN" && -d "$DIR/share/crds" && "$(cat "$DIR/stamp" 2>/dev/null)" == "$STAMP" ]]; then
   log "up to date: $BIN"; exit 0
 fi
 
@@ -75,6 +79,10 @@ run go build -trimpath -ldflags "-s -w -X $v.gitVersion=$SPARK_OPERATOR_VERSION 
 mv -f stage/spark-operator "$BIN"
 t2=$(date +%s.%N)
 "$BIN" version >>"$LOG" 2>&1 || die "$BIN version failed (log: $LOG)"
+src=$(go mod download -json "$MOD@$SPARK_OPERATOR_VERSION" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')
+[[ -d "$src/charts/spark-operator-chart/crds" ]] || die "no charts/spark-operator-chart/crds in $MOD@$SPARK_OPERATOR_VERSION"
+rm -rf "$DIR/share/crds" && mkdir -p "$DIR/share/crds"
+cp "$src"/charts/spark-operator-chart/crds/*.yaml "$DIR/share/crds/" && chmod 0644 "$DIR/share/crds/"*.yaml
 printf '%s\n' "$STAMP" >"$DIR/stamp"
 line=$(awk -v a="$t0" -v b="$t1" -v c="$t2" 'BEGIN{printf "spark-operator total %.1fs (resolve+download %.1fs, compile+link %.1fs)", c-a, b-a, c-b}')
 echo "$line  $(date -u +%FT%TZ) $(nproc) cores" >>"$DIR/timings.txt"
