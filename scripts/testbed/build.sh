@@ -4,6 +4,8 @@
 #   helm3, helm4, registry
 # into $KOALA_TESTBED_CACHE/<tag>/bin (default ~/.cache/koala-testbed/<tag>/bin).
 #
+# Also copies kwok's default Stage manifests to <tag>/share/kwok-stages (used by cluster.sh).
+#
 # Usage:
 #   scripts/testbed/build.sh                 build (no-op when the stamp matches)
 #   scripts/testbed/build.sh --print-bin-dir print the bin dir and exit (builds nothing)
@@ -25,6 +27,7 @@ case "${1:-}" in
   --print-bin-dir) echo "$TESTBED_BIN"; exit 0 ;;
   --check)
     for b in "${TESTBED_BINARIES[@]}"; do [[ -x "$TESTBED_BIN/$b" ]] || exit 1; done
+    [[ -f "$TESTBED_DIR/share/kwok-stages/pod-ready.yaml" ]] || exit 1
     [[ "$(cat "$TESTBED_DIR/stamp" 2>/dev/null)" == "$TESTBED_STAMP_CONTENT" ]] || exit 1
     exit 0 ;;
   --force) FORCE=1 ;;
@@ -59,9 +62,16 @@ if ! flock -n 9; then
   flock 9
 fi
 
+# kwok's default node/pod stages, copied out of the pinned kwok module for cluster.sh (which
+# enables the Stage CRD, and then kwok installs no stage by itself).
+KWOK_STAGES_DIR="$TESTBED_DIR/share/kwok-stages"
+KWOK_STAGE_FILES=(node/fast/node-initialize.yaml node/heartbeat-with-lease/node-heartbeat-with-lease.yaml
+  pod/fast/pod-ready.yaml pod/fast/pod-complete.yaml pod/fast/pod-delete.yaml)
+
 all_present() {
   local b
   for b in "${TESTBED_BINARIES[@]}"; do [[ -x "$TESTBED_BIN/$b" ]] || return 1; done
+  [[ -f "$KWOK_STAGES_DIR/pod-ready.yaml" ]]
 }
 
 if [[ $FORCE == 0 ]] && all_present &&
@@ -274,6 +284,22 @@ build_tool k8s build_k8s
 build_tool helm3 build_helm3
 build_tool helm4 build_helm4
 build_tool registry build_registry
+
+# The default stages: cheap, so redone whenever the dir is incomplete.
+if [[ ! -f "$KWOK_STAGES_DIR/pod-ready.yaml" ]]; then
+  CURRENT_TOOL=kwok-stages TOOL_LOG="$TESTBED_DIR/logs/kwok-stages.log"
+  : >"$TOOL_LOG"
+  kwok_src=$(cd "$TESTBED_DIR" && go mod download -json "sigs.k8s.io/kwok@$KWOK_VERSION" |
+    sed -n 's/.*"Dir": "\(.*\)".*/\1/p')
+  [[ -d "$kwok_src/kustomize/stage" ]] || die "kwok-stages: no kustomize/stage in sigs.k8s.io/kwok@$KWOK_VERSION"
+  rm -rf "$KWOK_STAGES_DIR.tmp" && mkdir -p "$KWOK_STAGES_DIR.tmp"
+  for f in "${KWOK_STAGE_FILES[@]}"; do
+    cp "$kwok_src/kustomize/stage/$f" "$KWOK_STAGES_DIR.tmp/" || die "kwok-stages: $f not found"
+  done
+  chmod 0644 "$KWOK_STAGES_DIR.tmp"/*.yaml
+  rm -rf "$KWOK_STAGES_DIR" && mv "$KWOK_STAGES_DIR.tmp" "$KWOK_STAGES_DIR"
+  log "kwok-stages: copied ${#KWOK_STAGE_FILES[@]} default stages to $KWOK_STAGES_DIR"
+fi
 
 # ---------------------------------------------------------------------------------------
 # Every binary must report the pinned version; a wrong stamp is a build failure.
