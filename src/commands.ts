@@ -6,10 +6,28 @@ import Doctor from './commands/doctor.ts';
 import Down from './commands/down.ts';
 import Status from './commands/status.ts';
 import Up from './commands/up.ts';
+import AppsDelete from './commands/apps/delete.ts';
+import AppsEvents from './commands/apps/events.ts';
+import AppsList from './commands/apps/list.ts';
+import AppsStatus from './commands/apps/status.ts';
+import Build from './commands/build.ts';
+import Logs from './commands/logs.ts';
+import NewSparkApp from './commands/new/spark-app.ts';
+import PortForward from './commands/port-forward.ts';
+import Run from './commands/run.ts';
 
 export const COMMANDS = {
   up: Up,
   down: Down,
   status: Status,
   doctor: Doctor,
+  'new:spark-app': NewSparkApp,
+  build: Build,
+  run: Run,
+  logs: Logs,
+  'port-forward': PortForward,
+  'apps:list': AppsList,
+  'apps:status': AppsStatus,
+  'apps:events': AppsEvents,
+  'apps:delete': AppsDelete,
 };
