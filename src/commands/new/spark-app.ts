@@ -1,0 +1,24 @@
+import { Args, Flags } from '@oclif/core';
+import { KoalaCommand } from '../../cli/base.ts';
+
+export default class NewSparkApp extends KoalaCommand {
+  static override summary = 'Scaffold a Spark app: spark-applications/<name>/ with a Dockerfile, the code and spark-app.yaml.';
+  static override description = 'The example is PageRank over a small bundled graph; it writes the ranks to the object store. `koala run <name>` builds and runs it.';
+  static override examples = ['<%= config.bin %> new spark-app pagerank'];
+  static override args = { name: Args.string({ description: 'App name: lowercase letters, digits and "-".', required: true }) };
+  static override flags = {
+    language: Flags.string({ description: 'Language of the scaffold.', options: ['python'], default: 'python' }),
+  };
+
+  async run(): Promise<void> {
+    const { args, flags } = await this.parse(NewSparkApp);
+    this.setup(flags);
+    const loaded = await this.loadConfig(flags.config);
+    const { scaffoldSparkApp } = await import('../../jobs/scaffold.ts');
+    const result = await scaffoldSparkApp({ projectDir: loaded.config.projectDir, name: args.name, language: 'python', bucket: loaded.config.objectStore.buckets[0] ?? 'spark-data' });
+    if (this.mode === 'json') return this.printJson({ ok: true, dir: result.dir, files: result.files });
+    this.log(`Created ${result.dir}:`);
+    for (const f of result.files) this.log(`  ${f}`);
+    this.log(`\nNext: \`koala run ${args.name}\` builds the image, submits it and follows it to the end.`);
+  }
+}

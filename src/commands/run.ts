@@ -1,0 +1,101 @@
+import { Args, Flags } from '@oclif/core';
+import { KoalaCommand } from '../cli/base.ts';
+import { parseBuildArgs } from '../cli/jobs-flags.ts';
+import { EXIT, KoalaError } from '../util/errors.ts';
+
+export default class Run extends KoalaCommand {
+  static override summary = 'Run a Spark app on the cluster and follow it to the end: build if needed, submit, stream the driver log.';
+  static override description = `Each run is a new SparkApplication (<app>-<n>); older finished runs are pruned beyond keepRuns. The SparkApplication is validated by the API server against the installed CRD (a server-side dry run) before it is created.
+Exits 0 when the run COMPLETED, 1 with the error and the driver log tail when it FAILED. Ctrl-C asks whether to stop the run.`;
+  static override examples = [
+    '<%= config.bin %> run pagerank',
+    '<%= config.bin %> run -f spark-applications/pagerank/pagerank.yml',
+    '<%= config.bin %> run pagerank --detach',
+  ];
+  static override args = { app: Args.string({ description: 'App name (spark-applications/<name>) or folder.' }) };
+  static override flags = {
+    file: Flags.string({ char: 'f', description: 'Run an existing SparkApplication manifest instead of an app.' }),
+    namespace: Flags.string({ char: 'n', description: 'Job namespace (default: the app\'s, the manifest\'s, or the first of spark.jobNamespaces).' }),
+    detach: Flags.boolean({ char: 'd', description: 'Return once the run is submitted.' }),
+    load: Flags.boolean({ description: 'Deliver the image with `kind load` instead of the registry.' }),
+    'build-arg': Flags.string({ description: 'A Docker build argument KEY=VALUE (repeatable).', multiple: true }),
+    image: Flags.string({ description: 'Use this image as is (no build).' }),
+    'service-account': Flags.string({ description: "The driver's ServiceAccount (default: the operator chart's)." }),
+    'keep-runs': Flags.integer({ description: 'Finished runs of this app to keep (default: keepRuns in spark-app.yaml, else 5).', min: 1 }),
+    'no-logs': Flags.boolean({ description: 'Follow states and pods but do not stream the driver log.' }),
+  };
+
+  async run(): Promise<void> {
+    const { args, flags } = await this.parse(Run);
+    this.setup(flags);
+    if (!args.app === !flags.file) throw new KoalaError('Give an app name or -f <file>, not both and not neither', { exitCode: EXIT.usage, hint: 'Example: `koala run pagerank` or `koala run -f pagerank.yml`.' });
+    const loaded = await this.loadConfig(flags.config);
+    const { statusContext } = await import('../platform/contexts.ts');
+    const { submit, followRun } = await import('../jobs/run.ts');
+    const { renderBuild, renderRunEvent } = await import('../ui/jobs.ts');
+    const ctx = statusContext(loaded);
+    const started = performance.now();
+
+    const submitted = await submit({
+      ctx,
+      ...(args.app ? { app: args.app } : {}),
+      ...(flags.file ? { file: flags.file } : {}),
+      ...(flags.namespace ? { namespace: flags.namespace } : {}),
+      ...(flags['service-account'] ? { serviceAccount: flags['service-account'] } : {}),
+      ...(flags.image ? { image: flags.image } : {}),
+      ...(flags['keep-runs'] ? { keepRuns: flags['keep-runs'] } : {}),
+      buildArgs: parseBuildArgs(flags['build-arg']),
+      load: flags.load,
+      signal: this.signal,
+      ...(flags.verbose ? { onBuildLine: (l: string) => process.stderr.write(`  ${l}\n`) } : {}),
+    });
+    const { name, namespace } = submitted;
+    if (submitted.build) this.note(renderBuild(submitted.build));
+    this.note(`submitted ${namespace}/${name} in ${Math.round(submitted.submitMs)}ms${submitted.pruned.length ? ` (pruned ${submitted.pruned.join(', ')})` : ''}`);
+    const base = { run: name, namespace, submitMs: Math.round(submitted.submitMs), ...(submitted.build ? { build: submitted.build } : {}), pruned: submitted.pruned };
+    if (flags.detach) {
+      if (this.mode === 'json') return this.printJson({ ok: true, ...base, state: 'SUBMITTED', detached: true });
+      this.log(`Follow it with \`koala logs ${name} -f\`; \`koala apps status ${name}\` shows its state.`);
+      return;
+    }
+
+    const kube = await ctx.kube();
+    const result = await followRun(kube, {
+      namespace,
+      name,
+      signal: this.signal,
+      logs: !flags['no-logs'],
+      onEvent: (event) => this.note(renderRunEvent(event, started)),
+    });
+
+    if (this.signal.aborted) return this.interrupted(kube, name, namespace, result.state);
+    const ok = result.state === 'COMPLETED';
+    const durationMs = performance.now() - started;
+    if (this.mode === 'json') this.printJson({ ok, ...base, state: result.state, durationMs: Math.round(durationMs), ...(result.errorMessage ? { errorMessage: result.errorMessage } : {}), ...(ok ? {} : { driverLogTail: result.driverLogTail }) });
+    if (ok) {
+      if (this.mode !== 'json') this.log(`${name} COMPLETED in ${Math.round(durationMs / 1000)}s.`);
+      return;
+    }
+    if (this.mode !== 'json') {
+      const tail = result.driverLogTail.length ? `\nLast lines of the driver log:\n${result.driverLogTail.map((l) => `  ${l}`).join('\n')}` : '\n(no driver log)';
+      process.stderr.write(`Error: ${name} ${result.state}${result.errorMessage ? `: ${result.errorMessage}` : ''}${tail}\n→ \`koala apps events ${name}\` shows what the operator and Kubernetes reported; fix the app and \`koala run\` again.\n`);
+    }
+    this.exitWith(EXIT.failure);
+  }
+
+  /** Ctrl-C while following: the run goes on unless the user says to stop it. */
+  private async interrupted(kube: { delete(h: { apiVersion: string; kind: string; metadata: { name: string; namespace: string } }): Promise<boolean> }, name: string, namespace: string, state: string): Promise<void> {
+    let stop = false;
+    if (this.mode === 'tty' && process.stdin.isTTY) {
+      const { confirm } = await import('@inquirer/prompts');
+      stop = await confirm({ message: `Stop ${name} too (it is ${state || 'submitted'})?`, default: false }).catch(() => false);
+    }
+    if (stop) {
+      await kube.delete({ apiVersion: 'sparkoperator.k8s.io/v1beta2', kind: 'SparkApplication', metadata: { name, namespace } });
+      this.note(`${name} stopped (deleted).`);
+    } else {
+      this.note(`${name} keeps running: \`koala logs ${name} -f\` follows it again, \`koala apps delete ${name}\` stops it.`);
+    }
+    this.exitWith(EXIT.interrupted);
+  }
+}
