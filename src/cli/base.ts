@@ -61,7 +61,9 @@ export abstract class KoalaCommand extends Command {
     process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
   }
 
-  override async catch(error: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<void> {
+  override async catch(error: Error & { exitCode?: number; oclif?: { exit?: number }; code?: string }): Promise<void> {
+    // exitWith()/this.exit(): the command has already said what it had to; oclif exits quietly.
+    if (error.code === 'EEXIT') throw error;
     // oclif's own parse errors (unknown flag, bad value) are bad input: exit 2 like other input errors.
     if (!(error instanceof KoalaError) && error.oclif?.exit !== undefined && !('skipOclifErrorHandling' in error)) {
       if (error.oclif.exit === 0) return super.catch(error);
