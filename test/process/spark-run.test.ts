@@ -1,0 +1,101 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { koala, startKoala, waitForOutput } from '../support/cli.ts';
+import { criLines, FIXTURES, finishDriver, serveLogs, useSparkOperator, waitForDriver } from '../support/spark.ts';
+import { kubectl, testbedKube, useNamespace } from '../support/testbed.ts';
+import { jobsWorld } from './jobs-world.ts';
+
+/**
+ * `koala run -f` and `koala apps …` against the real Spark operator on the test bed: the
+ * operator runs spark-submit, which creates the driver pod; kwok runs it and, when the test
+ * says so, completes or fails it; the operator moves the SparkApplication to COMPLETED/FAILED.
+ */
+const ns = useNamespace('spark-run');
+const other = useNamespace('spark-unwatched');
+useSparkOperator(() => [ns.name]);
+const logDir = mkdtempSync(path.join(os.tmpdir(), 'koala-driver-log-'));
+const driverLog = path.join(logDir, 'driver.log');
+
+beforeAll(async () => {
+  writeFileSync(driverLog, criLines(['Spark Command: /opt/java/bin/java ...', 'Pi is roughly 3.1418557', 'Successfully stopped SparkContext']));
+  await serveLogs(await testbedKube(), ns.name, driverLog);
+});
+
+describe('koala run -f (real Spark operator, real API server)', () => {
+  it('runs the operator\'s Python example to COMPLETED, streaming the driver log, and exits 0', async () => {
+    const world = jobsWorld({ jobNamespaces: [ns.name] });
+    const run = startKoala(world, ['run', '-f', path.join(FIXTURES, 'example-spark-pi-python.yaml'), '-n', ns.name]);
+    await waitForOutput(run.output, /submitted .*spark-pi-python-1/);
+    await finishDriver(ns.name, 'spark-pi-python-1', 'succeeded');
+    const result = await run.done;
+    expect(result.code, result.stderr).toBe(0);
+    const out = result.stdout + result.stderr;
+    expect(out).toMatch(/SUBMITTED[\s\S]*RUNNING[\s\S]*COMPLETED/);
+    expect(out).toMatch(/driver spark-pi-python-1-driver: Running/);
+    expect(out).toMatch(/driver \| Pi is roughly 3\.1418557/);
+    expect(kubectl(['-n', ns.name, 'get', 'sparkapplication', 'spark-pi-python-1', '-o', 'jsonpath={.status.applicationState.state} {.metadata.labels.koala\\.dev/app}'])).toBe('COMPLETED spark-pi-python');
+  });
+
+  it('a FAILED run exits 1 with the error message and the driver log tail', async () => {
+    const world = jobsWorld({ jobNamespaces: [ns.name] });
+    const run = startKoala(world, ['run', '-f', path.join(FIXTURES, 'example-spark-pi.yaml'), '-n', ns.name]);
+    await waitForOutput(run.output, /submitted .*spark-pi-1/);
+    await finishDriver(ns.name, 'spark-pi-1', 'failed', { exitCode: 3 });
+    const result = await run.done;
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/Error: spark-pi-1 FAILED: .*(exit|code|3)/i);
+    expect(result.stderr).toMatch(/Last lines of the driver log:\n[\s\S]*Pi is roughly/);
+    expect(result.stderr).toMatch(/→ `koala apps events spark-pi-1`/);
+  });
+
+  it('each run gets a new name; --detach returns at once; apps list/status/events/delete --json', async () => {
+    const world = jobsWorld({ jobNamespaces: [ns.name] });
+    const submitted = await koala(world, ['run', '-f', path.join(FIXTURES, 'example-spark-pi-python.yaml'), '-n', ns.name, '--detach', '--json']);
+    expect(submitted.code, submitted.stderr).toBe(0);
+    const doc = JSON.parse(submitted.stdout) as { run: string; state: string; detached: boolean };
+    expect(doc).toMatchObject({ run: 'spark-pi-python-2', state: 'SUBMITTED', detached: true });
+
+    await waitForDriver(ns.name, 'spark-pi-python-2', 'Running');
+    const list = JSON.parse((await koala(world, ['apps', 'list', '--json', '--app', 'spark-pi-python'])).stdout) as { runs: Array<{ name: string; state: string; driverPod?: string; ageSeconds: number }> };
+    expect(list.runs.map((r) => r.name)).toEqual(['spark-pi-python-2', 'spark-pi-python-1']);
+    expect(list.runs[0]).toMatchObject({ state: 'RUNNING', driverPod: 'spark-pi-python-2-driver' });
+    expect(list.runs[1]).toMatchObject({ state: 'COMPLETED' });
+
+    const status = await koala(world, ['apps', 'status', 'spark-pi-python', '--json']);
+    expect(JSON.parse(status.stdout)).toMatchObject({ name: 'spark-pi-python-2', state: 'RUNNING', uiService: 'spark-pi-python-2-ui-svc', pods: [{ name: 'spark-pi-python-2-driver', role: 'driver', phase: 'Running' }] });
+
+    const events = JSON.parse((await koala(world, ['apps', 'events', 'spark-pi-python-2', '--json'])).stdout) as { events: Array<{ reason: string }> };
+    expect(events.events.map((e) => e.reason)).toEqual(expect.arrayContaining(['SparkApplicationSubmitted', 'SparkDriverRunning']));
+
+    const plain = await koala(world, ['apps', 'list']);
+    expect(plain.stdout).toMatch(/RUN\s+APP\s+STATE\s+AGE\s+DURATION\s+DRIVER/);
+    expect(plain.stdout).toMatch(/spark-pi-python-2\s+spark-pi-python\s+RUNNING/);
+
+    const deleted = await koala(world, ['apps', 'delete', 'spark-pi-python-2', '--json']);
+    expect(JSON.parse(deleted.stdout)).toMatchObject({ ok: true, deleted: [`${ns.name}/spark-pi-python-2`] });
+    expect(kubectl(['-n', ns.name, 'get', 'sparkapplications', '-o', 'name'])).not.toMatch(/spark-pi-python-2/);
+  });
+
+  it('a namespace the operator does not watch is an error before anything is created (exit 2)', async () => {
+    const world = jobsWorld({ jobNamespaces: [ns.name] });
+    const result = await koala(world, ['run', '-f', path.join(FIXTURES, 'example-spark-pi-python.yaml'), '-n', other.name]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(new RegExp(`does not watch namespace "${other.name}"`));
+    expect(result.stderr).toMatch(/→ .*--namespace/);
+    expect(kubectl(['-n', other.name, 'get', 'sparkapplications', '-o', 'name']).trim()).toBe('');
+  });
+
+  it('a manifest the CRD rejects is refused by the server-side dry run, naming the field (exit 2)', async () => {
+    const world = jobsWorld({ jobNamespaces: [ns.name] });
+    const bad = path.join(world.project, 'bad.yaml');
+    writeFileSync(bad, ['apiVersion: sparkoperator.k8s.io/v1beta2', 'kind: SparkApplication', 'metadata: {name: broken}', 'spec:', '  type: Pyton', '  sparkVersion: 4.0.4', '  mainApplicationFile: local:///x.py', '  driver: {cores: 1, serviceAccount: spark-operator-spark}', '  executor: {instances: 0}', ''].join('\n'));
+    const result = await koala(world, ['run', '-f', bad]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/not valid for the installed CRD/);
+    expect(result.stderr).toMatch(/spec\.type: Unsupported value: "Pyton"/);
+    expect(result.stderr).toMatch(/spec\.executor\.instances/);
+    expect(kubectl(['-n', ns.name, 'get', 'sparkapplications', '-o', 'name'])).not.toMatch(/broken/);
+  });
+});
