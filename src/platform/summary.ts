@@ -26,6 +26,9 @@ export function upSummary(ctx: PlatformContext, result: RunResult): Summary {
     endpoints: enabledComponents(ctx).flatMap((c) => c.endpoints?.(ctx) ?? []),
     next: [
       ['koala status', 'the health of the cluster and every component'],
+      ['koala credentials', `the Airflow and object store credentials (kept in ${ctx.home}/credentials.json, mode 0600)`],
+      ['koala users kubeconfig view', 'a kubeconfig for the view persona (or admin, edit)'],
+      ['koala dags sync', `publish changes to ${ctx.config.airflow.dagsDir}/ to Airflow`],
       [`kubectl config use-context ${ctx.kubeTarget.context}`, 'point kubectl at the cluster (kind already did)'],
       ['koala down', 'remove everything koala created'],
     ],

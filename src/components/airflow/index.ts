@@ -1,0 +1,141 @@
+import type { V1ConfigMap, V1Job, V1StatefulSet } from '@kubernetes/client-node';
+import { chartFor, loadPins } from '../../charts/pins.ts';
+import type { Step } from '../../engine/step.ts';
+import type { Kube } from '../../kube/client.ts';
+import { jobOutcome, statefulSetReady, waitForWorkloads, workloadsReadiness } from '../../kube/readiness.ts';
+import type { PlatformContext } from '../../platform/context.ts';
+import type { Component } from '../component.ts';
+import { portForwardTargets } from '../endpoints.ts';
+import { platformCredentials } from '../platform/index.ts';
+import { POSTGRES, RELEASES, SECRETS } from '../platform/names.ts';
+import { pinnedChart, platformChart, releaseFreshness, releaseStep, withOverrides, type ReleaseDef } from '../release.ts';
+import { dagsConfigMap, dagsDirectory, readDagBundle } from './dags.ts';
+import { AIRFLOW_JOBS, airflowValues } from './values.ts';
+
+/**
+ * Airflow from the official chart, with its Postgres (a section of koala's chart) and its
+ * DAGs (a ConfigMap from the project's dags/ folder): three steps, so a failed Airflow can be
+ * retried alone with `koala up --only airflow`.
+ */
+
+export const COMPONENT_ID = 'airflow';
+/** Deployments or StatefulSets: api-server, scheduler, dag-processor, triggerer. */
+const AIRFLOW_WORKLOADS = 4;
+
+export function postgresRelease(ctx: PlatformContext): ReleaseDef {
+  const values = async (): Promise<Record<string, unknown>> => ({
+    chartDigest: (await platformChart()).digest,
+    sections: { postgres: true },
+    postgres: {
+      name: POSTGRES.name,
+      namespace: ctx.config.namespaces.airflow,
+      image: (await loadPins()).images.postgres,
+      secretName: SECRETS.airflowPostgres,
+      database: POSTGRES.database,
+      user: POSTGRES.user,
+      storage: '2Gi',
+      resources: { requests: { cpu: '50m', memory: '128Mi' }, limits: { memory: '512Mi' } },
+    },
+  });
+  return { release: RELEASES.postgres, namespace: ctx.config.namespaces.system, chart: platformChart, values, timeoutSeconds: 300, progressNamespace: ctx.config.namespaces.airflow };
+}
+
+export function airflowRelease(ctx: PlatformContext): ReleaseDef {
+  const namespace = ctx.config.namespaces.airflow;
+  return {
+    release: RELEASES.airflow,
+    namespace,
+    chart: async () => pinnedChart(ctx, chartFor(await loadPins(), 'airflow', ctx.config, COMPONENT_ID)),
+    values: async () => withOverrides(ctx, COMPONENT_ID, airflowValues(ctx.config, await loadPins(), (await platformCredentials(ctx)).credentials)),
+    timeoutSeconds: ctx.config.timeouts.componentSeconds,
+    progressNamespace: namespace,
+    // With Helm hooks off, the chart's Jobs are plain objects, and a Job's pod template cannot
+    // change: remove the finished ones so the upgrade can create them anew.
+    async beforeUpgrade(kube: Kube, { report }) {
+      for (const name of AIRFLOW_JOBS) {
+        const job = await kube.get<V1Job>({ apiVersion: 'batch/v1', kind: 'Job', metadata: { name, namespace } });
+        if (job && jobOutcome(job) !== 'running') {
+          report(`removing the finished Job ${name} before the upgrade`);
+          await kube.delete({ apiVersion: 'batch/v1', kind: 'Job', metadata: { name, namespace } });
+        }
+      }
+    },
+  };
+}
+
+async function postgresReadiness(kube: Kube, namespace: string): Promise<{ ready: boolean; detail: string }> {
+  const sts = await kube.get<V1StatefulSet>({ apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: { name: POSTGRES.name, namespace } });
+  return sts && statefulSetReady(sts) ? { ready: true, detail: 'postgres ready' } : { ready: false, detail: 'postgres not ready' };
+}
+
+function dagsStep(ctx: PlatformContext): Step {
+  const dir = dagsDirectory(ctx.config);
+  return {
+    id: 'airflow-dags',
+    title: `Publish the DAGs from ${ctx.config.airflow.dagsDir}/`,
+    needs: ['platform'],
+    plan: async () => [{ kind: 'manifest', manifest: { ...dagsConfigMap(ctx.config, await readDagBundle(dir)), data: { 'dags.json': '<the DAG folder as JSON>' } } }],
+    async check() {
+      const bundle = await readDagBundle(dir);
+      const done = await (await ctx.kube()).isApplied(dagsConfigMap(ctx.config, bundle));
+      return done ? { done: true, detail: `${Object.keys(bundle.files).length} files, ${bundle.digest}` } : { done: false, reason: 'the DAG folder changed' };
+    },
+    async run() {
+      return syncDags(ctx);
+    },
+  };
+}
+
+/** `koala dags sync` and the airflow-dags step: one server-side apply of the ConfigMap. */
+export async function syncDags(ctx: PlatformContext): Promise<string> {
+  const bundle = await readDagBundle(dagsDirectory(ctx.config));
+  const kube = await ctx.kube();
+  const manifest = dagsConfigMap(ctx.config, bundle);
+  const live = await kube.get<V1ConfigMap>(manifest);
+  if (live?.metadata?.annotations?.['koala.dev/dags-digest'] === bundle.digest) return `${Object.keys(bundle.files).length} files, unchanged (${bundle.digest})`;
+  await kube.apply(manifest);
+  return `${Object.keys(bundle.files).length} files published (${bundle.digest}); Airflow sees them within about a minute`;
+}
+
+export const airflow: Component = {
+  id: COMPONENT_ID,
+  title: 'Airflow',
+  enabled: (config) => config.components[COMPONENT_ID]?.enabled !== false,
+  steps(ctx) {
+    const namespace = ctx.config.namespaces.airflow;
+    return [
+      releaseStep(ctx, {
+        id: 'airflow-postgres',
+        title: `Install Airflow's Postgres in ${namespace}`,
+        needs: ['platform'],
+        def: postgresRelease(ctx),
+        readiness: {
+          check: (kube) => postgresReadiness(kube, namespace),
+          wait: (kube, { signal, report, timeoutMs }) => waitForWorkloads(kube, { namespace, labelSelector: `app.kubernetes.io/name=${POSTGRES.podLabel['app.kubernetes.io/name']}` }, { what: "Airflow's Postgres", timeoutMs, signal, onProgress: report }),
+        },
+      }),
+      dagsStep(ctx),
+      releaseStep(ctx, {
+        id: COMPONENT_ID,
+        title: `Install Airflow (LocalExecutor) in ${namespace}`,
+        needs: ['airflow-postgres', 'airflow-dags'],
+        def: airflowRelease(ctx),
+        readiness: {
+          check: (kube) => workloadsReadiness(kube, { namespace, minimum: AIRFLOW_WORKLOADS }),
+          wait: (kube, { signal, report, timeoutMs }) => waitForWorkloads(kube, { namespace, minimum: AIRFLOW_WORKLOADS }, { what: 'Airflow', timeoutMs, signal, onProgress: report }),
+        },
+      }),
+    ];
+  },
+  async health(ctx, signal) {
+    const fresh = await releaseFreshness(ctx, airflowRelease(ctx), signal);
+    if (!fresh.state) return { ok: false, missing: true, detail: 'not installed' };
+    if (fresh.state.status !== 'deployed') return { ok: false, detail: `release ${fresh.state.status}` };
+    const ready = await workloadsReadiness(await ctx.kube(), { namespace: ctx.config.namespaces.airflow, minimum: AIRFLOW_WORKLOADS });
+    return { ok: ready.ready, detail: `${fresh.state.chart}: ${ready.detail}` };
+  },
+  endpoints(ctx) {
+    const target = portForwardTargets(ctx.config).airflow;
+    return [{ name: 'Airflow UI and API', url: `http://127.0.0.1:${target.localPort}`, portForward: 'koala port-forward airflow', credentials: 'koala credentials' }];
+  },
+};

@@ -1,0 +1,121 @@
+import { createHash } from 'node:crypto';
+import { splitImage, type Pins } from '../../charts/pins.ts';
+import { SERVICE_NODE_PORTS } from '../../cluster/spec.ts';
+import type { KoalaConfig } from '../../config/schema.ts';
+import type { Credentials } from '../../platform/credentials.ts';
+import { objectStoreEndpoint } from '../object-store/settings.ts';
+import { RELEASES, SECRETS } from '../platform/names.ts';
+import { SPARK_SERVICE_ACCOUNT } from '../spark-operator/settings.ts';
+import { DAGS_BUNDLE_MOUNT, DAGS_CONFIGMAP, DAGS_FOLDER, DAGS_ROOT, DAGS_SYNC_SCRIPT } from './dags.ts';
+
+/**
+ * Values for the official Airflow chart (1.22.x, Airflow 3.2): LocalExecutor, koala's own
+ * Postgres instead of the frozen bitnamilegacy subchart, every secret from a Secret koala made
+ * (nothing secret in these values), the migration and user jobs without Helm hooks (so
+ * `helm --wait` does not deadlock on the components' wait-for-migrations init containers), and
+ * connections declared as environment variables.
+ */
+
+/** The ServiceAccounts that run tasks under LocalExecutor (scheduler) and deferred ones (triggerer). */
+export const AIRFLOW_TASK_SERVICE_ACCOUNTS = [`${RELEASES.airflow}-scheduler`, `${RELEASES.airflow}-triggerer`];
+/** The chart's Jobs, named after the release. */
+export const AIRFLOW_JOBS = [`${RELEASES.airflow}-run-airflow-migrations`, `${RELEASES.airflow}-create-user`];
+
+const env = (name: string, secretName: string, secretKey = name) => ({ envName: name, secretName, secretKey });
+const resources = (cpu: string, memory: string, limit: string) => ({ requests: { cpu, memory }, limits: { memory: limit } });
+
+/** The admin user from the Secret: reset its password when it exists, create it otherwise. No password in the pod spec. */
+const CREATE_USER = [
+  'airflow users reset-password --username "$KOALA_ADMIN_USERNAME" --password "$KOALA_ADMIN_PASSWORD" >/dev/null 2>&1',
+  '|| exec airflow users create --role Admin --username "$KOALA_ADMIN_USERNAME" --password "$KOALA_ADMIN_PASSWORD"',
+  '--email "$KOALA_ADMIN_USERNAME@koala.invalid" --firstname Koala --lastname Admin',
+].join(' ');
+
+function dagsMounts(image: string) {
+  return {
+    extraVolumes: [
+      { name: 'koala-dags', emptyDir: {} },
+      { name: 'koala-dags-bundle', configMap: { name: DAGS_CONFIGMAP, optional: true } },
+    ],
+    extraVolumeMounts: [{ name: 'koala-dags', mountPath: DAGS_ROOT }],
+    extraContainers: [
+      {
+        name: 'koala-dags',
+        image,
+        imagePullPolicy: 'IfNotPresent',
+        command: ['python', '-c', DAGS_SYNC_SCRIPT],
+        resources: resources('5m', '32Mi', '128Mi'),
+        securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
+        volumeMounts: [
+          { name: 'koala-dags', mountPath: DAGS_ROOT },
+          { name: 'koala-dags-bundle', mountPath: DAGS_BUNDLE_MOUNT, readOnly: true },
+        ],
+      },
+    ],
+  };
+}
+
+export function airflowValues(config: KoalaConfig, pins: Pins, credentials: Credentials): Record<string, unknown> {
+  const image = splitImage(pins.images.airflow);
+  const version = image.tag.split('@')[0]!;
+  const jobNamespace = config.spark.jobNamespaces[0]!;
+  // Changes when the admin credentials change, so the user job runs again (koala removes the old Job first).
+  const credentialsMark = createHash('sha256').update(`${credentials.airflow.fernetKey}:${credentials.airflow.username}:${credentials.airflow.password}`).digest('hex').slice(0, 16);
+  return {
+    defaultAirflowRepository: image.repository,
+    defaultAirflowTag: image.tag,
+    airflowVersion: version,
+    executor: 'LocalExecutor',
+    postgresql: { enabled: false },
+    redis: { enabled: false },
+    statsd: { enabled: false },
+    pgbouncer: { enabled: false },
+    data: { metadataSecretName: SECRETS.airflowMetadata },
+    fernetKeySecretName: SECRETS.airflowFernetKey,
+    apiSecretKeySecretName: SECRETS.airflowApiSecretKey,
+    jwtSecretName: SECRETS.airflowJwtSecret,
+    // The only Kubernetes rights Airflow gets are koala's Role in the job namespaces.
+    rbac: { create: false },
+    allowPodLaunching: false,
+    migrateDatabaseJob: { useHelmHooks: false, applyCustomEnv: false },
+    createUserJob: {
+      useHelmHooks: false,
+      // The admin's name and password come from the environment (secret entries below).
+      applyCustomEnv: true,
+      defaultUser: { enabled: true, role: 'Admin', username: 'see `koala credentials`', password: 'see `koala credentials`' },
+      command: ['bash', '-c'],
+      args: [CREATE_USER],
+      annotations: { 'koala.dev/credentials': credentialsMark },
+    },
+    secret: [
+      env('AIRFLOW_CONN_KUBERNETES_DEFAULT', SECRETS.airflowConnections),
+      env('AIRFLOW_CONN_OBJECT_STORE', SECRETS.airflowConnections),
+      env('AIRFLOW_CONN_AWS_DEFAULT', SECRETS.airflowConnections),
+      env('KOALA_ADMIN_USERNAME', SECRETS.airflowAdmin, 'username'),
+      env('KOALA_ADMIN_PASSWORD', SECRETS.airflowAdmin, 'password'),
+    ],
+    env: [
+      // Variables DAGs can read with Variable.get(...): where to submit and with what.
+      { name: 'AIRFLOW_VAR_SPARK_NAMESPACE', value: jobNamespace },
+      { name: 'AIRFLOW_VAR_SPARK_SERVICE_ACCOUNT', value: SPARK_SERVICE_ACCOUNT },
+      { name: 'AIRFLOW_VAR_S3_ENDPOINT', value: objectStoreEndpoint(config) },
+      { name: 'AIRFLOW_VAR_S3_BUCKET', value: config.objectStore.buckets[0] ?? '' },
+    ],
+    config: {
+      core: { dags_folder: DAGS_FOLDER, load_examples: 'False' },
+      dag_processor: { refresh_interval: 30 },
+    },
+    dags: { persistence: { enabled: false }, gitSync: { enabled: false } },
+    logs: { persistence: { enabled: false } },
+    scheduler: { replicas: 1, resources: resources('100m', '512Mi', '2Gi'), ...dagsMounts(pins.images.airflow) },
+    dagProcessor: { enabled: true, replicas: 1, resources: resources('100m', '384Mi', '1Gi'), ...dagsMounts(pins.images.airflow) },
+    triggerer: { enabled: true, replicas: 1, persistence: { enabled: false }, resources: resources('50m', '256Mi', '1Gi'), ...dagsMounts(pins.images.airflow) },
+    apiServer: {
+      replicas: 1,
+      resources: resources('100m', '512Mi', '1536Mi'),
+      // kind maps the host's 127.0.0.1:<ports.airflow> to this NodePort.
+      ...(config.ports.airflow ? { service: { type: 'NodePort', ports: [{ name: 'api-server', port: 8080, nodePort: SERVICE_NODE_PORTS.airflow }] } } : {}),
+    },
+    cleanup: { enabled: false },
+  };
+}

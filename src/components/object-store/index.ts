@@ -1,0 +1,67 @@
+import { chartFor, loadPins } from '../../charts/pins.ts';
+import { waitForWorkloads, workloadsReadiness } from '../../kube/readiness.ts';
+import type { PlatformContext } from '../../platform/context.ts';
+import type { Component } from '../component.ts';
+import { portForwardTargets } from '../endpoints.ts';
+import { pinnedChart, releaseFreshness, releaseStep, withOverrides, type ReleaseDef } from '../release.ts';
+import { bucketsStep } from './buckets.ts';
+import { objectStoreEndpoint, objectStoreService } from './settings.ts';
+import { objectStoreValues } from './values.ts';
+
+/**
+ * The object store: MinIO (the seed's choice; the last community image, pinned by digest, with
+ * the last community chart in standalone mode) or SeaweedFS (its official chart, all-in-one),
+ * chosen with objectStore.type. Spark jobs and Airflow reach it through plain S3.
+ */
+
+export const COMPONENT_ID = 'object-store';
+
+export function objectStoreRelease(ctx: PlatformContext): ReleaseDef {
+  const store = objectStoreService(ctx.config);
+  return {
+    release: store.release,
+    namespace: store.namespace,
+    chart: async () => pinnedChart(ctx, chartFor(await loadPins(), store.type, ctx.config, COMPONENT_ID)),
+    values: async () => withOverrides(ctx, COMPONENT_ID, objectStoreValues(ctx.config, await loadPins())),
+    timeoutSeconds: ctx.config.timeouts.componentSeconds,
+    progressNamespace: store.namespace,
+  };
+}
+
+export const objectStore: Component = {
+  id: COMPONENT_ID,
+  title: 'Object store',
+  enabled: (config) => config.components[COMPONENT_ID]?.enabled !== false,
+  steps(ctx) {
+    const store = objectStoreService(ctx.config);
+    return [
+      releaseStep(ctx, {
+        id: COMPONENT_ID,
+        title: `Install the object store (${store.type}) in ${store.namespace}`,
+        needs: ['platform'],
+        def: objectStoreRelease(ctx),
+        readiness: {
+          check: (kube) => workloadsReadiness(kube, { namespace: store.namespace }),
+          wait: (kube, { signal, report, timeoutMs }) => waitForWorkloads(kube, { namespace: store.namespace }, { what: `the ${store.type} object store`, timeoutMs, signal, onProgress: report }),
+        },
+      }),
+      bucketsStep(ctx, async () => (await loadPins()).images.mc),
+    ];
+  },
+  async health(ctx, signal) {
+    const store = objectStoreService(ctx.config);
+    const fresh = await releaseFreshness(ctx, objectStoreRelease(ctx), signal);
+    if (!fresh.state) return { ok: false, missing: true, detail: `${store.type} not installed` };
+    if (fresh.state.status !== 'deployed') return { ok: false, detail: `release ${fresh.state.status}` };
+    const ready = await workloadsReadiness(await ctx.kube(), { namespace: store.namespace });
+    return { ok: ready.ready, detail: `${fresh.state.chart} at ${objectStoreEndpoint(ctx.config)}: ${ready.detail}` };
+  },
+  endpoints(ctx) {
+    const targets = portForwardTargets(ctx.config);
+    const store = objectStoreService(ctx.config);
+    return [
+      { name: `Object store S3 API (${store.type})`, url: `http://127.0.0.1:${targets['object-store'].localPort}`, portForward: 'koala port-forward object-store', credentials: 'koala credentials' },
+      { name: `Object store console (${store.type})`, url: `http://127.0.0.1:${targets['object-store-console'].localPort}`, portForward: 'koala port-forward object-store-console', credentials: 'koala credentials' },
+    ];
+  },
+};

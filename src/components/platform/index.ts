@@ -1,0 +1,125 @@
+import type { V1Namespace, V1Secret } from '@kubernetes/client-node';
+import type { Step } from '../../engine/step.ts';
+import type { PlatformContext } from '../../platform/context.ts';
+import { credentialsFile, readCredentialsFile, resolveCredentials, storeCredentials, type Credentials, type Resolution } from '../../platform/credentials.ts';
+import { releaseValues } from '../../tools/helm.ts';
+import { REDACTED } from '../../tools/redact.ts';
+import type { Component } from '../component.ts';
+import { platformChart, releaseStep, type ReleaseDef } from '../release.ts';
+import { allNamespaces, RELEASES } from './names.ts';
+import { credentialsFromSecrets, platformSecrets, type SecretSpec } from './secrets.ts';
+
+/**
+ * The platform's foundation, one release of koala's chart: the namespaces (job namespaces
+ * first of all, which the Spark operator needs to exist) and the credentials, as Secrets where
+ * each consumer needs them and in a 0600 file under the cluster's state directory.
+ */
+
+const resolutions = new WeakMap<PlatformContext, Promise<Resolution>>();
+
+/** The cluster's credentials, resolved once per command: .env.private, the local file, the cluster, or new. */
+export function platformCredentials(ctx: PlatformContext): Promise<Resolution> {
+  let resolution = resolutions.get(ctx);
+  if (!resolution) {
+    resolution = (async () => resolveCredentials(ctx.env, await readCredentialsFile(credentialsFile(ctx)), () => credentialsFromCluster(ctx)))();
+    resolution.catch(() => resolutions.delete(ctx));
+    resolutions.set(ctx, resolution);
+  }
+  return resolution;
+}
+
+/** What the platform release already holds, if it exists (a lost state directory is not lost credentials). */
+async function credentialsFromCluster(ctx: PlatformContext): Promise<ReturnType<typeof credentialsFromSecrets>> {
+  try {
+    const values = await releaseValues(ctx.kubeTarget, RELEASES.platform, ctx.config.namespaces.system);
+    return credentialsFromSecrets(values.secrets as SecretSpec[] | undefined);
+  } catch {
+    return undefined; // no cluster or no release yet: new credentials
+  }
+}
+
+const NAMESPACE_ROLES = (ctx: PlatformContext): Array<{ name: string; labels: Record<string, string> }> => {
+  const n = ctx.config.namespaces;
+  const role = (r: string): Record<string, string> => ({ 'koala.dev/role': r });
+  return [
+    { name: n.sparkOperator, labels: role('spark-operator') },
+    ...ctx.config.spark.jobNamespaces.map((name) => ({ name, labels: role('spark-jobs') })),
+    { name: n.objectStore, labels: role('object-store') },
+    { name: n.airflow, labels: role('airflow') },
+  ];
+};
+
+export function platformValues(ctx: PlatformContext, credentials: Credentials, digest: string): Record<string, unknown> {
+  return {
+    chartDigest: digest,
+    sections: { namespaces: true, credentials: true },
+    namespaces: { list: NAMESPACE_ROLES(ctx) },
+    secrets: platformSecrets(ctx.config, credentials),
+  };
+}
+
+function maskedCredentials(): Credentials {
+  const m = REDACTED;
+  return { objectStore: { accessKey: m, secretKey: m }, airflow: { username: m, password: m, fernetKey: m, apiSecretKey: m, jwtSecret: m }, postgres: { password: m } };
+}
+
+export function platformRelease(ctx: PlatformContext): ReleaseDef {
+  return {
+    release: RELEASES.platform,
+    namespace: ctx.config.namespaces.system,
+    createNamespace: true,
+    chart: platformChart,
+    values: async () => platformValues(ctx, (await platformCredentials(ctx)).credentials, (await platformChart()).digest),
+    planValues: async () => platformValues(ctx, maskedCredentials(), (await platformChart()).digest),
+    timeoutSeconds: 120,
+  };
+}
+
+function platformSteps(ctx: PlatformContext): Step[] {
+  const inner = releaseStep(ctx, {
+    id: 'platform',
+    title: `Create the platform namespaces and credentials (${allNamespaces(ctx.config).join(', ')})`,
+    needs: ['nodes-ready'],
+    def: platformRelease(ctx),
+  });
+  const file = credentialsFile(ctx);
+  return [
+    {
+      ...inner,
+      plan: async () => [...(await inner.plan()), { kind: 'file', path: file, mode: 0o600 }],
+      async check(stepCtx) {
+        const result = await inner.check(stepCtx);
+        if (!result.done) return result;
+        const stored = await readCredentialsFile(file);
+        const { credentials } = await platformCredentials(ctx);
+        if (JSON.stringify(stored) !== JSON.stringify(credentials)) return { done: false, reason: `${file} is missing or out of date` };
+        return result;
+      },
+      async run(stepCtx) {
+        const detail = await inner.run(stepCtx);
+        const { credentials, sources } = await platformCredentials(ctx);
+        const wrote = await storeCredentials(file, credentials);
+        const generated = Object.values(sources).filter((s) => s === 'generated').length;
+        return `${detail ?? ''}${wrote ? `; credentials in ${file}` : ''}${generated ? ` (${generated} generated)` : ''}`;
+      },
+    },
+  ];
+}
+
+export const platform: Component = {
+  id: 'platform',
+  title: 'Namespaces and credentials',
+  enabled: () => true,
+  steps: platformSteps,
+  async health(ctx) {
+    const kube = await ctx.kube();
+    const names = allNamespaces(ctx.config);
+    const namespaces = await Promise.all(names.map((name) => kube.get<V1Namespace>({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } })));
+    const missing = names.filter((_, i) => namespaces[i]?.status?.phase !== 'Active');
+    if (missing.length === names.length) return { ok: false, missing: true, detail: 'not installed' };
+    if (missing.length) return { ok: false, detail: `namespaces not active: ${missing.join(', ')}` };
+    const admin = await kube.get<V1Secret>({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'airflow-admin', namespace: ctx.config.namespaces.airflow } });
+    if (!admin) return { ok: false, detail: 'the credential Secrets are missing: run `koala up`' };
+    return { ok: true, detail: `${names.length} namespaces active, credentials in Secrets and ${credentialsFile(ctx)}` };
+  },
+};
