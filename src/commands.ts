@@ -15,6 +15,9 @@ import Logs from './commands/logs.ts';
 import NewSparkApp from './commands/new/spark-app.ts';
 import PortForward from './commands/port-forward.ts';
 import Run from './commands/run.ts';
+import Credentials from './commands/credentials.ts';
+import DagsSync from './commands/dags/sync.ts';
+import UsersKubeconfig from './commands/users/kubeconfig.ts';
 
 export const COMMANDS = {
   up: Up,
@@ -30,4 +33,7 @@ export const COMMANDS = {
   'apps:status': AppsStatus,
   'apps:events': AppsEvents,
   'apps:delete': AppsDelete,
+  credentials: Credentials,
+  'users:kubeconfig': UsersKubeconfig,
+  'dags:sync': DagsSync,
 };

@@ -6,7 +6,7 @@ import { releaseValues } from '../../tools/helm.ts';
 import { REDACTED } from '../../tools/redact.ts';
 import type { Component } from '../component.ts';
 import { platformChart, releaseStep, type ReleaseDef } from '../release.ts';
-import { allNamespaces, RELEASES } from './names.ts';
+import { allNamespaces, RELEASES, SECRETS } from './names.ts';
 import { credentialsFromSecrets, platformSecrets, type SecretSpec } from './secrets.ts';
 
 /**
@@ -118,8 +118,27 @@ export const platform: Component = {
     const missing = names.filter((_, i) => namespaces[i]?.status?.phase !== 'Active');
     if (missing.length === names.length) return { ok: false, missing: true, detail: 'not installed' };
     if (missing.length) return { ok: false, detail: `namespaces not active: ${missing.join(', ')}` };
-    const admin = await kube.get<V1Secret>({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'airflow-admin', namespace: ctx.config.namespaces.airflow } });
+    const admin = await kube.get<V1Secret>({ apiVersion: 'v1', kind: 'Secret', metadata: { name: SECRETS.airflowAdmin, namespace: ctx.config.namespaces.airflow } });
     if (!admin) return { ok: false, detail: 'the credential Secrets are missing: run `koala up`' };
     return { ok: true, detail: `${names.length} namespaces active, credentials in Secrets and ${credentialsFile(ctx)}` };
   },
 };
+
+export interface StoredCredentials {
+  file: string;
+  /** "file": the local 0600 file; "cluster": read back from the platform release (the file is gone). */
+  source: 'file' | 'cluster';
+  credentials: Credentials;
+}
+
+/** For `koala credentials`: the local file, or what the cluster holds when the file is gone. Never generates. */
+export async function storedCredentials(ctx: PlatformContext): Promise<StoredCredentials | undefined> {
+  const file = credentialsFile(ctx);
+  const fromFile = await readCredentialsFile(file);
+  const complete = (c: ReturnType<typeof credentialsFromSecrets> | undefined): c is Credentials =>
+    Boolean(c?.objectStore?.accessKey && c.objectStore.secretKey && c.airflow?.username && c.airflow.password && c.postgres?.password);
+  if (complete(fromFile)) return { file, source: 'file', credentials: fromFile };
+  const fromCluster = await credentialsFromCluster(ctx);
+  if (complete(fromCluster)) return { file, source: 'cluster', credentials: fromCluster };
+  return undefined;
+}

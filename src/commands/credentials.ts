@@ -1,0 +1,41 @@
+import { Flags } from '@oclif/core';
+import { KoalaCommand } from '../cli/base.ts';
+import { EXIT, KoalaError } from '../util/errors.ts';
+
+export default class Credentials extends KoalaCommand {
+  static override summary = "Show the platform's credentials: Airflow's admin user and the object store's keys.";
+  static override description = `They are random per cluster (or yours, from .env.private), kept in Secrets and in a 0600 file in koala's state directory; koala never prints them anywhere else.`;
+  static override examples = ['<%= config.bin %> credentials', '<%= config.bin %> credentials --json'];
+  static override flags = {
+    name: Flags.string({ description: 'Cluster name (cluster.name).' }),
+  };
+
+  async run(): Promise<void> {
+    const { flags } = await this.parse(Credentials);
+    this.setup(flags);
+    const loaded = await this.loadConfig(flags.config, [{ path: 'cluster.name', value: flags.name, flag: 'name' }]);
+    const { statusContext } = await import('../platform/contexts.ts');
+    const { storedCredentials } = await import('../components/platform/index.ts');
+    const { portForwardTargets } = await import('../components/endpoints.ts');
+    const ctx = statusContext(loaded);
+    const stored = await storedCredentials(ctx);
+    if (!stored) {
+      throw new KoalaError(`No credentials for cluster "${ctx.spec.name}" yet`, { hint: 'Run `koala up`: it generates them (or takes yours from .env.private).', exitCode: EXIT.failure });
+    }
+    const c = stored.credentials;
+    const targets = portForwardTargets(loaded.config);
+    if (this.mode === 'json') return this.printJson({ ok: true, file: stored.file, source: stored.source, credentials: { airflow: { username: c.airflow.username, password: c.airflow.password }, objectStore: c.objectStore } });
+    const { table } = await import('../ui/table.ts');
+    this.log(
+      table(
+        ['SERVICE', 'USER / ACCESS KEY', 'PASSWORD / SECRET KEY', 'REACH IT WITH'],
+        [
+          ['Airflow UI', c.airflow.username, c.airflow.password, `http://127.0.0.1:${targets.airflow.localPort} or koala port-forward airflow`],
+          [`Object store (${loaded.config.objectStore.type})`, c.objectStore.accessKey, c.objectStore.secretKey, `http://127.0.0.1:${targets['object-store'].localPort} or koala port-forward object-store`],
+        ],
+      ),
+    );
+    this.log('');
+    this.log(stored.source === 'file' ? `Kept in ${stored.file} (mode 0600) and in Secrets in the cluster.` : `Read from the cluster: ${stored.file} is missing; \`koala up\` writes it again.`);
+  }
+}
