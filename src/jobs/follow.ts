@@ -79,7 +79,10 @@ export async function followRun(kube: Kube, options: FollowOptions): Promise<Fol
       if (role === 'driver') options.onEvent({ type: 'driver', pod: name, phase, at: performance.now() });
       else if (role === 'executor') options.onEvent({ type: 'executor', pod: name, phase, change: removed ? 'removed' : before === undefined ? 'added' : 'changed', at: performance.now() });
     }
-    if (role === 'driver' && !removed && options.logs !== false) logs.update(pod);
+    if (role === 'driver' && options.logs !== false) {
+      if (removed) logs.removed(pod);
+      else logs.update(pod);
+    }
   };
 
   const appWatch = watchCollection<SparkApplication>(kube, {

@@ -62,7 +62,8 @@ export async function showLogs(kube: Kube, platform: SparkPlatform, request: Log
     signal,
     onEvent: (event) => {
       if (event.type === 'SYNCED') podsSynced = true;
-      const list = event.type === 'SYNCED' ? event.items : event.type === 'DELETED' ? [] : [event.object];
+      if (event.type === 'DELETED') return follower.removed(event.object);
+      const list = event.type === 'SYNCED' ? event.items : [event.object];
       for (const pod of list) {
         sawPod = true;
         const uid = pod.metadata?.uid ?? '';

@@ -28,6 +28,8 @@ export class PodLogFollower {
   private readonly tailLines: number | undefined;
   private readonly seen = new Set<string>();
   private readonly active = new Map<string, Promise<void>>();
+  /** Per open stream: how to end it once its container has stopped. */
+  private readonly stoppers = new Map<string, { uid: string | undefined; stop: () => void; stopping: boolean }>();
   private attempts = 0;
   private lastPod: V1Pod | undefined;
   linesSeen = 0;
@@ -43,6 +45,7 @@ export class PodLogFollower {
   /** Called with the pod's latest state; starts streaming a new incarnation once it has a log. */
   update(pod: V1Pod): void {
     this.lastPod = pod;
+    this.endFinishedStreams(pod, false);
     const status = containerStatus(pod);
     const started = status?.state?.running || status?.state?.terminated || pod.status?.phase === 'Running' || pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
     if (!started) return;
@@ -51,8 +54,41 @@ export class PodLogFollower {
     this.seen.add(incarnation);
     this.attempts += 1;
     const attempt = this.attempts;
-    const task = this.stream(pod, attempt).finally(() => this.active.delete(incarnation));
+    const own = new AbortController();
+    this.stoppers.set(incarnation, { uid: pod.metadata?.uid, stop: () => own.abort(), stopping: false });
+    const task = this.stream(pod, attempt, AbortSignal.any([this.signal, own.signal])).finally(() => {
+      this.active.delete(incarnation);
+      this.stoppers.delete(incarnation);
+    });
     this.active.set(incarnation, task);
+    // A pod seen already finished: its stream ends once the log is read.
+    this.endFinishedStreams(pod, false);
+  }
+
+  /** The pod was deleted: its streams end (after a moment for the last lines). */
+  removed(pod: V1Pod): void {
+    this.endFinishedStreams(pod, true);
+  }
+
+  /**
+   * A kubelet ends a follow stream when the container exits, but not every log server does
+   * (kwok keeps following its file); so koala ends it itself, shortly after the container has
+   * stopped or the pod was deleted or replaced, leaving time for the last lines to arrive.
+   */
+  private endFinishedStreams(pod: V1Pod, deleted: boolean): void {
+    if (!this.follow) return; // without -f every stream ends by itself
+    const status = containerStatus(pod);
+    const finished = deleted || status?.state?.terminated !== undefined || pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
+    for (const [incarnation, stopper] of this.stoppers) {
+      const samePod = stopper.uid === pod.metadata?.uid;
+      const thisRestart = incarnation === `${pod.metadata?.uid}/${status?.restartCount ?? 0}`;
+      const replaced = !samePod; // one role, one pod at a time: another UID replaces it
+      if (stopper.stopping) continue;
+      if ((samePod && (finished || !thisRestart)) || replaced) {
+        stopper.stopping = true;
+        setTimeout(stopper.stop, this.follow ? 1_500 : 0).unref?.();
+      }
+    }
   }
 
   get streaming(): boolean {
@@ -67,13 +103,13 @@ export class PodLogFollower {
     }
   }
 
-  private async stream(pod: V1Pod, attempt: number): Promise<void> {
+  private async stream(pod: V1Pod, attempt: number, signal: AbortSignal): Promise<void> {
     const namespace = pod.metadata!.namespace!;
     const name = pod.metadata!.name!;
     const uid = pod.metadata!.uid;
     const container = pickContainer(pod);
     let lastStamp: string | undefined;
-    for (let tries = 0; !this.signal.aborted && tries < 20; tries++) {
+    for (let tries = 0; !signal.aborted && tries < 20; tries++) {
       try {
         await streamPodLog(
           this.kube,
@@ -84,7 +120,7 @@ export class PodLogFollower {
             follow: this.follow,
             timestamps: true,
             ...(lastStamp ? { sinceTime: lastStamp.replace(/\.\d+Z$/, 'Z') } : this.tailLines !== undefined ? { tailLines: this.tailLines } : {}),
-            signal: this.signal,
+            signal: signal,
           },
           (raw) => {
             const { stamp, line } = splitTimestamp(raw);
@@ -97,9 +133,9 @@ export class PodLogFollower {
         );
       } catch (error) {
         // 400 while the container is still being created: wait a little and retry.
-        if (this.signal.aborted) return;
+        if (signal.aborted) return;
         if ((error as { status?: number }).status === 404) return; // the pod is gone
-        await sleep(300, this.signal);
+        await sleep(300, signal);
         continue;
       }
       if (!this.follow) return;
@@ -108,7 +144,7 @@ export class PodLogFollower {
       const stillThisOne = current?.metadata?.uid === uid && current?.metadata?.name === name;
       const running = containerStatus(current)?.state?.running !== undefined && current?.status?.phase === 'Running';
       if (!stillThisOne || !running) return;
-      await sleep(200, this.signal);
+      await sleep(200, signal);
     }
   }
 }
