@@ -22,7 +22,7 @@ export default class Up extends KoalaCommand {
     'dry-run': Flags.boolean({ description: 'Print the plan (commands and manifests) and execute nothing.' }),
     only: Flags.string({ description: 'Run only these steps (comma-separated); the steps they need must already be done.', multiple: true, delimiter: ',' }),
     skip: Flags.string({ description: 'Leave these steps out (comma-separated).', multiple: true, delimiter: ',' }),
-    'ignore-checks': Flags.string({ description: 'Go on although these preflight checks fail (comma-separated check ids from `koala doctor --json`).', multiple: true, delimiter: ',', env: 'KOALA_IGNORE_CHECKS' }),
+    'ignore-checks': Flags.string({ description: 'Go on although these preflight checks fail (comma-separated check ids from `koala doctor --json`; or KOALA_IGNORE_CHECKS).', multiple: true, delimiter: ',' }),
   };
 
   async run(): Promise<void> {
@@ -35,7 +35,7 @@ export default class Up extends KoalaCommand {
       { path: 'cluster.kubernetesVersion', value: flags['kubernetes-version'], flag: 'kubernetes-version' },
       { path: 'registry.port', value: flags['registry-port'], flag: 'registry-port' },
     ]);
-    const request = { loaded, recreate: flags.recreate, ...(flags.only ? { only: flags.only } : {}), ...(flags.skip ? { skip: flags.skip } : {}), ...(flags['ignore-checks'] ? { ignoreChecks: flags['ignore-checks'] } : {}), signal: this.signal };
+    const request = { loaded, recreate: flags.recreate, ...(flags.only ? { only: flags.only } : {}), ...(flags.skip ? { skip: flags.skip } : {}), ignoreChecks: flags['ignore-checks'] ?? (process.env.KOALA_IGNORE_CHECKS?.split(',').map((s) => s.trim()).filter(Boolean) ?? []), signal: this.signal };
 
     if (flags['dry-run']) {
       const { planUpDry } = await import('../platform/up.ts');

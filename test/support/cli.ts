@@ -53,6 +53,8 @@ export function makeWorld(options: { fakes?: Array<'kind' | 'docker' | 'kubectl'
     KOALA_CACHE_DIR: path.join(dir, 'cache'),
     KUBECONFIG: path.join(dir, 'kubeconfig'),
     HOME: dir,
+    // HOME moves; the test bed binaries stay where they were built.
+    KOALA_TESTBED_CACHE: process.env.KOALA_TESTBED_CACHE ?? path.join(os.homedir(), '.cache', 'koala-testbed'),
     // Pin each tool to a fake or the real one explicitly, whatever PATH holds.
     ...Object.fromEntries(fakes.map((t) => [`KOALA_${t.toUpperCase()}`, path.join(FAKES, t)])),
     KOALA_REAL_KUBECTL: '/usr/bin/kubectl',
