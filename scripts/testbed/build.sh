@@ -180,7 +180,9 @@ build_k8s() {
   godebug=$(sed -n 's/^godebug \([^( ]*\)$/\1/p' "$gomod")
   run "go mod edit" go mod edit -go="$goline" -require="k8s.io/kubernetes@$ver"
   if [[ -n "$godebug" ]]; then run "go mod edit -godebug" go mod edit -godebug="$godebug"; fi
-  for m in $mods; do run "replace $m" go mod edit -replace="$m=$m@$stg"; done
+  local edits=()
+  for m in $mods; do edits+=("-replace=$m=$m@$stg"); done
+  run "go mod edit -replace" go mod edit "${edits[@]}"
   run "go get" go get "k8s.io/kubernetes/cmd/kube-apiserver@$ver" \
     "k8s.io/kubernetes/cmd/kube-controller-manager@$ver" "k8s.io/kubernetes/cmd/kube-scheduler@$ver"
   RESOLVE_DONE=$(now)

@@ -13,7 +13,8 @@
 #
 # Knobs (environment):
 #   KOALA_TESTBED_NODES   number of fake nodes (default 2; 0 for none)
-#   KOALA_TESTBED_WAIT    how long kwokctl waits for the control plane (default 180s)
+#   KOALA_TESTBED_WAIT    how long kwokctl waits for the control plane (default 90s; a
+#                         start is tried up to 3 times, with fresh random ports each time)
 #   KUBECTL               kubectl to use (default: kubectl on PATH)
 #
 # kwok behaviour that tests can change at run time (all are CRDs, enabled here):
@@ -41,7 +42,7 @@ WORKDIR=$(cd "$3" && pwd)
 
 KUBECTL=${KUBECTL:-kubectl}
 NODES=${KOALA_TESTBED_NODES:-2}
-WAIT=${KOALA_TESTBED_WAIT:-180s}
+WAIT=${KOALA_TESTBED_WAIT:-90s}
 KUBECONFIG_PATH="$WORKDIR/kubeconfig"
 
 # kwokctl reads KWOK_* variables; KWOK_WORKDIR also decides where it looks for its default
@@ -58,35 +59,53 @@ CRDS=Stage,Logs,ClusterLogs,PortForward,ClusterPortForward,Exec,ClusterExec,Atta
 kwokctl() { "$TESTBED_BIN/kwokctl" "$@"; }
 kc() { "$KUBECTL" --kubeconfig "$KUBECONFIG_PATH" "$@"; }
 
-# PIDs of processes whose command line mentions this cluster's dir (etcd, kube-*, kwok).
-# kwokctl starts them with setsid, so they are not our children and survive our exit.
+# PIDs of this cluster's components: kwokctl symlinks each binary into <cluster dir>/bin and
+# starts it from there, so argv[0] starts with that path. They run under setsid, so they are
+# not our children and outlive a crashed test run.
 cluster_pids() {
   local p cmdline
   for p in /proc/[0-9]*; do
-    cmdline=$(tr '\0' ' ' <"$p/cmdline" 2>/dev/null) || continue
-    [[ "$cmdline" == *"$CLUSTER_DIR/"* ]] && echo "${p#/proc/}"
+    cmdline=$(tr '\0' ' ' 2>/dev/null <"$p/cmdline") || continue
+    [[ "$cmdline" == "$CLUSTER_DIR/bin/"* ]] && echo "${p#/proc/}"
   done
   return 0
 }
 
 apiserver_ready() { kc get --raw /readyz >/dev/null 2>&1; }
 
-do_start() {
-  local b t0 t1
-  for b in "${TESTBED_BINARIES[@]}"; do
-    [[ -x "$TESTBED_BIN/$b" ]] || die "$TESTBED_BIN/$b missing: run scripts/testbed/build.sh first"
+# kwokctl picks its ports deterministically (the first free port counting down from 32766),
+# so two clusters created at the same moment (parallel test runs, several developers on one
+# machine) grab the same ports and one of them never comes up. We pick random free ports
+# ourselves, from a range below the kernel's ephemeral ports (32768+) and below kwokctl's.
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+pick_ports() { # pick_ports N: N distinct free ports in 20000-31999
+  local -A seen=()
+  local out=() p
+  while ((${#out[@]} < $1)); do
+    p=$((20000 + (RANDOM * 32768 + RANDOM) % 12000))
+    [[ -n "${seen[$p]:-}" ]] && continue
+    seen[$p]=1
+    port_in_use "$p" || out+=("$p")
   done
-  [[ -d "$TESTBED_DIR/share/kwok-stages" ]] ||
-    die "$TESTBED_DIR/share/kwok-stages missing: run scripts/testbed/build.sh"
-  command -v "$KUBECTL" >/dev/null || die "kubectl not found (set KUBECTL)"
-  if [[ -d "$CLUSTER_DIR" ]]; then
-    die "cluster '$NAME' already exists in $KWOK_WORKDIR (run: $0 stop $NAME $WORKDIR)"
-  fi
-  mkdir -p "$KWOK_WORKDIR" && chmod 700 "$WORKDIR"   # keys and etcd data live here
+  echo "${out[@]}"
+}
 
+# Undo a half-made cluster, keeping the component logs of the failed attempt.
+discard_attempt() { # discard_attempt N
+  if [[ -d "$CLUSTER_DIR/logs" ]]; then
+    rm -rf "$WORKDIR/failed-logs-$1" && cp -r "$CLUSTER_DIR/logs" "$WORKDIR/failed-logs-$1" || true
+    log "attempt $1: component logs kept in $WORKDIR/failed-logs-$1"
+  fi
+  do_stop || true
+}
+
+# One attempt to bring the cluster up; returns non-zero (after logging why) on failure.
+try_start() {
+  local ports
+  read -r -a ports <<<"$(pick_ports 6)"
   # The options go in a config file because bindAddress has no flag: kwokctl's default is
-  # 0.0.0.0 for etcd, the apiserver, KCM, the scheduler and kwok's kubelet server. On a shared
-  # runner everything must listen on loopback only.
+  # 0.0.0.0 for etcd, the apiserver, KCM, the scheduler and kwok's kubelet server. On a
+  # shared runner everything must listen on loopback only.
   # Binaries are given one by one: a local path is symlinked, only http(s) is downloaded.
   cat >"$WORKDIR/kwokctl.yaml" <<EOF
 apiVersion: config.kwok.x-k8s.io/v1alpha1
@@ -101,6 +120,12 @@ options:
   kubeSchedulerBinary: $TESTBED_BIN/kube-scheduler
   kwokControllerBinary: $TESTBED_BIN/kwok
   enableCRDs: [${CRDS//,/, }]
+  kubeApiserverPort: ${ports[0]}
+  etcdPort: ${ports[1]}
+  etcdPeerPort: ${ports[2]}
+  kwokControllerPort: ${ports[3]}
+  kubeControllerManagerPort: ${ports[4]}
+  kubeSchedulerPort: ${ports[5]}
 componentsPatches:
 # kwok nodes carry Hostname=localhost plus InternalIP 192.0.2.x (a documentation range).
 # The apiserver reaches the fake kubelet (logs, exec, port-forward) at the first address of
@@ -111,40 +136,69 @@ componentsPatches:
     value: Hostname
 EOF
 
-  t0=$(date +%s.%N)
-  log "creating cluster '$NAME' (Kubernetes $K8S_VERSION, binaries from $TESTBED_BIN)"
   # --kubeconfig: kwokctl would otherwise add a context to ~/.kube/config.
   if ! kwokctl create cluster --name "$NAME" -c "$WORKDIR/kwokctl.yaml" \
       --kubeconfig "$KUBECONFIG_PATH" --wait "$WAIT" >"$WORKDIR/create.log" 2>&1; then
-    tail -n 30 "$WORKDIR/create.log" >&2
-    log "create failed; cleaning up (component logs: $CLUSTER_DIR/logs)"
-    do_stop || true
-    die "kwokctl create cluster failed (log: $WORKDIR/create.log)"
+    tail -n 5 "$WORKDIR/create.log" >&2
+    log "kwokctl create cluster failed (log: $WORKDIR/create.log)"
+    return 1
   fi
-  t1=$(date +%s.%N)
-  log "control plane up in $(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.1f", b-a}')s"
+  log "control plane up in $(elapsed)s (apiserver on 127.0.0.1:${ports[0]})"
 
   # Stages before nodes, so the first node is initialised by them.
-  kc apply -f "$TESTBED_DIR/share/kwok-stages/" -f "$REPO/test/testbed/stages/" >/dev/null ||
-    die "applying kwok stages failed"
+  if ! kc apply -f "$TESTBED_DIR/share/kwok-stages/" -f "$REPO/test/testbed/stages/" >/dev/null; then
+    log "applying kwok stages failed"
+    return 1
+  fi
 
   if [[ "$NODES" -gt 0 ]]; then
-    kwokctl scale node --name "$NAME" --replicas "$NODES" >>"$WORKDIR/create.log" 2>&1 ||
-      die "kwokctl scale node failed (log: $WORKDIR/create.log)"
-    kc wait --for=condition=Ready node --all --timeout=60s >/dev/null ||
-      die "nodes did not become Ready"
+    if ! kwokctl scale node --name "$NAME" --replicas "$NODES" >>"$WORKDIR/create.log" 2>&1; then
+      log "kwokctl scale node failed (log: $WORKDIR/create.log)"
+      return 1
+    fi
+    # Normally ~3 s. Nodes that never get Ready mean kwok-controller is not working.
+    if ! kc wait --for=condition=Ready node --all --timeout=45s >/dev/null; then
+      log "nodes did not become Ready"
+      return 1
+    fi
   fi
-  # The admission controller needs the default ServiceAccount before pods can be created in
-  # a namespace; KCM creates it shortly after start. Wait for it so the first test can't race.
+  # Pods can only be created in a namespace once KCM has made its default ServiceAccount;
+  # wait for it so the first test cannot race it.
   local i
   for i in $(seq 1 60); do
-    kc -n default get serviceaccount default >/dev/null 2>&1 && break
+    kc -n default get serviceaccount default >/dev/null 2>&1 && return 0
     sleep 0.5
   done
-  t1=$(date +%s.%N)
-  log "cluster '$NAME' ready with $NODES node(s) in $(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.1f", b-a}')s"
-  log "KUBECONFIG=$KUBECONFIG_PATH"
+  log "no default ServiceAccount after 30s (kube-controller-manager not working?)"
+  return 1
 }
+
+do_start() {
+  local b attempt
+  for b in "${TESTBED_BINARIES[@]}"; do
+    [[ -x "$TESTBED_BIN/$b" ]] || die "$TESTBED_BIN/$b missing: run scripts/testbed/build.sh first"
+  done
+  [[ -d "$TESTBED_DIR/share/kwok-stages" ]] ||
+    die "$TESTBED_DIR/share/kwok-stages missing: run scripts/testbed/build.sh"
+  command -v "$KUBECTL" >/dev/null || die "kubectl not found (set KUBECTL)"
+  if [[ -d "$CLUSTER_DIR" ]]; then
+    die "cluster '$NAME' already exists in $KWOK_WORKDIR (run: $0 stop $NAME $WORKDIR)"
+  fi
+  mkdir -p "$KWOK_WORKDIR" && chmod 700 "$WORKDIR"   # keys and etcd data live here
+
+  T0=$(date +%s.%N)
+  for attempt in 1 2 3; do
+    log "creating cluster '$NAME' (Kubernetes $K8S_VERSION, binaries from $TESTBED_BIN), attempt $attempt"
+    if try_start; then
+      log "cluster '$NAME' ready with $NODES node(s) in $(elapsed)s"
+      log "KUBECONFIG=$KUBECONFIG_PATH"
+      return 0
+    fi
+    discard_attempt "$attempt"
+  done
+  die "cluster '$NAME' did not come up in 3 attempts (see $WORKDIR/failed-logs-*)"
+}
+elapsed() { awk -v a="$T0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
 
 do_stop() {
   local pids p i

@@ -164,6 +164,23 @@ check "kubectl port-forward reaches the local HTTP server" \
   bash -c "curl -fsS --max-time 5 http://127.0.0.1:$PF_PORT/index.html | grep -q 'hello from the koala test bed'"
 kill "$PF_PID" 2>/dev/null || true
 
+# --- exec (ClusterExec runs the command on this host, in workDir) --------------------------------
+mkdir -p "$W/exec" && echo "exec-marker" >"$W/exec/marker.txt"
+k apply -f - >/dev/null <<EOF
+apiVersion: kwok.x-k8s.io/v1alpha1
+kind: ClusterExec
+metadata:
+  name: smoke-exec
+spec:
+  selector:
+    matchNamespaces: [pf]
+  execs:
+  - local:
+      workDir: $W/exec
+EOF
+check "kubectl exec runs on the host via ClusterExec" \
+  bash -c "'$KUBECTL' -n pf exec x -- cat marker.txt | grep -q exec-marker"
+
 # --- RBAC ----------------------------------------------------------------------------------------
 check "RBAC denies an unprivileged user (can-i says no)" \
   bash -c "! '$KUBECTL' auth can-i list pods -n apps --as=someone"
@@ -216,7 +233,7 @@ check "a Job completes (kwok default pod-complete stage + job controller)" \
 no_leftovers() { # no process mentions the cluster dir (this shell's own command line doesn't)
   local p
   for p in /proc/[0-9]*; do
-    [[ "$(tr '\0' ' ' <"$p/cmdline" 2>/dev/null)" == *"$W/kwok/clusters/$NAME/"* ]] && { echo "left: ${p#/proc/}"; return 1; }
+    [[ "$(tr '\0' ' ' 2>/dev/null <"$p/cmdline")" == *"$W/kwok/clusters/$NAME/"* ]] && { echo "left: ${p#/proc/}"; return 1; }
   done
   return 0
 }
