@@ -26,9 +26,10 @@ export default class PortForward extends KoalaCommand {
       signal: this.signal,
       onEvent: (e) => {
         if (e.type === 'error') process.stderr.write(`${e.message}\n`);
-        else if (e.target.pod !== lastPod) {
-          if (lastPod) process.stderr.write(`now forwarding to ${e.target.pod} (${lastPod} was replaced)\n`);
-          lastPod = e.target.pod;
+        else {
+          const id = `${e.target.pod}/${e.target.uid ?? ''}`;
+          if (lastPod && id !== lastPod) process.stderr.write(`now forwarding to ${e.target.pod} (the pod was replaced)\n`);
+          lastPod = id;
         }
       },
     });

@@ -40,7 +40,7 @@ export async function planForward(kube: Kube, platform: SparkPlatform, target: s
           hint: '`koala apps status` shows the run; the UI of a finished run is gone with its driver.',
         });
       }
-      return { namespace: ns, pod: running.metadata!.name!, port: uiPort(running) };
+      return { namespace: ns, pod: running.metadata!.name!, port: uiPort(running), ...(running.metadata?.uid ? { uid: running.metadata.uid } : {}) };
     },
     url: (port) => `http://127.0.0.1:${port}/`,
   };
@@ -72,7 +72,7 @@ export async function resolveService(kube: Kube, ref: ServiceRef): Promise<Forwa
     // A named targetPort: find it among the pod's container ports.
     port = (ready.spec?.containers ?? []).flatMap((c) => c.ports ?? []).find((p) => p.name === targetPort)?.containerPort ?? ref.port;
   }
-  return { namespace: ref.namespace, pod: ready.metadata!.name!, port };
+  return { namespace: ref.namespace, pod: ready.metadata!.name!, port, ...(ready.metadata?.uid ? { uid: ready.metadata.uid } : {}) };
 }
 
 export async function forward(kube: Kube, plan: ForwardPlan, options: { localPort?: number; signal: AbortSignal; onEvent?: Parameters<typeof startPortForward>[1]['onEvent'] }): Promise<PortForwarder> {

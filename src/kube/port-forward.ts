@@ -6,6 +6,8 @@ export interface ForwardTarget {
   namespace: string;
   pod: string;
   port: number;
+  /** Tells a replaced pod of the same name apart. */
+  uid?: string;
 }
 
 export interface PortForwarder {
