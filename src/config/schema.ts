@@ -38,7 +38,7 @@ export interface ComponentSettings {
   values?: Record<string, unknown>;
 }
 
-export const COMPONENT_IDS = ['spark-operator', 'object-store', 'airflow'] as const;
+export const COMPONENT_IDS = ['spark-operator', 'object-store', 'airflow', 'rbac'] as const;
 
 const dnsLabel = { pattern: /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, accepted: 'lowercase letters, digits and "-", starting and ending with a letter or digit, at most 63 characters' };
 const port: FieldSpec = { type: 'int', min: 1024, max: 65535 };

@@ -2,7 +2,7 @@ import type { V1EndpointSlice, V1NetworkPolicy, V1Service } from '@kubernetes/cl
 import type { Kube } from '../../kube/client.ts';
 import type { PlatformContext } from '../../platform/context.ts';
 import type { Component } from '../component.ts';
-import { RELEASES } from '../platform/names.ts';
+import { anyDataComponent, RELEASES } from '../platform/names.ts';
 import { platformChart, releaseFreshness, releaseStep, type ReleaseDef } from '../release.ts';
 import type { ApiServerAddress } from './matrix.ts';
 import { renderPolicies } from './render.ts';
@@ -50,7 +50,7 @@ export function networkPoliciesRelease(ctx: PlatformContext): ReleaseDef {
 export const networkPolicies: Component = {
   id: COMPONENT_ID,
   title: 'Network policies',
-  enabled: (config) => config.networkPolicies.enabled,
+  enabled: (config) => anyDataComponent(config) && config.networkPolicies.enabled,
   steps: (ctx) => [
     releaseStep(ctx, {
       id: COMPONENT_ID,

@@ -6,7 +6,7 @@ import { releaseValues } from '../../tools/helm.ts';
 import { REDACTED } from '../../tools/redact.ts';
 import type { Component } from '../component.ts';
 import { platformChart, releaseStep, type ReleaseDef } from '../release.ts';
-import { allNamespaces, RELEASES, SECRETS } from './names.ts';
+import { allNamespaces, anyDataComponent, RELEASES, SECRETS } from './names.ts';
 import { credentialsFromSecrets, platformSecrets, type SecretSpec } from './secrets.ts';
 
 /**
@@ -109,7 +109,8 @@ function platformSteps(ctx: PlatformContext): Step[] {
 export const platform: Component = {
   id: 'platform',
   title: 'Namespaces and credentials',
-  enabled: () => true,
+  // Nothing to hold when no data component is on (the cluster-only `koala up` of the tests).
+  enabled: anyDataComponent,
   steps: platformSteps,
   async health(ctx) {
     const kube = await ctx.kube();

@@ -40,3 +40,10 @@ export function platformNamespaces(config: KoalaConfig): string[] {
 export function allNamespaces(config: KoalaConfig): string[] {
   return [config.namespaces.system, ...platformNamespaces(config)];
 }
+
+/** The data components; koala's own parts (namespaces, RBAC, policies) exist to serve them. */
+export const DATA_COMPONENTS = ['spark-operator', 'object-store', 'airflow'] as const;
+
+export function anyDataComponent(config: KoalaConfig): boolean {
+  return DATA_COMPONENTS.some((id) => config.components[id]?.enabled !== false);
+}

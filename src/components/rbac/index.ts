@@ -2,7 +2,7 @@ import { canI } from '../../kube/access.ts';
 import type { Kube } from '../../kube/client.ts';
 import type { PlatformContext } from '../../platform/context.ts';
 import type { Component } from '../component.ts';
-import { RELEASES } from '../platform/names.ts';
+import { anyDataComponent, RELEASES } from '../platform/names.ts';
 import { platformChart, releaseFreshness, releaseStep, type ReleaseDef } from '../release.ts';
 import { PERSONAS, rbacValues } from './personas.ts';
 
@@ -41,7 +41,7 @@ async function aggregationLive(kube: Kube, ctx: PlatformContext): Promise<{ read
 export const rbac: Component = {
   id: COMPONENT_ID,
   title: 'RBAC personas',
-  enabled: () => true,
+  enabled: (config) => anyDataComponent(config) && config.components[COMPONENT_ID]?.enabled !== false,
   steps: (ctx) => [
     releaseStep(ctx, {
       id: COMPONENT_ID,
