@@ -93,7 +93,8 @@ pick_ports() { # pick_ports N: N distinct free ports in 20000-31999
 # Undo a half-made cluster, keeping the component logs of the failed attempt.
 discard_attempt() { # discard_attempt N
   if [[ -d "$CLUSTER_DIR/logs" ]]; then
-    rm -rf "$WORKDIR/failed-logs-$1" && cp -r "$CLUSTER_DIR/logs" "$WORKDIR/failed-logs-$1" || true
+    rm -rf "$WORKDIR/failed-logs-$1"
+    cp -r "$CLUSTER_DIR/logs" "$WORKDIR/failed-logs-$1" || true
     log "attempt $1: component logs kept in $WORKDIR/failed-logs-$1"
   fi
   do_stop || true
@@ -201,7 +202,7 @@ do_start() {
 elapsed() { awk -v a="$T0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
 
 do_stop() {
-  local pids p i
+  local pids p
   if [[ -d "$CLUSTER_DIR" ]]; then
     log "deleting cluster '$NAME'"
     kwokctl delete cluster --name "$NAME" --kubeconfig "$KUBECONFIG_PATH" >>"$WORKDIR/delete.log" 2>&1 ||
@@ -213,7 +214,7 @@ do_stop() {
   if [[ -n "$pids" ]]; then
     log "leftover processes: $(tr '\n' ' ' <<<"$pids")"
     for p in $pids; do kill -TERM "$p" 2>/dev/null || true; done
-    for i in $(seq 1 20); do
+    for _ in $(seq 1 20); do
       [[ -z "$(cluster_pids)" ]] && break
       sleep 0.25
     done

@@ -197,8 +197,8 @@ k -n doomed create deployment d --image=registry.invalid/d:1 >/dev/null
 check "namespace deletion completes" k delete namespace doomed --wait=true --timeout=90s
 
 # --- pod completion through koala's Stages ---------------------------------------------------------
-k create namespace done >/dev/null
-k -n done apply -f - >/dev/null <<'EOF'
+k create namespace finish >/dev/null
+k -n finish apply -f - >/dev/null <<'EOF'
 apiVersion: v1
 kind: Pod
 metadata:
@@ -219,14 +219,14 @@ spec:
   containers: [{name: main, image: registry.invalid/job:1}]
 EOF
 check "pod labelled koala.test/complete=succeeded reaches Succeeded" \
-  k -n done wait --for=jsonpath='{.status.phase}'=Succeeded pod/ok --timeout=60s
+  k -n finish wait --for=jsonpath='{.status.phase}'=Succeeded pod/ok --timeout=60s
 check "pod labelled koala.test/complete=failed reaches Failed" \
-  k -n done wait --for=jsonpath='{.status.phase}'=Failed pod/boom --timeout=60s
+  k -n finish wait --for=jsonpath='{.status.phase}'=Failed pod/boom --timeout=60s
 check "failed pod reports exit code 3" \
-  test "$(k -n done get pod boom -o jsonpath='{.status.containerStatuses[0].state.terminated.exitCode}')" = 3
-k -n done create job j --image=registry.invalid/job:1 >/dev/null
+  test "$(k -n finish get pod boom -o jsonpath='{.status.containerStatuses[0].state.terminated.exitCode}')" = 3
+k -n finish create job j --image=registry.invalid/job:1 >/dev/null
 check "a Job completes (kwok default pod-complete stage + job controller)" \
-  k -n done wait --for=condition=Complete job/j --timeout=90s
+  k -n finish wait --for=condition=Complete job/j --timeout=90s
 
 # --- teardown ------------------------------------------------------------------------------------
 "$CLUSTER" stop "$NAME" "$W"
