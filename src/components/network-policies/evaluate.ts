@@ -37,7 +37,8 @@ export interface NetworkPolicyLike {
   spec?: {
     podSelector?: Selector | null;
     policyTypes?: string[] | null;
-    ingress?: Array<{ from?: PolicyPeer[] | null; ports?: PolicyPort[] | null }> | null;
+    /** client-node's typed model calls `from` `_from`; both are read. */
+    ingress?: Array<{ from?: PolicyPeer[] | null; _from?: PolicyPeer[] | null; ports?: PolicyPort[] | null }> | null;
     egress?: Array<{ to?: PolicyPeer[] | null; ports?: PolicyPort[] | null }> | null;
   };
 }
@@ -145,7 +146,7 @@ export class PolicyEvaluator {
     // Named ports resolve against the destination pod's container ports.
     const destination = direction === 'Ingress' ? subject : peer;
     for (const policy of applicable) {
-      const rules = direction === 'Ingress' ? (policy.spec?.ingress ?? []).map((r) => ({ peers: r.from, ports: r.ports })) : (policy.spec?.egress ?? []).map((r) => ({ peers: r.to, ports: r.ports }));
+      const rules = direction === 'Ingress' ? (policy.spec?.ingress ?? []).map((r) => ({ peers: r.from ?? r._from, ports: r.ports })) : (policy.spec?.egress ?? []).map((r) => ({ peers: r.to, ports: r.ports }));
       const ok = rules.some((r) => this.peersMatch(r.peers, peer, subject.namespace) && portsMatch(r.ports, port, protocol, destination));
       if (ok) allowedBy.push(policy.metadata?.name ?? '?');
     }
