@@ -1,0 +1,115 @@
+import { execFileSync } from 'node:child_process';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort, koala, startKoala, waitForOutput } from '../support/cli.ts';
+import { finishDriver, useSparkOperator } from '../support/spark.ts';
+import { kubectl, useNamespace } from '../support/testbed.ts';
+import { jobsWorld } from './jobs-world.ts';
+
+/**
+ * `koala new spark-app`, `koala build` and `koala run <app>` with real Docker and a real
+ * registry (koala-test/registry:3), the base image swapped for a local one through the
+ * Dockerfile's SPARK_IMAGE build argument (nothing can be pulled here), and the real operator.
+ */
+const BASE = 'SPARK_IMAGE=koala-test/python:1';
+const ns = useNamespace('spark-build');
+useSparkOperator(() => [ns.name]);
+let registryPort = 0;
+const registryName = `koala-test-registry-${process.pid}`;
+
+function docker(args: string[]): string {
+  return execFileSync('docker', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+beforeAll(async () => {
+  // In CI a missing Docker or image must fail, not skip: these throw.
+  docker(['image', 'inspect', 'koala-test/python:1', 'koala-test/registry:3']);
+  registryPort = await freePort();
+  docker(['run', '-d', '--name', registryName, '-p', `127.0.0.1:${registryPort}:5000`, 'koala-test/registry:3']);
+  for (let i = 0; i < 100; i++) {
+    if (await fetch(`http://127.0.0.1:${registryPort}/v2/`).then((r) => r.ok, () => false)) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+});
+afterAll(() => {
+  if (registryPort) docker(['rm', '-f', '-v', registryName]);
+});
+
+type BuildJson = { image: string; built: boolean; delivered: boolean; layersPushed: number; layersReused: number; context: { tag: string } };
+
+describe('koala new spark-app / build / run <app> (real Docker, registry and operator)', () => {
+  it('scaffolds, builds and pushes once, does nothing for an unchanged app, pushes one layer for a code change', async () => {
+    const world = jobsWorld({ jobNamespaces: [ns.name], registryPort, fakes: [] });
+    const created = await koala(world, ['new', 'spark-app', 'pagerank']);
+    expect(created.code, created.stderr).toBe(0);
+    const dir = path.join(world.project, 'spark-applications/pagerank');
+    for (const f of ['Dockerfile', 'spark-app.yaml', 'pagerank.py', 'data/pagerank_data.txt', '.dockerignore']) expect(existsSync(path.join(dir, f)), f).toBe(true);
+    expect(readFileSync(path.join(dir, 'Dockerfile'), 'utf8')).toMatch(/^ARG SPARK_IMAGE=apache\/spark:4\.0\.\d+$/m);
+    expect(readFileSync(path.join(dir, 'spark-app.yaml'), 'utf8')).toMatch(/instances: 3/);
+    const again = await koala(world, ['new', 'spark-app', 'pagerank']);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toMatch(/already exists/);
+
+    const first = await koala(world, ['build', 'pagerank', '--build-arg', BASE, '--json']);
+    expect(first.code, first.stderr).toBe(0);
+    const one = JSON.parse(first.stdout) as BuildJson;
+    expect(one).toMatchObject({ built: true, delivered: true, image: `localhost:${registryPort}/koala/pagerank:${one.context.tag}` });
+    expect(one.layersPushed).toBeGreaterThanOrEqual(2);
+    expect((await fetch(`http://127.0.0.1:${registryPort}/v2/koala/pagerank/tags/list`).then((r) => r.json())) as { tags: string[] }).toMatchObject({ tags: [one.context.tag] });
+
+    const second = await koala(world, ['build', 'pagerank', '--build-arg', BASE, '--json', '--verbose']);
+    expect(second.code, second.stderr).toBe(0);
+    expect(JSON.parse(second.stdout)).toMatchObject({ image: one.image, built: false, delivered: false, layersPushed: 0 });
+    expect(second.stderr).not.toMatch(/\$ docker (build|push)/);
+
+    const code = path.join(dir, 'pagerank.py');
+    writeFileSync(code, readFileSync(code, 'utf8').replace('DAMPING = 0.85', 'DAMPING = 0.85  # the usual damping factor'));
+    const third = JSON.parse((await koala(world, ['build', 'pagerank', '--build-arg', BASE, '--json'])).stdout) as BuildJson;
+    expect(third.image).not.toBe(one.image);
+    expect(third).toMatchObject({ built: true, delivered: true, layersPushed: 1 });
+    expect(third.layersReused).toBeGreaterThanOrEqual(2);
+  });
+
+  it('--load hands the image to `kind load` once, and not again while it is unchanged', async () => {
+    const world = jobsWorld({ jobNamespaces: [ns.name], registryPort, fakes: [] });
+    const log = path.join(world.dir, 'kind-calls.log');
+    const fakeKind = path.join(world.dir, 'kind');
+    writeFileSync(fakeKind, `#!/bin/sh\necho "$*" >> '${log}'\n`);
+    chmodSync(fakeKind, 0o755);
+    expect((await koala(world, ['new', 'spark-app', 'loaded'])).code).toBe(0);
+    const env = { KOALA_KIND: fakeKind };
+    const first = await koala(world, ['build', 'loaded', '--load', '--build-arg', BASE, '--json'], { env });
+    expect(first.code, first.stderr).toBe(0);
+    const image = (JSON.parse(first.stdout) as BuildJson).image;
+    expect(image).toMatch(/^koala\.local\/loaded:[0-9a-f]{16}$/);
+    expect(readFileSync(log, 'utf8').trim()).toBe(`load docker-image ${image} --name ${world.cluster}`);
+    const second = await koala(world, ['build', 'loaded', '--load', '--build-arg', BASE, '--json'], { env });
+    expect(JSON.parse(second.stdout)).toMatchObject({ built: false, delivered: false });
+    expect(readFileSync(log, 'utf8').trim().split('\n')).toHaveLength(1);
+  });
+
+  it('run <app> builds if needed, submits the rendered SparkApplication and exits 0 when it completes', async () => {
+    const world = jobsWorld({ jobNamespaces: [ns.name], registryPort, fakes: [] });
+    expect((await koala(world, ['new', 'spark-app', 'ranks'])).code).toBe(0);
+    const run = startKoala(world, ['run', 'ranks', '--build-arg', BASE]);
+    await waitForOutput(run.output, /submitted .*ranks-1/, 120_000);
+    await finishDriver(ns.name, 'ranks-1', 'succeeded');
+    const result = await run.done;
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout + result.stderr).toMatch(/image localhost:\d+\/koala\/ranks:[0-9a-f]{16}: built, pushed/);
+    const app = JSON.parse(kubectl(['-n', ns.name, 'get', 'sparkapplication', 'ranks-1', '-o', 'json'])) as { spec: Record<string, unknown> & { sparkConf: Record<string, string>; executor: { instances: number } } };
+    expect(app.spec).toMatchObject({ type: 'Python', mainApplicationFile: 'local:///app/pagerank.py', imagePullPolicy: 'IfNotPresent', executor: { instances: 3 } });
+    expect(app.spec.image).toMatch(new RegExp(`^localhost:${registryPort}/koala/ranks:[0-9a-f]{16}$`));
+    expect(app.spec.sparkConf).toMatchObject({ 'spark.kubernetes.driverEnv.PAGERANK_ITERATIONS': '10', 'spark.executorEnv.PAGERANK_INPUT': '/app/data/pagerank_data.txt' });
+    expect(app.spec.sparkConf['spark.kubernetes.driver.secretKeyRef.AWS_ACCESS_KEY_ID']).toMatch(/^[\w-]+:AWS_ACCESS_KEY_ID$/);
+
+    // The second run of the unchanged app: no build, no push, a new run name.
+    const rerun = startKoala(world, ['run', 'ranks', '--build-arg', BASE, '--verbose']);
+    await waitForOutput(rerun.output, /submitted .*ranks-2/);
+    expect(rerun.output()).toMatch(/unchanged, nothing built or pushed/);
+    expect(rerun.output()).not.toMatch(/\$ docker (build|push)/);
+    await finishDriver(ns.name, 'ranks-2', 'succeeded');
+    expect((await rerun.done).code).toBe(0);
+  });
+});
