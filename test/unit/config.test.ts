@@ -94,7 +94,7 @@ const BAD_YAML: Array<[string, string, RegExp]> = [
   ['bad bucket name', 'objectStore:\n  buckets: [Data_Lake]\n', /koala\.yaml:2: objectStore\.buckets\.0: "Data_Lake" is not valid \(accepted: an S3 bucket name/],
   ['job namespaces empty', 'spark:\n  jobNamespaces: []\n', /koala\.yaml:2: spark\.jobNamespaces: needs at least 1 item/],
   ['job namespace invalid', 'spark:\n  jobNamespaces: [Spark_Jobs]\n', /spark\.jobNamespaces\.0: "Spark_Jobs" is not valid/],
-  ['unknown component', 'components:\n  kafka:\n    enabled: true\n', /koala\.yaml:2: components\.kafka: unknown field \(accepted: spark-operator, object-store, airflow\)/],
+  ['unknown component', 'components:\n  kafka:\n    enabled: true\n', /koala\.yaml:2: components\.kafka: unknown field \(accepted: spark-operator, object-store, airflow, rbac\)/],
   ['component version not semver', "components:\n  airflow:\n    version: latest\n", /koala\.yaml:3: components\.airflow\.version: "latest" is not valid \(accepted: a chart version like 1\.2\.3\)/],
   ['component values not a mapping', 'components:\n  airflow:\n    values: [1, 2]\n', /components\.airflow\.values: expected a mapping, got a list/],
   ['timeout too short', 'timeouts:\n  nodesReadySeconds: 1\n', /koala\.yaml:2: timeouts\.nodesReadySeconds: 1 is out of range \(accepted: a whole number from 10 to 7200\)/],
