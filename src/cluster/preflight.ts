@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import net from 'node:net';
 import type { KoalaConfig } from '../config/schema.ts';
 import { containersPublishing, dockerInfo, type DockerInfo } from '../tools/docker.ts';
+import { ToolError } from '../tools/exec.ts';
 import { helmVersion } from '../tools/helm.ts';
 import { kindVersion } from '../tools/kind.ts';
 import { kubectlVersion } from '../tools/kubectl.ts';
@@ -54,14 +55,14 @@ export async function runPreflight(inputs: PreflightInputs): Promise<{ outcomes:
     try {
       return { id, title, ...(await fn()) };
     } catch (error) {
-      return { id, title, status: 'fail', detail: errorMessage(error).split('\n')[0]!, fix: 'Run `koala doctor --verbose` to see the command that failed.' };
+      return { id, title, status: 'fail', detail: failureLine(error), fix: 'Run `koala doctor --verbose` to see the command that failed.' };
     }
   };
 
   const checks: Array<Promise<CheckOutcome>> = [
     guard('docker', 'Docker daemon reachable', async () => {
       const result = await info;
-      if (!result.ok) return { status: 'fail', detail: errorMessage(result.error).split('\n')[0]!, fix: 'Start Docker (Docker Desktop, or `sudo systemctl start docker`), then run the command again.' };
+      if (!result.ok) return { status: 'fail', detail: failureLine(result.error), fix: 'Start Docker (Docker Desktop, or `sudo systemctl start docker`), then run the command again.' };
       return { status: 'pass', detail: `Docker ${result.value.serverVersion} (${result.value.operatingSystem})` };
     }),
     guard('kind', `kind >= ${MIN_KIND}`, async () => {
@@ -126,6 +127,12 @@ export async function runPreflight(inputs: PreflightInputs): Promise<{ outcomes:
   const outcomes = await Promise.all(checks);
   const docker = await info;
   return docker.ok ? { outcomes, docker: docker.value } : { outcomes };
+}
+
+/** The line of an error that says what went wrong: a tool's last stderr line, not the command. */
+function failureLine(error: unknown): string {
+  if (error instanceof ToolError && error.stderrTail.trim()) return error.stderrTail.trim().split('\n').at(-1)!.trim();
+  return errorMessage(error).split('\n')[0]!;
 }
 
 const installKind = 'Install kind v0.33+: `go install sigs.k8s.io/kind@v0.33.0` or https://kind.sigs.k8s.io/docs/user/quick-start/#installation';

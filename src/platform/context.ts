@@ -1,3 +1,6 @@
+import { statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { EnvValue } from '../config/env.ts';
 import type { KoalaConfig } from '../config/schema.ts';
 import type { ClusterSpec } from '../cluster/spec.ts';
@@ -35,6 +38,7 @@ export function createPlatformContext(options: {
   // KUBECONFIG may list several files; client-node merges them like kubectl when none is named.
   const kubeTarget: KubeTarget = { context: kubeContextName(options.config.cluster.name) };
   let connection: Promise<Kube> | undefined;
+  let connectedTo = '';
   return {
     config: options.config,
     env: options.env,
@@ -43,6 +47,10 @@ export function createPlatformContext(options: {
     home: clusterHome(options.config.cluster.name, processEnv),
     recreate: options.recreate ?? false,
     kube() {
+      // kind rewrites the kubeconfig when it (re)creates a cluster: reconnect when it changed.
+      const stamp = kubeconfigStamp(processEnv);
+      if (stamp !== connectedTo) connection = undefined;
+      connectedTo = stamp;
       connection ??= Kube.connect(kubeTarget).catch((error: unknown) => {
         connection = undefined; // a later call may succeed once the cluster exists
         throw error;
@@ -50,4 +58,19 @@ export function createPlatformContext(options: {
       return connection;
     },
   };
+}
+
+/** Size and mtime of every kubeconfig file, to tell when one was rewritten. */
+function kubeconfigStamp(env: NodeJS.ProcessEnv): string {
+  const files = env.KUBECONFIG ? env.KUBECONFIG.split(path.delimiter).filter(Boolean) : [path.join(os.homedir(), '.kube', 'config')];
+  return files
+    .map((file) => {
+      try {
+        const s = statSync(file);
+        return `${file}:${s.size}:${s.mtimeMs}`;
+      } catch {
+        return `${file}:-`;
+      }
+    })
+    .join('|');
 }

@@ -19,6 +19,7 @@ export interface KoalaResult {
 export interface Call {
   tool: string;
   argv: string[];
+  pid: number;
   at: number;
 }
 
