@@ -150,11 +150,15 @@ export function releaseStep(
         fresh = await releaseFreshness(ctx, def, signal);
       }
       let detail = fresh.upToDate ? `${fresh.state.chart} already installed` : '';
-      if (!fresh.upToDate) {
+      // Installed as wanted but not ready (a workload deleted, say): helm applies the release
+      // again, which recreates what is missing, and waits.
+      const repair = fresh.upToDate && readiness !== undefined && !(await readiness.check(kube)).ready;
+      if (repair) report(`${def.release} is installed but not ready; applying it again`);
+      if (!fresh.upToDate || repair) {
         const chart = await def.chart();
         const chartPath = await chart.resolve({ signal, report });
         if (fresh.state && def.beforeUpgrade) await def.beforeUpgrade(kube, stepCtx);
-        report(`${fresh.state ? 'upgrading' : 'installing'} ${def.release} (${chart.name} ${chart.version}); helm waits up to ${def.timeoutSeconds}s`);
+        report(`${fresh.state ? (repair ? 'repairing' : 'upgrading') : 'installing'} ${def.release} (${chart.name} ${chart.version}); helm waits up to ${def.timeoutSeconds}s`);
         const progress = new AbortController();
         const following = def.progressNamespace ? followPods(kube, def.progressNamespace, AbortSignal.any([signal, progress.signal]), report) : Promise.resolve();
         try {
@@ -163,7 +167,7 @@ export function releaseStep(
           progress.abort();
           await following;
         }
-        detail = `${chart.name}-${chart.version} ${fresh.state ? 'upgraded' : 'installed'}`;
+        detail = `${chart.name}-${chart.version} ${fresh.state ? (repair ? 'repaired' : 'upgraded') : 'installed'}`;
       }
       if (readiness) detail = `${detail}; ${await readiness.wait(kube, { ...stepCtx, timeoutMs: waitMs })}`;
       return detail;

@@ -156,3 +156,19 @@ export async function followPods(kube: Kube, namespace: string, signal: AbortSig
     // Aborted when the install finished, or the watch failed: progress is a courtesy, not a result.
   }
 }
+
+/** Named workloads (each a Deployment or a StatefulSet), read once: all must exist and be ready. */
+export async function namedWorkloadsReadiness(kube: Kube, namespace: string, names: readonly string[]): Promise<Readiness> {
+  const [deployments, statefulSets] = await Promise.all([kube.list<V1Deployment>('apps/v1', 'Deployment', { namespace }), kube.list<V1StatefulSet>('apps/v1', 'StatefulSet', { namespace })]);
+  const missing: string[] = [];
+  const notReady: string[] = [];
+  for (const wanted of names) {
+    const d = deployments.find((x) => name(x) === wanted);
+    const s = statefulSets.find((x) => name(x) === wanted);
+    if (!d && !s) missing.push(wanted);
+    else if ((d && !deploymentReady(d)) || (s && !statefulSetReady(s))) notReady.push(wanted);
+  }
+  if (missing.length) return { ready: false, detail: `missing: ${missing.join(', ')}` };
+  if (notReady.length) return { ready: false, detail: `not ready: ${notReady.join(', ')}` };
+  return { ready: true, detail: `${names.length}/${names.length} ready` };
+}

@@ -53,7 +53,7 @@ export const CREDENTIAL_FIELDS: readonly Field[] = [
 
 /** Values that are placeholders or well-known defaults, never accepted as a credential. */
 const WEAK = /^(admin|administrator|password|passw0rd|secret|changeme|minioadmin|minio123|airflow|postgres|root|test|123456.*|qwerty)$/i;
-const PLACEHOLDER = /^(my|your)[_-]|change[_-]?me|placeholder|<[^>]*>|^x{3,}$|^\$\{/i;
+const PLACEHOLDER = /^(my|your)_[a-z0-9_]*$|change[_-]?me|placeholder|<[^>]*>|^x{3,}$|^\$\{/i;
 
 export const CREDENTIALS_FILE = 'credentials.json';
 export function credentialsFile(ctx: Pick<PlatformContext, 'home'>): string {
@@ -115,6 +115,20 @@ export async function resolveCredentials(
   const credentials = out as unknown as Credentials;
   registerCredentials(credentials);
   return { credentials, sources };
+}
+
+/**
+ * The credentials the user set, checked before anything changes (koala up calls this with the
+ * other input checks): a bad value is exit code 2 with the file, line and variable.
+ */
+export function checkCredentialInputs(env: ReadonlyMap<string, EnvValue>): void {
+  const problems: ConfigProblem[] = [];
+  for (const field of CREDENTIAL_FIELDS) {
+    const name = field.env.find((n) => env.get(n)?.value);
+    const problem = name ? checkUserValue(field, name, env.get(name)!) : undefined;
+    if (problem) problems.push(problem);
+  }
+  if (problems.length > 0) throw new ConfigError(problems, 'Set a strong value in .env.private (chmod 600), or remove the variable to let koala generate one; nothing was changed.');
 }
 
 function checkUserValue(field: Field, name: string, found: EnvValue): ConfigProblem | undefined {

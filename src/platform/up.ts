@@ -5,6 +5,7 @@ import type { LoadedConfig } from '../config/load.ts';
 import type { Plan } from '../engine/plan.ts';
 import { EXIT, KoalaError } from '../util/errors.ts';
 import { createPlatformContext, type PlatformContext } from './context.ts';
+import { checkCredentialInputs } from './credentials.ts';
 import { upPlan } from './plans.ts';
 
 export interface UpRequest {
@@ -38,6 +39,8 @@ export function planUpDry(request: UpRequest): { ctx: PlatformContext; plan: Pla
  */
 export async function prepareUp(request: UpRequest): Promise<PreparedUp> {
   const { config, env } = request.loaded;
+  // Bad input stops here, before anything changes (exit 2).
+  checkCredentialInputs(env);
   const provisional = resolveNodeImage(config.cluster, undefined);
   const { outcomes, docker } = await runPreflight({ config, spec: clusterSpec(config, provisional), platform: process.platform });
   const image = resolveNodeImage(config.cluster, docker?.cgroupVersion);

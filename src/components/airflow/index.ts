@@ -2,7 +2,7 @@ import type { V1ConfigMap, V1Job, V1StatefulSet } from '@kubernetes/client-node'
 import { chartFor, loadPins } from '../../charts/pins.ts';
 import type { Step } from '../../engine/step.ts';
 import type { Kube } from '../../kube/client.ts';
-import { jobOutcome, statefulSetReady, waitForWorkloads, workloadsReadiness } from '../../kube/readiness.ts';
+import { jobOutcome, namedWorkloadsReadiness, statefulSetReady, waitForWorkloads } from '../../kube/readiness.ts';
 import type { PlatformContext } from '../../platform/context.ts';
 import type { Component } from '../component.ts';
 import { portForwardTargets } from '../endpoints.ts';
@@ -19,8 +19,8 @@ import { AIRFLOW_JOBS, airflowValues } from './values.ts';
  */
 
 export const COMPONENT_ID = 'airflow';
-/** Deployments or StatefulSets: api-server, scheduler, dag-processor, triggerer. */
-const AIRFLOW_WORKLOADS = 4;
+/** The chart's workloads (Deployments, or StatefulSets with persistence): all must be ready. */
+export const AIRFLOW_WORKLOADS = ['api-server', 'scheduler', 'dag-processor', 'triggerer'].map((c) => `${RELEASES.airflow}-${c}`);
 
 export function postgresRelease(ctx: PlatformContext): ReleaseDef {
   const values = async (): Promise<Record<string, unknown>> => ({
@@ -121,8 +121,13 @@ export const airflow: Component = {
         needs: ['airflow-postgres', 'airflow-dags'],
         def: airflowRelease(ctx),
         readiness: {
-          check: (kube) => workloadsReadiness(kube, { namespace, minimum: AIRFLOW_WORKLOADS }),
-          wait: (kube, { signal, report, timeoutMs }) => waitForWorkloads(kube, { namespace, minimum: AIRFLOW_WORKLOADS }, { what: 'Airflow', timeoutMs, signal, onProgress: report }),
+          check: (kube) => namedWorkloadsReadiness(kube, namespace, AIRFLOW_WORKLOADS),
+          async wait(kube, { signal, report, timeoutMs }) {
+            await waitForWorkloads(kube, { namespace, minimum: AIRFLOW_WORKLOADS.length }, { what: 'Airflow', timeoutMs, signal, onProgress: report });
+            const state = await namedWorkloadsReadiness(kube, namespace, AIRFLOW_WORKLOADS);
+            if (!state.ready) throw new Error(`Airflow: ${state.detail}`);
+            return `Airflow ${state.detail}`;
+          },
         },
       }),
     ];
@@ -131,7 +136,7 @@ export const airflow: Component = {
     const fresh = await releaseFreshness(ctx, airflowRelease(ctx), signal);
     if (!fresh.state) return { ok: false, missing: true, detail: 'not installed' };
     if (fresh.state.status !== 'deployed') return { ok: false, detail: `release ${fresh.state.status}` };
-    const ready = await workloadsReadiness(await ctx.kube(), { namespace: ctx.config.namespaces.airflow, minimum: AIRFLOW_WORKLOADS });
+    const ready = await namedWorkloadsReadiness(await ctx.kube(), ctx.config.namespaces.airflow, AIRFLOW_WORKLOADS);
     return { ok: ready.ready, detail: `${fresh.state.chart}: ${ready.detail}` };
   },
   endpoints(ctx) {

@@ -1,5 +1,5 @@
 import { chartFor, loadPins } from '../../charts/pins.ts';
-import { waitForWorkloads, workloadsReadiness } from '../../kube/readiness.ts';
+import { namedWorkloadsReadiness, waitForWorkloads } from '../../kube/readiness.ts';
 import type { PlatformContext } from '../../platform/context.ts';
 import type { Component } from '../component.ts';
 import { portForwardTargets } from '../endpoints.ts';
@@ -41,8 +41,13 @@ export const objectStore: Component = {
         needs: ['platform'],
         def: objectStoreRelease(ctx),
         readiness: {
-          check: (kube) => workloadsReadiness(kube, { namespace: store.namespace }),
-          wait: (kube, { signal, report, timeoutMs }) => waitForWorkloads(kube, { namespace: store.namespace }, { what: `the ${store.type} object store`, timeoutMs, signal, onProgress: report }),
+          check: (kube) => namedWorkloadsReadiness(kube, store.namespace, [store.workload]),
+          async wait(kube, { signal, report, timeoutMs }) {
+            await waitForWorkloads(kube, { namespace: store.namespace }, { what: `the ${store.type} object store`, timeoutMs, signal, onProgress: report });
+            const state = await namedWorkloadsReadiness(kube, store.namespace, [store.workload]);
+            if (!state.ready) throw new Error(`${store.type}: ${state.detail}`);
+            return `${store.type} ${state.detail}`;
+          },
         },
       }),
       bucketsStep(ctx, async () => (await loadPins()).images.mc),
@@ -53,7 +58,7 @@ export const objectStore: Component = {
     const fresh = await releaseFreshness(ctx, objectStoreRelease(ctx), signal);
     if (!fresh.state) return { ok: false, missing: true, detail: `${store.type} not installed` };
     if (fresh.state.status !== 'deployed') return { ok: false, detail: `release ${fresh.state.status}` };
-    const ready = await workloadsReadiness(await ctx.kube(), { namespace: store.namespace });
+    const ready = await namedWorkloadsReadiness(await ctx.kube(), store.namespace, [store.workload]);
     return { ok: ready.ready, detail: `${fresh.state.chart} at ${objectStoreEndpoint(ctx.config)}: ${ready.detail}` };
   },
   endpoints(ctx) {

@@ -19,6 +19,8 @@ export interface ObjectStoreService {
   /** The Service and port of the web console (MinIO console; SeaweedFS filer UI). */
   consoleService: string;
   consolePort: number;
+  /** The store's Deployment. */
+  workload: string;
   /** Labels of the store's pods, for NetworkPolicies and readiness. */
   podLabels: Record<string, string>;
   /** Every port the store listens on inside its namespace. */
@@ -33,7 +35,7 @@ export function objectStoreService(config: KoalaConfig): ObjectStoreService {
   if (config.objectStore.type === 'seaweedfs') {
     // The official chart's all-in-one mode: master, volume, filer and S3 in one pod.
     return {
-      type: 'seaweedfs', namespace, release: 'seaweedfs',
+      type: 'seaweedfs', namespace, release: 'seaweedfs', workload: 'seaweedfs-all-in-one',
       service: 'seaweedfs-all-in-one', s3Port: 8333,
       consoleService: 'seaweedfs-all-in-one', consolePort: 8888,
       podLabels: { 'app.kubernetes.io/name': 'seaweedfs', 'app.kubernetes.io/component': 'seaweedfs-all-in-one' },
@@ -42,7 +44,7 @@ export function objectStoreService(config: KoalaConfig): ObjectStoreService {
   }
   // The community chart names everything after the release when the release is "minio".
   return {
-    type: 'minio', namespace, release: 'minio',
+    type: 'minio', namespace, release: 'minio', workload: 'minio',
     service: 'minio', s3Port: 9000,
     consoleService: 'minio-console', consolePort: 9001,
     podLabels: { app: 'minio', release: 'minio' },
