@@ -153,6 +153,13 @@ describe('network policies: rendered from the matrix, and agreeing with it', () 
 
   it('docs/network-policies.md is the Markdown of the same table', () => {
     const file = readFileSync(path.join(REPO, 'docs/network-policies.md'), 'utf8');
-    expect(file, 'run: node scripts/docs/network-policies.ts').toBe(networkPoliciesMarkdown(defaultConfig(REPO)));
+    expect(file, 'run: node scripts/docs/generate.ts').toBe(networkPoliciesMarkdown(defaultConfig(REPO)));
+  });
+});
+
+describe('docs/rbac.md', () => {
+  it('is the Markdown of the RBAC design table', async () => {
+    const { rbacMarkdown } = await import('../../../src/components/rbac/markdown.ts');
+    expect(readFileSync(path.join(REPO, 'docs/rbac.md'), 'utf8'), 'run: node scripts/docs/generate.ts').toBe(rbacMarkdown(defaultConfig(REPO)));
   });
 });
