@@ -121,6 +121,8 @@ options:
   kubeSchedulerBinary: $TESTBED_BIN/kube-scheduler
   kwokControllerBinary: $TESTBED_BIN/kwok
   enableCRDs: [${CRDS//,/, }]
+  # Writes are audited to $CLUSTER_DIR/logs/audit.log, so tests can count them.
+  kubeAuditPolicy: $REPO/test/testbed/audit-policy.yaml
   kubeApiserverPort: ${ports[0]}
   etcdPort: ${ports[1]}
   etcdPeerPort: ${ports[2]}
