@@ -3,6 +3,7 @@ import { formatDuration } from '../engine/runner.ts';
 import type { Summary } from '../ui/summary.ts';
 import type { PlatformContext } from './context.ts';
 import { enabledComponents } from './plans.ts';
+import { anyDataComponent } from '../components/platform/names.ts';
 
 /** The end of `koala up`: the headline, endpoints and the next commands. */
 export function upSummary(ctx: PlatformContext, result: RunResult): Summary {
@@ -26,9 +27,13 @@ export function upSummary(ctx: PlatformContext, result: RunResult): Summary {
     endpoints: enabledComponents(ctx).flatMap((c) => c.endpoints?.(ctx) ?? []),
     next: [
       ['koala status', 'the health of the cluster and every component'],
-      ['koala credentials', `the Airflow and object store credentials (kept in ${ctx.home}/credentials.json, mode 0600)`],
-      ['koala users kubeconfig view', 'a kubeconfig for the view persona (or admin, edit)'],
-      ['koala dags sync', `publish changes to ${ctx.config.airflow.dagsDir}/ to Airflow`],
+      ...(anyDataComponent(ctx.config)
+        ? ([
+            ['koala credentials', `the Airflow and object store credentials (kept in ${ctx.home}/credentials.json, mode 0600)`],
+            ['koala users kubeconfig view', 'a kubeconfig for the view persona (or admin, edit)'],
+            ['koala dags sync', `publish changes to ${ctx.config.airflow.dagsDir}/ to Airflow`],
+          ] as Array<[string, string]>)
+        : []),
       [`kubectl config use-context ${ctx.kubeTarget.context}`, 'point kubectl at the cluster (kind already did)'],
       ['koala down', 'remove everything koala created'],
     ],

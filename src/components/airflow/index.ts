@@ -6,7 +6,7 @@ import { jobOutcome, namedWorkloadsReadiness, statefulSetReady, waitForWorkloads
 import type { PlatformContext } from '../../platform/context.ts';
 import type { Component } from '../component.ts';
 import { portForwardTargets } from '../endpoints.ts';
-import { platformCredentials } from '../platform/index.ts';
+import { maskedCredentials, platformCredentials } from '../platform/index.ts';
 import { POSTGRES, RELEASES, SECRETS } from '../platform/names.ts';
 import { pinnedChart, platformChart, releaseFreshness, releaseStep, withOverrides, type ReleaseDef } from '../release.ts';
 import { dagsConfigMap, dagsDirectory, readDagBundle } from './dags.ts';
@@ -47,6 +47,7 @@ export function airflowRelease(ctx: PlatformContext): ReleaseDef {
     namespace,
     chart: async () => pinnedChart(ctx, chartFor(await loadPins(), 'airflow', ctx.config, COMPONENT_ID)),
     values: async () => withOverrides(ctx, COMPONENT_ID, airflowValues(ctx.config, await loadPins(), (await platformCredentials(ctx)).credentials)),
+    planValues: async () => withOverrides(ctx, COMPONENT_ID, airflowValues(ctx.config, await loadPins(), maskedCredentials())),
     timeoutSeconds: ctx.config.timeouts.componentSeconds,
     progressNamespace: namespace,
     // With Helm hooks off, the chart's Jobs are plain objects, and a Job's pod template cannot
@@ -141,6 +142,6 @@ export const airflow: Component = {
   },
   endpoints(ctx) {
     const target = portForwardTargets(ctx.config).airflow;
-    return [{ name: 'Airflow UI and API', url: `http://127.0.0.1:${target.localPort}`, portForward: 'koala port-forward airflow', credentials: 'koala credentials' }];
+    return [{ name: 'Airflow UI and API', url: target.localPort ? `http://127.0.0.1:${target.localPort}` : '(through port-forward)', portForward: 'koala port-forward airflow', credentials: 'koala credentials' }];
   },
 };

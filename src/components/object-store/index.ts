@@ -64,9 +64,11 @@ export const objectStore: Component = {
   endpoints(ctx) {
     const targets = portForwardTargets(ctx.config);
     const store = objectStoreService(ctx.config);
+    // kind maps the host ports to NodePorts only koala's MinIO values set.
+    const url = (port: number): string => (port && store.type === 'minio' ? `http://127.0.0.1:${port}` : '(through port-forward)');
     return [
-      { name: `Object store S3 API (${store.type})`, url: `http://127.0.0.1:${targets['object-store'].localPort}`, portForward: 'koala port-forward object-store', credentials: 'koala credentials' },
-      { name: `Object store console (${store.type})`, url: `http://127.0.0.1:${targets['object-store-console'].localPort}`, portForward: 'koala port-forward object-store-console', credentials: 'koala credentials' },
+      { name: `Object store S3 API (${store.type})`, url: url(targets['object-store'].localPort), portForward: 'koala port-forward object-store', credentials: 'koala credentials' },
+      { name: `Object store console (${store.type})`, url: url(targets['object-store-console'].localPort), portForward: 'koala port-forward object-store-console', credentials: 'koala credentials' },
     ];
   },
 };

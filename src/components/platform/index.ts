@@ -58,7 +58,8 @@ export function platformValues(ctx: PlatformContext, credentials: Credentials, d
   };
 }
 
-function maskedCredentials(): Credentials {
+/** Every credential as the redaction marker: for plans (--dry-run), which may not resolve the real ones. */
+export function maskedCredentials(): Credentials {
   const m = REDACTED;
   return { objectStore: { accessKey: m, secretKey: m }, airflow: { username: m, password: m, fernetKey: m, apiSecretKey: m, jwtSecret: m }, postgres: { password: m } };
 }
