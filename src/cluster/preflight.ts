@@ -8,8 +8,8 @@ import { kindVersion } from '../tools/kind.ts';
 import { kubectlVersion } from '../tools/kubectl.ts';
 import { atLeast, formatVersion } from '../tools/version.ts';
 import { errorMessage } from '../util/errors.ts';
-import { NEWEST_FOR_CGROUP_V1, supportsCgroupV1 } from './node-images.ts';
-import { expectedNodeNames, type ClusterSpec } from './spec.ts';
+import { NEWEST_FOR_CGROUP_V1 } from './node-images.ts';
+import { expectedNodeNames, resolveNodeImage, type ClusterSpec } from './spec.ts';
 
 export type CheckStatus = 'pass' | 'warn' | 'fail';
 
@@ -85,10 +85,15 @@ export async function runPreflight(inputs: PreflightInputs): Promise<{ outcomes:
     guard('cgroup', 'cgroup version fits the node image', async () => {
       const result = await info;
       if (!result.ok) return { status: 'warn', detail: 'unknown: Docker is not reachable' };
-      const v1 = result.value.cgroupVersion === '1';
-      if (!v1) return { status: 'pass', detail: `cgroup v${result.value.cgroupVersion || '2'}` };
-      if (supportsCgroupV1(inputs.spec.kubernetesVersion)) return { status: 'warn', detail: `cgroup v1: using Kubernetes ${inputs.spec.kubernetesVersion}; 1.35+ needs cgroup v2`, fix: 'Move Docker to cgroup v2 (systemd.unified_cgroup_hierarchy=1) to use newer Kubernetes versions.' };
-      return { status: 'fail', detail: `cgroup v1 cannot run Kubernetes ${inputs.spec.kubernetesVersion}`, fix: `Set cluster.kubernetesVersion: ${NEWEST_FOR_CGROUP_V1} in koala.yaml, or move Docker to cgroup v2.` };
+      const version = result.value.cgroupVersion || '2';
+      try {
+        // The same choice `up` makes: an unpinned version falls back to one cgroup v1 can run.
+        const image = resolveNodeImage(inputs.config.cluster, version);
+        if (image.note) return { status: 'warn', detail: image.note, fix: 'Move Docker to cgroup v2 (systemd.unified_cgroup_hierarchy=1) to run newer Kubernetes versions.' };
+        return { status: 'pass', detail: `cgroup v${version}, Kubernetes ${image.version}` };
+      } catch (error) {
+        return { status: 'fail', detail: errorMessage(error), fix: `Set cluster.kubernetesVersion: ${NEWEST_FOR_CGROUP_V1} in koala.yaml, or move Docker to cgroup v2.` };
+      }
     }),
     guard('memory', 'memory for the nodes', async () => {
       const result = await info;

@@ -44,7 +44,6 @@ export async function prepareUp(request: UpRequest): Promise<PreparedUp> {
   const provisional = resolveNodeImage(config.cluster, undefined);
   const { outcomes, docker } = await runPreflight({ config, spec: clusterSpec(config, provisional), platform: process.platform });
   const image = resolveNodeImage(config.cluster, docker?.cgroupVersion);
-  // The cgroup check judged the version the user asked for; re-judge it for the one chosen.
   const spec = clusterSpec(config, image);
   const ignored = new Set(request.ignoreChecks ?? []);
   const unknown = [...ignored].filter((id) => !outcomes.some((o) => o.id === id));
@@ -52,7 +51,6 @@ export async function prepareUp(request: UpRequest): Promise<PreparedUp> {
     throw new KoalaError(`Unknown check for --ignore-checks: ${unknown.join(', ')}`, { hint: `Checks: ${outcomes.map((o) => o.id).join(', ')}`, exitCode: EXIT.usage });
   }
   const preflight = outcomes.map((o) => {
-    if (o.id === 'cgroup' && image.note) return { ...o, status: 'warn' as const, detail: image.note };
     if (o.status === 'fail' && ignored.has(o.id)) return { ...o, status: 'warn' as const, detail: `${o.detail} (ignored: --ignore-checks)` };
     return o;
   });
