@@ -52,7 +52,7 @@ Exits 0 when the run COMPLETED, 1 with the error and the driver log tail when it
     const { name, namespace } = submitted;
     if (submitted.build) this.note(renderBuild(submitted.build));
     this.note(`submitted ${namespace}/${name} in ${Math.round(submitted.submitMs)}ms${submitted.pruned.length ? ` (pruned ${submitted.pruned.join(', ')})` : ''}`);
-    const base = { run: name, namespace, submitMs: Math.round(submitted.submitMs), ...(submitted.build ? { build: submitted.build } : {}), pruned: submitted.pruned };
+    const base = { run: name, namespace, submitMs: Math.round(submitted.submitMs), phases: submitted.phases, ...(submitted.build ? { build: submitted.build } : {}), pruned: submitted.pruned };
     if (flags.detach) {
       if (this.mode === 'json') return this.printJson({ ok: true, ...base, state: 'SUBMITTED', detached: true });
       this.log(`Follow it with \`koala logs ${name} -f\`; \`koala apps status ${name}\` shows its state.`);

@@ -33,6 +33,8 @@ export interface Submitted {
   pruned: string[];
   /** ms from the start of the command to the SparkApplication's creation (benchmark (a)). */
   submitMs: number;
+  /** Where that time went: connect, preflight, image, create (ms each). */
+  phases: Record<string, number>;
 }
 
 export function deliveryFor(ctx: PlatformContext, load: boolean | undefined): Delivery {
@@ -43,6 +45,13 @@ export function deliveryFor(ctx: PlatformContext, load: boolean | undefined): De
 /** Build if needed, render, check, create a new run, prune old ones. Nothing is waited for. */
 export async function submit(request: RunRequest): Promise<Submitted> {
   const started = performance.now();
+  const phases: Record<string, number> = {};
+  let last = started;
+  const mark = (phase: string): void => {
+    const now = performance.now();
+    phases[phase] = Math.round(now - last);
+    last = now;
+  };
   const { ctx } = request;
   const platform = sparkPlatform(ctx.config);
   const defaultNamespace = platform.jobNamespaces[0]!;
@@ -57,43 +66,59 @@ export async function submit(request: RunRequest): Promise<Submitted> {
     appName = source.metadata.name;
     namespace = request.namespace ?? source.metadata.namespace ?? defaultNamespace;
     const kube = await ctx.kube();
+    mark('connect');
     const overrides = { file: path.resolve(request.file), ...(request.image ? { image: request.image } : {}), ...(request.serviceAccount ? { serviceAccount: request.serviceAccount } : {}) };
     await preflightSubmit(kube, renderFromManifest(source, { app: appName, number: 0, namespace }, overrides), platform);
     const number = await nextRunNumber(kube, namespace, appName);
+    mark('preflight');
     manifest = renderFromManifest(source, { app: appName, number, namespace }, overrides);
   } else {
     const app: SparkApp = await loadApp(findAppDir(ctx.config.projectDir, request.app!));
     appName = app.name;
     keep = request.keepRuns ?? app.keepRuns;
     namespace = request.namespace ?? app.namespace ?? defaultNamespace;
-    const kube = await ctx.kube();
-    // Check the cluster side before spending time on a build.
+    // The connection (client-node loads slowly), the cluster checks and the image check or
+    // build all start at once; a failed check cancels a build already under way.
+    const cancelBuild = new AbortController();
+    const kubeReady = ctx.kube();
     const probe = renderSparkApplication(app, { app: app.name, number: 0, namespace }, { image: 'probe', contextDigest: '', platform });
     if (request.serviceAccount) probe.spec.driver = { ...probe.spec.driver, serviceAccount: request.serviceAccount };
-    await preflightSubmit(kube, probe, platform);
-    let image = request.image;
-    if (!image) {
-      build = await buildAppImage({
-        app: app.name,
-        dir: app.dir,
-        dockerfile: app.build.dockerfile,
-        buildArgs: { ...app.build.args, ...request.buildArgs },
-        delivery: deliveryFor(ctx, request.load),
-        signal: request.signal,
-        ...(request.onBuildLine ? { onLine: request.onBuildLine } : {}),
-      });
-      image = build.image;
+    const building = request.image
+      ? undefined
+      : buildAppImage({
+          app: app.name,
+          dir: app.dir,
+          dockerfile: app.build.dockerfile,
+          buildArgs: { ...app.build.args, ...request.buildArgs },
+          delivery: deliveryFor(ctx, request.load),
+          signal: AbortSignal.any([request.signal, cancelBuild.signal]),
+          ...(request.onBuildLine ? { onLine: request.onBuildLine } : {}),
+        });
+    building?.catch(() => undefined); // awaited below; a failed check must not leave it unhandled
+    const kube = await kubeReady;
+    mark('connect');
+    const [checked, numbered] = await Promise.allSettled([preflightSubmit(kube, probe, platform), nextRunNumber(kube, namespace, app.name)]);
+    // The preflight's error says what is wrong in words; a failed listing is a symptom of it.
+    const failed = checked.status === 'rejected' ? checked : numbered.status === 'rejected' ? numbered : undefined;
+    if (failed) {
+      cancelBuild.abort(failed.reason);
+      throw failed.reason;
     }
-    const number = await nextRunNumber(kube, namespace, app.name);
+    const number = (numbered as PromiseFulfilledResult<number>).value;
+    mark('preflight');
+    build = building ? await building : undefined;
+    mark('image');
+    const image = request.image ?? build!.image;
     manifest = renderSparkApplication(app, { app: app.name, number, namespace }, { image, contextDigest: build?.context.digest ?? '', platform });
     if (request.serviceAccount) manifest.spec.driver = { ...manifest.spec.driver, serviceAccount: request.serviceAccount };
   }
 
   const kube = await ctx.kube();
   const run = await submitRun(kube, manifest);
+  mark('create');
   const submitMs = performance.now() - started;
   const pruned = await pruneRuns(kube, namespace, appName, keep).catch(() => []);
-  return { run, name: run.metadata.name, namespace, ...(build ? { build } : {}), pruned, submitMs };
+  return { run, name: run.metadata.name, namespace, ...(build ? { build } : {}), pruned, submitMs, phases };
 }
 
 /** Read `koala run -f`: one SparkApplication document (others in the file are refused). */

@@ -24,8 +24,8 @@ export function isTerminal(state: string): boolean {
  * when koala can find it (empty or "" means all), otherwise what koala.yaml says it installed.
  */
 export async function watchedNamespaces(kube: Kube, platform: SparkPlatform): Promise<{ namespaces: string[] | 'all'; source: string }> {
-  const deployments = await kube
-    .list<V1Deployment>('apps/v1', 'Deployment', { labelSelector: 'app.kubernetes.io/name=spark-operator,app.kubernetes.io/component=controller' })
+  const deployments = await getJson<{ items: V1Deployment[] }>(kube, '/apis/apps/v1/deployments?labelSelector=app.kubernetes.io%2Fname%3Dspark-operator')
+    .then((l) => l?.items ?? [])
     .catch(() => []);
   for (const deployment of deployments) {
     for (const container of deployment.spec?.template.spec?.containers ?? []) {
@@ -47,22 +47,27 @@ export async function watchedNamespaces(kube: Kube, platform: SparkPlatform): Pr
  */
 export async function preflightSubmit(kube: Kube, app: SparkApplication, platform: SparkPlatform): Promise<void> {
   const namespace = app.metadata.namespace!;
-  const crd = await kube.get({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name: SPARK_CRD } });
+  const serviceAccount = app.spec.driver?.serviceAccount as string | undefined;
+  // Four independent reads, at once.
+  const [crd, watched, ns, sa] = await Promise.all([
+    getJson(kube, `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${SPARK_CRD}`),
+    watchedNamespaces(kube, platform),
+    getJson(kube, `/api/v1/namespaces/${namespace}`),
+    serviceAccount ? getJson(kube, `/api/v1/namespaces/${namespace}/serviceaccounts/${serviceAccount}`) : Promise.resolve({}),
+  ]);
   if (!crd) {
     throw new KoalaError(`The SparkApplication CRD (${SPARK_CRD}) is not installed`, { hint: 'Install the Spark operator with `koala up` (or `koala up --only spark-operator`).' });
   }
-  const watched = await watchedNamespaces(kube, platform);
   if (watched.namespaces !== 'all' && !watched.namespaces.includes(namespace)) {
     throw new KoalaError(`The Spark operator does not watch namespace "${namespace}" (it watches: ${watched.namespaces.join(', ') || 'none'}, per ${watched.source}); a run there would never start`, {
       exitCode: EXIT.usage,
       hint: `Run it in a watched namespace (--namespace ${watched.namespaces[0] ?? '<ns>'}), or add "${namespace}" to spark.jobNamespaces in koala.yaml and run \`koala up\`.`,
     });
   }
-  if (!(await kube.get({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } }))) {
+  if (!ns) {
     throw new KoalaError(`Namespace "${namespace}" does not exist`, { exitCode: EXIT.usage, hint: 'Run `koala up`: it creates the job namespaces listed in spark.jobNamespaces.' });
   }
-  const serviceAccount = app.spec.driver?.serviceAccount as string | undefined;
-  if (serviceAccount && !(await kube.get({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: serviceAccount, namespace } }))) {
+  if (serviceAccount && !sa) {
     throw new KoalaError(`The driver's ServiceAccount "${serviceAccount}" does not exist in namespace "${namespace}"; spark-submit would fail to create the driver`, {
       exitCode: EXIT.usage,
       hint: `The operator's chart creates "${platform.serviceAccount}" in every job namespace: use --service-account ${platform.serviceAccount}, or fix spec.driver.serviceAccount.`,
@@ -107,12 +112,18 @@ function invalidFields(body: string): string {
   }
 }
 
+/** GET a path; undefined when it does not exist (404). */
+async function getJson<T = unknown>(kube: Kube, path: string): Promise<T | undefined> {
+  const { status, body } = await kube.raw(path);
+  if (status === 404) return undefined;
+  if (status < 200 || status >= 300) throw new KubeApiError(status, `GET ${path}`, body);
+  return JSON.parse(body) as T;
+}
+
 /** Every run of an app in a namespace, newest first. */
 export async function listRuns(kube: Kube, options: { namespace?: string; app?: string } = {}): Promise<SparkApplication[]> {
-  const items = await kube.list<SparkApplication>(SPARK_API_VERSION, SPARK_KIND, {
-    ...(options.namespace ? { namespace: options.namespace } : {}),
-    ...(options.app ? { labelSelector: `${LABEL_APP}=${options.app}` } : {}),
-  });
+  const query = options.app ? `?labelSelector=${encodeURIComponent(`${LABEL_APP}=${options.app}`)}` : '';
+  const items = (await getJson<{ items: SparkApplication[] }>(kube, `${sparkAppsPath(options.namespace)}${query}`))?.items ?? [];
   return items.sort((a, b) => runNumber(b) - runNumber(a) || createdAt(b) - createdAt(a));
 }
 

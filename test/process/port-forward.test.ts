@@ -86,6 +86,7 @@ describe('koala port-forward (real API server, kwok port-forward)', () => {
     expect(result.code).toBe(0);
     expect(await refused(port)).toBe(true);
     await finishDriver(ns.name, 'ui-1', 'succeeded');
+    for (let i = 0; i < 240 && kubectl(['-n', ns.name, 'get', 'sparkapplication', 'ui-1', '-o', 'jsonpath={.status.applicationState.state}']) !== 'COMPLETED'; i++) await new Promise((r) => setTimeout(r, 250));
   });
 
   it('a run whose driver is not running, and an unknown target, are errors that say why', async () => {
