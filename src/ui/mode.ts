@@ -11,6 +11,7 @@ export function detectMode(options: { json?: boolean; stream?: NodeJS.WriteStrea
   if (options.json) return 'json';
   const env = options.env ?? process.env;
   const stream = options.stream ?? process.stdout;
-  if (!stream.isTTY || env.CI === 'true' || env.TERM === 'dumb') return 'plain';
+  // A terminal of unknown width (some PTYs report 0 columns) would truncate progress to nothing.
+  if (!stream.isTTY || !stream.columns || env.CI === 'true' || env.TERM === 'dumb') return 'plain';
   return 'tty';
 }

@@ -87,7 +87,7 @@ async function runWithListr(plan: Plan, signal: AbortSignal | undefined): Promis
       exitOnError: false,
       collectErrors: false,
       registerSignalListeners: false,
-      rendererOptions: { collapseSubtasks: false, collapseSkips: false, showErrorMessage: false, formatOutput: 'truncate' },
+      rendererOptions: { collapseSubtasks: false, collapseSkips: true, showErrorMessage: false, formatOutput: 'truncate' },
     },
   );
   const onEvent = (event: EngineEvent): void => {
