@@ -42,7 +42,7 @@ try {
       return { ms: performance.now() - t0, stdout: r.stdout };
     } catch (error) {
       const e = error as { stdout?: string; stderr?: string; code?: number };
-      throw new Error(`koala ${args.join(' ')} exited ${e.code}: ${e.stderr}${e.stdout}`);
+      throw new Error(`koala ${args.join(' ')} exited ${e.code}: ${e.stderr}${e.stdout}`, { cause: error });
     }
   };
   await koala(['new', 'spark-app', 'pagerank']);
