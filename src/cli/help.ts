@@ -1,4 +1,4 @@
-import { Help } from '@oclif/core';
+import { Help } from '@oclif/core/help';
 
 /**
  * oclif's help, with a faster wrap for plain text. oclif wraps through wrap-ansi, whose

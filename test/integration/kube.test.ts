@@ -15,13 +15,13 @@ const configMap = (name: string, data: Record<string, string>) => ({ apiVersion:
 describe('Kube (client-node) against the API server', () => {
   it('server-side apply creates, then a same apply changes nothing and a different one updates', async () => {
     const kube = await testbedKube();
-    const first = await kube.apply(configMap('applied', { a: '1' }));
+    const first: V1ConfigMap = await kube.apply(configMap('applied', { a: '1' }));
     expect(await kube.isApplied(configMap('applied', { a: '1' }))).toBe(true);
-    const same = await kube.apply(configMap('applied', { a: '1' }));
-    expect(same.metadata.resourceVersion).toBe(first.metadata.resourceVersion); // no write happened
+    const same: V1ConfigMap = await kube.apply(configMap('applied', { a: '1' }));
+    expect(same.metadata?.resourceVersion).toBe(first.metadata?.resourceVersion); // no write happened
     expect(await kube.isApplied(configMap('applied', { a: '2' }))).toBe(false);
-    const changed = await kube.apply(configMap('applied', { a: '2' }));
-    expect(changed.metadata.resourceVersion).not.toBe(first.metadata.resourceVersion);
+    const changed: V1ConfigMap = await kube.apply(configMap('applied', { a: '2' }));
+    expect(changed.metadata?.resourceVersion).not.toBe(first.metadata?.resourceVersion);
     const live = await kube.get<V1ConfigMap>({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'applied', namespace: ns.name } });
     expect(live?.metadata?.managedFields?.map((f) => f.manager)).toContain('koala');
   });
