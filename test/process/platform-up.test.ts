@@ -14,6 +14,7 @@ import { freePort, koala, makeWorld, type KoalaResult, type World } from '../sup
 import { startChartMirror, type ChartMirror } from '../support/chart-mirror.ts';
 import { helmRecorder, type HelmRecorder } from '../support/platform.ts';
 import { testbed } from '../support/testbed.ts';
+import { auditLog, clientWrites } from '../e2e/audit.ts';
 
 const name = `pu${randomBytes(2).toString('hex')}`;
 const password = `my-own-${randomBytes(8).toString('hex')}`;
@@ -115,13 +116,16 @@ describe('koala up with the platform, end to end', () => {
     expect(second.stdout).toMatch(/koala credentials/);
   });
 
-  it('a third run changes nothing and runs no helm install', async () => {
+  it('a third run changes nothing: no helm install, no API write', async () => {
     const before = recorder.calls().length;
+    const audited = auditLog(world, name).length;
     const third = await run(['up', '--json']);
     expect(third.code, third.stderr).toBe(0);
     const report = JSON.parse(third.stdout) as { steps: Array<{ id: string; status: string }> };
     expect(report.steps.filter((s) => s.status !== 'unchanged' && s.status !== 'skipped')).toEqual([]);
     expect(recorder.calls().slice(before).filter((c) => c.args[0] === 'upgrade')).toEqual([]);
+    await new Promise((r) => setTimeout(r, 1500)); // the audit backend writes asynchronously
+    expect(clientWrites(auditLog(world, name).slice(audited)).map((e) => `${e.verb} ${e.requestURI}`)).toEqual([]);
   });
 
   it('status reports each component', async () => {
