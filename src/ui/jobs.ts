@@ -9,6 +9,7 @@ export function renderRunEvent(event: RunEvent, startedAt: number): string {
   const clock = `[${formatClock(('at' in event ? event.at : performance.now()) - startedAt)}]`;
   switch (event.type) {
     case 'state':
+      if (event.state === 'NEW') return `${clock} created; waiting for the operator to submit it`;
       return `${clock} ${event.state}${event.errorMessage ? `: ${event.errorMessage}` : ''}`;
     case 'driver':
       return `${clock} driver ${event.pod}: ${event.phase}`;

@@ -78,6 +78,20 @@ describe('koala run -f (real Spark operator, real API server)', () => {
     expect(kubectl(['-n', ns.name, 'get', 'sparkapplications', '-o', 'name'])).not.toMatch(/spark-pi-python-2/);
   });
 
+  it('Ctrl-C while following leaves the run going (no terminal to ask) and exits 130', async () => {
+    const world = jobsWorld({ jobNamespaces: [ns.name] });
+    const run = startKoala(world, ['run', '-f', path.join(FIXTURES, 'example-spark-pi-python.yaml'), '-n', ns.name]);
+    await waitForOutput(run.output, /submitted .*spark-pi-python-(\d+)/);
+    const name = /submitted \S+\/(spark-pi-python-\d+)/.exec(run.output())![1]!;
+    await waitForDriver(ns.name, name, 'Running');
+    run.child.kill('SIGINT');
+    const result = await run.done;
+    expect(result.code).toBe(130);
+    expect(result.stdout + result.stderr).toMatch(new RegExp(`${name} keeps running: \`koala logs ${name} -f\` follows it again, \`koala apps delete ${name}\` stops it`));
+    expect(kubectl(['-n', ns.name, 'get', 'sparkapplication', name, '-o', 'jsonpath={.status.applicationState.state}'])).toBe('RUNNING');
+    await finishDriver(ns.name, name, 'succeeded');
+  });
+
   it('a namespace the operator does not watch is an error before anything is created (exit 2)', async () => {
     const world = jobsWorld({ jobNamespaces: [ns.name] });
     const result = await koala(world, ['run', '-f', path.join(FIXTURES, 'example-spark-pi-python.yaml'), '-n', other.name]);
