@@ -48,12 +48,16 @@ export async function watchedNamespaces(kube: Kube, platform: SparkPlatform): Pr
 export async function preflightSubmit(kube: Kube, app: SparkApplication, platform: SparkPlatform): Promise<void> {
   const namespace = app.metadata.namespace!;
   const serviceAccount = app.spec.driver?.serviceAccount as string | undefined;
-  // Four independent reads, at once.
-  const [crd, watched, ns, sa] = await Promise.all([
+  // Secrets the pods take keys from (the object store's): a missing one would leave them stuck.
+  const sparkConf = (app.spec.sparkConf ?? {}) as Record<string, string>;
+  const secrets = [...new Set(Object.entries(sparkConf).filter(([k]) => /^spark\.kubernetes\.(driver|executor)\.secretKeyRef\./.test(k)).map(([, v]) => v.split(':')[0]!))];
+  // Independent reads, all at once.
+  const [crd, watched, ns, sa, ...found] = await Promise.all([
     getJson(kube, `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${SPARK_CRD}`),
     watchedNamespaces(kube, platform),
     getJson(kube, `/api/v1/namespaces/${namespace}`),
     serviceAccount ? getJson(kube, `/api/v1/namespaces/${namespace}/serviceaccounts/${serviceAccount}`) : Promise.resolve({}),
+    ...secrets.map((name) => getJson(kube, `/api/v1/namespaces/${namespace}/secrets/${name}`)),
   ]);
   if (!crd) {
     throw new KoalaError(`The SparkApplication CRD (${SPARK_CRD}) is not installed`, { hint: 'Install the Spark operator with `koala up` (or `koala up --only spark-operator`).' });
@@ -71,6 +75,12 @@ export async function preflightSubmit(kube: Kube, app: SparkApplication, platfor
     throw new KoalaError(`The driver's ServiceAccount "${serviceAccount}" does not exist in namespace "${namespace}"; spark-submit would fail to create the driver`, {
       exitCode: EXIT.usage,
       hint: `The operator's chart creates "${platform.serviceAccount}" in every job namespace: use --service-account ${platform.serviceAccount}, or fix spec.driver.serviceAccount.`,
+    });
+  }
+  const missing = secrets.filter((_, i) => !found[i]);
+  if (missing.length) {
+    throw new KoalaError(`Secret ${missing.join(', ')} does not exist in namespace "${namespace}"; the driver and executors take the object store's keys from it`, {
+      hint: 'Run `koala up` (the object-store component creates it in every job namespace), or set `objectStore: false` in spark-app.yaml if the app does not use it.',
     });
   }
 }
