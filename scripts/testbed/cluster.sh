@@ -221,6 +221,11 @@ do_stop() {
       sleep 0.25
     done
     for p in $(cluster_pids); do kill -KILL "$p" 2>/dev/null || true; done
+    # SIGKILL is delivered asynchronously: give the kernel a moment to finish them.
+    for _ in $(seq 1 20); do
+      [[ -z "$(cluster_pids)" ]] && break
+      sleep 0.1
+    done
   fi
   rm -rf "$CLUSTER_DIR"
   [[ -z "$(cluster_pids)" ]] || die "processes of cluster '$NAME' still running"

@@ -141,10 +141,22 @@ async function executeStep(entry: PlannedStep, options: RunOptions, report: (lin
   }
 }
 
+/** How long an aborted step may take to stop its child processes before the run moves on. */
+const STOP_GRACE_MS = 5_000;
+
 function raceAbort<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
   if (signal.aborted) return Promise.reject(signal.reason);
   return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason);
+    // A step that honours its signal ends soon after it (its tools are killed and reaped);
+    // wait for that, so no child outlives koala, but never longer than the grace period.
+    const onAbort = (): void => {
+      let timer: NodeJS.Timeout | undefined;
+      const grace = new Promise<void>((r) => (timer = setTimeout(r, STOP_GRACE_MS)));
+      void Promise.race([work.then(noop, noop), grace]).then(() => {
+        clearTimeout(timer);
+        reject(signal.reason);
+      });
+    };
     signal.addEventListener('abort', onAbort, { once: true });
     work.then(
       (value) => {
@@ -158,6 +170,8 @@ function raceAbort<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
     );
   });
 }
+
+function noop(): void {}
 
 export function formatDuration(ms: number): string {
   if (ms < 1000) return `${Math.round(ms)}ms`;

@@ -68,7 +68,7 @@ describe('koala up and down end to end (real Docker, kind stand-in, real API ser
     expect(docker('ps', '-a', '--filter', `name=^${registry}$`, '--format', '{{.Names}}')).toBe('');
     expect(docker('volume', 'ls', '-q', '--filter', `name=^${registry}-data$`)).toBe('');
     expect(readFileSync(world.env.KUBECONFIG!, 'utf8')).not.toContain(`kind-${name}`);
-    // (The bracket keeps pgrep from matching its own command line.)
+    // No process of its control plane is left (the bracket keeps pgrep from matching itself).
   expect(execFileSync('bash', ['-c', `pgrep -f "[c]lusters/kind-${name}/" || true`], { encoding: 'utf8' }).trim()).toBe('');
   });
 });
