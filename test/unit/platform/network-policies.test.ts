@@ -155,6 +155,14 @@ describe('network policies: rendered from the matrix, and agreeing with it', () 
     const file = readFileSync(path.join(REPO, 'docs/network-policies.md'), 'utf8');
     expect(file, 'run: node scripts/docs/generate.ts').toBe(networkPoliciesMarkdown(defaultConfig(REPO)));
   });
+
+  it('README.md carries the same allow matrix', async () => {
+    const { allowMatrixTable, withAllowMatrix } = await import('../../../src/components/network-policies/readme.ts');
+    const readme = readFileSync(path.join(REPO, 'README.md'), 'utf8');
+    const markdown = networkPoliciesMarkdown(defaultConfig(REPO));
+    expect(allowMatrixTable(markdown).split('\n').length).toBeGreaterThan(5);
+    expect(readme, 'run: node scripts/docs/generate.ts').toBe(withAllowMatrix(readme, markdown));
+  });
 });
 
 describe('docs/rbac.md', () => {
