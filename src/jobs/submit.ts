@@ -2,7 +2,7 @@ import type { V1Deployment } from '@kubernetes/client-node';
 import { KubeApiError, type Kube } from '../kube/client.ts';
 import { EXIT, KoalaError } from '../util/errors.ts';
 import type { SparkPlatform } from './platform.ts';
-import { LABEL_APP, LABEL_RUN_NUMBER, SPARK_API_VERSION, SPARK_KIND, type SparkApplication } from './render.ts';
+import { LABEL_APP, LABEL_RUN_NUMBER, POD_LABEL_APP_NAME, SPARK_API_VERSION, SPARK_KIND, type SparkApplication } from './render.ts';
 
 export const SPARK_CRD = 'sparkapplications.sparkoperator.k8s.io';
 export const TERMINAL_STATES = ['COMPLETED', 'FAILED'] as const;
@@ -147,8 +147,15 @@ export function runNumber(app: SparkApplication): number {
 }
 
 export async function nextRunNumber(kube: Kube, namespace: string, app: string): Promise<number> {
-  const runs = await listRuns(kube, { namespace, app });
-  return Math.max(0, ...runs.map(runNumber)) + 1;
+  // Pods of a deleted run may still be terminating: never reuse a run name they still carry,
+  // or a new run would be confused with their leftovers.
+  const [runs, pods] = await Promise.all([
+    listRuns(kube, { namespace, app }),
+    getJson<{ items: Array<{ metadata?: { labels?: Record<string, string> } }> }>(kube, `/api/v1/namespaces/${namespace}/pods?labelSelector=${encodeURIComponent(POD_LABEL_APP_NAME)}`),
+  ]);
+  const pattern = new RegExp(`^${app.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}-(\\d+)$`);
+  const leftovers = (pods?.items ?? []).map((p) => Number(pattern.exec(p.metadata?.labels?.[POD_LABEL_APP_NAME] ?? '')?.[1] ?? 0));
+  return Math.max(0, ...runs.map(runNumber), ...leftovers) + 1;
 }
 
 /** Delete finished runs beyond the newest `keep` (their pods go with them: owner references). */
