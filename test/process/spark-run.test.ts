@@ -92,6 +92,21 @@ describe('koala run -f (real Spark operator, real API server)', () => {
     await finishDriver(ns.name, name, 'succeeded');
   });
 
+  it('a seed-style manifest naming an absent ServiceAccount is refused with the fix, and runs with it', async () => {
+    const world = jobsWorld({ jobNamespaces: [ns.name] });
+    // The shape of the seed's pagerank.yml: its ServiceAccount came from a release named "spark".
+    const seedStyle = ['apiVersion: "sparkoperator.k8s.io/v1beta2"', 'kind: SparkApplication', 'metadata:', '  name: pyspark-pagerank', `  namespace: ${ns.name}`, 'spec:', '  type: Python', '  pythonVersion: "3"', '  mode: cluster', '  image: "example/pagerank:latest"', '  imagePullPolicy: Always', '  mainApplicationFile: local:///app/pagerank.py', '  sparkVersion: "3.0.0"', '  restartPolicy: {type: OnFailure, onFailureRetries: 3, onFailureRetryInterval: 10}', '  driver: {cores: 1, coreLimit: "1200m", memory: "512m", serviceAccount: spark-spark, envVars: {RANK_TOP: "5"}}', '  executor: {cores: 1, instances: 3, memory: "512m"}', ''].join('\n');
+    writeFileSync(path.join(world.project, 'pagerank.yml'), seedStyle);
+    const refused = await koala(world, ['run', '-f', 'pagerank.yml']);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/ServiceAccount "spark-spark" does not exist/);
+    expect(refused.stderr).toMatch(/--service-account spark-operator-spark/);
+    const run = startKoala(world, ['run', '-f', 'pagerank.yml', '--service-account', 'spark-operator-spark']);
+    await waitForOutput(run.output, /submitted .*pyspark-pagerank-1/);
+    await finishDriver(ns.name, 'pyspark-pagerank-1', 'succeeded');
+    expect((await run.done).code).toBe(0);
+  });
+
   it('a namespace the operator does not watch is an error before anything is created (exit 2)', async () => {
     const world = jobsWorld({ jobNamespaces: [ns.name] });
     const result = await koala(world, ['run', '-f', path.join(FIXTURES, 'example-spark-pi-python.yaml'), '-n', other.name]);
