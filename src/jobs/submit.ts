@@ -158,10 +158,10 @@ export async function nextRunNumber(kube: Kube, namespace: string, app: string):
   return Math.max(0, ...runs.map(runNumber), ...leftovers) + 1;
 }
 
-/** Delete finished runs beyond the newest `keep` (their pods go with them: owner references). */
+/** Keep the newest `keep` finished runs, delete older finished ones (their pods go with them). */
 export async function pruneRuns(kube: Kube, namespace: string, app: string, keep: number): Promise<string[]> {
   const runs = await listRuns(kube, { namespace, app });
-  const old = runs.slice(keep).filter((r) => isTerminal(stateOf(r)));
+  const old = runs.filter((r) => isTerminal(stateOf(r))).slice(keep);
   for (const run of old) await kube.delete({ apiVersion: SPARK_API_VERSION, kind: SPARK_KIND, metadata: { name: run.metadata.name, namespace } });
   return old.map((r) => r.metadata.name);
 }

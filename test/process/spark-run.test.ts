@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -105,6 +105,21 @@ describe('koala run -f (real Spark operator, real API server)', () => {
     await waitForOutput(run.output, /submitted .*pyspark-pagerank-1/);
     await finishDriver(ns.name, 'pyspark-pagerank-1', 'succeeded');
     expect((await run.done).code).toBe(0);
+  });
+
+  it('keeps finished runs up to --keep-runs, deleting older ones when a new run starts', async () => {
+    const world = jobsWorld({ jobNamespaces: [ns.name] });
+    writeFileSync(path.join(world.project, 'keep.yaml'), readFileSync(path.join(FIXTURES, 'example-spark-pi-python.yaml'), 'utf8').replace('name: spark-pi-python', 'name: keep'));
+    for (const n of [1, 2]) {
+      const run = startKoala(world, ['run', '-f', 'keep.yaml', '-n', ns.name, '--keep-runs', '1']);
+      await waitForOutput(run.output, new RegExp(`submitted .*keep-${n}`));
+      await finishDriver(ns.name, `keep-${n}`, 'succeeded');
+      expect((await run.done).code).toBe(0);
+    }
+    const third = await koala(world, ['run', '-f', 'keep.yaml', '-n', ns.name, '--keep-runs', '1', '--detach', '--json']);
+    expect(JSON.parse(third.stdout)).toMatchObject({ run: 'keep-3', pruned: ['keep-1'] });
+    expect(kubectl(['-n', ns.name, 'get', 'sparkapplications', '-l', 'koala.dev/app=keep', '-o', 'jsonpath={.items[*].metadata.name}']).split(' ').sort()).toEqual(['keep-2', 'keep-3']);
+    await finishDriver(ns.name, 'keep-3', 'succeeded');
   });
 
   it('a namespace the operator does not watch is an error before anything is created (exit 2)', async () => {

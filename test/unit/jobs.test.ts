@@ -12,6 +12,8 @@ import { splitTimestamp } from '../../src/jobs/pod-logs.ts';
 import { renderFromManifest, renderSparkApplication, type SparkApplication } from '../../src/jobs/render.ts';
 import { loadManifestFile } from '../../src/jobs/run.ts';
 import { scaffoldSparkApp } from '../../src/jobs/scaffold.ts';
+import { watchedNamespaces } from '../../src/jobs/submit.ts';
+import type { Kube } from '../../src/kube/client.ts';
 import { ConfigError } from '../../src/util/errors.ts';
 
 const FIXTURES = path.resolve(import.meta.dirname, '../../../shared/fixtures/spark-operator-2.5.2');
@@ -124,5 +126,20 @@ describe('small parsers', () => {
       status: { applicationState: { state: 'COMPLETED' }, lastSubmissionAttemptTime: '2026-01-01T00:00:02Z', terminationTime: '2026-01-01T00:01:32Z', driverInfo: { podName: 'pi-3-driver' } },
     } as unknown as SparkApplication;
     expect(summarize(app, Date.parse('2026-01-01T00:10:00Z'))).toMatchObject({ name: 'pi-3', app: 'pi', run: 3, state: 'COMPLETED', ageSeconds: 600, durationSeconds: 90, driverPod: 'pi-3-driver' });
+  });
+});
+
+describe('which namespaces the operator watches', () => {
+  const fakeKube = (deployments: unknown[]) => ({ raw: async () => ({ status: 200, body: JSON.stringify({ items: deployments }) }) }) as unknown as Kube;
+  const operator = (args: string[]) => ({ metadata: { name: 'spark-operator-controller', namespace: 'spark-operator' }, spec: { template: { spec: { containers: [{ name: 'c', args }] } } } });
+  const platform = sparkPlatform({ ...defaultConfig('/p'), spark: { jobNamespaces: ['from-config'] } });
+
+  it('reads --namespaces from the operator Deployment, "" meaning all', async () => {
+    expect(await watchedNamespaces(fakeKube([operator(['controller', 'start', '--namespaces=a,b'])]), platform)).toMatchObject({ namespaces: ['a', 'b'], source: expect.stringMatching(/spark-operator\/spark-operator-controller/) });
+    expect((await watchedNamespaces(fakeKube([operator(['--namespaces='])]), platform)).namespaces).toBe('all');
+  });
+
+  it('falls back to spark.jobNamespaces when no operator Deployment is found', async () => {
+    expect(await watchedNamespaces(fakeKube([]), platform)).toEqual({ namespaces: ['from-config'], source: 'spark.jobNamespaces in koala.yaml' });
   });
 });
