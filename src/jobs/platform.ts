@@ -1,19 +1,20 @@
+import { objectStoreService } from '../components/object-store/settings.ts';
+import { RELEASES } from '../components/platform/names.ts';
+import { sparkJobSettings } from '../components/spark-operator/settings.ts';
 import type { KoalaConfig } from '../config/schema.ts';
 
 /**
  * What the Spark job loop needs to know about the platform the components install: where jobs
- * may run, as whom, and how they reach the object store and the other services.
- *
- * This is the one place that knows. Until src/components/spark-operator and
- * src/components/object-store export these facts, they are derived here from koala.yaml and
- * the charts' naming rules; then this function just reads theirs.
+ * may run, as whom, and how they reach the object store and the other services. The one place
+ * that asks: it reads the spark-operator and object-store components' exported settings (their
+ * contract with the job loop), so a name changed there is changed here.
  */
 export interface SparkPlatform {
-  /** Namespaces the operator is configured to watch (spark.jobNamespaces). */
+  /** Namespaces the operator is configured to watch (spark.jobNamespaces); the first is the default. */
   jobNamespaces: string[];
   /** The driver ServiceAccount the chart creates in every job namespace (`<release>-spark`). */
   serviceAccount: string;
-  /** Where the operator runs, to look up what it really watches. */
+  /** Where the operator runs. */
   operatorNamespace: string;
   objectStore: ObjectStoreAccess;
   /** Services `koala port-forward` reaches by name. */
@@ -29,6 +30,8 @@ export interface ObjectStoreAccess {
   secretKeyKey: string;
   /** The first bucket koala creates: where the example app writes. */
   bucket: string;
+  /** s3a settings for spec.sparkConf (spark.hadoop.fs.s3a.*), without credentials. */
+  sparkConf: Record<string, string>;
 }
 
 export interface ServiceRef {
@@ -37,27 +40,25 @@ export interface ServiceRef {
   port: number;
 }
 
-/** The Helm release name koala installs the operator under; the chart derives names from it. */
-export const SPARK_OPERATOR_RELEASE = 'spark-operator';
-
 export function sparkPlatform(config: KoalaConfig): SparkPlatform {
-  const objectStoreNamespace = 'object-store';
-  const objectStoreService = config.objectStore.type === 'minio' ? 'minio' : 'seaweedfs-s3';
+  const jobs = sparkJobSettings(config);
+  const store = objectStoreService(config);
   return {
-    jobNamespaces: config.spark.jobNamespaces,
-    serviceAccount: `${SPARK_OPERATOR_RELEASE}-spark`,
-    operatorNamespace: 'spark-operator',
+    jobNamespaces: jobs.namespaces,
+    serviceAccount: jobs.serviceAccount,
+    operatorNamespace: config.namespaces.sparkOperator,
     objectStore: {
-      endpoint: `http://${objectStoreService}.${objectStoreNamespace}.svc.cluster.local:9000`,
-      secretName: 'koala-object-store',
+      endpoint: jobs.s3Endpoint,
+      secretName: jobs.s3Secret,
       accessKeyKey: 'AWS_ACCESS_KEY_ID',
       secretKeyKey: 'AWS_SECRET_ACCESS_KEY',
-      bucket: config.objectStore.buckets[0] ?? 'spark-data',
+      bucket: jobs.buckets[0] ?? 'spark-data',
+      sparkConf: jobs.sparkConf,
     },
     services: {
-      airflow: { namespace: 'airflow', name: 'airflow-api-server', port: 8080 },
-      'object-store': { namespace: objectStoreNamespace, name: objectStoreService, port: 9000 },
-      'object-store-console': { namespace: objectStoreNamespace, name: `${objectStoreService}-console`, port: 9001 },
+      airflow: { namespace: config.namespaces.airflow, name: `${RELEASES.airflow}-api-server`, port: 8080 },
+      'object-store': { namespace: store.namespace, name: store.service, port: store.s3Port },
+      'object-store-console': { namespace: store.namespace, name: store.consoleService, port: store.consolePort },
     },
   };
 }

@@ -63,7 +63,6 @@ export function renderSparkApplication(app: SparkApp, run: RunIdentity, options:
     sparkConf[`spark.kubernetes.driverEnv.${name}`] = value;
     sparkConf[`spark.executorEnv.${name}`] = value;
   }
-  const hadoopConf: Record<string, string> = {};
   const spec: SparkApplication['spec'] = {
     type: app.type,
     mode: 'cluster',
@@ -88,14 +87,10 @@ export function renderSparkApplication(app: SparkApp, run: RunIdentity, options:
   };
   if (app.objectStore) {
     const store = platform.objectStore;
-    Object.assign(hadoopConf, {
-      'fs.s3a.endpoint': store.endpoint,
-      'fs.s3a.path.style.access': 'true',
-      'fs.s3a.connection.ssl.enabled': String(store.endpoint.startsWith('https:')),
-      'fs.s3a.aws.credentials.provider': 'software.amazon.awssdk.auth.credentials.EnvironmentVariableCredentialsProvider',
-    });
-    // Keys come from the Secret through Spark's own secretKeyRef confs (not the operator's
-    // webhook-only `env` valueFrom), so they are never in the SparkApplication or a log.
+    // The platform's s3a settings (endpoint, path-style, region; no credentials).
+    Object.assign(sparkConf, store.sparkConf);
+    // Keys come from the Secret through Spark's own secretKeyRef confs, so they are never in
+    // the SparkApplication or a log, and reach the pods with or without the operator's webhook.
     for (const role of ['driver', 'executor']) {
       sparkConf[`spark.kubernetes.${role}.secretKeyRef.AWS_ACCESS_KEY_ID`] = `${store.secretName}:${store.accessKeyKey}`;
       sparkConf[`spark.kubernetes.${role}.secretKeyRef.AWS_SECRET_ACCESS_KEY`] = `${store.secretName}:${store.secretKeyKey}`;
@@ -104,7 +99,6 @@ export function renderSparkApplication(app: SparkApp, run: RunIdentity, options:
     spec.deps = { packages: [HADOOP_AWS_PACKAGE] };
   }
   if (Object.keys(sparkConf).length) spec.sparkConf = sparkConf;
-  if (Object.keys(hadoopConf).length) spec.hadoopConf = hadoopConf;
   return {
     apiVersion: SPARK_API_VERSION,
     kind: SPARK_KIND,

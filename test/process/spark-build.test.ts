@@ -95,8 +95,8 @@ describe('koala new spark-app / build / run <app> (real Docker, registry and ope
     // The object store's Secret is checked before submitting (the component creates it).
     const noSecret = await koala(world, ['run', 'ranks', '--build-arg', BASE]);
     expect(noSecret.code).toBe(1);
-    expect(noSecret.stderr).toMatch(/Secret koala-object-store does not exist in namespace/);
-    kubectl(['-n', ns.name, 'create', 'secret', 'generic', 'koala-object-store', '--from-literal=AWS_ACCESS_KEY_ID=test', '--from-literal=AWS_SECRET_ACCESS_KEY=test']);
+    expect(noSecret.stderr).toMatch(/Secret object-store-s3 does not exist in namespace/);
+    kubectl(['-n', ns.name, 'create', 'secret', 'generic', 'object-store-s3', '--from-literal=AWS_ACCESS_KEY_ID=test', '--from-literal=AWS_SECRET_ACCESS_KEY=test']);
     const run = startKoala(world, ['run', 'ranks', '--build-arg', BASE]);
     await waitForOutput(run.output, /submitted .*ranks-1/, 120_000);
     await finishDriver(ns.name, 'ranks-1', 'succeeded');

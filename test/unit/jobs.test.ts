@@ -58,12 +58,12 @@ describe('rendering a SparkApplication', () => {
       mainApplicationFile: 'local:///app/pagerank.py',
       driver: { serviceAccount: 'spark-operator-spark', cores: 1, coreLimit: '1200m', memory: '512m' },
       executor: { instances: 3 },
-      hadoopConf: { 'fs.s3a.endpoint': platform.objectStore.endpoint, 'fs.s3a.path.style.access': 'true' },
     });
     const conf = rendered.spec.sparkConf as Record<string, string>;
     expect(conf['spark.kubernetes.driverEnv.PAGERANK_ITERATIONS']).toBe('10');
     expect(conf['spark.executorEnv.PAGERANK_INPUT']).toBe('/app/data/pagerank_data.txt');
-    expect(conf['spark.kubernetes.executor.secretKeyRef.AWS_SECRET_ACCESS_KEY']).toBe('koala-object-store:AWS_SECRET_ACCESS_KEY');
+    expect(conf['spark.kubernetes.executor.secretKeyRef.AWS_SECRET_ACCESS_KEY']).toBe(`${platform.objectStore.secretName}:AWS_SECRET_ACCESS_KEY`);
+    expect(conf).toMatchObject({ 'spark.hadoop.fs.s3a.endpoint': platform.objectStore.endpoint, 'spark.hadoop.fs.s3a.path.style.access': 'true' });
   });
 
   it('an existing manifest keeps its spec under a per-run name with koala\'s labels', async () => {
