@@ -44,6 +44,8 @@ export function startBed(namespace = 'spark-jobs'): BenchBed {
     spawnSync('sleep', ['0.1']);
   }
   kubectl(['-n', namespace, 'create', 'serviceaccount', 'spark-operator-spark']);
+  // What the object-store component puts in every job namespace (values are placeholders).
+  kubectl(['-n', namespace, 'create', 'secret', 'generic', 'object-store-s3', '--from-literal=AWS_ACCESS_KEY_ID=bench', '--from-literal=AWS_SECRET_ACCESS_KEY=bench']);
   for (let i = 0; i < 100; i++) {
     if (spawnSync('kubectl', ['--kubeconfig', kubeconfig, 'get', 'sparkapplications', '-A'], { stdio: 'ignore' }).status === 0) break;
     spawnSync('sleep', ['0.1']);
