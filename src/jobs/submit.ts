@@ -53,7 +53,8 @@ export async function preflightSubmit(kube: Kube, app: SparkApplication, platfor
   const secrets = [...new Set(Object.entries(sparkConf).filter(([k]) => /^spark\.kubernetes\.(driver|executor)\.secretKeyRef\./.test(k)).map(([, v]) => v.split(':')[0]!))];
   // Independent reads, all at once.
   const [crd, watched, ns, sa, ...found] = await Promise.all([
-    getJson(kube, `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${SPARK_CRD}`),
+    // Only its metadata: the CRD with its schema is about a megabyte of JSON.
+    getJson(kube, `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${SPARK_CRD}`, METADATA_ONLY),
     watchedNamespaces(kube, platform),
     getJson(kube, `/api/v1/namespaces/${namespace}`),
     serviceAccount ? getJson(kube, `/api/v1/namespaces/${namespace}/serviceaccounts/${serviceAccount}`) : Promise.resolve({}),
@@ -122,9 +123,11 @@ function invalidFields(body: string): string {
   }
 }
 
+const METADATA_ONLY = { Accept: 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json' };
+
 /** GET a path; undefined when it does not exist (404). */
-async function getJson<T = unknown>(kube: Kube, path: string): Promise<T | undefined> {
-  const { status, body } = await kube.raw(path);
+async function getJson<T = unknown>(kube: Kube, path: string, headers?: Record<string, string>): Promise<T | undefined> {
+  const { status, body } = await kube.raw(path, headers ? { headers } : {});
   if (status === 404) return undefined;
   if (status < 200 || status >= 300) throw new KubeApiError(status, `GET ${path}`, body);
   return JSON.parse(body) as T;

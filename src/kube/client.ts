@@ -31,6 +31,8 @@ export class Kube {
   readonly objects: KubernetesObjectApi;
   readonly target: KubeTarget;
   readonly lib: ClientNode;
+  /** Kept-alive TLS connections: each request would otherwise pay a new handshake. */
+  private readonly agents = { https: new https.Agent({ keepAlive: true }), http: new http.Agent({ keepAlive: true }) };
 
   private constructor(lib: ClientNode, kc: KubeConfig, target: KubeTarget) {
     this.lib = lib;
@@ -80,7 +82,8 @@ export class Kube {
     const signal = AbortSignal.any(signals);
     const transport = url.protocol === 'http:' ? http : https;
     return new Promise((resolve, reject) => {
-      const req = transport.request(url, { ...requestOptions, signal }, (res) => {
+      const agent = url.protocol === 'http:' ? this.agents.http : this.agents.https;
+      const req = transport.request(url, { ...requestOptions, agent, signal }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
