@@ -24,10 +24,16 @@ export const AIRFLOW_JOBS = [`${RELEASES.airflow}-run-airflow-migrations`, `${RE
 const env = (name: string, secretName: string, secretKey = name) => ({ envName: name, secretName, secretKey });
 const resources = (cpu: string, memory: string, limit: string) => ({ requests: { cpu, memory }, limits: { memory: limit } });
 
-/** The admin user from the Secret: reset its password when it exists, create it otherwise. No password in the pod spec. */
+/**
+ * The admin user from the Secret: reset its password when it exists, create it otherwise. No
+ * password in the pod spec, and none in a process's arguments either: without --password both
+ * commands prompt for it (twice), and getpass falls back to stdin when there is no terminal;
+ * printf is a shell builtin, so the password never reaches an argv.
+ */
+const PASSWORD_TWICE = 'printf \'%s\\n%s\\n\' "$KOALA_ADMIN_PASSWORD" "$KOALA_ADMIN_PASSWORD"';
 const CREATE_USER = [
-  'airflow users reset-password --username "$KOALA_ADMIN_USERNAME" --password "$KOALA_ADMIN_PASSWORD" >/dev/null 2>&1',
-  '|| exec airflow users create --role Admin --username "$KOALA_ADMIN_USERNAME" --password "$KOALA_ADMIN_PASSWORD"',
+  `${PASSWORD_TWICE} | airflow users reset-password --username "$KOALA_ADMIN_USERNAME" >/dev/null 2>&1`,
+  `|| ${PASSWORD_TWICE} | exec airflow users create --role Admin --username "$KOALA_ADMIN_USERNAME"`,
   '--email "$KOALA_ADMIN_USERNAME@koala.invalid" --firstname Koala --lastname Admin',
 ].join(' ');
 
