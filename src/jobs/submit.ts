@@ -20,23 +20,27 @@ export function isTerminal(state: string): boolean {
 }
 
 /**
- * The namespaces the operator really watches: its controller Deployment's --namespaces flag
- * when koala can find it (empty or "" means all), otherwise what koala.yaml says it installed.
+ * The namespaces the operator really watches: the --namespaces flag of the operator Deployments
+ * in its namespace (empty or "" means all), otherwise what koala.yaml says it installed.
  */
 export async function watchedNamespaces(kube: Kube, platform: SparkPlatform): Promise<{ namespaces: string[] | 'all'; source: string }> {
-  const deployments = await getJson<{ items: V1Deployment[] }>(kube, '/apis/apps/v1/deployments?labelSelector=app.kubernetes.io%2Fname%3Dspark-operator')
+  const deployments = await getJson<{ items: V1Deployment[] }>(kube, `/apis/apps/v1/namespaces/${platform.operatorNamespace}/deployments?labelSelector=app.kubernetes.io%2Fname%3Dspark-operator`)
     .then((l) => l?.items ?? [])
     .catch(() => []);
+  const watched = new Set<string>();
+  const sources: string[] = [];
   for (const deployment of deployments) {
     for (const container of deployment.spec?.template.spec?.containers ?? []) {
-      const args = [...(container.command ?? []), ...(container.args ?? [])];
-      const flag = args.find((a) => a.startsWith('--namespaces='));
+      const flag = [...(container.command ?? []), ...(container.args ?? [])].find((a) => a.startsWith('--namespaces='));
       if (flag === undefined) continue;
-      const list = flag.slice('--namespaces='.length).split(',').map((s) => s.trim());
+      const list = flag.slice('--namespaces='.length).split(',').map((n) => n.trim());
       const where = `the operator's Deployment ${deployment.metadata?.namespace}/${deployment.metadata?.name}`;
-      return list.every((n) => n === '') ? { namespaces: 'all', source: where } : { namespaces: list.filter(Boolean), source: where };
+      if (list.every((n) => n === '')) return { namespaces: 'all', source: where };
+      list.filter(Boolean).forEach((n) => watched.add(n));
+      sources.push(where);
     }
   }
+  if (sources.length) return { namespaces: [...watched], source: sources.join(', ') };
   return { namespaces: platform.jobNamespaces, source: 'spark.jobNamespaces in koala.yaml' };
 }
 
