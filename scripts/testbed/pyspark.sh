@@ -22,7 +22,13 @@ case "${1:-}" in
   *) echo "usage: $0 [--print-home|--print-venv]" >&2; exit 2 ;;
 esac
 if [[ -f "$VENV/.done" ]]; then exit 0; fi
-command -v java >/dev/null || { echo "pyspark.sh: java not found (install openjdk-17-jre-headless)" >&2; exit 1; }
+if ! command -v java >/dev/null; then
+  # spark-submit needs a JVM; machines of this project's kind have openjdk 17, install it if not.
+  [[ $(id -u) == 0 ]] || { echo "pyspark.sh: java not found (install openjdk-17-jre-headless)" >&2; exit 1; }
+  echo "pyspark.sh: installing openjdk-17-jre-headless" >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends openjdk-17-jre-headless >/dev/null 2>&1 ||
+    { apt-get update -q >/dev/null 2>&1; DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends openjdk-17-jre-headless >/dev/null; }
+fi
 mkdir -p "$KOALA_TESTBED_CACHE"
 exec 9>"$KOALA_TESTBED_CACHE/.pyspark.lock"
 flock 9
