@@ -42,6 +42,8 @@ export async function watchCollection<T extends KubernetesObject>(kube: Kube, op
         resourceVersion = list.metadata.resourceVersion;
         options.onEvent({ type: 'SYNCED', items: [...fresh.values()] });
       }
+      // The consumer may have stopped us from onEvent (a wait that is satisfied).
+      if (signal.aborted) break;
       const outcome = await watchOnce<T>(kube, options, resourceVersion, (type, object) => {
         resourceVersion = object.metadata?.resourceVersion ?? resourceVersion;
         if (type === 'DELETED') known.delete(keyOf(object));
@@ -80,6 +82,8 @@ function watchOnce<T extends KubernetesObject>(
       else resolve(value);
     };
     const onAbort = (): void => settle('closed');
+    // An 'abort' listener added to an already aborted signal never fires.
+    if (signal.aborted) return resolve('closed');
     signal.addEventListener('abort', onAbort, { once: true });
     const params: Record<string, string | boolean> = { resourceVersion, allowWatchBookmarks: true };
     if (options.labelSelector) params.labelSelector = options.labelSelector;
