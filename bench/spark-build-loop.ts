@@ -120,6 +120,8 @@ try {
 } finally {
   proxy.close();
   spawnSync('docker', ['rm', '-f', '-v', registry], { stdio: 'ignore' });
+  const built = spawnSync('docker', ['images', '--format', '{{.Repository}}:{{.Tag}}', '--filter', `reference=localhost:${proxy.port}/*`], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
+  if (built.length > 0) spawnSync('docker', ['rmi', '-f', ...built], { stdio: 'ignore' });
   bed.stop();
 }
 

@@ -33,7 +33,11 @@ beforeAll(async () => {
   }
 });
 afterAll(() => {
-  if (registryPort) docker(['rm', '-f', '-v', registryName]);
+  if (!registryPort) return;
+  docker(['rm', '-f', '-v', registryName]);
+  // The images koala built for this registry: leave the daemon as we found it.
+  const built = docker(['images', '--format', '{{.Repository}}:{{.Tag}}', '--filter', `reference=localhost:${registryPort}/*`]).split('\n').filter(Boolean);
+  if (built.length > 0) docker(['rmi', '-f', ...built]);
 });
 
 type BuildJson = { image: string; built: boolean; delivered: boolean; layersPushed: number; layersReused: number; context: { tag: string } };
