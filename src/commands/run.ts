@@ -1,6 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { KoalaCommand } from '../cli/base.ts';
 import { parseBuildArgs } from '../cli/jobs-flags.ts';
+import type { PlatformContext } from '../platform/context.ts';
 import { EXIT, KoalaError } from '../util/errors.ts';
 
 export default class Run extends KoalaCommand {
@@ -59,8 +60,7 @@ Exits 0 when the run COMPLETED, 1 with the error and the driver log tail when it
       return;
     }
 
-    const kube = await ctx.kube();
-    const result = await followRun(kube, {
+    const result = await followRun(await ctx.kube(), {
       namespace,
       name,
       signal: this.signal,
@@ -68,7 +68,7 @@ Exits 0 when the run COMPLETED, 1 with the error and the driver log tail when it
       onEvent: (event) => this.note(renderRunEvent(event, started)),
     });
 
-    if (this.signal.aborted) return this.interrupted(kube, name, namespace, result.state);
+    if (this.signal.aborted) return this.interrupted(ctx, name, namespace, result.state);
     const ok = result.state === 'COMPLETED';
     const durationMs = performance.now() - started;
     if (this.mode === 'json') this.printJson({ ok, ...base, state: result.state, durationMs: Math.round(durationMs), ...(result.errorMessage ? { errorMessage: result.errorMessage } : {}), ...(ok ? {} : { driverLogTail: result.driverLogTail }) });
@@ -84,14 +84,15 @@ Exits 0 when the run COMPLETED, 1 with the error and the driver log tail when it
   }
 
   /** Ctrl-C while following: the run goes on unless the user says to stop it. */
-  private async interrupted(kube: { delete(h: { apiVersion: string; kind: string; metadata: { name: string; namespace: string } }): Promise<boolean> }, name: string, namespace: string, state: string): Promise<void> {
+  private async interrupted(ctx: PlatformContext, name: string, namespace: string, state: string): Promise<void> {
     let stop = false;
     if (this.mode === 'tty' && process.stdin.isTTY) {
       const { confirm } = await import('@inquirer/prompts');
       stop = await confirm({ message: `Stop ${name} too (it is ${state || 'submitted'})?`, default: false }).catch(() => false);
     }
     if (stop) {
-      await kube.delete({ apiVersion: 'sparkoperator.k8s.io/v1beta2', kind: 'SparkApplication', metadata: { name, namespace } });
+      const { stopRun } = await import('../jobs/apps.ts');
+      await stopRun(await ctx.kube(), namespace, name);
       this.note(`${name} stopped (deleted).`);
     } else {
       this.note(`${name} keeps running: \`koala logs ${name} -f\` follows it again, \`koala apps delete ${name}\` stops it.`);

@@ -120,3 +120,8 @@ export async function deleteRuns(kube: Kube, platform: SparkPlatform, nameOrApp:
   for (const run of targets) await kube.delete({ apiVersion: SPARK_API_VERSION, kind: SPARK_KIND, metadata: { name: run.metadata.name, namespace: run.metadata.namespace! } });
   return targets.map((r) => `${r.metadata.namespace}/${r.metadata.name}`);
 }
+
+/** Stop one run: delete its SparkApplication; the operator and the garbage collector remove its pods. */
+export async function stopRun(kube: Kube, namespace: string, name: string): Promise<boolean> {
+  return kube.delete({ apiVersion: SPARK_API_VERSION, kind: SPARK_KIND, metadata: { name, namespace } });
+}
