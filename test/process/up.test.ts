@@ -154,6 +154,26 @@ describe('koala up (process level, fake kind/docker/kubectl, real API server)', 
   });
 });
 
+describe('koala doctor', () => {
+  it('reports every check with pass, warn or fail and its fix, and changes nothing', async () => {
+    const world = await upWorld();
+    const result = await koala(world, ['doctor', '--json'], { env: { KOALA_FAKE_DOCKER_MEM: String(5 * 1024 ** 3), KOALA_FAKE_KIND_VERSION: 'v0.23.0' } });
+    const report = JSON.parse(result.stdout) as { ok: boolean; checks: Array<{ id: string; status: string; fix?: string }> };
+    const byId = Object.fromEntries(report.checks.map((c) => [c.id, c]));
+    expect(result.code).toBe(1);
+    expect(report.ok).toBe(false);
+    expect(byId.docker!.status).toBe('pass');
+    expect(byId.kind).toMatchObject({ status: 'fail', fix: expect.stringMatching(/kind/) });
+    expect(byId.memory!.status).toBe('warn'); // 1 control plane + 1 worker fit; the platform on top does not
+    expect(Object.keys(byId)).toEqual(expect.arrayContaining(['docker', 'kind', 'helm', 'kubectl', 'cgroup', 'memory', 'ports']));
+    expect(mutatingCalls(world.calls())).toEqual([]);
+
+    const plain = await koala(world, ['doctor'], { env: { KOALA_FAKE_KIND_VERSION: 'v0.23.0' } });
+    expect(plain.stdout).toMatch(/✗ fail  kind >= 0\.24\.0: kind v0\.23\.0 is too old[\s\S]*fix: Install kind/);
+    expect(plain.stdout).toMatch(/check\(s\) failed: fix them, then run `koala doctor` again/);
+  });
+});
+
 describe('koala down', () => {
   it('needs --yes when not in a terminal, then deletes everything, and a second down is a no-op', async () => {
     const world = await upWorld();
