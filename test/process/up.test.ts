@@ -169,7 +169,7 @@ describe('koala doctor', () => {
     expect(mutatingCalls(world.calls())).toEqual([]);
 
     const plain = await koala(world, ['doctor'], { env: { KOALA_FAKE_KIND_VERSION: 'v0.23.0' } });
-    expect(plain.stdout).toMatch(/✗ fail  kind >= 0\.24\.0: kind v0\.23\.0 is too old[\s\S]*fix: Install kind/);
+    expect(plain.stdout).toMatch(/✗ fail {2}kind >= 0\.24\.0: kind v0\.23\.0 is too old[\s\S]*fix: Install kind/);
     expect(plain.stdout).toMatch(/check\(s\) failed: fix them, then run `koala doctor` again/);
   });
 });
