@@ -10,10 +10,11 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { sparkOperatorFixtures } from './fixtures.ts';
 
 // No import of ./testbed.ts: benchmarks use this outside vitest.
 const REPO = path.resolve(import.meta.dirname, '../..');
-export const FIXTURE_CRDS = path.resolve(REPO, '../shared/fixtures/spark-operator-2.5.2');
+export const FIXTURE_CRDS = sparkOperatorFixtures();
 const STAND_INS = path.join(REPO, 'test/charts');
 
 export interface ChartMirror {

@@ -12,9 +12,10 @@ import { afterAll, beforeAll } from 'vitest';
 import { parse, stringify } from 'yaml';
 import type { Kube } from '../../src/kube/client.ts';
 import { REPO, kubectl, testbed, testbedKube } from './testbed.ts';
+import { sparkOperatorFixtures } from './fixtures.ts';
 
 export const SPARK_SA = 'spark-operator-spark';
-export const FIXTURES = path.resolve(REPO, '../shared/fixtures/spark-operator-2.5.2');
+export const FIXTURES = sparkOperatorFixtures();
 
 function script(name: string, arg?: string): string {
   return execFileSync('bash', [path.join(REPO, 'scripts/testbed', name), ...(arg ? [arg] : [])], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 15 * 60_000 }).trim();

@@ -15,8 +15,9 @@ import { scaffoldSparkApp } from '../../src/jobs/scaffold.ts';
 import { watchedNamespaces } from '../../src/jobs/submit.ts';
 import type { Kube } from '../../src/kube/client.ts';
 import { ConfigError } from '../../src/util/errors.ts';
+import { sparkOperatorFixtures } from '../support/fixtures.ts';
 
-const FIXTURES = path.resolve(import.meta.dirname, '../../../shared/fixtures/spark-operator-2.5.2');
+const FIXTURES = sparkOperatorFixtures();
 const tmp = (): string => mkdtempSync(path.join(os.tmpdir(), 'koala-jobs-'));
 
 async function scaffolded(): Promise<string> {

@@ -13,9 +13,10 @@ import { SPARK_SERVICE_ACCOUNT, sparkJobSettings } from '../../../src/components
 import { loadPins, splitImage, validatePins } from '../../../src/charts/pins.ts';
 import { defaultConfig } from '../../../src/config/schema.ts';
 import { resolveCredentials } from '../../../src/platform/credentials.ts';
+import { sparkOperatorFixtures } from '../../support/fixtures.ts';
 
 const REPO = path.resolve(import.meta.dirname, '../../..');
-const FIXTURES = path.resolve(REPO, '../shared/fixtures/spark-operator-2.5.2');
+const FIXTURES = sparkOperatorFixtures();
 
 /** Every leaf path of an object, as "a.b.c". */
 function leaves(o: unknown, prefix = ''): string[] {
