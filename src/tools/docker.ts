@@ -33,7 +33,7 @@ export interface ContainerState {
   status: string;
   networks: string[];
   image: string;
-  /** Host port bindings, "5000/tcp" → "127.0.0.1:5001". */
+  /** Configured host port bindings, "5000/tcp" → "127.0.0.1:5001" (also while stopped). */
   ports: Record<string, string[]>;
 }
 
@@ -50,10 +50,13 @@ export async function inspectContainer(name: string, signal?: AbortSignal): Prom
   const c = JSON.parse(result.stdout) as {
     State: { Running: boolean; Status: string };
     Config: { Image: string };
-    NetworkSettings: { Networks?: Record<string, unknown>; Ports?: Record<string, Array<{ HostIp: string; HostPort: string }> | null> };
+    HostConfig?: { PortBindings?: Record<string, Array<{ HostIp: string; HostPort: string }> | null> };
+    NetworkSettings: { Networks?: Record<string, unknown> };
   };
+  // HostConfig holds what the container was created with; NetworkSettings.Ports is empty
+  // while it is stopped, which would make a stopped registry look like a different one.
   const ports: Record<string, string[]> = {};
-  for (const [port, bindings] of Object.entries(c.NetworkSettings.Ports ?? {})) {
+  for (const [port, bindings] of Object.entries(c.HostConfig?.PortBindings ?? {})) {
     ports[port] = (bindings ?? []).map((b) => `${b.HostIp}:${b.HostPort}`);
   }
   return { running: c.State.Running, status: c.State.Status, networks: Object.keys(c.NetworkSettings.Networks ?? {}), image: c.Config.Image, ports };

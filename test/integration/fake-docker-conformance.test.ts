@@ -76,8 +76,17 @@ describe('fake docker answers like Docker', () => {
     const inspect = (which: 'real' | 'fake'): unknown => {
       const [file, argv] = which === 'real' ? ['docker', []] : [process.execPath, [FAKE]];
       const r = spawnSync(file, [...argv, 'container', 'inspect', '--format', '{{json .}}', container], { encoding: 'utf8', env: { ...process.env, KOALA_FAKE_STATE: fakeState } });
-      const c = JSON.parse(r.stdout) as { State: { Running: boolean; Status: string }; Config: { Image: string; Labels: Record<string, string> }; NetworkSettings: { Networks: Record<string, unknown>; Ports: Record<string, Array<{ HostIp: string; HostPort: string }> | null> } };
-      return { running: c.State.Running, status: c.State.Status, image: c.Config.Image, label: c.Config.Labels['app.kubernetes.io/managed-by'], networks: Object.keys(c.NetworkSettings.Networks).sort(), ports: c.NetworkSettings.Ports['5000/tcp'] };
+      type Bindings = Record<string, Array<{ HostIp: string; HostPort: string }> | null>;
+      const c = JSON.parse(r.stdout) as { State: { Running: boolean; Status: string }; Config: { Image: string; Labels: Record<string, string> }; HostConfig: { PortBindings: Bindings }; NetworkSettings: { Networks: Record<string, unknown>; Ports: Bindings } };
+      return {
+        running: c.State.Running,
+        status: c.State.Status,
+        image: c.Config.Image,
+        label: c.Config.Labels['app.kubernetes.io/managed-by'],
+        networks: Object.keys(c.NetworkSettings.Networks).sort(),
+        configured: c.HostConfig.PortBindings['5000/tcp'],
+        live: c.NetworkSettings.Ports['5000/tcp'] ?? null,
+      };
     };
     expect(inspect('fake')).toEqual(inspect('real'));
 
@@ -91,7 +100,7 @@ describe('fake docker answers like Docker', () => {
       { args: ['exec', '-i', container, 'sh', '-c', "mkdir -p '/etc/koala' && cat > '/etc/koala/hosts.toml'"], input: '[host."http://r:5000"]\n', compare: 'all' },
       { args: ['exec', container, 'cat', '/etc/koala/hosts.toml'], compare: 'all' },
       { args: ['volume', 'ls', '-q', '--filter', `name=^${volume}$`], compare: 'all' },
-      { args: ['stop', container], compare: 'all' },
+      { args: ['stop', '-t', '1', container], compare: 'all' },
       { args: ['start', container], compare: 'all' },
       { args: ['rm', '-f', container], compare: 'all' },
       { args: ['volume', 'rm', '-f', volume], compare: 'all' },

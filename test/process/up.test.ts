@@ -1,6 +1,8 @@
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { koala, mutatingCalls, startKoala, waitForOutput } from '../support/cli.ts';
-import { testbed } from '../support/testbed.ts';
+import { REPO, testbed } from '../support/testbed.ts';
 import { upWorld } from './world.ts';
 
 function isAlive(pid: number): boolean {
@@ -139,6 +141,18 @@ describe('koala up (process level, fake kind/docker/kubectl, real API server)', 
     expect(recreated.code, recreated.stderr).toBe(0);
     const status = JSON.parse((await koala(world, ['status', '--json'])).stdout) as { nodes: unknown[] };
     expect(status.nodes).toHaveLength(3);
+  });
+
+  it('starts a stopped registry again instead of replacing it', async () => {
+    const world = await upWorld();
+    expect((await koala(world, ['up'])).code).toBe(0);
+    execFileSync(process.execPath, [path.join(REPO, 'test/fakes/bin/docker'), 'stop', 'koala-registry'], { env: world.env });
+    const before = world.calls().length;
+    const again = await koala(world, ['up', '--json']);
+    expect(again.code, again.stderr).toBe(0);
+    const registry = (JSON.parse(again.stdout) as { steps: Array<{ id: string; status: string; detail?: string }> }).steps.find((s) => s.id === 'registry');
+    expect(registry).toMatchObject({ status: 'done', detail: 'started' });
+    expect(mutatingCalls(world.calls().slice(before)).map((c) => c.argv.slice(0, 2).join(' '))).toEqual(['start koala-registry']);
   });
 
   it('--only runs one step after verifying what it needs', async () => {
