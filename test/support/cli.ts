@@ -105,16 +105,27 @@ export async function koala(world: World, args: string[], options: { input?: str
   return startKoala(world, args, options).done;
 }
 
-/** A free TCP port on 127.0.0.1 (for the registry and mapped ports of one test's cluster). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
+const handedOut = new Set<number>();
+
+/**
+ * A free TCP port on 127.0.0.1 (for the registry and mapped ports of one test's cluster).
+ * The OS may offer a port it just gave back, so a port is never handed out twice in a run.
+ */
+export async function freePort(): Promise<number> {
+  for (;;) {
+    const port = await new Promise<number>((resolve, reject) => {
+      const server = net.createServer();
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => {
+        const { port: p } = server.address() as net.AddressInfo;
+        server.close(() => resolve(p));
+      });
     });
-  });
+    if (!handedOut.has(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
 }
 
 /** Tool calls that change something (the rest only read). */
