@@ -22,7 +22,11 @@ export interface CheckOutcome {
   fix?: string;
 }
 
-export const MIN_KIND = '0.24.0';
+/**
+ * kind 0.32 is the first to write kubeadm's v1beta4 config (kubeadm 1.37 no longer reads v1beta3)
+ * and to load images into the current node images; NetworkPolicies need 0.24+ as well.
+ */
+export const MIN_KIND = '0.32.0';
 export const MIN_HELM3 = '3.19.0';
 export const INOTIFY = { max_user_watches: 524288, max_user_instances: 512 } as const;
 const GiB = 1024 ** 3;
@@ -68,8 +72,10 @@ export async function runPreflight(inputs: PreflightInputs): Promise<{ outcomes:
     guard('kind', `kind >= ${MIN_KIND}`, async () => {
       const v = await kindVersion();
       if (!v) return { status: 'fail', detail: 'could not read the kind version', fix: installKind };
-      if (!atLeast(v, MIN_KIND)) return { status: 'fail', detail: `kind ${formatVersion(v)} is too old (NetworkPolicies need ${MIN_KIND}+)`, fix: installKind };
-      if (!atLeast(v, '0.32.0')) return { status: 'warn', detail: `kind ${formatVersion(v)}: \`kind load\` into current node images needs v0.32+`, fix: installKind };
+      if (!atLeast(v, MIN_KIND)) {
+        const detail = `kind ${formatVersion(v)} is too old: it writes kubeadm's v1beta3 config, which the pinned Kubernetes rejects, and its \`kind load\` fails on the pinned node images (needs ${MIN_KIND}+)`;
+        return { status: 'fail', detail, fix: installKind };
+      }
       return { status: 'pass', detail: `kind ${formatVersion(v)}` };
     }),
     guard('helm', `helm ${MIN_HELM3}+ or 4.x`, async () => {

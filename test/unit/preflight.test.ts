@@ -58,9 +58,13 @@ describe('preflight checks', () => {
     expect(memory!.status).toBe('warn');
   });
 
-  it('fails a kind older than 0.24 and warns below 0.32', async () => {
-    expect((await check({ env: { KOALA_FAKE_KIND_VERSION: 'v0.20.0' } })).kind).toMatchObject({ status: 'fail', detail: expect.stringMatching(/kind v0\.20\.0 is too old \(NetworkPolicies need 0\.24\.0\+\)/), fix: expect.stringMatching(/go install sigs\.k8s\.io\/kind@v0\.33\.0/) });
-    expect((await check({ env: { KOALA_FAKE_KIND_VERSION: 'v0.27.0' } })).kind!.status).toBe('warn');
+  it('fails a kind older than 0.32 (kubeadm v1beta3 config, kind load), with the install command as the fix', async () => {
+    const install = expect.stringMatching(/go install sigs\.k8s\.io\/kind@v0\.33\.0/);
+    for (const old of ['v0.20.0', 'v0.24.0', 'v0.27.0', 'v0.31.9']) {
+      const detail = expect.stringMatching(new RegExp(`kind ${old.replaceAll('.', '\\.')} is too old: .*v1beta3.*needs 0\\.32\\.0\\+`));
+      expect((await check({ env: { KOALA_FAKE_KIND_VERSION: old } })).kind, old).toMatchObject({ status: 'fail', detail, fix: install });
+    }
+    expect((await check({ env: { KOALA_FAKE_KIND_VERSION: 'v0.32.0' } })).kind!.status).toBe('pass');
   });
 
   it('accepts helm 3.19+ and 4.x, and fails older helm', async () => {
