@@ -1,3 +1,4 @@
+import { mirrorReference } from '../charts/images.ts';
 import type { KoalaConfig } from '../config/schema.ts';
 import { KoalaError, EXIT } from '../util/errors.ts';
 import { DEFAULT_KUBERNETES_VERSION, findNodeImage, NEWEST_FOR_CGROUP_V1, supportsCgroupV1 } from './node-images.ts';
@@ -62,7 +63,8 @@ export function clusterSpec(config: KoalaConfig, image: ResolvedImage): ClusterS
     controlPlanes: config.cluster.controlPlanes,
     workers: config.cluster.workers,
     kubernetesVersion: image.version,
-    nodeImage: image.image,
+    // A node image the user named is used as named; the pinned one goes through the image mirror.
+    nodeImage: config.cluster.nodeImage ? image.image : mirrorReference(image.image, config.images.mirror),
     portMappings,
   };
 }

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ConfigError, type ConfigProblem } from '../util/errors.ts';
+import { mirrorReference } from '../charts/images.ts';
 import { findNodeImage } from '../cluster/node-images.ts';
 import { loadEnv, type EnvValue } from './env.ts';
 import { CONFIG_SPEC, defaultConfig, type KoalaConfig } from './schema.ts';
@@ -36,6 +37,7 @@ export const ENV_FIELDS: ReadonlyArray<{ name: string; path: string }> = [
   { name: 'KOALA_REGISTRY', path: 'registry.enabled' },
   { name: 'KOALA_REGISTRY_PORT', path: 'registry.port' },
   { name: 'KOALA_CHART_MIRROR', path: 'charts.mirror' },
+  { name: 'KOALA_IMAGE_MIRROR', path: 'images.mirror' },
   { name: 'KOALA_OBJECT_STORE', path: 'objectStore.type' },
   { name: 'KOALA_JOB_NAMESPACES', path: 'spark.jobNamespaces' },
 ];
@@ -70,7 +72,7 @@ export async function loadConfig(inputs: ConfigInputs): Promise<LoadedConfig> {
     if (parsed.yaml) {
       const { value, lineOf } = parsed.yaml;
       if (value !== null && !isPlainObject(value)) {
-        problems.push({ source: file, line: 1, field: '(top level)', message: 'expected a mapping of settings', accepted: 'cluster, registry, ports, charts, spark, namespaces, networkPolicies, objectStore, airflow, components, timeouts' });
+        problems.push({ source: file, line: 1, field: '(top level)', message: 'expected a mapping of settings', accepted: 'cluster, registry, ports, charts, images, spark, namespaces, networkPolicies, objectStore, airflow, components, timeouts' });
       } else {
         layers.push({ value: value ?? {}, locate: (p) => withLine(file, lineOf(p)) });
       }
@@ -117,6 +119,10 @@ export async function loadConfig(inputs: ConfigInputs): Promise<LoadedConfig> {
   config.configFile = file;
   config.cluster.kubernetesVersion = findNodeImage(config.cluster.kubernetesVersion)?.version ?? config.cluster.kubernetesVersion;
   config.cluster.kubernetesVersionPinned = layers.some((l) => isPlainObject(l.value.cluster) && 'kubernetesVersion' in l.value.cluster);
+  // The registry's image is a host container's, not a pin: the mirror reaches it unless it was set.
+  if (!layers.some((l) => getPath(l.value, ['registry', 'image']) !== undefined)) {
+    config.registry.image = mirrorReference(config.registry.image, config.images.mirror);
+  }
 
   problems.push(...crossFieldProblems(config, layers));
   if (problems.length > 0) throw new ConfigError(problems);

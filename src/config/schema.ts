@@ -1,3 +1,4 @@
+import { IMAGE_KEYS, type ImageKey } from '../charts/pins.ts';
 import { NODE_IMAGES } from '../cluster/node-images.ts';
 import type { FieldSpec } from './spec.ts';
 
@@ -20,6 +21,8 @@ export interface KoalaConfig {
   /** Host ports (on 127.0.0.1) mapped into the cluster for the services; 0 turns one off. */
   ports: { airflow: number; objectStore: number; objectStoreConsole: number };
   charts: { mirror: string | undefined };
+  /** Image references: one per key overrides its pin; `mirror` replaces the upstream registry of every pin. */
+  images: Partial<Record<ImageKey, string>> & { mirror?: string };
   spark: { jobNamespaces: string[] };
   /** Where the platform lives: the Spark operator, the object store, Airflow and koala's own releases. */
   namespaces: { system: string; sparkOperator: string; objectStore: string; airflow: string };
@@ -44,6 +47,12 @@ const dnsLabel = { pattern: /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, accepted: 'l
 const port: FieldSpec = { type: 'int', min: 1024, max: 65535 };
 const hostPort: FieldSpec = { type: 'int', min: 0, max: 65535, doc: '0 turns the mapping off' };
 const seconds: FieldSpec = { type: 'int', min: 10, max: 7200 };
+/** Docker's reference grammar: [host[:port]/]path[:tag][@sha256:digest], no scheme. */
+const imageReference: FieldSpec = {
+  type: 'string',
+  pattern: /^([a-zA-Z0-9.-]+(:\d+)?\/)?[a-z0-9]+([._-]+[a-z0-9]+)*(\/[a-z0-9]+([._-]+[a-z0-9]+)*)*(:\w[\w.-]{0,127})?(@sha256:[0-9a-f]{64})?$/,
+  accepted: 'an image reference like registry.internal:5000/apache/airflow:3.2.2 (no scheme; a tag and/or @sha256 digest)',
+};
 
 const component: FieldSpec = {
   type: 'object',
@@ -82,6 +91,17 @@ export const CONFIG_SPEC: FieldSpec = {
     charts: {
       type: 'object',
       fields: { mirror: { type: 'string', pattern: /^(https?|oci):\/\/\S+$/, accepted: 'an http(s):// chart repository URL or an oci:// registry' } },
+    },
+    images: {
+      type: 'object',
+      fields: {
+        mirror: {
+          type: 'string',
+          pattern: /^[a-zA-Z0-9.-]+(:\d+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*\/?$/,
+          accepted: 'a registry host with an optional path and no scheme, like registry.internal:5000/hub',
+        },
+        ...Object.fromEntries(IMAGE_KEYS.map((key) => [key, imageReference])),
+      },
     },
     spark: {
       type: 'object',
@@ -130,6 +150,7 @@ export function defaultConfig(projectDir: string): KoalaConfig {
     registry: { enabled: true, name: 'koala-registry', port: 5001, image: 'registry:3' },
     ports: { airflow: 8080, objectStore: 9000, objectStoreConsole: 9001 },
     charts: { mirror: undefined },
+    images: {},
     spark: { jobNamespaces: ['spark-jobs'] },
     namespaces: { system: 'koala-system', sparkOperator: 'spark-operator', objectStore: 'object-store', airflow: 'airflow' },
     networkPolicies: { enabled: true, jobEgressCidrs: [] },

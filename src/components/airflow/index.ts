@@ -1,4 +1,5 @@
 import type { V1ConfigMap, V1Job, V1StatefulSet } from '@kubernetes/client-node';
+import { imageFor } from '../../charts/images.ts';
 import { chartFor, loadPins } from '../../charts/pins.ts';
 import type { Step } from '../../engine/step.ts';
 import type { Kube } from '../../kube/client.ts';
@@ -29,7 +30,7 @@ export function postgresRelease(ctx: PlatformContext): ReleaseDef {
     postgres: {
       name: POSTGRES.name,
       namespace: ctx.config.namespaces.airflow,
-      image: (await loadPins()).images.postgres,
+      image: imageFor(ctx.config, await loadPins(), 'postgres'),
       secretName: SECRETS.airflowPostgres,
       database: POSTGRES.database,
       user: POSTGRES.user,

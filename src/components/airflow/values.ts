@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { imageFor } from '../../charts/images.ts';
 import { splitImage, type Pins } from '../../charts/pins.ts';
 import { SERVICE_NODE_PORTS } from '../../cluster/spec.ts';
 import type { KoalaConfig } from '../../config/schema.ts';
@@ -62,7 +63,8 @@ function dagsMounts(image: string) {
 }
 
 export function airflowValues(config: KoalaConfig, pins: Pins, credentials: Credentials): Record<string, unknown> {
-  const image = splitImage(pins.images.airflow);
+  const reference = imageFor(config, pins, 'airflow');
+  const image = splitImage(reference);
   const version = image.tag.split('@')[0]!;
   const jobNamespace = config.spark.jobNamespaces[0]!;
   // Changes when the admin credentials change, so the user job runs again (koala removes the old Job first).
@@ -113,9 +115,9 @@ export function airflowValues(config: KoalaConfig, pins: Pins, credentials: Cred
     },
     dags: { persistence: { enabled: false }, gitSync: { enabled: false } },
     logs: { persistence: { enabled: false } },
-    scheduler: { replicas: 1, resources: resources('100m', '512Mi', '2Gi'), ...dagsMounts(pins.images.airflow) },
-    dagProcessor: { enabled: true, replicas: 1, resources: resources('100m', '384Mi', '1Gi'), ...dagsMounts(pins.images.airflow) },
-    triggerer: { enabled: true, replicas: 1, persistence: { enabled: false }, resources: resources('50m', '256Mi', '1Gi'), ...dagsMounts(pins.images.airflow) },
+    scheduler: { replicas: 1, resources: resources('100m', '512Mi', '2Gi'), ...dagsMounts(reference) },
+    dagProcessor: { enabled: true, replicas: 1, resources: resources('100m', '384Mi', '1Gi'), ...dagsMounts(reference) },
+    triggerer: { enabled: true, replicas: 1, persistence: { enabled: false }, resources: resources('50m', '256Mi', '1Gi'), ...dagsMounts(reference) },
     apiServer: {
       replicas: 1,
       resources: resources('100m', '512Mi', '1536Mi'),

@@ -1,3 +1,4 @@
+import { imageFor } from '../../charts/images.ts';
 import { chartFor, loadPins } from '../../charts/pins.ts';
 import { namedWorkloadsReadiness, waitForWorkloads } from '../../kube/readiness.ts';
 import type { PlatformContext } from '../../platform/context.ts';
@@ -50,7 +51,7 @@ export const objectStore: Component = {
           },
         },
       }),
-      bucketsStep(ctx, async () => (await loadPins()).images.mc),
+      bucketsStep(ctx, async () => imageFor(ctx.config, await loadPins(), 'mc')),
     ];
   },
   async health(ctx, signal) {

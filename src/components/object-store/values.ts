@@ -1,3 +1,4 @@
+import { imageFor, registryRepositoryTag } from '../../charts/images.ts';
 import { splitImage, type Pins } from '../../charts/pins.ts';
 import { SERVICE_NODE_PORTS } from '../../cluster/spec.ts';
 import type { KoalaConfig } from '../../config/schema.ts';
@@ -11,8 +12,8 @@ function service(port: string, hostPort: number, nodePort: number): Record<strin
 }
 
 export function minioValues(config: KoalaConfig, pins: Pins): Record<string, unknown> {
-  const image = splitImage(pins.images.minio);
-  const mc = splitImage(pins.images.mc);
+  const image = splitImage(imageFor(config, pins, 'minio'));
+  const mc = splitImage(imageFor(config, pins, 'mc'));
   return {
     // The chart's default is 16 replicas in distributed mode with 16Gi requested each.
     mode: 'standalone',
@@ -31,8 +32,9 @@ export function minioValues(config: KoalaConfig, pins: Pins): Record<string, unk
   };
 }
 
-export function seaweedfsValues(): Record<string, unknown> {
+export function seaweedfsValues(config: KoalaConfig, pins: Pins): Record<string, unknown> {
   return {
+    image: registryRepositoryTag(imageFor(config, pins, 'seaweedfs')),
     // One pod (master, volume, filer and S3) instead of four StatefulSets.
     master: { enabled: false },
     volume: { enabled: false },
@@ -48,5 +50,5 @@ export function seaweedfsValues(): Record<string, unknown> {
 }
 
 export function objectStoreValues(config: KoalaConfig, pins: Pins): Record<string, unknown> {
-  return config.objectStore.type === 'seaweedfs' ? seaweedfsValues() : minioValues(config, pins);
+  return config.objectStore.type === 'seaweedfs' ? seaweedfsValues(config, pins) : minioValues(config, pins);
 }

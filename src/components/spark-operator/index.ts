@@ -1,5 +1,6 @@
 import type { V1Deployment } from '@kubernetes/client-node';
-import { chartFor, loadPins } from '../../charts/pins.ts';
+import { imageFor, registryRepositoryTag } from '../../charts/images.ts';
+import { chartFor, loadPins, type Pins } from '../../charts/pins.ts';
 import type { KoalaConfig } from '../../config/schema.ts';
 import type { Kube } from '../../kube/client.ts';
 import { crdsNotEstablished, deploymentReady, waitForCrds, waitForWorkloads } from '../../kube/readiness.ts';
@@ -23,8 +24,9 @@ export const OPERATOR_DEPLOYMENTS = [`${RELEASES.sparkOperator}-controller`, `${
 const small = (cpu: string, memory: string) => ({ requests: { cpu, memory }, limits: { memory: '512Mi' } });
 
 /** Values for the chart (keys as in its values.yaml at v2.5.2). */
-export function sparkOperatorValues(config: KoalaConfig): Record<string, unknown> {
+export function sparkOperatorValues(config: KoalaConfig, pins: Pins): Record<string, unknown> {
   return {
+    image: { ...registryRepositoryTag(imageFor(config, pins, 'sparkOperator')), pullPolicy: 'IfNotPresent' },
     spark: {
       jobNamespaces: [...config.spark.jobNamespaces],
       serviceAccount: { create: true, name: SPARK_SERVICE_ACCOUNT },
@@ -43,7 +45,7 @@ export function sparkOperatorRelease(ctx: PlatformContext): ReleaseDef {
     release: RELEASES.sparkOperator,
     namespace,
     chart: async () => pinnedChart(ctx, chartFor(await loadPins(), 'spark-operator', ctx.config, COMPONENT_ID)),
-    values: async () => withOverrides(ctx, COMPONENT_ID, sparkOperatorValues(ctx.config)),
+    values: async () => withOverrides(ctx, COMPONENT_ID, sparkOperatorValues(ctx.config, await loadPins())),
     timeoutSeconds: ctx.config.timeouts.componentSeconds,
     progressNamespace: namespace,
   };

@@ -37,9 +37,9 @@ function has(tree: unknown, dotted: string): boolean {
 }
 
 describe('values koala passes to the charts', () => {
-  it('spark-operator: every key exists in the chart 2.5.2 values.yaml, webhook on, the job namespaces watched', () => {
+  it('spark-operator: every key exists in the chart 2.5.2 values.yaml, webhook on, the job namespaces watched', async () => {
     const upstream = load(readFileSync(path.join(FIXTURES, 'values.yaml'), 'utf8'));
-    const values = sparkOperatorValues(defaultConfig(REPO));
+    const values = sparkOperatorValues(defaultConfig(REPO), await loadPins());
     for (const key of leaves(values)) expect(has(upstream, key), key).toBe(true);
     expect(values).toMatchObject({ webhook: { enable: true }, spark: { jobNamespaces: ['spark-jobs'], serviceAccount: { create: true, name: 'spark-operator-spark' } } });
   });
