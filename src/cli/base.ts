@@ -1,9 +1,13 @@
 import { Command, Flags, type Interfaces } from '@oclif/core';
+import type { Input, ParserOutput } from '@oclif/core/interfaces';
 import { loadConfig, type LoadedConfig } from '../config/load.ts';
 import { setCommandLogger } from '../tools/exec.ts';
 import { detectMode, type OutputMode } from '../ui/mode.ts';
 import { renderError } from '../ui/errors.ts';
 import { EXIT, KoalaError } from '../util/errors.ts';
+
+/** oclif's parse output shapes (not exported by @oclif/core). */
+type Output = { [name: string]: unknown };
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof KoalaCommand)['baseFlags'] & T['flags']>;
 
@@ -61,14 +65,28 @@ export abstract class KoalaCommand extends Command {
     process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
   }
 
-  override async catch(error: Error & { exitCode?: number; oclif?: { exit?: number }; code?: string }): Promise<void> {
+  /**
+   * Every error from parsing argv is bad input: exit 2, with what is accepted and where to read
+   * more. Caught here, where it is thrown, because oclif's errors cannot be told apart later:
+   * every CLIError carries `oclif.exit` and a `skipOclifErrorHandling` field, and the flag and
+   * argument parse functions throw plain Errors.
+   */
+  protected override async parse<F extends Output, B extends Output, A extends Output>(options?: Input<F, B, A>, argv: string[] = this.argv): Promise<ParserOutput<F, B, A>> {
+    try {
+      return await super.parse(options, argv);
+    } catch (error) {
+      if (error instanceof KoalaError || (error as { code?: string }).code === 'EEXIT') throw error;
+      // No setup() ran: --json still asks for a JSON error.
+      if (argv.includes('--json')) this.mode = 'json';
+      const ctor = (options ?? this.ctor) as { flags?: Record<string, unknown>; baseFlags?: Record<string, unknown> };
+      const flags = Object.keys({ ...ctor.baseFlags, ...ctor.flags }).map((f) => `--${f}`);
+      throw usageError(error, `koala ${this.id?.replaceAll(':', ' ') ?? ''}`.trimEnd(), flags);
+    }
+  }
+
+  override async catch(error: Error & { code?: string }): Promise<void> {
     // exitWith()/this.exit(): the command has already said what it had to; oclif exits quietly.
     if (error.code === 'EEXIT') throw error;
-    // oclif's own parse errors (unknown flag, bad value) are bad input: exit 2 like other input errors.
-    if (!(error instanceof KoalaError) && error.oclif?.exit !== undefined && !('skipOclifErrorHandling' in error)) {
-      if (error.oclif.exit === 0) return super.catch(error);
-      error = new KoalaError(error.message, { exitCode: EXIT.usage, hint: `Run \`koala ${this.id?.replaceAll(':', ' ') ?? ''} --help\` for the accepted flags.` });
-    }
     const exitCode = error instanceof KoalaError ? error.exitCode : EXIT.failure;
     if (this.mode === 'json') this.printJson({ ok: false, error: { message: error.message, ...(error instanceof KoalaError && error.hint ? { hint: error.hint } : {}) } });
     else process.stderr.write(`${renderError(error)}\n`);
@@ -80,4 +98,14 @@ export abstract class KoalaCommand extends Command {
     process.exitCode = code;
     return this.exit(code);
   }
+}
+
+/** oclif's parse error in koala's words: what was wrong, what is accepted, and `--help`. */
+export function usageError(error: unknown, command: string, flags: readonly string[]): KoalaError {
+  let message = (error instanceof Error ? error.message : String(error)).replace(/\n+See more help with --help\s*$/, '');
+  // "Parsing --workers \n\tExpected an integer but received: abc"
+  message = message.replace(/^Parsing (--[\w-]+) ?\n\t/, '$1: ');
+  const unknown = /^Nonexistent flags?: (.*)$/s.exec(message);
+  if (unknown) message = `Unknown flag${unknown[1]!.includes(',') ? 's' : ''}: ${unknown[1]} (accepted: ${flags.join(', ')})`;
+  return new KoalaError(message, { exitCode: EXIT.usage, hint: `Run \`${command} --help\` for the accepted flags and arguments; nothing was changed.`, cause: error });
 }
