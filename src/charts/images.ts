@@ -66,3 +66,19 @@ export function registryRepositoryTag(reference: string): { registry: string; re
   const tag = parts.suffix.startsWith(':') ? parts.suffix.slice(1) : `latest${parts.suffix}`;
   return { registry: parts.domain, repository: parts.path, tag };
 }
+
+/** The Spark runtime an app's image starts FROM: `images.spark`, else the pinned repository at the app's version. */
+export function sparkBaseImage(config: KoalaConfig, pins: Pins, sparkVersion: string): string {
+  if (config.images.spark) return config.images.spark;
+  const pinned = parseImage(pins.images.spark);
+  return mirrorReference(`${pinned.domain}/${pinned.path}:${sparkVersion}`, config.images.mirror);
+}
+
+/**
+ * The SPARK_IMAGE build argument of the scaffolded Dockerfile, when koala.yaml moves images
+ * elsewhere. Without `images.spark` or a mirror nothing is passed, so the Dockerfile's own
+ * default stands and existing build caches stay valid.
+ */
+export function sparkBuildArgs(config: KoalaConfig, pins: Pins, sparkVersion: string): Record<string, string> {
+  return config.images.spark || config.images.mirror ? { SPARK_IMAGE: sparkBaseImage(config, pins, sparkVersion) } : {};
+}

@@ -21,13 +21,15 @@ export default class Build extends KoalaCommand {
     const { buildAppImage } = await import('../jobs/image.ts');
     const { deliveryFor } = await import('../jobs/run.ts');
     const { renderBuild } = await import('../ui/jobs.ts');
+    const { sparkBuildArgs } = await import('../charts/images.ts');
+    const { loadPins } = await import('../charts/pins.ts');
     const ctx = statusContext(loaded);
     const app = await loadApp(findAppDir(loaded.config.projectDir, args.app));
     const result = await buildAppImage({
       app: app.name,
       dir: app.dir,
       dockerfile: app.build.dockerfile,
-      buildArgs: { ...app.build.args, ...parseBuildArgs(flags['build-arg']) },
+      buildArgs: { ...sparkBuildArgs(loaded.config, await loadPins(), app.sparkVersion), ...app.build.args, ...parseBuildArgs(flags['build-arg']) },
       delivery: deliveryFor(ctx, flags.load),
       signal: this.signal,
       ...(flags.verbose ? { onLine: (l: string) => process.stderr.write(`  ${l}\n`) } : {}),

@@ -1,3 +1,5 @@
+import { sparkBuildArgs } from '../charts/images.ts';
+import { loadPins } from '../charts/pins.ts';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { PlatformContext } from '../platform/context.ts';
@@ -89,7 +91,7 @@ export async function submit(request: RunRequest): Promise<Submitted> {
           app: app.name,
           dir: app.dir,
           dockerfile: app.build.dockerfile,
-          buildArgs: { ...app.build.args, ...request.buildArgs },
+          buildArgs: { ...sparkBuildArgs(ctx.config, await loadPins(), app.sparkVersion), ...app.build.args, ...request.buildArgs },
           delivery: deliveryFor(ctx, request.load),
           signal: AbortSignal.any([request.signal, cancelBuild.signal]),
           ...(request.onBuildLine ? { onLine: request.onBuildLine } : {}),

@@ -15,6 +15,8 @@ export interface ScaffoldRequest {
   /** The bucket the example writes its ranks to. */
   bucket: string;
   sparkVersion?: string;
+  /** The Dockerfile's default SPARK_IMAGE (koala.yaml's images.spark or mirror); apache/spark otherwise. */
+  sparkImage?: (sparkVersion: string) => string;
 }
 
 export interface ScaffoldResult {
@@ -38,10 +40,12 @@ export async function scaffoldSparkApp(request: ScaffoldRequest): Promise<Scaffo
     throw new KoalaError(`${dir} already exists`, { exitCode: EXIT.usage, hint: `Choose another name, or delete ${dir} first; koala never overwrites an app.` });
   }
   const template = assetPath('templates', 'spark-app', language);
+  const sparkVersion = request.sparkVersion ?? DEFAULT_SPARK_VERSION;
   const values: Record<string, string> = {
     name: request.name,
     mainFile: language === 'python' ? 'pagerank.py' : 'app.jar',
-    sparkVersion: request.sparkVersion ?? DEFAULT_SPARK_VERSION,
+    sparkVersion,
+    sparkImage: request.sparkImage?.(sparkVersion) ?? `apache/spark:${sparkVersion}`,
     bucket: request.bucket,
   };
   const files: string[] = [];

@@ -15,7 +15,15 @@ export default class NewSparkApp extends KoalaCommand {
     this.setup(flags);
     const loaded = await this.loadConfig(flags.config);
     const { scaffoldSparkApp } = await import('../../jobs/scaffold.ts');
-    const result = await scaffoldSparkApp({ projectDir: loaded.config.projectDir, name: args.name, language: 'python', bucket: loaded.config.objectStore.buckets[0] ?? 'spark-data' });
+    const { sparkBaseImage } = await import('../../charts/images.ts');
+    const pins = await (await import('../../charts/pins.ts')).loadPins();
+    const result = await scaffoldSparkApp({
+      projectDir: loaded.config.projectDir,
+      name: args.name,
+      language: 'python',
+      bucket: loaded.config.objectStore.buckets[0] ?? 'spark-data',
+      sparkImage: (version) => sparkBaseImage(loaded.config, pins, version),
+    });
     if (this.mode === 'json') return this.printJson({ ok: true, dir: result.dir, files: result.files });
     this.log(`Created ${result.dir}:`);
     for (const f of result.files) this.log(`  ${f}`);

@@ -1,8 +1,9 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { imageFor, mirrorReference, parseImage, platformImages, registryRepositoryTag } from '../../../src/charts/images.ts';
+import { imageFor, mirrorReference, parseImage, platformImages, registryRepositoryTag, sparkBaseImage, sparkBuildArgs } from '../../../src/charts/images.ts';
+import { scaffoldSparkApp } from '../../../src/jobs/scaffold.ts';
 import { IMAGE_KEYS, loadPins } from '../../../src/charts/pins.ts';
 import { defaultConfig } from '../../../src/config/schema.ts';
 import { loadConfig } from '../../../src/config/load.ts';
@@ -58,6 +59,28 @@ describe('image references', () => {
   it('splits a reference into the registry, repository and tag some charts ask for', () => {
     expect(registryRepositoryTag('ghcr.io/kubeflow/spark-operator/controller:2.5.2')).toEqual({ registry: 'ghcr.io', repository: 'kubeflow/spark-operator/controller', tag: '2.5.2' });
     expect(registryRepositoryTag(`m:5000/hub/x/y@${DIGEST}`)).toEqual({ registry: 'm:5000', repository: 'hub/x/y', tag: `latest@${DIGEST}` });
+  });
+});
+
+describe('the Spark base image of apps', () => {
+  it("follows images.spark, else the pinned repository at the app's Spark version through the mirror", async () => {
+    const pins = await loadPins();
+    const config = defaultConfig(REPO);
+    expect(sparkBaseImage(config, pins, '4.0.1')).toBe('docker.io/apache/spark:4.0.1');
+    expect(sparkBuildArgs(config, pins, '4.0.4')).toEqual({});
+    config.images.mirror = 'm.internal/hub';
+    expect(sparkBuildArgs(config, pins, '4.0.4')).toEqual({ SPARK_IMAGE: 'm.internal/hub/apache/spark:4.0.4' });
+    config.images.spark = 'koala-test/spark:4.0.5';
+    expect(sparkBuildArgs(config, pins, '4.0.4')).toEqual({ SPARK_IMAGE: 'koala-test/spark:4.0.5' });
+  });
+
+  it('the scaffolded Dockerfile starts FROM the configured image', async () => {
+    const pins = await loadPins();
+    const config = defaultConfig(REPO);
+    config.images.mirror = 'm.internal/hub';
+    const projectDir = makeProject({});
+    const { dir } = await scaffoldSparkApp({ projectDir, name: 'pagerank', bucket: 'spark-data', sparkImage: (v) => sparkBaseImage(config, pins, v) });
+    expect(readFileSync(path.join(dir, 'Dockerfile'), 'utf8')).toContain('ARG SPARK_IMAGE=m.internal/hub/apache/spark:4.0.4\nFROM ${SPARK_IMAGE}');
   });
 });
 
