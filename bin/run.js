@@ -2,6 +2,19 @@
 // koala's entry point. Node's compile cache makes the second and later starts faster.
 import module from 'node:module';
 
+// Checked before anything else loads: koala's dependencies use what older Node lacks (Set
+// methods, newer built-ins) and fail with errors that name none of it. Keep in step with
+// package.json's engines (a unit test compares them).
+const MIN_NODE = [22, 13];
+const [major, minor] = process.versions.node.split('.').map(Number);
+if (major < MIN_NODE[0] || (major === MIN_NODE[0] && minor < MIN_NODE[1])) {
+  process.stderr.write(
+    `Error: koala needs Node.js ${MIN_NODE.join('.')} or newer; this is Node.js ${process.versions.node} (${process.execPath}).\n` +
+      '→ Run koala through bin/koala (it fetches Node 24 into ~/.cache/koala-node when the system Node is older), ' +
+      `or install Node.js ${MIN_NODE.join('.')} or newer (https://nodejs.org) and run the command again.\n`,
+  );
+  process.exit(1);
+}
 module.enableCompileCache?.();
 const args = process.argv.slice(2);
 // The two questions new users ask most need no framework (see src/cli/root-help.ts).
