@@ -37,6 +37,19 @@ describe('koala up --dry-run with the platform', () => {
     expect(description.map((s) => s.id)).toEqual(expect.arrayContaining(['platform', 'spark-operator', 'object-store', 'object-store-buckets', 'airflow-postgres', 'airflow-dags', 'airflow', 'rbac', 'network-policies']));
   });
 
+  it.each(['minio', 'seaweedfs'])('with images.mirror (%s), no upstream registry host is left in any value or manifest', async (store) => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'koala-dry-'));
+    writeFileSync(path.join(dir, '.git'), '');
+    writeFileSync(path.join(dir, 'koala.yaml'), `images:\n  mirror: registry.internal:5000/hub\nobjectStore:\n  type: ${store}\n`);
+    const loaded = await loadConfig({ cwd: dir, processEnv: {} });
+    const text = JSON.stringify(await planUpDry({ loaded, recreate: false }).plan.describe());
+    expect(text.match(/\b(docker\.io|quay\.io|ghcr\.io|gcr\.io|registry\.k8s\.io|public\.ecr\.aws)\b[^"]*/g) ?? []).toEqual([]);
+    // The images are all there, behind the mirror: node, registry, Postgres, the charts' and the DAG sidecar's.
+    // (Charts that take registry and repository apart get "registry.internal:5000" and "hub/…".)
+    const expected = ['kindest/node', 'library/registry', 'library/postgres', 'apache/airflow', 'kubeflow/spark-operator/controller', store === 'minio' ? 'minio/minio' : 'chrislusf/seaweedfs'];
+    for (const image of expected) expect(text, image).toMatch(new RegExp(`"(registry\\.internal:5000/)?hub/${image}`));
+  });
+
   it('the end of up lists every endpoint with its port-forward command and where the credentials are', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'koala-dry-'));
     writeFileSync(path.join(dir, '.git'), '');
