@@ -9,7 +9,8 @@ import { kubectlVersion } from '../tools/kubectl.ts';
 import { atLeast, formatVersion } from '../tools/version.ts';
 import { errorMessage } from '../util/errors.ts';
 import { NEWEST_FOR_CGROUP_V1 } from './node-images.ts';
-import { expectedNodeNames, resolveNodeImage, type ClusterSpec } from './spec.ts';
+import { firstControlPlane, nodeNames } from './names.ts';
+import { resolveNodeImage, type ClusterSpec } from './spec.ts';
 
 export type CheckStatus = 'pass' | 'warn' | 'fail';
 
@@ -107,7 +108,7 @@ export async function runPreflight(inputs: PreflightInputs): Promise<{ outcomes:
       const budget = memoryBudget(inputs.spec);
       const have = result.value.memTotalBytes;
       const gib = (n: number): string => `${(n / GiB).toFixed(1)} GiB`;
-      const nodes = expectedNodeNames(inputs.spec).length;
+      const nodes = nodeNames(inputs.spec).length;
       const fix = `Give Docker more memory (Docker Desktop: Settings → Resources), or use fewer nodes: cluster.controlPlanes: 1 and cluster.workers: 1 in koala.yaml.`;
       if (have < budget.nodes) return { status: 'fail', detail: `Docker has ${gib(have)}; ${nodes} nodes need about ${gib(budget.nodes)}`, fix };
       if (have < budget.platform) return { status: 'warn', detail: `Docker has ${gib(have)}; the nodes plus the platform need about ${gib(budget.platform)}`, fix };
@@ -125,7 +126,7 @@ export async function runPreflight(inputs: PreflightInputs): Promise<{ outcomes:
           if (value < min) low.push(`fs.inotify.${key}=${value} (needs ${min})`);
         }
         if (low.length === 0) return { status: 'pass', detail: 'max_user_watches and max_user_instances are high enough' };
-        const nodes = expectedNodeNames(inputs.spec).length;
+        const nodes = nodeNames(inputs.spec).length;
         const fixCmd = `sudo sysctl fs.inotify.max_user_watches=${INOTIFY.max_user_watches} fs.inotify.max_user_instances=${INOTIFY.max_user_instances}`;
         return {
           status: nodes > 1 ? 'fail' : 'warn',
@@ -154,7 +155,7 @@ async function checkPorts(inputs: PreflightInputs): Promise<Omit<CheckOutcome, '
   const { config, spec } = inputs;
   const wanted: Array<{ port: number; what: string; field: string; ours: (holder: string) => boolean }> = [];
   if (config.registry.enabled) wanted.push({ port: config.registry.port, what: 'the registry', field: 'registry.port', ours: (h) => h === config.registry.name });
-  for (const m of spec.portMappings) wanted.push({ port: m.hostPort, what: m.service, field: `ports.${m.service}`, ours: (h) => h === `${spec.name}-control-plane` });
+  for (const m of spec.portMappings) wanted.push({ port: m.hostPort, what: m.service, field: `ports.${m.service}`, ours: (h) => h === firstControlPlane(spec.name) });
   const isFree = inputs.isPortFree ?? portIsFree;
   const busy: string[] = [];
   for (const w of wanted) {

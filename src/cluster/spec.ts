@@ -90,10 +90,3 @@ function format(value: unknown): string {
   if (Array.isArray(value)) return value.length === 0 ? '(none)' : value.join(', ');
   return String(value);
 }
-
-/** kind's node container names: <name>-control-plane, <name>-control-plane2, <name>-worker, … */
-export function expectedNodeNames(spec: Pick<ClusterSpec, 'name' | 'controlPlanes' | 'workers'>): string[] {
-  const names = (role: string, count: number): string[] =>
-    Array.from({ length: count }, (_, i) => `${spec.name}-${role}${i === 0 ? '' : String(i + 1)}`);
-  return [...names('control-plane', spec.controlPlanes), ...names('worker', spec.workers)];
-}

@@ -5,7 +5,7 @@ import { readRecord, writeRecord } from '../platform/state.ts';
 import { createCluster, createClusterArgs, deleteCluster, deleteClusterArgs, kindClusters, kindNodes } from '../tools/kind.ts';
 import { KoalaError } from '../util/errors.ts';
 import { kindConfigYaml, loadKindTemplate, renderKindConfig } from './kind-config.ts';
-import { expectedNodeNames } from './spec.ts';
+import { clusterContainers, nodeNames } from './names.ts';
 import type { V1Node } from '@kubernetes/client-node';
 
 export const CLUSTER_SPEC_CONFIGMAP = { namespace: 'kube-public', name: 'koala-cluster-spec' };
@@ -13,7 +13,9 @@ export const CLUSTER_SPEC_CONFIGMAP = { namespace: 'kube-public', name: 'koala-c
 /** `kind create cluster`, unless a complete cluster of that name exists. */
 export function clusterStep(ctx: PlatformContext): Step {
   const { spec } = ctx;
-  const expected = expectedNodeNames(spec);
+  // The load balancer too: without it an HA cluster's API server has no endpoint.
+  const expected = clusterContainers(spec).map((c) => c.name);
+  const nodeCount = nodeNames(spec).length;
   return {
     id: 'cluster',
     title: `Create kind cluster "${spec.name}" (${spec.controlPlanes} control-plane, ${spec.workers} worker)`,
@@ -29,8 +31,8 @@ export function clusterStep(ctx: PlatformContext): Step {
       if ((await readRecord(ctx.home))?.phase === 'creating') return { done: false, reason: 'an earlier create was interrupted' };
       const nodes = await kindNodes(spec.name, signal);
       const missing = expected.filter((n) => !nodes.includes(n));
-      if (missing.length > 0) return { done: false, reason: `nodes missing: ${missing.join(', ')}` };
-      return { done: true, detail: `${nodes.length} nodes exist` };
+      if (missing.length > 0) return { done: false, reason: `containers missing: ${missing.join(', ')}` };
+      return { done: true, detail: `${nodeCount} nodes exist` };
     },
     async run({ signal, report }) {
       if ((await kindClusters(signal)).includes(spec.name)) {
@@ -44,14 +46,14 @@ export function clusterStep(ctx: PlatformContext): Step {
         onLine: (line) => report(line.replace(/^\s*[✓✗•]\s*/u, '')),
       });
       await writeRecord(ctx.home, 'created');
-      return `${expected.length} nodes, ${spec.kubernetesVersion}`;
+      return `${nodeCount} nodes, ${spec.kubernetesVersion}`;
     },
   };
 }
 
 /** Wait for the API server, then for every node to be Ready, through a watch. */
 export function nodesReadyStep(ctx: PlatformContext): Step {
-  const expected = expectedNodeNames(ctx.spec).length;
+  const expected = nodeNames(ctx.spec).length;
   const timeoutMs = ctx.config.timeouts.nodesReadySeconds * 1000;
   return {
     id: 'nodes-ready',

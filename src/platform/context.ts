@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { EnvValue } from '../config/env.ts';
 import type { KoalaConfig } from '../config/schema.ts';
+import { kubeContext } from '../cluster/names.ts';
 import type { ClusterSpec } from '../cluster/spec.ts';
 import { Kube, type KubeTarget } from '../kube/client.ts';
 import { clusterHome } from '../util/paths.ts';
@@ -23,10 +24,6 @@ export interface PlatformContext {
   kube(): Promise<Kube>;
 }
 
-export function kubeContextName(cluster: string): string {
-  return `kind-${cluster}`;
-}
-
 export function createPlatformContext(options: {
   config: KoalaConfig;
   env: ReadonlyMap<string, EnvValue>;
@@ -36,7 +33,7 @@ export function createPlatformContext(options: {
 }): PlatformContext {
   const processEnv = options.processEnv ?? process.env;
   // KUBECONFIG may list several files; client-node merges them like kubectl when none is named.
-  const kubeTarget: KubeTarget = { context: kubeContextName(options.config.cluster.name) };
+  const kubeTarget: KubeTarget = { context: kubeContext(options.config.cluster.name) };
   let connection: Promise<Kube> | undefined;
   let connectedTo = '';
   return {

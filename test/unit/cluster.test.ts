@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { renderKindConfig, loadKindTemplate } from '../../src/cluster/kind-config.ts';
 import { NODE_IMAGES } from '../../src/cluster/node-images.ts';
-import { clusterSpec, diffSpecs, expectedNodeNames, resolveNodeImage } from '../../src/cluster/spec.ts';
+import { clusterSpec, diffSpecs, resolveNodeImage } from '../../src/cluster/spec.ts';
 import { defaultConfig, type KoalaConfig } from '../../src/config/schema.ts';
 
 function config(patch: (c: KoalaConfig) => void = () => {}): KoalaConfig {
@@ -46,10 +46,6 @@ describe('kind config', () => {
     const rendered = renderKindConfig(clusterSpec(c, resolveNodeImage(c.cluster, '2')), await loadKindTemplate()) as { nodes: Array<{ role: string; image: string }> };
     expect(rendered.nodes).toHaveLength(1);
     expect(rendered.nodes[0]!.image).toBe(NODE_IMAGES.find((n) => n.version === 'v1.35.8')!.image);
-  });
-
-  it('names nodes the way kind does', () => {
-    expect(expectedNodeNames({ name: 'k', controlPlanes: 3, workers: 2 })).toEqual(['k-control-plane', 'k-control-plane2', 'k-control-plane3', 'k-worker', 'k-worker2']);
   });
 });
 
