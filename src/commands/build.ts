@@ -1,5 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { KoalaCommand } from '../cli/base.ts';
+import { clusterFlags, clusterSelection } from '../cli/cluster-flag.ts';
 import { parseBuildArgs } from '../cli/jobs-flags.ts';
 
 export default class Build extends KoalaCommand {
@@ -8,6 +9,7 @@ export default class Build extends KoalaCommand {
   static override examples = ['<%= config.bin %> build pagerank', '<%= config.bin %> build pagerank --load', '<%= config.bin %> build pagerank --build-arg SPARK_IMAGE=my-mirror/spark:4.0.4'];
   static override args = { app: Args.string({ description: 'App name (spark-applications/<name>) or folder.', required: true }) };
   static override flags = {
+    ...clusterFlags,
     load: Flags.boolean({ description: 'Load the image into the kind nodes (`kind load`) instead of pushing to the registry.' }),
     'build-arg': Flags.string({ description: 'A Docker build argument KEY=VALUE (repeatable).', multiple: true }),
   };
@@ -15,7 +17,7 @@ export default class Build extends KoalaCommand {
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Build);
     this.setup(flags);
-    const loaded = await this.loadConfig(flags.config);
+    const loaded = await this.loadConfig(flags.config, clusterSelection(flags));
     const { statusContext } = await import('../platform/contexts.ts');
     const { findAppDir, loadApp } = await import('../jobs/app-file.ts');
     const { buildAppImage } = await import('../jobs/image.ts');

@@ -1,5 +1,5 @@
-import { Flags } from '@oclif/core';
 import { KoalaCommand } from '../cli/base.ts';
+import { clusterFlags, clusterSelection } from '../cli/cluster-flag.ts';
 import { EXIT, KoalaError } from '../util/errors.ts';
 
 export default class Credentials extends KoalaCommand {
@@ -7,13 +7,13 @@ export default class Credentials extends KoalaCommand {
   static override description = `They are random per cluster (or yours, from .env.private), kept in Secrets and in a 0600 file in koala's state directory; koala never prints them anywhere else.`;
   static override examples = ['<%= config.bin %> credentials', '<%= config.bin %> credentials --json'];
   static override flags = {
-    name: Flags.string({ description: 'Cluster name (cluster.name).' }),
+    ...clusterFlags,
   };
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Credentials);
     this.setup(flags);
-    const loaded = await this.loadConfig(flags.config, [{ path: 'cluster.name', value: flags.name, flag: 'name' }]);
+    const loaded = await this.loadConfig(flags.config, clusterSelection(flags));
     const { statusContext } = await import('../platform/contexts.ts');
     const { storedCredentials } = await import('../components/platform/index.ts');
     const { portForwardTargets } = await import('../components/endpoints.ts');

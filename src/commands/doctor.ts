@@ -1,14 +1,16 @@
 import { KoalaCommand } from '../cli/base.ts';
+import { clusterFlags, clusterSelection } from '../cli/cluster-flag.ts';
 import { EXIT } from '../util/errors.ts';
 
 export default class Doctor extends KoalaCommand {
   static override summary = 'Check the prerequisites of `koala up` and say how to fix each problem. Changes nothing.';
   static override examples = ['<%= config.bin %> doctor', '<%= config.bin %> doctor --json'];
+  static override flags = { ...clusterFlags };
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Doctor);
     this.setup(flags);
-    const loaded = await this.loadConfig(flags.config);
+    const loaded = await this.loadConfig(flags.config, clusterSelection(flags));
     const { statusContext } = await import('../platform/contexts.ts');
     const { runPreflight } = await import('../cluster/preflight.ts');
     const ctx = statusContext(loaded);

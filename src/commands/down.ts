@@ -1,20 +1,21 @@
 import { Flags } from '@oclif/core';
 import { KoalaCommand } from '../cli/base.ts';
+import { clusterFlags, clusterSelection } from '../cli/cluster-flag.ts';
 import { EXIT, KoalaError } from '../util/errors.ts';
 
 export default class Down extends KoalaCommand {
   static override summary = 'Delete the cluster and the registry koala created.';
   static override examples = ['<%= config.bin %> down', '<%= config.bin %> down --yes --keep-registry'];
   static override flags = {
+    ...clusterFlags,
     yes: Flags.boolean({ char: 'y', description: 'Do not ask for confirmation (for scripts).' }),
     'keep-registry': Flags.boolean({ description: 'Keep the registry container and its images.' }),
-    name: Flags.string({ description: 'Cluster name (cluster.name).' }),
   };
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Down);
     this.setup(flags);
-    const loaded = await this.loadConfig(flags.config, [{ path: 'cluster.name', value: flags.name, flag: 'name' }]);
+    const loaded = await this.loadConfig(flags.config, clusterSelection(flags));
     const { statusContext } = await import('../platform/contexts.ts');
     const { downPlan } = await import('../platform/plans.ts');
     const { runWithProgress } = await import('../ui/progress.ts');
@@ -26,7 +27,8 @@ export default class Down extends KoalaCommand {
         throw new KoalaError('`koala down` deletes the cluster and its data, and needs confirmation', { hint: 'Add --yes to confirm from a script.', exitCode: EXIT.usage });
       }
       const { confirm } = await import('@inquirer/prompts');
-      const what = flags['keep-registry'] ? `cluster "${ctx.spec.name}"` : `cluster "${ctx.spec.name}" and registry "${loaded.config.registry.name}"`;
+      const registry = `registry "${loaded.config.registry.name}" (unless another cluster uses it)`;
+      const what = flags['keep-registry'] ? `cluster "${ctx.spec.name}"` : `cluster "${ctx.spec.name}" and ${registry}`;
       if (!(await confirm({ message: `Delete ${what} and everything in them?`, default: false }))) {
         this.log('Nothing deleted.');
         return;
@@ -38,7 +40,9 @@ export default class Down extends KoalaCommand {
       const { resultJson } = await import('../ui/summary.ts');
       this.printJson(resultJson(result));
     } else if (result.ok) {
-      this.log(removed.length === 0 ? `Nothing to delete: no cluster "${ctx.spec.name}"${flags['keep-registry'] ? '' : ' and no registry'}.` : `Removed: ${removed.join(', ')}. \`koala up\` creates it all again.`);
+      this.log(removed.length === 0 ? 'Nothing to delete.' : `Removed: ${removed.join(', ')}. \`koala up\` creates it all again.`);
+      const left = result.steps.filter((s) => s.status === 'unchanged').map((s) => `${s.id} (${s.detail ?? 'already gone'})`);
+      if (left.length > 0) this.log(`Left alone: ${left.join(', ')}.`);
     } else {
       const { renderSummary } = await import('../ui/summary.ts');
       this.log(renderSummary({ headline: 'koala down did not finish; run it again to retry.', result }));

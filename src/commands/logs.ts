@@ -1,11 +1,13 @@
 import { Args, Flags } from '@oclif/core';
 import { KoalaCommand } from '../cli/base.ts';
+import { clusterFlags, clusterSelection } from '../cli/cluster-flag.ts';
 
 export default class Logs extends KoalaCommand {
   static override summary = 'Print the driver (or an executor) log of a run; -f follows it, across pod restarts, until the run ends.';
   static override examples = ['<%= config.bin %> logs pagerank -f', '<%= config.bin %> logs pagerank-3 --executor 2', '<%= config.bin %> logs pagerank --tail 50'];
   static override args = { target: Args.string({ description: 'A run (pagerank-3) or an app (its newest run).', required: true }) };
   static override flags = {
+    ...clusterFlags,
     follow: Flags.boolean({ char: 'f', description: 'Keep printing new lines until the run has finished.' }),
     executor: Flags.integer({ char: 'e', description: 'Executor id (as in the Spark UI) instead of the driver.', min: 1 }),
     tail: Flags.integer({ description: 'Only the last N lines.', min: 0 }),
@@ -15,7 +17,7 @@ export default class Logs extends KoalaCommand {
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Logs);
     this.setup(flags);
-    const loaded = await this.loadConfig(flags.config);
+    const loaded = await this.loadConfig(flags.config, clusterSelection(flags));
     const { statusContext } = await import('../platform/contexts.ts');
     const { sparkPlatform } = await import('../jobs/platform.ts');
     const { showLogs } = await import('../jobs/logs.ts');

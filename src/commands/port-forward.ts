@@ -1,5 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { KoalaCommand } from '../cli/base.ts';
+import { clusterFlags, clusterSelection } from '../cli/cluster-flag.ts';
 
 export default class PortForward extends KoalaCommand {
   static override summary = 'Reach the Spark UI of a run, Airflow or the object store from this machine, through the API server.';
@@ -7,6 +8,7 @@ export default class PortForward extends KoalaCommand {
   static override examples = ['<%= config.bin %> port-forward pagerank', '<%= config.bin %> port-forward airflow --port 8080', '<%= config.bin %> port-forward object-store-console'];
   static override args = { target: Args.string({ description: 'A run or app (its Spark UI), or airflow, object-store, object-store-console.', required: true }) };
   static override flags = {
+    ...clusterFlags,
     port: Flags.integer({ char: 'p', description: 'Local port (default: a free one).', min: 1, max: 65535 }),
     namespace: Flags.string({ char: 'n', description: 'Job namespace of the run.' }),
   };
@@ -14,7 +16,7 @@ export default class PortForward extends KoalaCommand {
   async run(): Promise<void> {
     const { args, flags } = await this.parse(PortForward);
     this.setup(flags);
-    const loaded = await this.loadConfig(flags.config);
+    const loaded = await this.loadConfig(flags.config, clusterSelection(flags));
     const { statusContext } = await import('../platform/contexts.ts');
     const { sparkPlatform } = await import('../jobs/platform.ts');
     const { planForward, forward } = await import('../jobs/forward.ts');

@@ -1,5 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { KoalaCommand } from '../cli/base.ts';
+import { clusterFlags, clusterSelection } from '../cli/cluster-flag.ts';
 import { parseBuildArgs } from '../cli/jobs-flags.ts';
 import type { PlatformContext } from '../platform/context.ts';
 import { EXIT, KoalaError } from '../util/errors.ts';
@@ -15,6 +16,7 @@ Exits 0 when the run COMPLETED, 1 with the error and the driver log tail when it
   ];
   static override args = { app: Args.string({ description: 'App name (spark-applications/<name>) or folder.' }) };
   static override flags = {
+    ...clusterFlags,
     file: Flags.string({ char: 'f', description: 'Run an existing SparkApplication manifest instead of an app.' }),
     namespace: Flags.string({ char: 'n', description: 'Job namespace (default: the app\'s, the manifest\'s, or the first of spark.jobNamespaces).' }),
     detach: Flags.boolean({ char: 'd', description: 'Return once the run is submitted.' }),
@@ -30,7 +32,7 @@ Exits 0 when the run COMPLETED, 1 with the error and the driver log tail when it
     const { args, flags } = await this.parse(Run);
     this.setup(flags);
     if (!args.app === !flags.file) throw new KoalaError('Give an app name or -f <file>, not both and not neither', { exitCode: EXIT.usage, hint: 'Example: `koala run pagerank` or `koala run -f pagerank.yml`.' });
-    const loaded = await this.loadConfig(flags.config);
+    const loaded = await this.loadConfig(flags.config, clusterSelection(flags));
     const { statusContext } = await import('../platform/contexts.ts');
     const { submit, followRun } = await import('../jobs/run.ts');
     const { renderBuild, renderRunEvent } = await import('../ui/jobs.ts');

@@ -1,15 +1,17 @@
 import { KoalaCommand } from '../cli/base.ts';
+import { clusterFlags, clusterSelection } from '../cli/cluster-flag.ts';
 import { EXIT } from '../util/errors.ts';
 
 export default class Status extends KoalaCommand {
   static override summary = 'Show the cluster, its nodes, the registry and the health of every component.';
   static override description = 'Exits non-zero when anything is unhealthy, so scripts can wait on it.';
   static override examples = ['<%= config.bin %> status', '<%= config.bin %> status --json'];
+  static override flags = { ...clusterFlags };
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Status);
     this.setup(flags);
-    const loaded = await this.loadConfig(flags.config);
+    const loaded = await this.loadConfig(flags.config, clusterSelection(flags));
     const { statusContext } = await import('../platform/contexts.ts');
     const { collectStatus } = await import('../platform/status.ts');
     const status = await collectStatus(statusContext(loaded), this.signal);

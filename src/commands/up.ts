@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core';
 import { KoalaCommand } from '../cli/base.ts';
+import { clusterFlags, clusterSelection } from '../cli/cluster-flag.ts';
 import { EXIT } from '../util/errors.ts';
 
 export default class Up extends KoalaCommand {
@@ -13,7 +14,7 @@ export default class Up extends KoalaCommand {
   ];
 
   static override flags = {
-    name: Flags.string({ description: 'Cluster name (cluster.name).', helpGroup: 'CLUSTER' }),
+    ...clusterFlags,
     'control-planes': Flags.integer({ description: 'Control-plane nodes: 1, 3 or 5 (cluster.controlPlanes).', helpGroup: 'CLUSTER' }),
     workers: Flags.integer({ description: 'Worker nodes (cluster.workers).', helpGroup: 'CLUSTER' }),
     'kubernetes-version': Flags.string({ description: 'Kubernetes version of the nodes (cluster.kubernetesVersion).', helpGroup: 'CLUSTER' }),
@@ -29,7 +30,7 @@ export default class Up extends KoalaCommand {
     const { flags } = await this.parse(Up);
     this.setup(flags);
     const loaded = await this.loadConfig(flags.config, [
-      { path: 'cluster.name', value: flags.name, flag: 'name' },
+      ...clusterSelection(flags),
       { path: 'cluster.controlPlanes', value: flags['control-planes'], flag: 'control-planes' },
       { path: 'cluster.workers', value: flags.workers, flag: 'workers' },
       { path: 'cluster.kubernetesVersion', value: flags['kubernetes-version'], flag: 'kubernetes-version' },

@@ -70,8 +70,13 @@ export const CONFIG_SPEC: FieldSpec = {
     cluster: {
       type: 'object',
       fields: {
-        // kind adds "-control-plane2" and the like to the name, and Docker limits names to 63.
-        name: { type: 'string', pattern: /^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$/, accepted: 'lowercase letters, digits and "-", at most 32 characters' },
+        // kind's rule ([a-z0-9.-]); each part starts and ends with a letter or digit, as Docker and
+        // Kubernetes node names need; kind's longest name, <name>-external-load-balancer, is a host name (63).
+        name: {
+          type: 'string',
+          pattern: /^(?=.{1,40}$)[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/,
+          accepted: 'a kind cluster name: lowercase letters, digits, "-" and ".", each part starting and ending with a letter or digit, at most 40 characters',
+        },
         controlPlanes: { type: 'int', oneOf: [1, 3, 5], doc: 'an odd number, so etcd keeps a majority' },
         workers: { type: 'int', min: 0, max: 10 },
         kubernetesVersion: { type: 'enum', values: NODE_IMAGES.map((n) => n.version) },

@@ -1,16 +1,17 @@
 import { Args, Flags } from '@oclif/core';
 import { KoalaCommand } from '../../cli/base.ts';
+import { clusterFlags, clusterSelection } from '../../cli/cluster-flag.ts';
 
 export default class AppsEvents extends KoalaCommand {
   static override summary = 'Show the events of a run and its pods (what the operator and Kubernetes reported).';
   static override examples = ['<%= config.bin %> apps events pagerank'];
   static override args = { target: Args.string({ description: 'A run, or an app (its newest run).', required: true }) };
-  static override flags = { namespace: Flags.string({ char: 'n', description: 'Job namespace.' }) };
+  static override flags = { ...clusterFlags, namespace: Flags.string({ char: 'n', description: 'Job namespace.' }) };
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(AppsEvents);
     this.setup(flags);
-    const loaded = await this.loadConfig(flags.config);
+    const loaded = await this.loadConfig(flags.config, clusterSelection(flags));
     const { statusContext } = await import('../../platform/contexts.ts');
     const { sparkPlatform } = await import('../../jobs/platform.ts');
     const { resolveRun, runEvents } = await import('../../jobs/apps.ts');

@@ -1,10 +1,12 @@
 import { Flags } from '@oclif/core';
 import { KoalaCommand } from '../../cli/base.ts';
+import { clusterFlags, clusterSelection } from '../../cli/cluster-flag.ts';
 
 export default class AppsList extends KoalaCommand {
   static override summary = 'List Spark runs with their state, age, duration and driver pod.';
   static override examples = ['<%= config.bin %> apps list', '<%= config.bin %> apps list --app pagerank --json'];
   static override flags = {
+    ...clusterFlags,
     app: Flags.string({ description: 'Only the runs of this app.' }),
     namespace: Flags.string({ char: 'n', description: 'Only this namespace (default: every job namespace).' }),
   };
@@ -12,7 +14,7 @@ export default class AppsList extends KoalaCommand {
   async run(): Promise<void> {
     const { flags } = await this.parse(AppsList);
     this.setup(flags);
-    const loaded = await this.loadConfig(flags.config);
+    const loaded = await this.loadConfig(flags.config, clusterSelection(flags));
     const { statusContext } = await import('../../platform/contexts.ts');
     const { sparkPlatform } = await import('../../jobs/platform.ts');
     const { listAllRuns } = await import('../../jobs/apps.ts');

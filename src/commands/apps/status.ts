@@ -1,5 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { KoalaCommand } from '../../cli/base.ts';
+import { clusterFlags, clusterSelection } from '../../cli/cluster-flag.ts';
 import { EXIT } from '../../util/errors.ts';
 
 export default class AppsStatus extends KoalaCommand {
@@ -7,12 +8,12 @@ export default class AppsStatus extends KoalaCommand {
   static override description = 'Exits 1 when the run FAILED, so scripts can test it.';
   static override examples = ['<%= config.bin %> apps status pagerank', '<%= config.bin %> apps status pagerank-3 --json'];
   static override args = { target: Args.string({ description: 'A run, or an app (its newest run).', required: true }) };
-  static override flags = { namespace: Flags.string({ char: 'n', description: 'Job namespace.' }) };
+  static override flags = { ...clusterFlags, namespace: Flags.string({ char: 'n', description: 'Job namespace.' }) };
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(AppsStatus);
     this.setup(flags);
-    const loaded = await this.loadConfig(flags.config);
+    const loaded = await this.loadConfig(flags.config, clusterSelection(flags));
     const { statusContext } = await import('../../platform/contexts.ts');
     const { sparkPlatform } = await import('../../jobs/platform.ts');
     const { resolveRun, runStatus } = await import('../../jobs/apps.ts');

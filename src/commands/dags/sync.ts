@@ -1,14 +1,16 @@
 import { KoalaCommand } from '../../cli/base.ts';
+import { clusterFlags, clusterSelection } from '../../cli/cluster-flag.ts';
 
 export default class DagsSync extends KoalaCommand {
   static override summary = "Publish the project's DAG folder (airflow.dagsDir, default dags/) to Airflow.";
   static override description = `koala packs the folder into a ConfigMap; a sidecar in the Airflow pods swaps it in atomically. No git hosting, no token, no restart. \`koala up\` does the same.`;
   static override examples = ['<%= config.bin %> dags sync'];
+  static override flags = { ...clusterFlags };
 
   async run(): Promise<void> {
     const { flags } = await this.parse(DagsSync);
     this.setup(flags);
-    const loaded = await this.loadConfig(flags.config);
+    const loaded = await this.loadConfig(flags.config, clusterSelection(flags));
     const { statusContext } = await import('../../platform/contexts.ts');
     const { syncDags } = await import('../../components/airflow/index.ts');
     const detail = await syncDags(statusContext(loaded));

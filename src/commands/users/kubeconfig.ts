@@ -1,5 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { KoalaCommand } from '../../cli/base.ts';
+import { clusterFlags, clusterSelection } from '../../cli/cluster-flag.ts';
 
 export default class UsersKubeconfig extends KoalaCommand {
   static override summary = 'Write a kubeconfig for a persona: admin, edit or view (the seed\'s Admin, Edit and View).';
@@ -7,16 +8,16 @@ export default class UsersKubeconfig extends KoalaCommand {
   static override examples = ['<%= config.bin %> users kubeconfig view', '<%= config.bin %> users kubeconfig edit --output ./edit.kubeconfig', '<%= config.bin %> users kubeconfig admin --method token --hours 8'];
   static override args = { persona: Args.string({ description: 'admin, edit or view', required: true, options: ['admin', 'edit', 'view'] }) };
   static override flags = {
+    ...clusterFlags,
     output: Flags.string({ char: 'o', description: 'Where to write it (default: ~/.koala/clusters/<name>/users/<persona>.kubeconfig).' }),
     method: Flags.string({ description: 'cert: client certificate via the CSR API; token: ServiceAccount token.', options: ['cert', 'token'], default: 'cert' }),
     hours: Flags.integer({ description: 'How long the certificate or token is valid.', default: 24, min: 1, max: 24 * 365 }),
-    name: Flags.string({ description: 'Cluster name (cluster.name).' }),
   };
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(UsersKubeconfig);
     this.setup(flags);
-    const loaded = await this.loadConfig(flags.config, [{ path: 'cluster.name', value: flags.name, flag: 'name' }]);
+    const loaded = await this.loadConfig(flags.config, clusterSelection(flags));
     const { statusContext } = await import('../../platform/contexts.ts');
     const { persona } = await import('../../components/rbac/personas.ts');
     const { writePersonaKubeconfig } = await import('../../components/rbac/kubeconfig.ts');

@@ -1,0 +1,71 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+// eslint-disable-next-line no-restricted-imports -- the test parses argv as each command does; oclif stays out of src/
+import { Parser } from '@oclif/core';
+import { describe, expect, it } from 'vitest';
+import { clusterFlags, clusterSelection } from '../../src/cli/cluster-flag.ts';
+import { KoalaCommand } from '../../src/cli/base.ts';
+import { COMMANDS } from '../../src/commands.ts';
+import { loadConfig } from '../../src/config/load.ts';
+import { clusterSpec, resolveNodeImage } from '../../src/cluster/spec.ts';
+import { createPlatformContext } from '../../src/platform/context.ts';
+
+/** Commands that act on no cluster: scaffolding works on the project folder alone. */
+const NO_CLUSTER = ['new:spark-app'];
+const CLUSTER_COMMANDS = Object.entries(COMMANDS).filter(([id]) => !NO_CLUSTER.includes(id));
+
+function project(yaml?: string): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'koala-selection-'));
+  writeFileSync(path.join(dir, '.git'), '');
+  if (yaml) writeFileSync(path.join(dir, 'koala.yaml'), yaml);
+  return dir;
+}
+
+/** What a command would act on: its own flag parsing, then the config loader every command uses. */
+async function selected(command: (typeof COMMANDS)[keyof typeof COMMANDS], argv: string[], cwd: string, env: NodeJS.ProcessEnv) {
+  const args = Object.fromEntries(Object.entries(command.args ?? {}).map(([k, a]) => [k, { ...a, required: false }]));
+  // Typed as the shared flags: the parse must find them among the command's own (strict: no others).
+  const all = { ...KoalaCommand.baseFlags, ...command.flags } as typeof KoalaCommand.baseFlags & typeof clusterFlags;
+  const { flags } = await Parser.parse(argv, { flags: all, args, strict: true });
+  const loaded = await loadConfig({ cwd, processEnv: env, flags: clusterSelection(flags) });
+  const { config } = loaded;
+  // The context every command builds (up and status alike): the kube context and state directory.
+  const spec = clusterSpec(config, resolveNodeImage(config.cluster, undefined));
+  const ctx = createPlatformContext({ config, env: loaded.env, spec, processEnv: { KOALA_HOME: '/koala-home' } });
+  return { name: ctx.spec.name, context: ctx.kubeTarget.context, home: ctx.home };
+}
+
+describe('one cluster selection for every command that acts on a cluster', () => {
+  it.each(CLUSTER_COMMANDS)('%s takes the shared --name flag', (_id, command) => {
+    expect((command.flags as Record<string, unknown>).name).toBe(clusterFlags.name);
+  });
+
+  it('commands that act on no cluster do not take it', () => {
+    for (const id of NO_CLUSTER) expect(Object.keys(COMMANDS[id as keyof typeof COMMANDS].flags ?? {})).not.toContain('name');
+  });
+
+  const CASES: Array<[string, string[], NodeJS.ProcessEnv, string | undefined, string]> = [
+    ['nothing set: the default', [], {}, undefined, 'koala'],
+    ['koala.yaml', [], {}, 'cluster:\n  name: from-yaml\n', 'from-yaml'],
+    ['KOALA_CLUSTER_NAME over koala.yaml', [], { KOALA_CLUSTER_NAME: 'from-env' }, 'cluster:\n  name: from-yaml\n', 'from-env'],
+    ['--name over both', ['--name', 'dev'], { KOALA_CLUSTER_NAME: 'from-env' }, 'cluster:\n  name: from-yaml\n', 'dev'],
+  ];
+  it.each(CASES)('%s: every command picks the same cluster, context and state directory', async (_title, argv, env, yaml, expected) => {
+    const cwd = project(yaml);
+    for (const [id, command] of CLUSTER_COMMANDS) {
+      const got = await selected(command, argv, cwd, env);
+      expect({ id, ...got }).toEqual({ id, name: expected, context: `kind-${expected}`, home: path.join('/koala-home', 'clusters', expected) });
+    }
+  });
+
+  it('a name kind would refuse is bad input for every command: exit 2, naming the flag and what is accepted', async () => {
+    const cwd = project();
+    for (const [, command] of CLUSTER_COMMANDS) {
+      const error = await selected(command, ['--name', 'My_Cluster'], cwd, {}).catch((e: unknown) => e as Error & { exitCode?: number });
+      expect(error).toBeInstanceOf(Error);
+      expect((error as { exitCode?: number }).exitCode).toBe(2);
+      expect((error as Error).message).toMatch(/flag --name: cluster\.name: "My_Cluster" is not valid \(accepted: a kind cluster name: lowercase letters, digits, "-" and "\."/);
+    }
+  });
+});
