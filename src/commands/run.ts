@@ -7,11 +7,19 @@ import { EXIT, KoalaError } from '../util/errors.ts';
 
 export default class Run extends KoalaCommand {
   static override summary = 'Run a Spark app on the cluster and follow it to the end: build if needed, submit, stream the driver log.';
-  static override description = `Each run is a new SparkApplication (<app>-<n>); older finished runs are pruned beyond keepRuns. The SparkApplication is validated by the API server against the installed CRD (a server-side dry run) before it is created.
-Exits 0 when the run COMPLETED, 1 with the error and the driver log tail when it FAILED. Ctrl-C asks whether to stop the run.`;
+  static override description = [
+  'Each run is a new SparkApplication (<app>-<n>); older finished runs of the same app and file are pruned beyond',
+  'keepRuns. A manifest (-f) is checked against the SparkApplication schema of the operator koala installs before any',
+  'cluster is needed, then by the API server against the installed CRD (a server-side dry run) before it is created.',
+  'ConfigMaps and Secrets in the same file are applied with the run, in its namespace; a ScheduledSparkApplication',
+  'runs its template once.\nWhile following, the reason a pod is not starting is shown; a driver whose image cannot',
+  'be pulled, or that misses a ConfigMap or Secret for 30s, stops the command.\nExits 0 when the run COMPLETED, 1 with',
+  'the error and the driver log tail when it FAILED. Ctrl-C asks whether to stop the run.',
+].join(' ');
   static override examples = [
     '<%= config.bin %> run pagerank',
     '<%= config.bin %> run -f spark-applications/pagerank/pagerank.yml',
+    '<%= config.bin %> run -f spark-pi.yaml --dry-run',
     '<%= config.bin %> run pagerank --detach',
   ];
   static override args = { app: Args.string({ description: 'App name (spark-applications/<name>) or folder.' }) };
@@ -26,21 +34,52 @@ Exits 0 when the run COMPLETED, 1 with the error and the driver log tail when it
     'service-account': Flags.string({ description: "The driver's ServiceAccount (default: the operator chart's)." }),
     'keep-runs': Flags.integer({ description: 'Finished runs of this app to keep (default: keepRuns in spark-app.yaml, else 5).', min: 1 }),
     'no-logs': Flags.boolean({ description: 'Follow states and pods but do not stream the driver log.' }),
+    'dry-run': Flags.boolean({
+      description: 'With -f: check the manifest and print what would be submitted; no cluster is needed.',
+    }),
   };
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Run);
     this.setup(flags);
     if (!args.app === !flags.file) throw new KoalaError('Give an app name or -f <file>, not both and not neither', { exitCode: EXIT.usage, hint: 'Example: `koala run pagerank` or `koala run -f pagerank.yml`.' });
+    if (flags['dry-run'] && !flags.file) {
+      const hint = 'Example: `koala run -f spark-pi.yaml --dry-run`.';
+      throw new KoalaError('--dry-run checks a manifest: use it with -f <file>', { exitCode: EXIT.usage, hint });
+    }
     const loaded = await this.loadConfig(flags.config, clusterSelection(flags));
     const { statusContext } = await import('../platform/contexts.ts');
-    const { submit, followRun } = await import('../jobs/run.ts');
-    const { renderBuild, renderRunEvent } = await import('../ui/jobs.ts');
+    const { submit, followRun, dryRunFile } = await import('../jobs/run.ts');
+    const { renderBlocked, renderBuild, renderRunEvent } = await import('../ui/jobs.ts');
     const ctx = statusContext(loaded);
     const started = performance.now();
+    const notices: string[] = [];
+    const onNotice = (line: string): void => {
+      notices.push(line);
+      this.note(`notice: ${line}`);
+    };
+
+    if (flags['dry-run']) {
+      const planned = await dryRunFile({
+        ctx,
+        file: flags.file!,
+        signal: this.signal,
+        onNotice,
+        ...(flags.namespace ? { namespace: flags.namespace } : {}),
+        ...(flags['service-account'] ? { serviceAccount: flags['service-account'] } : {}),
+        ...(flags.image ? { image: flags.image } : {}),
+      });
+      const { manifests } = planned;
+      if (this.mode === 'json') return this.printJson({ ok: true, dryRun: true, manifests, notices });
+      const { stringify } = await import('yaml');
+      this.log(manifests.map((m) => stringify(m).trimEnd()).join('\n---\n'));
+      this.note(`${flags.file} is valid; nothing was submitted (the run number is chosen at submit).`);
+      return;
+    }
 
     const submitted = await submit({
       ctx,
+      onNotice,
       ...(args.app ? { app: args.app } : {}),
       ...(flags.file ? { file: flags.file } : {}),
       ...(flags.namespace ? { namespace: flags.namespace } : {}),
@@ -54,8 +93,18 @@ Exits 0 when the run COMPLETED, 1 with the error and the driver log tail when it
     });
     const { name, namespace } = submitted;
     if (submitted.build) this.note(renderBuild(submitted.build));
+    if (submitted.applied.length) this.note(`applied ${submitted.applied.join(', ')} in ${namespace}`);
     this.note(`submitted ${namespace}/${name} in ${Math.round(submitted.submitMs)}ms${submitted.pruned.length ? ` (pruned ${submitted.pruned.join(', ')})` : ''}`);
-    const base = { run: name, namespace, submitMs: Math.round(submitted.submitMs), phases: submitted.phases, ...(submitted.build ? { build: submitted.build } : {}), pruned: submitted.pruned };
+    const base = {
+      run: name,
+      namespace,
+      submitMs: Math.round(submitted.submitMs),
+      phases: submitted.phases,
+      ...(submitted.build ? { build: submitted.build } : {}),
+      pruned: submitted.pruned,
+      applied: submitted.applied,
+      notices,
+    };
     if (flags.detach) {
       if (this.mode === 'json') return this.printJson({ ok: true, ...base, state: 'SUBMITTED', detached: true });
       this.log(`Follow it with \`koala logs ${name} -f\`; \`koala apps status ${name}\` shows its state.`);
@@ -71,6 +120,10 @@ Exits 0 when the run COMPLETED, 1 with the error and the driver log tail when it
     });
 
     if (this.signal.aborted) return this.interrupted(ctx, name, namespace, result.state);
+    if (result.blocked) {
+      const { message, hint } = renderBlocked(name, namespace, result.blocked, submitted.run.spec.image);
+      throw new KoalaError(message, { hint });
+    }
     const ok = result.state === 'COMPLETED';
     const durationMs = performance.now() - started;
     if (this.mode === 'json') this.printJson({ ok, ...base, state: result.state, durationMs: Math.round(durationMs), ...(result.errorMessage ? { errorMessage: result.errorMessage } : {}), ...(ok ? {} : { driverLogTail: result.driverLogTail }) });

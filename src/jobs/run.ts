@@ -1,15 +1,16 @@
 import { sparkBuildArgs } from '../charts/images.ts';
 import { loadPins } from '../charts/pins.ts';
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
+import type { Manifest } from '../kube/client.ts';
 import type { PlatformContext } from '../platform/context.ts';
-import { ConfigError, EXIT, KoalaError } from '../util/errors.ts';
 import { findAppDir, loadApp, type SparkApp } from './app-file.ts';
 import { followRun, type FollowResult, type RunEvent } from './follow.ts';
 import { buildAppImage, type BuildResult, type Delivery } from './image.ts';
 import { sparkPlatform } from './platform.ts';
-import { renderFromManifest, renderSparkApplication, SPARK_API_VERSION, SPARK_KIND, type SparkApplication } from './render.ts';
-import { nextRunNumber, preflightSubmit, pruneRuns, submitRun } from './submit.ts';
+import { loadManifestFile } from './manifest-file.ts';
+import { missingReferences, referencedObjects } from './references.ts';
+import { ANNOTATION_SOURCE, renderFromManifest, renderSparkApplication, type SparkApplication } from './render.ts';
+import { dryRunFile, missingError, prepareFile, sharedNotice } from './run-file.ts';
+import { nextRunNumber, otherSources, preflightSubmit, pruneRuns, submitRun } from './submit.ts';
 
 export interface RunRequest {
   ctx: PlatformContext;
@@ -25,10 +26,14 @@ export interface RunRequest {
   keepRuns?: number;
   signal: AbortSignal;
   onBuildLine?(line: string): void;
+  /** One line for each thing koala does differently from what the file says, as it is found. */
+  onNotice?(line: string): void;
 }
 
 export interface Submitted {
   run: SparkApplication;
+  /** The ConfigMaps and Secrets of the file, applied in the run's namespace. */
+  applied: string[];
   name: string;
   namespace: string;
   build?: BuildResult;
@@ -63,17 +68,24 @@ export async function submit(request: RunRequest): Promise<Submitted> {
   let appName: string;
   let namespace: string;
 
+  let companions: Manifest[] = [];
   if (request.file) {
-    const source = await loadManifestFile(request.file);
-    appName = source.metadata.name;
-    namespace = request.namespace ?? source.metadata.namespace ?? defaultNamespace;
+    // Everything that can be checked without a cluster comes first.
+    const prepared = prepareFile(await loadManifestFile(request.file), request, defaultNamespace);
+    ({ appName, namespace, companions } = prepared);
+    const { source, probe } = prepared;
     const kube = await ctx.kube();
     mark('connect');
-    const overrides = { file: path.resolve(request.file), ...(request.image ? { image: request.image } : {}), ...(request.serviceAccount ? { serviceAccount: request.serviceAccount } : {}) };
-    await preflightSubmit(kube, renderFromManifest(source, { app: appName, number: 0, namespace }, overrides), platform);
-    const number = await nextRunNumber(kube, namespace, appName);
+    await preflightSubmit(kube, probe, platform, { secrets: false });
+    const [missing, others, number] = await Promise.all([
+      missingReferences(kube, namespace, referencedObjects(probe.spec), companions),
+      otherSources(kube, namespace, appName, source.file),
+      nextRunNumber(kube, namespace, appName),
+    ]);
+    if (missing.length) throw missingError(source.file, namespace, missing);
+    others.forEach((other) => request.onNotice?.(sharedNotice(appName, namespace, other, 'metadata.name')));
     mark('preflight');
-    manifest = renderFromManifest(source, { app: appName, number, namespace }, overrides);
+    manifest = renderFromManifest(source.app, { app: appName, number, namespace }, prepared.overrides);
   } else {
     const app: SparkApp = await loadApp(findAppDir(ctx.config.projectDir, request.app!));
     appName = app.name;
@@ -99,7 +111,11 @@ export async function submit(request: RunRequest): Promise<Submitted> {
     building?.catch(() => undefined); // awaited below; a failed check must not leave it unhandled
     const kube = await kubeReady;
     mark('connect');
-    const [checked, numbered] = await Promise.allSettled([preflightSubmit(kube, probe, platform), nextRunNumber(kube, namespace, app.name)]);
+    const [checked, numbered, shared] = await Promise.allSettled([
+      preflightSubmit(kube, probe, platform),
+      nextRunNumber(kube, namespace, app.name),
+      otherSources(kube, namespace, app.name, app.file),
+    ]);
     // The preflight's error says what is wrong in words; a failed listing is a symptom of it.
     const failed = checked.status === 'rejected' ? checked : numbered.status === 'rejected' ? numbered : undefined;
     if (failed) {
@@ -107,6 +123,9 @@ export async function submit(request: RunRequest): Promise<Submitted> {
       throw failed.reason;
     }
     const number = (numbered as PromiseFulfilledResult<number>).value;
+    for (const other of shared.status === 'fulfilled' ? shared.value : []) {
+      request.onNotice?.(sharedNotice(app.name, namespace, other, 'name in spark-app.yaml'));
+    }
     mark('preflight');
     build = building ? await building : undefined;
     mark('image');
@@ -116,36 +135,15 @@ export async function submit(request: RunRequest): Promise<Submitted> {
   }
 
   const kube = await ctx.kube();
-  const run = await submitRun(kube, manifest);
+  const run = await submitRun(kube, manifest, { companions });
   mark('create');
   const submitMs = performance.now() - started;
-  const pruned = await pruneRuns(kube, namespace, appName, keep).catch(() => []);
-  return { run, name: run.metadata.name, namespace, ...(build ? { build } : {}), pruned, submitMs, phases };
+  const source = manifest.metadata.annotations?.[ANNOTATION_SOURCE] ?? '';
+  const pruned = await pruneRuns(kube, namespace, appName, keep, source).catch(() => []);
+  const applied = companions.map((c) => `${c.kind} ${c.metadata.name}`);
+  return { run, applied, name: run.metadata.name, namespace, ...(build ? { build } : {}), pruned, submitMs, phases };
 }
 
-/** Read `koala run -f`: one SparkApplication document (others in the file are refused). */
-export async function loadManifestFile(file: string): Promise<SparkApplication> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch {
-    throw new KoalaError(`Cannot read ${file}`, { exitCode: EXIT.usage, hint: 'Give the path of a SparkApplication YAML file.' });
-  }
-  const { parseAllDocuments } = await import('yaml');
-  const docs = parseAllDocuments(text).filter((d) => d.contents !== null);
-  const problem = (message: string, accepted: string, line = 1): ConfigError => new ConfigError([{ source: file, line, field: '(document)', message, accepted }], `Fix ${file} and run again; nothing was submitted.`);
-  for (const doc of docs) if (doc.errors.length) throw problem(doc.errors[0]!.message.split('\n')[0]!, 'valid YAML');
-  const apps = docs.map((d) => d.toJS() as SparkApplication).filter((d) => d?.kind === SPARK_KIND);
-  if (apps.length !== 1) throw problem(`expected exactly one SparkApplication, found ${apps.length}`, `a document with kind: ${SPARK_KIND}`);
-  const app = apps[0]!;
-  if (app.apiVersion !== SPARK_API_VERSION) throw problem(`apiVersion "${app.apiVersion}" is not served by the operator`, SPARK_API_VERSION);
-  const name = app.metadata?.name;
-  if (typeof name !== 'string' || !/^[a-z0-9]([a-z0-9-]{0,40}[a-z0-9])?$/.test(name)) {
-    throw problem(`metadata.name "${String(name)}" cannot name runs`, 'a DNS name of at most 42 characters (no templates like {{ ds }}); koala adds -<n> per run');
-  }
-  if (typeof app.spec !== 'object' || app.spec === null) throw problem('has no spec', 'a SparkApplication with a spec');
-  return app;
-}
-
+export { dryRunFile, loadManifestFile };
 export type { FollowResult, RunEvent };
 export { followRun };

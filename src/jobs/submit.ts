@@ -1,8 +1,16 @@
 import type { V1Deployment } from '@kubernetes/client-node';
-import { KubeApiError, type Kube } from '../kube/client.ts';
+import { KubeApiError, type Kube, type Manifest } from '../kube/client.ts';
 import { EXIT, KoalaError } from '../util/errors.ts';
 import type { SparkPlatform } from './platform.ts';
-import { LABEL_APP, LABEL_RUN_NUMBER, POD_LABEL_APP_NAME, SPARK_API_VERSION, SPARK_KIND, type SparkApplication } from './render.ts';
+import {
+  ANNOTATION_SOURCE,
+  LABEL_APP,
+  LABEL_RUN_NUMBER,
+  POD_LABEL_APP_NAME,
+  SPARK_API_VERSION,
+  SPARK_KIND,
+  type SparkApplication,
+} from './render.ts';
 
 export const SPARK_CRD = 'sparkapplications.sparkoperator.k8s.io';
 export const TERMINAL_STATES = ['COMPLETED', 'FAILED'] as const;
@@ -49,11 +57,17 @@ export async function watchedNamespaces(kube: Kube, platform: SparkPlatform): Pr
  * anything is created: the CRD is installed, the operator watches the namespace, the namespace
  * and the driver's ServiceAccount exist.
  */
-export async function preflightSubmit(kube: Kube, app: SparkApplication, platform: SparkPlatform): Promise<void> {
+export async function preflightSubmit(
+  kube: Kube,
+  app: SparkApplication,
+  platform: SparkPlatform,
+  options: { secrets?: boolean } = {},
+): Promise<void> {
   const namespace = app.metadata.namespace!;
   const serviceAccount = app.spec.driver?.serviceAccount as string | undefined;
   // Secrets the pods take keys from (the object store's): a missing one would leave them stuck.
-  const sparkConf = (app.spec.sparkConf ?? {}) as Record<string, string>;
+  // (`run -f` checks every reference of a manifest itself, with the field that makes it.)
+  const sparkConf = (options.secrets === false ? {} : app.spec.sparkConf ?? {}) as Record<string, string>;
   const secrets = [...new Set(Object.entries(sparkConf).filter(([k]) => /^spark\.kubernetes\.(driver|executor)\.secretKeyRef\./.test(k)).map(([, v]) => v.split(':')[0]!))];
   // Independent reads, all at once.
   const [crd, watched, ns, sa, ...found] = await Promise.all([
@@ -94,9 +108,17 @@ export async function preflightSubmit(kube: Kube, app: SparkApplication, platfor
  * Create the run. First a server-side dry run: the API server validates it against the
  * installed CRD's schema, so a typo is an error naming the field, and nothing is created.
  */
-export async function submitRun(kube: Kube, app: SparkApplication, options: { dryRunOnly?: boolean } = {}): Promise<SparkApplication> {
+export async function submitRun(
+  kube: Kube,
+  app: SparkApplication,
+  options: { dryRunOnly?: boolean; companions?: Manifest[] } = {},
+): Promise<SparkApplication> {
   const path = sparkAppsPath(app.metadata.namespace);
+  const companions = options.companions ?? [];
   for (const dryRun of options.dryRunOnly ? [true] : [true, false]) {
+    // The ConfigMaps and Secrets of the file go first: the driver mounts them as it starts.
+    // All are dry-run before anything is written, so a rejected one changes nothing.
+    for (const companion of companions) await applyCompanion(kube, companion, dryRun);
     const { status, body } = await kube.raw(`${path}?fieldManager=koala&fieldValidation=Strict${dryRun ? '&dryRun=All' : ''}`, {
       method: 'POST',
       body: JSON.stringify(app),
@@ -113,6 +135,20 @@ export async function submitRun(kube: Kube, app: SparkApplication, options: { dr
     if (!dryRun || options.dryRunOnly) return JSON.parse(body) as SparkApplication;
   }
   throw new Error('unreachable');
+}
+
+async function applyCompanion(kube: Kube, companion: Manifest, dryRun: boolean): Promise<void> {
+  try {
+    await kube.apply(companion, { dryRun });
+  } catch (error) {
+    if (error instanceof KubeApiError && (error.status === 422 || error.status === 400)) {
+      throw new KoalaError(`${companion.kind} ${companion.metadata.name} is not valid:\n${invalidFields(error.body)}`, {
+        exitCode: EXIT.usage,
+        hint: `Fix it in the manifest file; ${dryRun ? 'nothing was submitted' : 'the run was not created'}.`,
+      });
+    }
+    throw error;
+  }
 }
 
 /** The API server's field errors, one per line. */
@@ -165,9 +201,28 @@ export async function nextRunNumber(kube: Kube, namespace: string, app: string):
   return Math.max(0, ...runs.map(runNumber), ...leftovers) + 1;
 }
 
-/** Keep the newest `keep` finished runs, delete older finished ones (their pods go with them). */
-export async function pruneRuns(kube: Kube, namespace: string, app: string, keep: number): Promise<string[]> {
+/** The files, other than `source`, whose runs carry the same app name in this namespace. */
+export async function otherSources(kube: Kube, namespace: string, app: string, source: string): Promise<string[]> {
   const runs = await listRuns(kube, { namespace, app });
+  const sources = runs.map((r) => r.metadata.annotations?.[ANNOTATION_SOURCE]);
+  return [...new Set(sources.filter((s): s is string => Boolean(s) && s !== source))];
+}
+
+/**
+ * Keep the newest `keep` finished runs, delete older finished ones (their pods go with them).
+ * Only runs of the same source file count: another file whose app has the same name keeps its own.
+ */
+export async function pruneRuns(
+  kube: Kube,
+  namespace: string,
+  app: string,
+  keep: number,
+  source?: string,
+): Promise<string[]> {
+  // A run without the annotation predates it: it counts as this file's.
+  const sameSource = (r: SparkApplication): boolean =>
+    (r.metadata.annotations?.[ANNOTATION_SOURCE] ?? source) === source;
+  const runs = (await listRuns(kube, { namespace, app })).filter((r) => source === undefined || sameSource(r));
   const old = runs.filter((r) => isTerminal(stateOf(r))).slice(keep);
   for (const run of old) await kube.delete({ apiVersion: SPARK_API_VERSION, kind: SPARK_KIND, metadata: { name: run.metadata.name, namespace } });
   return old.map((r) => r.metadata.name);

@@ -1,6 +1,7 @@
 import { formatDuration } from '../engine/runner.ts';
 import type { RunStatus, RunSummary, RunEventLine } from '../jobs/apps.ts';
-import type { RunEvent } from '../jobs/follow.ts';
+import type { FollowResult, RunEvent } from '../jobs/follow.ts';
+import { problemKind } from '../jobs/stuck.ts';
 import type { BuildResult } from '../jobs/image.ts';
 import { table } from './table.ts';
 
@@ -17,7 +18,31 @@ export function renderRunEvent(event: RunEvent, startedAt: number): string {
       return `${clock} executor ${event.pod}: ${event.change === 'removed' ? 'gone' : event.phase}`;
     case 'log':
       return `driver${event.attempt > 1 ? `#${event.attempt}` : ''} | ${event.line}`;
+    case 'waiting':
+      return `${clock} ${event.role} ${event.pod} waiting: ${event.reason}${event.message ? `: ${event.message}` : ''}`;
+    case 'warning':
+      return `${clock} warning ${event.object}: ${event.reason}${event.message ? `: ${event.message}` : ''}`;
   }
+}
+
+/** The error and the next step when a run's driver cannot start without the user. */
+export function renderBlocked(
+  run: string,
+  namespace: string,
+  blocked: NonNullable<FollowResult['blocked']>,
+  image: unknown,
+): { message: string; hint: string } {
+  const detail = blocked.message ? `: ${blocked.message}` : '';
+  const message = `${run}'s driver ${blocked.pod} cannot start: ${blocked.reason}${detail}`;
+  const keep = `The run is left as it is: \`koala apps events ${run}\` shows what Kubernetes reported, `
+    + `\`koala apps delete ${run}\` removes it.`;
+  const what = typeof image === 'string' ? ` ${image}` : '';
+  const fix =
+    problemKind(blocked) === 'image'
+      ? `Check that the image${what} exists and the cluster can pull it (--image <ref> runs another).`
+      : `Create what it names in namespace ${namespace}, or add the ConfigMap or Secret to the manifest file `
+        + '(koala applies those with the run).';
+  return { message, hint: `${fix} ${keep}` };
 }
 
 function formatClock(ms: number): string {

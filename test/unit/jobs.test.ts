@@ -68,7 +68,7 @@ describe('rendering a SparkApplication', () => {
   });
 
   it('an existing manifest keeps its spec under a per-run name with koala\'s labels', async () => {
-    const source = await loadManifestFile(path.join(FIXTURES, 'example-spark-pi.yaml'));
+    const source = (await loadManifestFile(path.join(FIXTURES, 'example-spark-pi.yaml'))).app;
     const run = renderFromManifest(source, { app: 'spark-pi', number: 2, namespace: 'jobs' }, { file: '/x.yaml', serviceAccount: 'other' });
     expect(run.metadata).toMatchObject({ name: 'spark-pi-2', namespace: 'jobs', labels: { 'koala.dev/app': 'spark-pi' } });
     expect(run.spec).toMatchObject({ ...source.spec, driver: { ...source.spec.driver, serviceAccount: 'other' } });
@@ -82,7 +82,7 @@ describe('rendering a SparkApplication', () => {
     await expect(loadManifestFile(templated)).rejects.toThrow(/no templates like/);
     const none = path.join(dir, 'n.yaml');
     writeFileSync(none, 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n');
-    await expect(loadManifestFile(none)).rejects.toThrow(/expected exactly one SparkApplication, found 0/);
+    await expect(loadManifestFile(none)).rejects.toThrow(/no SparkApplication in the file \(found: ConfigMap x \(line 1\)\)/);
   });
 });
 
