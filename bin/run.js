@@ -17,7 +17,7 @@ if (major < MIN_NODE[0] || (major === MIN_NODE[0] && minor < MIN_NODE[1])) {
 }
 module.enableCompileCache?.();
 const args = process.argv.slice(2);
-// The two questions new users ask most need no framework (see src/cli/root-help.ts).
+// The questions new users ask most need no framework (src/cli/root-help.ts, src/cli/command-help.ts).
 const fast = !process.env.KOALA_NO_FAST_PATHS;
 if (fast && args.length === 1 && args[0] === '--version') {
   const { readFileSync } = await import('node:fs');
@@ -26,7 +26,15 @@ if (fast && args.length === 1 && args[0] === '--version') {
 } else if (fast && (args.length === 0 || (args.length === 1 && args[0] === '--help'))) {
   const { printRootHelp } = await import('../dist/root-help.js');
   printRootHelp(new URL('../', import.meta.url));
+} else if (fast && args.length > 1 && args.at(-1) === '--help' && args.slice(0, -1).every((a) => /^[a-z][\w-]*$/.test(a))) {
+  // `koala <command> --help`: the command's page from the manifest (src/cli/command-help.ts).
+  const { printCommandHelp } = await import('../dist/command-help.js');
+  if (!printCommandHelp(new URL('../', import.meta.url), args.slice(0, -1))) await runOclif();
 } else {
+  await runOclif();
+}
+
+async function runOclif() {
   const { execute } = await import('../dist/cli.js');
   await execute({ dir: import.meta.url });
 }
