@@ -2,8 +2,10 @@ import type { V1Namespace, V1Secret } from '@kubernetes/client-node';
 import type { Step } from '../../engine/step.ts';
 import type { PlatformContext } from '../../platform/context.ts';
 import { credentialsFile, readCredentialsFile, resolveCredentials, storeCredentials, type Credentials, type Resolution } from '../../platform/credentials.ts';
+import { ToolError } from '../../tools/exec.ts';
 import { releaseValues } from '../../tools/helm.ts';
 import { REDACTED } from '../../tools/redact.ts';
+import { errorMessage, isAbortError, KoalaError } from '../../util/errors.ts';
 import type { Component } from '../component.ts';
 import { platformChart, releaseStep, type ReleaseDef } from '../release.ts';
 import { allNamespaces, anyDataComponent, RELEASES, SECRETS } from './names.ts';
@@ -28,13 +30,25 @@ export function platformCredentials(ctx: PlatformContext): Promise<Resolution> {
   return resolution;
 }
 
-/** What the platform release already holds, if it exists (a lost state directory is not lost credentials). */
+/**
+ * What the platform release already holds (a lost state directory is not lost credentials), or
+ * undefined when helm says the release does not exist. Any other failure (the API server not
+ * answering, a timeout, RBAC) stops: new credentials for a platform that has some would lock
+ * every component out of its own data.
+ */
 async function credentialsFromCluster(ctx: PlatformContext): Promise<ReturnType<typeof credentialsFromSecrets>> {
+  const namespace = ctx.config.namespaces.system;
   try {
-    const values = await releaseValues(ctx.kubeTarget, RELEASES.platform, ctx.config.namespaces.system);
+    const values = await releaseValues(ctx.kubeTarget, RELEASES.platform, namespace);
     return credentialsFromSecrets(values.secrets as SecretSpec[] | undefined);
-  } catch {
-    return undefined; // no cluster or no release yet: new credentials
+  } catch (error) {
+    if (isAbortError(error)) throw error;
+    // Helm 3 and 4 both say "Error: release: not found" for a release that does not exist.
+    if (error instanceof ToolError && /\brelease: not found\b/.test(error.result.stderr)) return undefined;
+    throw new KoalaError(
+      `Could not read the credentials the cluster already holds (helm release ${namespace}/${RELEASES.platform}), and ${credentialsFile(ctx)} does not hold them:\n  ${errorMessage(error)}`,
+      { hint: `Nothing was changed. Check that cluster "${ctx.spec.name}" answers (\`koala status\`), then run the command again; koala makes new credentials only for a platform that has none.`, cause: error },
+    );
   }
 }
 
