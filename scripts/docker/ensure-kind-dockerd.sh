@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# A second Docker daemon for the real-kind test tier, on its own socket, whose default OCI
+# runtime is scripts/docker/runc-wrapper (kind's nodes are --privileged containers, and runc
+# refuses those on machines whose capability bounding set lacks a capability Docker grants).
+# The default daemon (scripts/docker/ensure-dockerd.sh, used by the other tests) is left alone:
+# this one has its own data root, exec root, containerd, pid file, cgroup parent and address pool.
+#
+#   scripts/docker/ensure-kind-dockerd.sh          start it (no-op when it answers)
+#   scripts/docker/ensure-kind-dockerd.sh --host   print its DOCKER_HOST and exit
+#   scripts/docker/ensure-kind-dockerd.sh --stop   stop it (its containers stop with it)
+#
+# Why these settings:
+#   --bridge=none, --iptables=false, --ip-masq=false: no docker0 and no iptables chains of its
+#     own, so it never fights the default daemon over DOCKER/DOCKER-ISOLATION chains. Published
+#     ports still work (docker-proxy), and so does the embedded DNS on user networks.
+#   default-address-pools: user networks (kind's "kind") come from 10.230.0.0/16, never from
+#     172.17/16, which docker0 of the default daemon takes.
+#   FORWARD accepts bridged frames: with br_netfilter on, frames between two containers on one
+#     bridge pass the host's FORWARD chain, whose policy the default daemon sets to DROP once it
+#     enables ip_forward. Docker itself accepts same-bridge traffic for its own bridges.
+#
+# Environment: KOALA_KIND_DOCKER_ROOT (default /var/lib/koala-kind-docker),
+#   KOALA_KIND_DOCKER_RUN (default /run/koala-kind-docker), KOALA_KIND_DOCKERD_LOG,
+#   KOALA_KIND_DOCKER_POOL (default 10.230.0.0/16), KOALA_TESTBED_CACHE (the wrapper's cache).
+set -euo pipefail
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=${KOALA_KIND_DOCKER_ROOT:-/var/lib/koala-kind-docker}
+RUN=${KOALA_KIND_DOCKER_RUN:-/run/koala-kind-docker}
+LOG=${KOALA_KIND_DOCKERD_LOG:-/var/log/koala-kind-dockerd.log}
+POOL=${KOALA_KIND_DOCKER_POOL:-10.230.0.0/16}
+SOCK=$RUN/docker.sock
+PIDFILE=$RUN/docker.pid
+export DOCKER_HOST=unix://$SOCK
+
+say() { printf 'ensure-kind-dockerd: %s\n' "$*" >&2; }
+die() { say "ERROR: $*"; exit 1; }
+alive() { kill -0 "$1" 2>/dev/null && case $(ps -o stat= -p "$1" 2>/dev/null) in '' | Z*) false ;; *) true ;; esac; }
+
+case "${1:-}" in
+  --host) echo "$DOCKER_HOST"; exit 0 ;;
+  --stop)
+    if [ -s "$PIDFILE" ] && alive "$(cat "$PIDFILE")"; then
+      pid=$(cat "$PIDFILE"); kill "$pid"
+      for _ in $(seq 60); do alive "$pid" || break; sleep 0.5; done
+      say "stopped (pid $pid)"
+    fi
+    exit 0 ;;
+  "") ;;
+  *) echo "usage: $0 [--host|--stop]" >&2; exit 2 ;;
+esac
+
+forward_rule() {
+  command -v iptables >/dev/null 2>&1 || return 0
+  iptables -C FORWARD -m physdev --physdev-is-bridged -j ACCEPT 2>/dev/null ||
+    iptables -I FORWARD 1 -m physdev --physdev-is-bridged -j ACCEPT ||
+    say "WARNING: could not add the FORWARD rule for bridged frames"
+}
+
+# The wrapper: built from its source into the test bed cache, keyed by the source's hash.
+KOALA_TESTBED_CACHE=${KOALA_TESTBED_CACHE:-$HOME/.cache/koala-testbed}
+sum=$(cat "$HERE/runc-wrapper/go.mod" "$HERE/runc-wrapper/main.go" | sha256sum | cut -c1-12)
+WRAPPER=$KOALA_TESTBED_CACHE/runc-wrapper-$sum/runc-wrapper
+if [ ! -x "$WRAPPER" ]; then
+  command -v go >/dev/null 2>&1 || die "go is needed to build $HERE/runc-wrapper"
+  mkdir -p "$(dirname "$WRAPPER")"
+  (cd "$HERE/runc-wrapper" && GOTOOLCHAIN=local GOWORK=off CGO_ENABLED=0 GOFLAGS=-buildvcs=false \
+    GOCACHE="$KOALA_TESTBED_CACHE/gocache" go build -trimpath -ldflags='-s -w' -o "$WRAPPER.tmp" .) ||
+    die "building the runc wrapper failed"
+  mv "$WRAPPER.tmp" "$WRAPPER"
+fi
+
+forward_rule
+if docker info >/dev/null 2>&1; then
+  rt=$(docker info --format '{{.DefaultRuntime}}')
+  [ "$rt" = koala-runc ] || die "the daemon on $SOCK runs with default runtime '$rt', not koala-runc"
+  exit 0
+fi
+[ "$(id -u)" = 0 ] || die "not root: cannot start a Docker daemon"
+command -v dockerd >/dev/null 2>&1 || die "dockerd is not installed: run scripts/docker/ensure-dockerd.sh (it installs docker.io)"
+REAL_RUNC=$(command -v runc || true)
+[ -n "$REAL_RUNC" ] || die "runc is not installed (it comes with docker.io)"
+
+if [ -s "$PIDFILE" ] && alive "$(cat "$PIDFILE")"; then
+  say "dockerd (pid $(cat "$PIDFILE")) is starting; waiting for it"
+else
+  rm -f "$PIDFILE"
+  mkdir -p "$ROOT" "$RUN" "$(dirname "$LOG")"
+  cat >"$RUN/daemon.json" <<JSON
+{
+  "runtimes": { "koala-runc": { "path": "$WRAPPER" } },
+  "default-runtime": "koala-runc",
+  "default-address-pools": [ { "base": "$POOL", "size": 24 } ]
+}
+JSON
+  say "starting dockerd on $SOCK (runtime $WRAPPER -> $REAL_RUNC), log: $LOG"
+  KOALA_REAL_RUNC=$REAL_RUNC setsid nohup dockerd \
+    --config-file "$RUN/daemon.json" \
+    -H "$DOCKER_HOST" \
+    --data-root "$ROOT" \
+    --exec-root "$RUN/exec" \
+    --pidfile "$PIDFILE" \
+    --storage-driver overlay2 \
+    --iptables=false --ip-masq=false --bridge=none \
+    --cgroup-parent /koala-kind \
+    >>"$LOG" 2>&1 </dev/null &
+fi
+deadline=$((SECONDS + ${KOALA_DOCKERD_TIMEOUT:-60}))
+until docker info >/dev/null 2>&1; do
+  [ "$SECONDS" -lt "$deadline" ] || { tail -n 30 "$LOG" >&2; die "no answer on $SOCK within the timeout"; }
+  sleep 1
+done
+say "up: $(docker info --format '{{.ServerVersion}} {{.Driver}} runtime={{.DefaultRuntime}} cgroup v{{.CgroupVersion}}')"

@@ -1,0 +1,3 @@
+module koala.test/runc-wrapper
+
+go 1.24
