@@ -36,8 +36,9 @@ export interface ResolvedImage {
 /** Pick the node image for the config and the host's cgroup version. */
 export function resolveNodeImage(cluster: KoalaConfig['cluster'], cgroupVersion: string | undefined): ResolvedImage {
   if (cluster.nodeImage) {
-    const version = /:(v\d+\.\d+\.\d+)@/.exec(cluster.nodeImage)?.[1] ?? cluster.kubernetesVersion;
-    return { version, image: cluster.nodeImage };
+    const version = /:(v\d+\.\d+\.\d+)(?=[@-]|$)/.exec(cluster.nodeImage)?.[1] ?? cluster.kubernetesVersion;
+    if (cluster.nodeImage.includes('@sha256:')) return { version, image: cluster.nodeImage };
+    return { version, image: cluster.nodeImage, note: `node image ${cluster.nodeImage} is not pinned by digest: kind uses the image of that name Docker has` };
   }
   const cgroupV1 = cgroupVersion === '1';
   const wanted = findNodeImage(cluster.kubernetesVersion) ?? findNodeImage(DEFAULT_KUBERNETES_VERSION)!;

@@ -80,7 +80,13 @@ export const CONFIG_SPEC: FieldSpec = {
         controlPlanes: { type: 'int', oneOf: [1, 3, 5], doc: 'an odd number, so etcd keeps a majority' },
         workers: { type: 'int', min: 0, max: 10 },
         kubernetesVersion: { type: 'enum', values: NODE_IMAGES.map((n) => n.version) },
-        nodeImage: { type: 'string', pattern: /^[\w./:-]+@sha256:[0-9a-f]{64}$/, accepted: 'an image pinned by digest, like kindest/node:v1.35.8@sha256:<64 hex digits>' },
+        // By digest (kind's advice for published images), or a local image by name:tag, such as
+        // one made with `kind build node-image`, which has no digest until it is pushed.
+        nodeImage: {
+          type: 'string',
+          pattern: /^[\w./-]+(:\d+)?(\/[\w./-]+)*(:[\w][\w.-]{0,127})(@sha256:[0-9a-f]{64})?$/,
+          accepted: 'an image pinned by digest, like kindest/node:v1.35.8@sha256:<64 hex digits>, or a local image by name:tag',
+        },
       },
     },
     registry: {

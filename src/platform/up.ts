@@ -7,6 +7,7 @@ import { EXIT, KoalaError } from '../util/errors.ts';
 import { createPlatformContext, type PlatformContext } from './context.ts';
 import { checkCredentialInputs } from './credentials.ts';
 import { upPlan } from './plans.ts';
+import { readRecord } from './state.ts';
 
 export interface UpRequest {
   loaded: LoadedConfig;
@@ -68,7 +69,14 @@ export async function prepareUp(request: UpRequest): Promise<PreparedUp> {
       });
     }
   }
-  const notes = [...(image.note ? [image.note] : []), ...(existing.exists && !request.recreate ? [`cluster "${spec.name}" exists; reusing it`] : [])];
+  // The cluster step deletes a cluster whose create was interrupted and makes it again.
+  const interrupted = existing.exists && !request.recreate && (await readRecord(ctx.home))?.phase === 'creating';
+  const reuse = interrupted
+    ? [`cluster "${spec.name}" was left incomplete by an interrupted create; deleting it and creating it again`]
+    : existing.exists && !request.recreate
+      ? [`cluster "${spec.name}" exists; reusing it`]
+      : [];
+  const notes = [...(image.note ? [image.note] : []), ...reuse];
   return { ctx, plan: select(upPlan(ctx), request), preflight, notes };
 }
 

@@ -70,6 +70,17 @@ describe('node image and cgroups', () => {
     });
     expect(resolveNodeImage(c.cluster, '2')).toEqual({ version: 'v1.36.9', image: c.cluster.nodeImage });
   });
+
+  it('accepts a local node image by name, with a note that it is not pinned', () => {
+    const c = config((x) => {
+      x.cluster.nodeImage = 'koala-test/kind-node:v1.34.11-0123456789ab';
+    });
+    expect(resolveNodeImage(c.cluster, '1')).toEqual({
+      version: 'v1.34.11',
+      image: 'koala-test/kind-node:v1.34.11-0123456789ab',
+      note: 'node image koala-test/kind-node:v1.34.11-0123456789ab is not pinned by digest: kind uses the image of that name Docker has',
+    });
+  });
 });
 
 describe('cluster spec diff', () => {
