@@ -60,11 +60,16 @@ export default class Run extends KoalaCommand {
     };
 
     if (flags['dry-run']) {
+      // stdout is the manifests alone (YAML, or one JSON document); people's lines go to stderr.
+      const say = (line: string): boolean => process.stderr.write(`${line}\n`);
       const planned = await dryRunFile({
         ctx,
         file: flags.file!,
         signal: this.signal,
-        onNotice,
+        onNotice: (line) => {
+          notices.push(line);
+          say(`notice: ${line}`);
+        },
         ...(flags.namespace ? { namespace: flags.namespace } : {}),
         ...(flags['service-account'] ? { serviceAccount: flags['service-account'] } : {}),
         ...(flags.image ? { image: flags.image } : {}),
@@ -73,7 +78,7 @@ export default class Run extends KoalaCommand {
       if (this.mode === 'json') return this.printJson({ ok: true, dryRun: true, manifests, notices });
       const { stringify } = await import('yaml');
       this.log(manifests.map((m) => stringify(m).trimEnd()).join('\n---\n'));
-      this.note(`${flags.file} is valid; nothing was submitted (the run number is chosen at submit).`);
+      say(`${flags.file} is valid; nothing was submitted (the run number is chosen at submit).`);
       return;
     }
 

@@ -132,15 +132,14 @@ describe('koala run -f (real Spark operator, real API server)', () => {
     expect(kubectl(['-n', other.name, 'get', 'sparkapplications', '-o', 'name']).trim()).toBe('');
   });
 
-  it('a manifest the CRD rejects is refused by the server-side dry run, naming the field (exit 2)', async () => {
+  it('a manifest the CRD schema rejects is refused before the cluster is asked, naming file, line and field (exit 2)', async () => {
     const world = jobsWorld({ jobNamespaces: [ns.name] });
     const bad = path.join(world.project, 'bad.yaml');
     writeFileSync(bad, ['apiVersion: sparkoperator.k8s.io/v1beta2', 'kind: SparkApplication', 'metadata: {name: broken}', 'spec:', '  type: Pyton', '  sparkVersion: 4.0.4', '  mainApplicationFile: local:///x.py', '  driver: {cores: 1, serviceAccount: spark-operator-spark}', '  executor: {instances: 0}', ''].join('\n'));
     const result = await koala(world, ['run', '-f', bad]);
     expect(result.code).toBe(2);
-    expect(result.stderr).toMatch(/not valid for the installed CRD/);
-    expect(result.stderr).toMatch(/spec\.type: Unsupported value: "Pyton"/);
-    expect(result.stderr).toMatch(/spec\.executor\.instances/);
+    expect(result.stderr).toContain(`${bad}:5: spec.type: Unsupported value: "Pyton"`);
+    expect(result.stderr).toContain(`${bad}:9: spec.executor.instances: Invalid value: 0`);
     expect(kubectl(['-n', ns.name, 'get', 'sparkapplications', '-o', 'name'])).not.toMatch(/broken/);
   });
 });
