@@ -7,20 +7,33 @@
 # no container registry is reachable. Debian's docker.io package provides a
 # dockerd that runs ordinary (non-privileged) containers here.
 #
+# The daemon is the one on the default socket, /var/run/docker.sock: other daemons (such as
+# scripts/docker/ensure-kind-dockerd.sh's, on a socket of its own) are neither waited for nor
+# touched. A daemon is recognised by the socket it serves, never by its process name.
+#
 # Environment knobs (all optional):
 #   KOALA_DOCKERD_LOG            log file for dockerd (default /var/log/koala-dockerd.log)
 #   KOALA_DOCKERD_TIMEOUT        seconds to wait for `docker info` (default 60)
 #   KOALA_DOCKER_STORAGE_DRIVER  force a storage driver (default: auto, see below)
 #   KOALA_DOCKERD_IPTABLES       "true"/"false" (default: auto, see below)
+#   KOALA_DOCKERD_SOCKET         the daemon's socket (default /var/run/docker.sock); another one
+#                                starts dockerd with -H, and then needs the two below
+#   KOALA_DOCKERD_PIDFILE        its pid file (default /var/run/docker.pid)
+#   KOALA_DOCKERD_DATA_ROOT      its data root (default /var/lib/docker)
 set -euo pipefail
 
 LOG=${KOALA_DOCKERD_LOG:-/var/log/koala-dockerd.log}
 TIMEOUT=${KOALA_DOCKERD_TIMEOUT:-60}
+DEFAULT_SOCK=/var/run/docker.sock
+SOCK=${KOALA_DOCKERD_SOCKET:-$DEFAULT_SOCK}
+PIDFILE=${KOALA_DOCKERD_PIDFILE:-/var/run/docker.pid}
+DATA_ROOT=${KOALA_DOCKERD_DATA_ROOT:-/var/lib/docker}
 
 say() { printf 'ensure-dockerd: %s\n' "$*" >&2; }
 die() { say "ERROR: $*"; exit 1; }
 
-docker_ok() { docker info >/dev/null 2>&1; }
+# Asks the daemon on $SOCK, whatever DOCKER_HOST the caller has.
+docker_ok() { DOCKER_HOST=unix://$SOCK docker info >/dev/null 2>&1; }
 
 if docker_ok; then
   exit 0
@@ -51,27 +64,47 @@ if ! command -v dockerd >/dev/null 2>&1 || ! command -v docker >/dev/null 2>&1; 
 fi
 
 # --- already starting? ---------------------------------------------------
-# If a dockerd is alive (e.g. a parallel run just launched it, or the
-# package's init script did), don't start a second one on the same
-# /var/lib/docker: just wait for it below.
-# Alive = exists and is not a zombie. PID 1 on these machines is not an
-# init that reaps orphans, so a dockerd that died (kill -9, crash) can stay
-# a zombie, which `kill -0` alone would take for a running daemon.
+# If a dockerd for $SOCK is alive (e.g. a parallel run just launched it, or the package's init
+# script did), don't start a second one on the same data root: just wait for it below.
+# Alive = exists and is not a zombie. PID 1 on these machines is not an init that reaps
+# orphans, so a dockerd that died (kill -9, crash) can stay a zombie, which `kill -0` alone
+# would take for a running daemon.
 alive() {
   kill -0 "$1" 2>/dev/null || return 1
   case $(ps -o stat= -p "$1" 2>/dev/null) in ''|Z*) return 1 ;; esac
 }
 
+# The sockets a dockerd process serves, from its command line (-H/--host, any spelling); none
+# given means the default socket (fd:// is systemd handing it the default socket).
+dockerd_sockets() {
+  local prev="" arg
+  local -a hosts=()
+  while IFS= read -r -d '' arg; do
+    case $prev in -H | --host) hosts+=("$arg") ;; esac
+    case $arg in --host=* | -H=*) hosts+=("${arg#*=}") ;; -H?*) hosts+=("${arg#-H}") ;; esac
+    prev=$arg
+  done 2>/dev/null <"/proc/$1/cmdline" || return 1
+  [ ${#hosts[@]} -gt 0 ] || hosts=("unix://$DEFAULT_SOCK")
+  for arg in "${hosts[@]}"; do
+    case $arg in fd://*) echo "$DEFAULT_SOCK" ;; unix://*) echo "${arg#unix://}" ;; esac
+  done
+}
+
+same_path() { [ "$(readlink -m "$1")" = "$(readlink -m "$2")" ]; }
+
 dockerd_pid() {
-  local pid
-  if [ -s /var/run/docker.pid ]; then
-    pid=$(cat /var/run/docker.pid)
+  local pid sock
+  if [ -s "$PIDFILE" ]; then
+    pid=$(cat "$PIDFILE")
     alive "$pid" && { printf '%s\n' "$pid"; return 0; }
   fi
-  # A daemon started with another --pidfile still owns /var/lib/docker and
-  # the socket; a second one would fail on the lock, so find it by name.
+  # A daemon started with another --pidfile may still serve $SOCK: ask each dockerd which
+  # sockets it serves. Its name alone says nothing: a second daemon has its own socket.
   for pid in $(pgrep -x dockerd 2>/dev/null || true); do
-    alive "$pid" && { printf '%s\n' "$pid"; return 0; }
+    alive "$pid" || continue
+    while IFS= read -r sock; do
+      same_path "$sock" "$SOCK" && { printf '%s\n' "$pid"; return 0; }
+    done < <(dockerd_sockets "$pid")
   done
   return 1
 }
@@ -79,7 +112,7 @@ dockerd_pid() {
 if ! pid=$(dockerd_pid); then
   # dockerd refuses to start while its pid file names a live pid, and a
   # zombie counts as live to it: drop a pid file whose daemon is gone.
-  rm -f /var/run/docker.pid
+  rm -f "$PIDFILE"
   # --- choose settings ---------------------------------------------------
   # Storage driver: overlay2 is fast and space-efficient, but needs the
   # kernel's overlay fs AND a backing fs that isn't itself overlay (as in a
@@ -88,8 +121,8 @@ if ! pid=$(dockerd_pid); then
   # but works everywhere) when the check fails.
   driver=${KOALA_DOCKER_STORAGE_DRIVER:-}
   if [ -z "$driver" ]; then
-    mkdir -p /var/lib/docker
-    backing=$(stat -fc %T /var/lib/docker 2>/dev/null || echo unknown)
+    mkdir -p "$DATA_ROOT"
+    backing=$(stat -fc %T "$DATA_ROOT" 2>/dev/null || echo unknown)
     if grep -qw overlay /proc/filesystems && [ "$backing" != overlayfs ] && [ "$backing" != tmpfs ]; then
       driver=overlay2
     else
@@ -116,18 +149,23 @@ if ! pid=$(dockerd_pid); then
   fi
 
   mkdir -p "$(dirname "$LOG")"
-  say "starting dockerd (storage-driver=$driver, iptables=$iptables_flag), log: $LOG"
+  say "starting dockerd on $SOCK (storage-driver=$driver, iptables=$iptables_flag), log: $LOG"
   # No systemd/sysvinit here (PID 1 is not an init system), so run dockerd
   # directly. setsid+nohup detach it from this shell so it outlives the
   # script (and the CI step that called it). dockerd starts its own
   # containerd child because no system containerd is running.
-  setsid nohup dockerd \
+  # The default socket is dockerd's own default (daemon.json may name hosts too; -H would clash).
+  where=()
+  same_path "$SOCK" "$DEFAULT_SOCK" || where=(-H "unix://$SOCK")
+  setsid nohup dockerd "${where[@]}" \
+    --pidfile="$PIDFILE" \
+    --data-root="$DATA_ROOT" \
     --storage-driver="$driver" \
     --iptables="$iptables_flag" \
     >>"$LOG" 2>&1 </dev/null &
   started_pid=$!
 else
-  say "dockerd already running (pid $pid); waiting for it"
+  say "dockerd for $SOCK already running (pid $pid); waiting for it"
   started_pid=$pid
 fi
 
@@ -140,8 +178,8 @@ until docker_ok; do
   fi
   if [ "$SECONDS" -ge "$deadline" ]; then
     tail -n 40 "$LOG" >&2 2>/dev/null || true
-    die "dockerd did not answer 'docker info' within ${TIMEOUT}s; see $LOG"
+    die "dockerd did not answer 'docker info' on $SOCK within ${TIMEOUT}s; see $LOG"
   fi
   sleep 1
 done
-say "dockerd is up ($(docker info --format '{{.ServerVersion}} {{.Driver}}' 2>/dev/null))"
+say "dockerd is up on $SOCK ($(DOCKER_HOST=unix://$SOCK docker info --format '{{.ServerVersion}} {{.Driver}}' 2>/dev/null))"
