@@ -5,6 +5,7 @@
  * users see first, so it is worth the fast path. Every other help page is oclif's own.
  */
 import { readFileSync } from 'node:fs';
+import { oclifUsesColor } from './help-color.ts';
 import { wrapPlain } from './wrap.ts';
 
 interface Manifest {
@@ -26,10 +27,12 @@ export function helpWidth(env: NodeJS.ProcessEnv, stdout: NodeJS.WriteStream): n
   return width < 1 ? 80 : Math.max(40, width);
 }
 
-export function renderRootHelp(pjson: PackageJson, manifest: Manifest, width: number): string {
+/** `color`: oclif bolds the section headers when it colours (see help-color.ts). */
+export function renderRootHelp(pjson: PackageJson, manifest: Manifest, width: number, color = false): string {
   const bin = pjson.oclif.bin;
   const description = pjson.oclif.description ?? pjson.description ?? '';
-  const section = (header: string, body: string): string => `${header}\n${indent(body, 2)}`;
+  const bold = (s: string): string => (color ? `\u001b[1m${s}\u001b[22m` : s);
+  const section = (header: string, body: string): string => `${bold(header)}\n${indent(body, 2)}`;
   const wrap = (text: string, spacing: number): string => wrapPlain(text, width - spacing);
   const userAgent = `${bin}/${pjson.version} ${process.platform}-${process.arch} node-${process.version}`;
   const rest = description.split('\n').slice(1).join('\n');
@@ -74,5 +77,6 @@ function indent(text: string, spaces: number): string {
 export function printRootHelp(root: URL): void {
   const pjson = JSON.parse(readFileSync(new URL('package.json', root), 'utf8')) as PackageJson;
   const manifest = JSON.parse(readFileSync(new URL('oclif.manifest.json', root), 'utf8')) as Manifest;
-  process.stdout.write(renderRootHelp(pjson, manifest, helpWidth(process.env, process.stdout)));
+  const color = oclifUsesColor(process.env, Boolean(process.stdout.isTTY), Boolean(process.stderr.isTTY));
+  process.stdout.write(renderRootHelp(pjson, manifest, helpWidth(process.env, process.stdout), color));
 }
