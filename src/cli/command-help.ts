@@ -6,8 +6,7 @@
  * hands it to oclif.
  */
 import { readFileSync } from 'node:fs';
-import { oclifUsesColor } from './help-color.ts';
-import { helpWidth } from './root-help.ts';
+import { printSync, terminal } from './help-color.ts';
 import { wrapPlain } from './wrap.ts';
 
 export interface ManifestFlag {
@@ -265,11 +264,11 @@ export function printCommandHelp(root: URL, words: string[]): boolean {
   const { bin } = (JSON.parse(readFileSync(new URL('package.json', root), 'utf8')) as { oclif: { bin: string } }).oclif;
   let page: string | undefined;
   try {
-    page = renderCommandHelp(bin, command, { width: helpWidth(process.env, process.stdout), color: oclifUsesColor(process.env, Boolean(process.stdout.isTTY), Boolean(process.stderr.isTTY)) });
+    page = renderCommandHelp(bin, command, terminal(process.env));
   } catch {
     return false;
   }
   if (page === undefined) return false;
-  process.stdout.write(page);
+  printSync(page);
   return true;
 }

@@ -1,4 +1,40 @@
-/** Whether oclif's help would be coloured, so the fast help pages (no oclif loaded) match it. */
+/**
+ * What the fast help pages (no oclif loaded) need to know about the terminal: whether oclif
+ * would colour, how wide it would wrap, and a way to print without creating process.stdout
+ * (a stream whose creation costs several milliseconds of a start measured in tens).
+ */
+import { writeSync } from 'node:fs';
+import { isatty } from 'node:tty';
+
+export interface Terminal {
+  width: number;
+  color: boolean;
+}
+
+/** The width oclif wraps to (OCLIF_COLUMNS, else the terminal's, at least 40, else 80), and its colour. */
+export function terminal(env: NodeJS.ProcessEnv): Terminal {
+  const stdoutTTY = isatty(1);
+  const color = oclifUsesColor(env, stdoutTTY, isatty(2));
+  const fixed = Number.parseInt(env.OCLIF_COLUMNS ?? '', 10);
+  if (fixed) return { width: fixed, color };
+  if (!stdoutTTY) return { width: 80, color };
+  const width = process.stdout.getWindowSize()[0] ?? 0;
+  return { width: width < 1 ? 80 : Math.max(40, width), color };
+}
+
+/** All of text to stdout, synchronously; a reader that went away (`| head`) is no error. */
+export function printSync(text: string): void {
+  const bytes = Buffer.from(text);
+  for (let done = 0; done < bytes.length; ) {
+    try {
+      done += writeSync(1, bytes, done);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EPIPE') return;
+      if (code !== 'EAGAIN') throw error;
+    }
+  }
+}
 
 /**
  * Colour as oclif decides it: its theme colours only when supports-color allows colour on both

@@ -5,7 +5,7 @@
  * users see first, so it is worth the fast path. Every other help page is oclif's own.
  */
 import { readFileSync } from 'node:fs';
-import { oclifUsesColor } from './help-color.ts';
+import { printSync, terminal } from './help-color.ts';
 import { wrapPlain } from './wrap.ts';
 
 interface Manifest {
@@ -18,16 +18,6 @@ interface PackageJson {
   oclif: { bin: string; description?: string; topics?: Record<string, { description?: string; hidden?: boolean }> };
 }
 
-/** The width oclif wraps to: OCLIF_COLUMNS, else the terminal's (40 at least), else 80. */
-export function helpWidth(env: NodeJS.ProcessEnv, stdout: NodeJS.WriteStream): number {
-  const fixed = Number.parseInt(env.OCLIF_COLUMNS ?? '', 10);
-  if (fixed) return fixed;
-  if (!stdout.isTTY) return 80;
-  const width = stdout.getWindowSize()[0];
-  return width < 1 ? 80 : Math.max(40, width);
-}
-
-/** `color`: oclif bolds the section headers when it colours (see help-color.ts). */
 export function renderRootHelp(pjson: PackageJson, manifest: Manifest, width: number, color = false): string {
   const bin = pjson.oclif.bin;
   const description = pjson.oclif.description ?? pjson.description ?? '';
@@ -77,6 +67,6 @@ function indent(text: string, spaces: number): string {
 export function printRootHelp(root: URL): void {
   const pjson = JSON.parse(readFileSync(new URL('package.json', root), 'utf8')) as PackageJson;
   const manifest = JSON.parse(readFileSync(new URL('oclif.manifest.json', root), 'utf8')) as Manifest;
-  const color = oclifUsesColor(process.env, Boolean(process.stdout.isTTY), Boolean(process.stderr.isTTY));
-  process.stdout.write(renderRootHelp(pjson, manifest, helpWidth(process.env, process.stdout), color));
+  const { width, color } = terminal(process.env);
+  printSync(renderRootHelp(pjson, manifest, width, color));
 }
