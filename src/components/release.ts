@@ -7,8 +7,9 @@ import type { Step, StepContext } from '../engine/step.ts';
 import type { Kube } from '../kube/client.ts';
 import { followPods } from '../kube/readiness.ts';
 import type { PlatformContext } from '../platform/context.ts';
-import { recoverStuckRelease, releaseState, releaseValues, upgradeInstall, type ReleaseState } from '../tools/helm.ts';
-import { redact } from '../tools/redact.ts';
+import { ToolMissingError } from '../tools/exec.ts';
+import { recoverStuckRelease, releaseState, releaseValues, templateChart, upgradeInstall, type ReleaseState } from '../tools/helm.ts';
+import { redact, REDACTED } from '../tools/redact.ts';
 import { assetPath } from '../util/paths.ts';
 
 /**
@@ -26,6 +27,8 @@ export interface ChartSpec {
   origin: string;
   /** A chart directory or .tgz on disk, fetched on demand. */
   resolve(options: { signal: AbortSignal; report: (line: string) => void }): Promise<string>;
+  /** koala's own chart: its directory, rendered into plans (upstream charts are only named). */
+  local?: string;
 }
 
 export interface ReleaseDef {
@@ -66,7 +69,7 @@ export const PLATFORM_CHART = 'koala-platform';
 export async function platformChart(): Promise<ChartSpec & { digest: string }> {
   const dir = assetPath('charts', PLATFORM_CHART);
   const version = /^version:\s*(\S+)/m.exec(await readFile(path.join(dir, 'Chart.yaml'), 'utf8'))?.[1] ?? '0.0.0';
-  return { name: PLATFORM_CHART, version, origin: 'assets/charts/koala-platform', digest: await directoryDigest(dir), resolve: async () => dir };
+  return { name: PLATFORM_CHART, version, origin: 'assets/charts/koala-platform', digest: await directoryDigest(dir), resolve: async () => dir, local: dir };
 }
 
 export async function directoryDigest(dir: string): Promise<string> {
@@ -112,6 +115,30 @@ function normalize(value: unknown): unknown {
   return value;
 }
 
+/**
+ * What koala's chart creates with these values (NetworkPolicies, RoleBindings, Secrets…), for
+ * the plan users review: `helm template` needs no cluster. Secret values are masked whatever
+ * the values held. Without helm, a note says what is missing instead.
+ */
+async function renderedObjects(def: ReleaseDef, chartDir: string, values: Record<string, unknown>): Promise<Array<Record<string, unknown>> | string> {
+  let text: string;
+  try {
+    text = await templateChart({ release: def.release, namespace: def.namespace, chart: chartDir, values });
+  } catch (error) {
+    if (error instanceof ToolMissingError) return `the objects of ${def.release} are not listed: ${error.message}; install helm to see them`;
+    throw error;
+  }
+  const { loadAll } = await import('js-yaml');
+  const objects = loadAll(text).filter((o): o is Record<string, unknown> => o !== null && typeof o === 'object');
+  return objects.map((o) => JSON.parse(redact(JSON.stringify(maskSecret(o)))) as Record<string, unknown>);
+}
+
+function maskSecret(object: Record<string, unknown>): Record<string, unknown> {
+  if (object.kind !== 'Secret') return object;
+  const mask = (data: unknown): unknown => (data && typeof data === 'object' ? Object.fromEntries(Object.keys(data).map((k) => [k, REDACTED])) : data);
+  return { ...object, ...('data' in object ? { data: mask(object.data) } : {}), ...('stringData' in object ? { stringData: mask(object.stringData) } : {}) };
+}
+
 export function releaseStep(
   ctx: PlatformContext,
   spec: { id: string; title: string; needs?: string[]; def: ReleaseDef; readiness?: ReadinessDef },
@@ -127,8 +154,14 @@ export function releaseStep(
     async plan() {
       const chart = await def.chart();
       const values = def.planValues ? await def.planValues() : await def.values();
+      const rendered = chart.local ? await renderedObjects(def, chart.local, values) : undefined;
       return [
-        { kind: 'helm', release: def.release, namespace: def.namespace, chart: `${chart.name} (${chart.origin})`, version: chart.version, values: JSON.parse(redact(JSON.stringify(values))) as Record<string, unknown> },
+        {
+          kind: 'helm', release: def.release, namespace: def.namespace, chart: `${chart.name} (${chart.origin})`, version: chart.version,
+          values: JSON.parse(redact(JSON.stringify(values))) as Record<string, unknown>,
+          ...(Array.isArray(rendered) ? { objects: rendered } : {}),
+        },
+        ...(typeof rendered === 'string' ? [{ kind: 'note' as const, text: rendered }] : []),
         { kind: 'wait', what: `${spec.title}: ready`, timeoutMs: waitMs },
       ];
     },

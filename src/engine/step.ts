@@ -16,6 +16,8 @@ export type Action =
       version: string;
       /** Values as koala renders them, with secret values replaced by a marker. */
       values?: Record<string, unknown>;
+      /** For koala's own chart: the objects it renders to (`helm template`), secret values masked. */
+      objects?: Array<Record<string, unknown>>;
     }
   | { kind: 'wait'; what: string; timeoutMs: number }
   | { kind: 'file'; path: string; mode?: number }

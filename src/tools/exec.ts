@@ -83,9 +83,7 @@ export async function runTool(call: ToolCall): Promise<ToolResult> {
     throw call.signal?.reason instanceof Error ? call.signal.reason : new InterruptedError();
   }
   if ('code' in result && result.code === 'ENOENT') {
-    throw new KoalaError(`${call.tool} was not found (looked for "${file}")`, {
-      hint: `Install ${call.tool} and make sure it is on PATH; \`koala doctor\` checks every prerequisite.`,
-    });
+    throw new ToolMissingError(call.tool, file);
   }
   if (result.timedOut) {
     throw new ToolError(call, { exitCode: -1, stdout, stderr, durationMs }, `timed out after ${Math.round(timeoutMs / 1000)}s`);
@@ -95,6 +93,17 @@ export async function runTool(call: ToolCall): Promise<ToolResult> {
     throw new ToolError(call, { exitCode, stdout, stderr, durationMs });
   }
   return { exitCode, stdout, stderr, durationMs };
+}
+
+/** The tool is not installed (or KOALA_<TOOL> names nothing). */
+export class ToolMissingError extends KoalaError {
+  readonly tool: ToolName;
+
+  constructor(tool: ToolName, file: string) {
+    super(`${tool} was not found (looked for "${file}")`, { hint: `Install ${tool} and make sure it is on PATH; \`koala doctor\` checks every prerequisite.` });
+    this.name = 'ToolMissingError';
+    this.tool = tool;
+  }
 }
 
 export class ToolError extends KoalaError {

@@ -152,6 +152,18 @@ export async function upgradeInstall(
   });
 }
 
+/**
+ * The objects a chart on disk renders to with these values (`helm template`: no cluster, no
+ * release), as one multi-document YAML string. Values travel in a 0600 file, as for installs.
+ */
+export async function templateChart(options: { release: string; namespace: string; chart: string; values: Record<string, unknown> }, signal?: AbortSignal): Promise<string> {
+  return withValuesFile(options.values, async (valuesFile) => {
+    const args = ['template', options.release, options.chart, '--namespace', options.namespace, '--values', valuesFile];
+    const { stdout } = await runTool({ tool: 'helm', args, timeoutMs: 60_000, ...(signal ? { signal } : {}) });
+    return stdout;
+  });
+}
+
 export async function withValuesFile<T>(values: Record<string, unknown>, use: (file: string) => Promise<T>): Promise<T> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'koala-values-'));
   try {

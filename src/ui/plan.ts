@@ -24,7 +24,11 @@ function renderAction(action: Action, dump: (v: unknown, o?: object) => string):
     case 'manifest':
       return ['apply:', ...block(action.manifest)];
     case 'helm':
-      return [`helm release ${action.namespace}/${action.release}: ${action.chart} ${action.version}`, ...(action.values ? ['values:', ...block(action.values)] : [])];
+      return [
+        `helm release ${action.namespace}/${action.release}: ${action.chart} ${action.version}`,
+        ...(action.values ? ['values:', ...block(action.values)] : []),
+        ...(action.objects ? [`objects (${action.objects.length}, from helm template):`, ...action.objects.flatMap((o, i) => [...(i > 0 ? ['    ---'] : []), ...block(o)])] : []),
+      ];
     case 'wait':
       return [`wait up to ${Math.round(action.timeoutMs / 1000)}s for ${action.what}`];
     case 'file':
