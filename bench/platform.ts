@@ -19,7 +19,7 @@ import type { Step } from '../src/engine/step.ts';
 import { Kube } from '../src/kube/client.ts';
 import type { PlatformContext } from '../src/platform/context.ts';
 import { upgradeInstall } from '../src/tools/helm.ts';
-import { startChartMirror } from '../test/support/chart-mirror.ts';
+import { platformVolumes, startChartMirror, TEST_CHART_VERSIONS } from '../test/support/chart-mirror.ts';
 import { startBed } from './lib/testbed.ts';
 import { platformRelease } from '../src/components/platform/index.ts';
 import { sparkOperatorRelease } from '../src/components/spark-operator/index.ts';
@@ -37,8 +37,9 @@ try {
   config.cluster.name = bed.cluster;
   config.charts.mirror = mirror.url;
   config.ports = { airflow: 0, objectStore: 0, objectStoreConsole: 0 };
-  // Postgres claims a volume; the test bed has no provisioner.
-  bed.kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'PersistentVolume', metadata: { name: 'bench-pg' }, spec: { capacity: { storage: '2Gi' }, accessModes: ['ReadWriteOnce'], hostPath: { path: '/tmp/bench-pg' }, claimRef: { namespace: 'airflow', name: 'data-airflow-postgres-0' } } }));
+  config.components.airflow = { ...config.components.airflow!, version: TEST_CHART_VERSIONS.airflow };
+  // Postgres and MinIO claim volumes; the test bed has no provisioner.
+  for (const pv of platformVolumes('bench', config.namespaces)) bed.kubectl(['apply', '-f', '-'], JSON.stringify(pv));
   const kubeTarget = { kubeconfig: bed.kubeconfig, context: `kind-${bed.cluster}` };
   let connection: Promise<Kube> | undefined;
   const ctx: PlatformContext = { config, env: new Map(), spec: clusterSpec(config, resolveNodeImage(config.cluster, undefined)), kubeTarget, home: mkdtempSync(path.join(os.tmpdir(), 'koala-bench-home-')), recreate: false, kube: () => (connection ??= Kube.connect(kubeTarget)) };

@@ -18,7 +18,7 @@ import type { EngineEvent } from '../../src/engine/step.ts';
 import { crdEstablished } from '../../src/kube/readiness.ts';
 import { credentialsFile, readCredentialsFile } from '../../src/platform/credentials.ts';
 import { setCommandLogger } from '../../src/tools/exec.ts';
-import { startChartMirror, type ChartMirror } from '../support/chart-mirror.ts';
+import { platformVolumes, startChartMirror, TEST_CHART_VERSIONS, type ChartMirror } from '../support/chart-mirror.ts';
 import { componentPlan, helmRecorder, platformConfig, testbedContext, uniquePrefix, type HelmRecorder } from '../support/platform.ts';
 import { kubectl, testbed, testbedKube } from '../support/testbed.ts';
 import type { PlatformContext } from '../../src/platform/context.ts';
@@ -50,11 +50,8 @@ describe.each(['helm3', 'helm4'])('the platform components with %s', (helmName) 
     process.env.KOALA_HELM = recorder.wrapper;
     process.env.KOALA_CACHE_DIR = mkdtempSync(path.join(os.tmpdir(), 'koala-cache-'));
     ctx = testbedContext(platformConfig(prefix, mirror.url));
-    // The Postgres StatefulSet claims a volume; the test bed has no provisioner, so offer one.
-    kubectl(['apply', '-f', '-'], JSON.stringify({
-      apiVersion: 'v1', kind: 'PersistentVolume', metadata: { name: `${prefix}-pg` },
-      spec: { capacity: { storage: '2Gi' }, accessModes: ['ReadWriteOnce'], hostPath: { path: `/tmp/${prefix}-pg` }, claimRef: { namespace: `${prefix}-airflow`, name: 'data-airflow-postgres-0' } },
-    }));
+    // Postgres and MinIO claim volumes; the test bed has no provisioner, so offer them.
+    for (const pv of platformVolumes(prefix, ctx.config.namespaces)) kubectl(['apply', '-f', '-'], JSON.stringify(pv));
     setCommandLogger((line) => output.push(line));
   });
 
@@ -64,7 +61,7 @@ describe.each(['helm3', 'helm4'])('the platform components with %s', (helmName) 
     process.env.KOALA_CACHE_DIR = saved.cache;
     await mirror?.close();
     for (const ns of ['system', 'spark-operator', 'jobs', 'object-store', 'airflow']) kubectl(['delete', 'namespace', `${prefix}-${ns}`, '--ignore-not-found', '--wait=false']);
-    kubectl(['delete', 'pv', `${prefix}-pg`, '--ignore-not-found', '--wait=false']);
+    kubectl(['delete', 'pv', `${prefix}-pg`, `${prefix}-minio`, '--ignore-not-found', '--wait=false']);
     const cluster = `${prefix}-system`;
     kubectl(['delete', 'clusterrole', `${cluster}-platform-namespaces`, `${cluster}-sparkapplications-edit`, `${cluster}-sparkapplications-view`, '--ignore-not-found']);
     kubectl(['delete', 'clusterrolebinding', `${cluster}-platform-namespaces`, '--ignore-not-found']);
@@ -88,7 +85,7 @@ describe.each(['helm3', 'helm4'])('the platform components with %s', (helmName) 
 
     // Charts came from the mirror: its index, then each pinned chart's .tgz.
     expect(mirror.requests).toContain('/index.yaml');
-    for (const chart of ['spark-operator-2.5.2.tgz', 'minio-5.4.0.tgz', 'airflow-1.22.0.tgz']) expect(mirror.requests).toContain(`/${chart}`);
+    for (const chart of ['spark-operator-2.5.2.tgz', 'minio-5.4.0.tgz', `airflow-${TEST_CHART_VERSIONS.airflow}.tgz`]) expect(mirror.requests).toContain(`/${chart}`);
 
     // Helm was driven with the flags of its version, values in 0600 files, never --set.
     const installs = recorder.calls().filter((c) => c.args[0] === 'upgrade');

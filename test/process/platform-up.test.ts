@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, koala, makeWorld, type KoalaResult, type World } from '../support/cli.ts';
-import { startChartMirror, type ChartMirror } from '../support/chart-mirror.ts';
+import { platformVolumes, startChartMirror, testChartVersionsYaml, type ChartMirror } from '../support/chart-mirror.ts';
 import { helmRecorder, type HelmRecorder } from '../support/platform.ts';
 import { testbed } from '../support/testbed.ts';
 import { auditLog, clientWrites } from '../e2e/audit.ts';
@@ -79,6 +79,8 @@ beforeAll(async () => {
     `  mirror: ${mirror.url}`,
     'timeouts:',
     '  componentSeconds: 180',
+    'components:',
+    ...testChartVersionsYaml(),
   ].join('\n'));
   writeFileSync(path.join(world.project, '.env.private'), `AIRFLOW_PASSWORD=${password}\n`);
   chmodSync(path.join(world.project, '.env.private'), 0o600);
@@ -101,11 +103,11 @@ describe('koala up with the platform, end to end', () => {
   });
 
   it('installs the platform; a failed component resumes alone on the next run', async () => {
-    const first = await run(['up', '--verbose', '--skip', 'airflow-postgres,airflow']);
+    const first = await run(['up', '--verbose', '--skip', 'object-store,object-store-buckets,airflow-postgres,airflow']);
     expect(first.code, first.stderr + first.stdout).toBe(0);
     expect(first.stdout).toMatch(/spark-operator\s+done/);
-    // The test bed has no volume provisioner: offer Postgres its volume, then resume.
-    kubectlWorld(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'PersistentVolume', metadata: { name: `${name}-pg` }, spec: { capacity: { storage: '2Gi' }, accessModes: ['ReadWriteOnce'], hostPath: { path: `/tmp/${name}-pg` }, claimRef: { namespace: 'airflow', name: 'data-airflow-postgres-0' } } }));
+    // The test bed has no volume provisioner: offer MinIO and Postgres their volumes, then resume.
+    for (const pv of platformVolumes(name, { objectStore: 'object-store', airflow: 'airflow' })) kubectlWorld(['apply', '-f', '-'], JSON.stringify(pv));
     const second = await run(['up', '--verbose']);
     expect(second.code, second.stderr + second.stdout).toBe(0);
     expect(second.stdout).toMatch(/airflow\s+done/);

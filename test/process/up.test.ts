@@ -171,7 +171,8 @@ describe('koala up (process level, fake kind/docker/kubectl, real API server)', 
 describe('koala doctor', () => {
   it('reports every check with pass, warn or fail and its fix, and changes nothing', async () => {
     const world = await upWorld();
-    const result = await koala(world, ['doctor', '--json'], { env: { KOALA_FAKE_DOCKER_MEM: String(5 * 1024 ** 3), KOALA_FAKE_KIND_VERSION: 'v0.23.0' } });
+    // kind 0.31 still writes kubeadm's v1beta3 config, which the pinned Kubernetes rejects.
+    const result = await koala(world, ['doctor', '--json'], { env: { KOALA_FAKE_DOCKER_MEM: String(5 * 1024 ** 3), KOALA_FAKE_KIND_VERSION: 'v0.31.0' } });
     const report = JSON.parse(result.stdout) as { ok: boolean; checks: Array<{ id: string; status: string; fix?: string }> };
     const byId = Object.fromEntries(report.checks.map((c) => [c.id, c]));
     expect(result.code).toBe(1);
@@ -182,8 +183,8 @@ describe('koala doctor', () => {
     expect(Object.keys(byId)).toEqual(expect.arrayContaining(['docker', 'kind', 'helm', 'kubectl', 'cgroup', 'memory', 'ports']));
     expect(mutatingCalls(world.calls())).toEqual([]);
 
-    const plain = await koala(world, ['doctor'], { env: { KOALA_FAKE_KIND_VERSION: 'v0.23.0' } });
-    expect(plain.stdout).toMatch(/✗ fail {2}kind >= 0\.24\.0: kind v0\.23\.0 is too old[\s\S]*fix: Install kind/);
+    const plain = await koala(world, ['doctor'], { env: { KOALA_FAKE_KIND_VERSION: 'v0.31.0' } });
+    expect(plain.stdout).toMatch(/✗ fail {2}kind >= 0\.32\.0: kind v0\.31\.0 is too old[\s\S]*fix: Install kind/);
     expect(plain.stdout).toMatch(/check\(s\) failed: fix them, then run `koala doctor` again/);
   });
 });

@@ -1,21 +1,36 @@
 /**
- * A chart mirror on 127.0.0.1 for the platform tests: koala's pinned charts as stand-ins
- * (test/charts), packaged with `helm package`, indexed with `helm repo index`, and served by a
- * tiny static HTTP server. The spark-operator stand-in gets the real CRDs from the shared
- * fixtures. Tests set charts.mirror to its URL, as a user behind a proxy would.
+ * A chart mirror on 127.0.0.1 for the platform tests: the real upstream chart archives from the
+ * shared fixtures (spark-operator, MinIO, SeaweedFS, and Airflow's chart from its main branch),
+ * indexed with `helm repo index` and served by a tiny static HTTP server. Tests set charts.mirror
+ * to its URL, as a user behind a proxy would, and pin Airflow's chart to the version the fixtures
+ * hold (TEST_CHART_VERSIONS).
  */
 import { execFileSync } from 'node:child_process';
-import { cpSync, createReadStream, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { copyFileSync, createReadStream, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { sparkOperatorFixtures } from './fixtures.ts';
+import { fixturesDir, sparkOperatorFixtures } from './fixtures.ts';
 
 // No import of ./testbed.ts: benchmarks use this outside vitest.
-const REPO = path.resolve(import.meta.dirname, '../..');
 export const FIXTURE_CRDS = sparkOperatorFixtures();
-const STAND_INS = path.join(REPO, 'test/charts');
+
+/** The chart archives in the fixtures: every chart koala installs, as published upstream. */
+export function fixtureCharts(): string {
+  return path.join(fixturesDir(), 'charts');
+}
+
+/**
+ * Chart versions the tests pin through koala.yaml where the fixtures hold another version than
+ * koala's pin: Airflow's 1.22.0 archive could not be had, its chart from main (1.20.0-dev) is.
+ */
+export const TEST_CHART_VERSIONS = { airflow: '1.20.0-dev' } as const;
+
+/** The same, as koala.yaml lines (under `components:`). */
+export function testChartVersionsYaml(): string[] {
+  return Object.entries(TEST_CHART_VERSIONS).flatMap(([component, version]) => [`  ${component}:`, `    version: ${version}`]);
+}
 
 export interface ChartMirror {
   url: string;
@@ -24,32 +39,22 @@ export interface ChartMirror {
   close(): Promise<void>;
 }
 
-/** Package the stand-ins with `helm` (any version) into a directory with an index.yaml. */
-export function packageStandIns(helm: string): string {
+/** A directory with the real chart archives and an index.yaml made by `helm repo index` (any version). */
+export function packageCharts(helm: string): string {
   const work = mkdtempSync(path.join(os.tmpdir(), 'koala-mirror-'));
-  const src = path.join(work, 'src');
   const repo = path.join(work, 'repo');
   mkdirSync(repo);
-  cpSync(STAND_INS, src, { recursive: true });
-  const crds = path.join(src, 'spark-operator', 'crds');
-  mkdirSync(crds, { recursive: true });
-  for (const file of ['sparkoperator.k8s.io_sparkapplications.yaml', 'sparkoperator.k8s.io_scheduledsparkapplications.yaml']) {
-    const from = path.join(FIXTURE_CRDS, file);
-    if (!existsSync(from)) throw new Error(`missing fixture ${from}`);
-    cpSync(from, path.join(crds, file));
-  }
+  const archives = readdirSync(fixtureCharts()).filter((f) => f.endsWith('.tgz'));
+  if (archives.length < 4) throw new Error(`expected the four upstream chart archives in ${fixtureCharts()}, found ${archives.join(', ') || 'none'}`);
+  for (const archive of archives) copyFileSync(path.join(fixtureCharts(), archive), path.join(repo, archive));
   const env = { ...process.env, HELM_CONFIG_HOME: path.join(work, 'helm'), HELM_CACHE_HOME: path.join(work, 'helm'), HELM_DATA_HOME: path.join(work, 'helm') };
-  for (const chart of readdirSync(src).filter((d) => existsSync(path.join(src, d, 'Chart.yaml')))) {
-    execFileSync(helm, ['package', path.join(src, chart), '--destination', repo], { env, stdio: ['ignore', 'ignore', 'inherit'] });
-  }
   // Relative URLs in the index, as many mirrors serve them: koala resolves them against it.
   execFileSync(helm, ['repo', 'index', repo], { env, stdio: ['ignore', 'ignore', 'inherit'] });
-  rmSync(src, { recursive: true, force: true });
   return repo;
 }
 
 export async function startChartMirror(helm: string): Promise<ChartMirror> {
-  const repo = packageStandIns(helm);
+  const repo = packageCharts(helm);
   const requests: string[] = [];
   const server = http.createServer((req, res) => {
     const name = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname).replace(/^\/+/, '');
@@ -74,4 +79,19 @@ export async function startChartMirror(helm: string): Promise<ChartMirror> {
         rmSync(path.dirname(repo), { recursive: true, force: true });
       }),
   };
+}
+
+/**
+ * The claims the platform makes with koala's values (MinIO's data, Airflow's Postgres): the test
+ * bed has no volume provisioner, so each gets a hostPath PersistentVolume reserved for it, and
+ * the real PV controller binds them.
+ */
+export function platformVolumes(prefix: string, namespaces: { objectStore: string; airflow: string }): object[] {
+  const volume = (name: string, storage: string, namespace: string, claim: string) => ({
+    apiVersion: 'v1',
+    kind: 'PersistentVolume',
+    metadata: { name: `${prefix}-${name}` },
+    spec: { capacity: { storage }, accessModes: ['ReadWriteOnce'], hostPath: { path: `/tmp/${prefix}-${name}` }, claimRef: { namespace, name: claim } },
+  });
+  return [volume('pg', '2Gi', namespaces.airflow, 'data-airflow-postgres-0'), volume('minio', '10Gi', namespaces.objectStore, 'minio')];
 }

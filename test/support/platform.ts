@@ -16,6 +16,7 @@ import { Plan } from '../../src/engine/plan.ts';
 import type { Step } from '../../src/engine/step.ts';
 import { Kube } from '../../src/kube/client.ts';
 import type { PlatformContext } from '../../src/platform/context.ts';
+import { TEST_CHART_VERSIONS } from './chart-mirror.ts';
 import { testbed } from './testbed.ts';
 
 /** Namespaces and cluster-scoped names of one test file's platform, all under one prefix. */
@@ -28,6 +29,7 @@ export function platformConfig(prefix: string, mirror: string | undefined, overr
   // NodePorts are cluster-wide; the test bed is shared, so reach services by port-forward only.
   config.ports = { airflow: 0, objectStore: 0, objectStoreConsole: 0 };
   config.timeouts.componentSeconds = 180;
+  config.components.airflow = { ...config.components.airflow!, version: TEST_CHART_VERSIONS.airflow };
   overrides(config);
   return config;
 }

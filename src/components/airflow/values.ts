@@ -23,6 +23,7 @@ export const AIRFLOW_TASK_SERVICE_ACCOUNTS = [`${RELEASES.airflow}-scheduler`, `
 export const AIRFLOW_JOBS = [`${RELEASES.airflow}-run-airflow-migrations`, `${RELEASES.airflow}-create-user`];
 
 const env = (name: string, secretName: string, secretKey = name) => ({ envName: name, secretName, secretKey });
+const secretEnv = (name: string, secretName: string, key: string) => ({ name, valueFrom: { secretKeyRef: { name: secretName, key } } });
 const resources = (cpu: string, memory: string, limit: string) => ({ requests: { cpu, memory }, limits: { memory: limit } });
 
 /**
@@ -37,6 +38,27 @@ const CREATE_USER = [
   `|| ${PASSWORD_TWICE} | exec airflow users create --role Admin --username "$KOALA_ADMIN_USERNAME"`,
   '--email "$KOALA_ADMIN_USERNAME@koala.invalid" --firstname Koala --lastname Admin',
 ].join(' ');
+
+/**
+ * The check the chart's own workloads wait with (`airflow db check-migrations`), for the user
+ * Job. The chart renders extraInitContainers through `tpl`, so the image, the wait timeout and
+ * the config volume are the chart's own.
+ */
+function waitForMigrations() {
+  return {
+    name: 'wait-for-airflow-migrations',
+    image: '{{ template "airflow_image_for_migrations" . }}',
+    imagePullPolicy: '{{ .Values.images.airflow.pullPolicy }}',
+    args: ['airflow', 'db', 'check-migrations', '--migration-wait-timeout={{ .Values.images.migrationsWaitTimeout }}'],
+    env: [
+      { name: 'AIRFLOW_HOME', value: '{{ .Values.airflowHome }}' },
+      secretEnv('AIRFLOW__DATABASE__SQL_ALCHEMY_CONN', SECRETS.airflowMetadata, 'connection'),
+    ],
+    resources: resources('50m', '256Mi', '1Gi'),
+    securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
+    volumeMounts: [{ name: 'config', mountPath: '{{ template "airflow_config_path" . }}', subPath: 'airflow.cfg', readOnly: true }],
+  };
+}
 
 function dagsMounts(image: string) {
   return {
@@ -87,20 +109,29 @@ export function airflowValues(config: KoalaConfig, pins: Pins, credentials: Cred
     allowPodLaunching: false,
     migrateDatabaseJob: { useHelmHooks: false, applyCustomEnv: false },
     createUserJob: {
+      // The chart's switch for the Job (`defaultUser.enabled` only matters under the deprecated
+      // `webserver.defaultUser`); an override of `createUserJob.enabled: false` turns it off.
+      enabled: true,
       useHelmHooks: false,
-      // The admin's name and password come from the environment (secret entries below).
-      applyCustomEnv: true,
-      defaultUser: { enabled: true, role: 'Admin', username: 'see `koala credentials`', password: 'see `koala credentials`' },
+      applyCustomEnv: false,
+      defaultUser: { role: 'Admin', username: 'see `koala credentials`', password: 'see `koala credentials`' },
+      // The admin's name and password reach this Job's container alone: the chart gives the
+      // global `secret:` list to every Airflow container, where any DAG could read it.
+      env: [secretEnv('KOALA_ADMIN_USERNAME', SECRETS.airflowAdmin, 'username'), secretEnv('KOALA_ADMIN_PASSWORD', SECRETS.airflowAdmin, 'password')],
+      // Without Helm hooks the migration and user Jobs start together; creating the user before
+      // the schema exists fails, and its retries may run out on a slow first start.
+      extraInitContainers: [waitForMigrations()],
       command: ['bash', '-c'],
       args: [CREATE_USER],
       annotations: { 'koala.dev/credentials': credentialsMark },
     },
+    // Under LocalExecutor the scheduler runs the tasks; with worker persistence on (the chart's
+    // default) it becomes a StatefulSet with a 100Gi logs claim. Task logs stay in the pod.
+    workers: { celery: { persistence: { enabled: false } } },
     secret: [
       env('AIRFLOW_CONN_KUBERNETES_DEFAULT', SECRETS.airflowConnections),
       env('AIRFLOW_CONN_OBJECT_STORE', SECRETS.airflowConnections),
       env('AIRFLOW_CONN_AWS_DEFAULT', SECRETS.airflowConnections),
-      env('KOALA_ADMIN_USERNAME', SECRETS.airflowAdmin, 'username'),
-      env('KOALA_ADMIN_PASSWORD', SECRETS.airflowAdmin, 'password'),
     ],
     env: [
       // Variables DAGs can read with Variable.get(...): where to submit and with what.

@@ -82,6 +82,8 @@ describe('values koala passes to the charts', () => {
     for (const secret of [credentials.airflow.password, credentials.airflow.fernetKey, credentials.postgres.password, credentials.objectStore.secretKey]) expect(text).not.toContain(secret);
     const envNames = (values.secret as Array<{ envName: string }>).map((s) => s.envName);
     expect(envNames).toEqual(expect.arrayContaining(['AIRFLOW_CONN_KUBERNETES_DEFAULT', 'AIRFLOW_CONN_OBJECT_STORE']));
+    // The chart hands the global secret list to every container: the admin's password is not in it.
+    expect(envNames.filter((n) => n.startsWith('KOALA_ADMIN'))).toEqual([]);
     expect((values.config as { core: { dags_folder: string } }).core.dags_folder).toBe('/opt/airflow/dags/current');
   });
 
