@@ -15,7 +15,16 @@ export interface NodeStatus {
 
 export interface PlatformStatus {
   healthy: boolean;
-  cluster: { name: string; exists: boolean; reachable: boolean; context: string; version?: string; detail?: string };
+  cluster: {
+    name: string;
+    exists: boolean;
+    reachable: boolean;
+    context: string;
+    version?: string;
+    detail?: string;
+    /** The kind clusters there are when this one is not: the user may have meant one of them. */
+    others?: string[];
+  };
   nodes: NodeStatus[];
   components: Array<{ id: string; title: string } & Health>;
 }
@@ -23,7 +32,8 @@ export interface PlatformStatus {
 /** Everything `koala status` reports, gathered in parallel and read-only. */
 export async function collectStatus(ctx: PlatformContext, signal: AbortSignal): Promise<PlatformStatus> {
   const name = ctx.spec.name;
-  const exists = await kindClusters(signal).then((c) => c.includes(name));
+  const clusters = await kindClusters(signal);
+  const exists = clusters.includes(name);
   const cluster: PlatformStatus['cluster'] = { name, exists, reachable: false, context: ctx.kubeTarget.context };
   let nodes: NodeStatus[] = [];
   if (exists) {
@@ -43,6 +53,7 @@ export async function collectStatus(ctx: PlatformContext, signal: AbortSignal): 
     }
   } else {
     cluster.detail = 'no such kind cluster';
+    cluster.others = clusters;
   }
   const components = await Promise.all(
     enabledComponents(ctx).map(async (c) => {

@@ -44,6 +44,9 @@ describe('koala up and down end to end (real Docker, kind stand-in, real API ser
       // The registry is wired as kind's recipe has it: on the kind network, hosts.toml on each node.
       expect(docker('inspect', '-f', '{{json .NetworkSettings.Networks}}', registry)).toContain('"kind"');
       expect(docker('exec', `${name}-worker2`, 'cat', `/etc/containerd/certs.d/localhost:${registryPort}/hosts.toml`)).toBe(`[host."http://${registry}:5000"]`);
+      // kind's load balancer is listed with the nodes but runs no containerd: it gets no hosts.toml.
+      const hostsToml = `/etc/containerd/certs.d/localhost:${registryPort}/hosts.toml`;
+      expect(() => docker('exec', `${name}-external-load-balancer`, 'cat', hostsToml)).toThrow(/No such file/);
       const catalog = await fetch(`http://127.0.0.1:${registryPort}/v2/_catalog`);
       expect(catalog.status).toBe(200);
       const firstWrites = clientWrites(auditLog(world, name));

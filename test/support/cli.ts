@@ -67,6 +67,8 @@ export function makeWorld(options: { fakes?: Array<'kind' | 'docker' | 'kubectl'
   delete env.KOALA_CONFIG;
   // The kind stand-in talks to whichever docker koala uses.
   if (!fakes.includes('docker')) delete env.KOALA_DOCKER;
+  // With the fake docker, the load balancer is kind's haproxy image, which has no shell.
+  else env.KOALA_FAKE_KIND_LB_IMAGE = 'kindest/haproxy:v20230606-42a2262b';
   return {
     dir,
     project,

@@ -1,22 +1,19 @@
 import type { Component } from '../component.ts';
 import type { PlatformContext } from '../../platform/context.ts';
 import type { Step } from '../../engine/step.ts';
+import { isKubernetesNode, KIND_NETWORK } from '../../cluster/names.ts';
 import { docker, inspectContainer } from '../../tools/docker.ts';
 import { kindNodes } from '../../tools/kind.ts';
+import { describeUsers, otherRegistryUsers, registryHostsDir, registryHostsToml } from './users.ts';
 
 /**
  * A local image registry wired into the cluster, as in kind's local-registry recipe: a registry
  * container on 127.0.0.1, joined to the "kind" network, a hosts.toml on every node that sends
- * localhost:<port> to it, and the KEP-1755 ConfigMap that tells tools where to push.
+ * localhost:<port> to it, and the KEP-1755 ConfigMap that tells tools where to push. Clusters
+ * that name the same registry share it; `down` removes it with the last of them.
  */
 
-export const KIND_NETWORK = 'kind';
 const REGISTRY_VOLUME_SUFFIX = '-data';
-
-export function registryHostsToml(name: string): string {
-  // containerd on the nodes reaches the registry by container name over the kind network.
-  return `[host."http://${name}:5000"]\n`;
-}
 
 export function registryHostingConfigMap(port: number) {
   return {
@@ -43,7 +40,7 @@ export function registryRunArgs(r: { name: string; port: number; image: string }
 
 function registrySteps(ctx: PlatformContext): Step[] {
   const r = ctx.config.registry;
-  const hostsDir = `/etc/containerd/certs.d/localhost:${r.port}`;
+  const hostsDir = registryHostsDir(r.port);
   const hostsToml = registryHostsToml(r.name);
   const configMap = registryHostingConfigMap(r.port);
   const binding = `127.0.0.1:${r.port}`;
@@ -96,6 +93,10 @@ function registrySteps(ctx: PlatformContext): Step[] {
   };
   const writeHostsArgs = (node: string): string[] => ['exec', '-i', node, 'sh', '-c', `mkdir -p '${hostsDir}' && cat > '${hostsDir}/hosts.toml'`];
 
+  // `kind get nodes` lists the load balancer too; it runs no containerd (nor a shell).
+  const nodesOf = async (signal: AbortSignal): Promise<string[]> =>
+    (await kindNodes(ctx.spec.name, signal)).filter((n) => isKubernetesNode(ctx.spec.name, n));
+
   const hosts: Step = {
     id: 'registry-hosts',
     title: `Point containerd on every node at the registry (localhost:${r.port})`,
@@ -104,13 +105,13 @@ function registrySteps(ctx: PlatformContext): Step[] {
       { kind: 'command', tool: 'docker', args: writeHostsArgs('<each node>'), input: hostsToml },
     ],
     async check({ signal }) {
-      const nodes = await kindNodes(ctx.spec.name, signal);
+      const nodes = await nodesOf(signal);
       const stale = [];
       for (const node of nodes) if ((await readHosts(node, signal)) !== hostsToml) stale.push(node);
       return stale.length === 0 ? { done: true, detail: `${nodes.length} nodes configured` } : { done: false, reason: `${stale.length} nodes to configure` };
     },
     async run({ signal }) {
-      const nodes = await kindNodes(ctx.spec.name, signal);
+      const nodes = await nodesOf(signal);
       await Promise.all(nodes.map((node) => docker(writeHostsArgs(node), { signal, input: hostsToml })));
       return `${nodes.length} nodes configured`;
     },
@@ -156,12 +157,15 @@ export const registry: Component = {
     return [
       {
         id: 'registry-delete',
-        title: `Remove the registry "${r.name}" and its images`,
+        title: `Remove the registry "${r.name}" and its images, unless another cluster uses it`,
         plan: () => [
+          { kind: 'note', text: `kept while the nodes of another kind cluster send localhost:${r.port} to it` },
           { kind: 'command', tool: 'docker', args: ['rm', '-f', r.name] },
           { kind: 'command', tool: 'docker', args: ['volume', 'rm', `${r.name}${REGISTRY_VOLUME_SUFFIX}`] },
         ],
         async check({ signal }) {
+          const users = await otherRegistryUsers(r, ctx.spec.name, signal);
+          if (users.length > 0) return { done: true, detail: `kept: ${describeUsers(users)}` };
           const state = await inspectContainer(r.name, signal);
           const volume = await docker(['volume', 'ls', '-q', '--filter', `name=^${r.name}${REGISTRY_VOLUME_SUFFIX}$`], { signal });
           return !state && !volume.trim() ? { done: true, detail: 'no registry' } : { done: false };
