@@ -123,6 +123,8 @@ describe('koala up (process level, fake kind/docker/kubectl, real API server)', 
     const resumed = await koala(world, ['up']);
     expect(resumed.code, resumed.stdout + resumed.stderr).toBe(0);
     expect(resumed.stdout).toMatch(/cluster\s+done/);
+    expect(resumed.stdout + resumed.stderr).toMatch(/cluster "\S+" was left incomplete by an interrupted create; deleting it and creating it again/);
+    expect(resumed.stdout + resumed.stderr).not.toMatch(/exists; reusing it/);
     const kindCalls = world.calls().filter((c) => c.tool === 'kind').map((c) => c.argv.slice(0, 2).join(' '));
     expect(kindCalls).toContain('delete cluster'); // the half-made cluster was removed first
   });
