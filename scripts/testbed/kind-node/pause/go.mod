@@ -1,0 +1,3 @@
+module koala.test/pause
+
+go 1.24
