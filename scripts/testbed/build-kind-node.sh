@@ -24,6 +24,7 @@
 # Cache: $KOALA_TESTBED_CACHE/kind-node/ (tools/<tool>-<key>, rootfs/<name>-<key>, debs/).
 # Each Go tool and each rootfs is keyed by its pins; the images by everything that goes in,
 # so a changed pin or file rebuilds only what depends on it.
+# shellcheck source-path=SCRIPTDIR
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 FILES=$HERE/kind-node
@@ -43,7 +44,8 @@ key() { printf '%s\n' "$@" | sha256sum | cut -c1-12; }
 GOVERSION=$(GOTOOLCHAIN=local go env GOVERSION)
 K8S_MINOR=$(cut -d. -f2 <<<"${K8S_VERSION#v}")
 KIND_MOD=$KOALA_TESTBED_CACHE/gomod/sigs.k8s.io/kind@$KIND_VERSION
-# Bump when the recipe below changes the images in a way the inputs do not show.
+# Bump when the recipe below changes what goes into the images (the pins and the files under
+# kind-node/ are part of the key already).
 RECIPE_REV=1
 
 # --- the tools and their keys -----------------------------------------------------------
@@ -67,8 +69,7 @@ rootfs_dir() { echo "$C/rootfs/$1-${ROOTFS_KEY[$1]}"; }
 
 TESTBED_BIN=$(bash "$HERE/build.sh" --print-bin-dir)
 files_sum=$(cd "$FILES" && find . -type f | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -c1-12)
-IMAGE_KEY=$(key "$RECIPE_REV" "$K8S_VERSION" "$KIND_VERSION" "$ETCD_VERSION" "${TOOL_KEY[@]}" "${ROOTFS_KEY[@]}" "$files_sum" \
-  "$(sha256sum <"$HERE/build-kind-node.sh")")
+IMAGE_KEY=$(key "$RECIPE_REV" "$K8S_VERSION" "$KIND_VERSION" "$ETCD_VERSION" "${TOOL_KEY[@]}" "${ROOTFS_KEY[@]}" "$files_sum")
 NODE_IMAGE=koala-test/kind-node:$K8S_VERSION-$IMAGE_KEY
 LB_KEY=$(key "$RECIPE_REV" "${ROOTFS_KEY[net]}" "$(sha256sum <"$FILES/envoy")")
 
