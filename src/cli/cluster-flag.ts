@@ -7,12 +7,18 @@ import { Flags } from '@oclif/core';
  */
 export const clusterFlags = {
   name: Flags.string({
-    description: 'The kind cluster to act on (default: KOALA_CLUSTER_NAME, else cluster.name in koala.yaml, else koala).',
+    description: 'The kind cluster to act on (default: KOALA_CLUSTER_NAME, else cluster.name, else koala).',
     helpGroup: 'CLUSTER',
   }),
 };
 
+export interface ClusterFlagValue {
+  path: string;
+  value: unknown;
+  flag: string;
+}
+
 /** The flag values `loadConfig` layers over koala.yaml and the environment. */
-export function clusterSelection(flags: { name?: string | undefined }): Array<{ path: string; value: unknown; flag: string }> {
+export function clusterSelection(flags: { name?: string | undefined }): ClusterFlagValue[] {
   return [{ path: 'cluster.name', value: flags.name, flag: 'name' }];
 }

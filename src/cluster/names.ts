@@ -53,7 +53,11 @@ export function hasLoadBalancer(controlPlanes: number): boolean {
 /** Every container kind makes for a cluster of this shape. */
 export function clusterContainers(shape: ClusterShape): KindContainer[] {
   const nodes = (role: KindNodeRole, count: number): KindContainer[] =>
-    Array.from({ length: count }, (_, i) => ({ name: nodeContainerName(shape.name, role, i + 1), role, kubernetesNode: true }));
+    Array.from({ length: count }, (_, i) => ({
+      name: nodeContainerName(shape.name, role, i + 1),
+      role,
+      kubernetesNode: true,
+    }));
   return [
     ...nodes('control-plane', shape.controlPlanes),
     ...nodes('worker', shape.workers),

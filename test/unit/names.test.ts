@@ -13,11 +13,13 @@ import {
 /** The names kind gives, for each shape: nodes first numbered from the second of a role, then the load balancer. */
 const SHAPES: Array<[string, { name: string; controlPlanes: number; workers: number }, string[], string[]]> = [
   ['one node', { name: 'k', controlPlanes: 1, workers: 0 }, ['k-control-plane'], []],
-  ['one control plane, one worker', { name: 'dev', controlPlanes: 1, workers: 1 }, ['dev-control-plane', 'dev-worker'], []],
+  ['a control plane, a worker', { name: 'dev', controlPlanes: 1, workers: 1 }, ['dev-control-plane', 'dev-worker'], []],
   [
     'the HA default: 3 and 3, behind a load balancer',
     { name: 'koala', controlPlanes: 3, workers: 3 },
-    ['koala-control-plane', 'koala-control-plane2', 'koala-control-plane3', 'koala-worker', 'koala-worker2', 'koala-worker3'],
+    ['koala-control-plane', 'koala-control-plane2', 'koala-control-plane3'].concat(
+      ['koala-worker', 'koala-worker2', 'koala-worker3'],
+    ),
     ['koala-external-load-balancer'],
   ],
   [
