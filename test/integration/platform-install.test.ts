@@ -5,6 +5,7 @@
  * the mirror gone; `status` reports each component; and no credential shows up in any output,
  * log line, --verbose command or helm argument list.
  */
+import { execFileSync } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
@@ -60,6 +61,15 @@ describe.each(['helm3', 'helm4'])('the platform components with %s', (helmName) 
     process.env.KOALA_HELM = saved.helm;
     process.env.KOALA_CACHE_DIR = saved.cache;
     await mirror?.close();
+    // The real operator chart makes cluster-wide objects named after the release (ClusterRoles,
+    // webhook configurations): uninstall every release, so the next suite on this shared test bed
+    // can install its own and no webhook is left pointing at a deleted Service.
+    const tb = testbed();
+    const helm = path.join(tb.binDir, helmName);
+    const releases = JSON.parse(execFileSync(helm, ['list', '-A', '-o', 'json', '--kubeconfig', tb.kubeconfig, '--kube-context', tb.context], { encoding: 'utf8' })) as Array<{ name: string; namespace: string }>;
+    for (const r of releases.filter((r) => r.namespace.startsWith(`${prefix}-`))) {
+      execFileSync(helm, ['uninstall', r.name, '--namespace', r.namespace, '--wait', '--kubeconfig', tb.kubeconfig, '--kube-context', tb.context], { stdio: 'ignore' });
+    }
     for (const ns of ['system', 'spark-operator', 'jobs', 'object-store', 'airflow']) kubectl(['delete', 'namespace', `${prefix}-${ns}`, '--ignore-not-found', '--wait=false']);
     kubectl(['delete', 'pv', `${prefix}-pg`, `${prefix}-minio`, '--ignore-not-found', '--wait=false']);
     const cluster = `${prefix}-system`;
