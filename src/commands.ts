@@ -18,8 +18,10 @@ import Run from './commands/run.ts';
 import Credentials from './commands/credentials.ts';
 import DagsSync from './commands/dags/sync.ts';
 import UsersKubeconfig from './commands/users/kubeconfig.ts';
+import Init from './commands/init.ts';
 
 export const COMMANDS = {
+  init: Init,
   up: Up,
   down: Down,
   status: Status,
