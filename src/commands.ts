@@ -19,6 +19,7 @@ import Credentials from './commands/credentials.ts';
 import DagsSync from './commands/dags/sync.ts';
 import UsersKubeconfig from './commands/users/kubeconfig.ts';
 import Init from './commands/init.ts';
+import ToolsInstall from './commands/tools/install.ts';
 
 export const COMMANDS = {
   init: Init,
@@ -38,4 +39,5 @@ export const COMMANDS = {
   credentials: Credentials,
   'users:kubeconfig': UsersKubeconfig,
   'dags:sync': DagsSync,
+  'tools:install': ToolsInstall,
 };

@@ -2,11 +2,12 @@ import { readFile } from 'node:fs/promises';
 import net from 'node:net';
 import type { KoalaConfig } from '../config/schema.ts';
 import { containersPublishing, dockerInfo, type DockerInfo } from '../tools/docker.ts';
-import { ToolError } from '../tools/exec.ts';
+import { ToolError, ToolMissingError } from '../tools/exec.ts';
 import { helmVersion } from '../tools/helm.ts';
 import { kindVersion } from '../tools/kind.ts';
 import { kubectlVersion } from '../tools/kubectl.ts';
-import { atLeast, formatVersion } from '../tools/version.ts';
+import { PINNED_TOOLS, TOOL_PINS, type PinnedTool } from '../tools/pins.ts';
+import { atLeast, formatVersion, type SemVer } from '../tools/version.ts';
 import { errorMessage } from '../util/errors.ts';
 import { NEWEST_FOR_CGROUP_V1 } from './node-images.ts';
 import { firstControlPlane, nodeNames } from './names.ts';
@@ -60,7 +61,8 @@ export async function runPreflight(inputs: PreflightInputs): Promise<{ outcomes:
     try {
       return { id, title, ...(await fn()) };
     } catch (error) {
-      return { id, title, status: 'fail', detail: failureLine(error), fix: 'Run `koala doctor --verbose` to see the command that failed.' };
+      const fix = error instanceof ToolMissingError && isPinned(error.tool) ? installFix(error.tool) : 'Run `koala doctor --verbose` to see the command that failed.';
+      return { id, title, status: 'fail', detail: failureLine(error), fix };
     }
   };
 
@@ -141,15 +143,35 @@ export async function runPreflight(inputs: PreflightInputs): Promise<{ outcomes:
   return docker.ok ? { outcomes, docker: docker.value } : { outcomes };
 }
 
+function isPinned(tool: string): tool is PinnedTool {
+  return (PINNED_TOOLS as readonly string[]).includes(tool);
+}
+
 /** The line of an error that says what went wrong: a tool's last stderr line, not the command. */
 function failureLine(error: unknown): string {
   if (error instanceof ToolError && error.stderrTail.trim()) return error.stderrTail.trim().split('\n').at(-1)!.trim();
   return errorMessage(error).split('\n')[0]!;
 }
 
-const installKind = 'Install kind v0.33+: `go install sigs.k8s.io/kind@v0.33.0` or https://kind.sigs.k8s.io/docs/user/quick-start/#installation';
-const installHelm = 'Install helm 4 (or 3.19+): https://helm.sh/docs/intro/install/';
-const installKubectl = 'Install kubectl: https://kubernetes.io/docs/tasks/tools/';
+/** The koala command that fetches the pinned tool, and the official way by hand. */
+function installFix(tool: PinnedTool): string {
+  const pin = TOOL_PINS[tool];
+  return `Run \`koala tools install ${tool}\` (the pinned ${pin.version}, checked by SHA-256, into ~/.cache/koala/bin), or install it by hand: ${pin.manual}`;
+}
+const installKind = installFix('kind');
+const installHelm = installFix('helm');
+const installKubectl = installFix('kubectl');
+
+/** kind, helm and kubectl that are missing or too old for `up`, by the same rules as the checks above. */
+export async function toolsNeeded(): Promise<Array<{ tool: PinnedTool; reason: string }>> {
+  const read = async (fn: () => Promise<SemVer | undefined>): Promise<SemVer | undefined> => fn().catch(() => undefined);
+  const [kind, helm, kubectl] = await Promise.all([read(kindVersion), read(helmVersion), read(kubectlVersion)]);
+  const needed: Array<{ tool: PinnedTool; reason: string }> = [];
+  if (!kind || !atLeast(kind, MIN_KIND)) needed.push({ tool: 'kind', reason: kind ? `${formatVersion(kind)} is older than ${MIN_KIND}` : 'missing' });
+  if (!helm || helm.major < 3 || (helm.major === 3 && !atLeast(helm, MIN_HELM3))) needed.push({ tool: 'helm', reason: helm ? `${formatVersion(helm)} is older than ${MIN_HELM3}` : 'missing' });
+  if (!kubectl) needed.push({ tool: 'kubectl', reason: 'missing' });
+  return needed;
+}
 
 async function checkPorts(inputs: PreflightInputs): Promise<Omit<CheckOutcome, 'id' | 'title'>> {
   const { config, spec } = inputs;

@@ -1,11 +1,15 @@
+import { Flags } from '@oclif/core';
 import { KoalaCommand } from '../cli/base.ts';
 import { clusterFlags, clusterSelection } from '../cli/cluster-flag.ts';
 import { EXIT } from '../util/errors.ts';
 
 export default class Doctor extends KoalaCommand {
-  static override summary = 'Check the prerequisites of `koala up` and say how to fix each problem. Changes nothing.';
+  static override summary = 'Check the prerequisites of `koala up` and say how to fix each problem. Changes nothing, unless asked to fetch a missing tool.';
   static override examples = ['<%= config.bin %> doctor', '<%= config.bin %> doctor --json'];
-  static override flags = { ...clusterFlags };
+  static override flags = {
+    ...clusterFlags,
+    yes: Flags.boolean({ char: 'y', description: 'Fetch the pinned kind, helm or kubectl without asking when one is missing or too old.' }),
+  };
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Doctor);
@@ -14,6 +18,8 @@ export default class Doctor extends KoalaCommand {
     const { statusContext } = await import('../platform/contexts.ts');
     const { runPreflight } = await import('../cluster/preflight.ts');
     const ctx = statusContext(loaded);
+    const { offerTools } = await import('../cli/tools-offer.ts');
+    await offerTools(loaded.config, { yes: flags.yes, signal: this.signal, log: (l) => this.note(l) });
     const { outcomes } = await runPreflight({ config: loaded.config, spec: ctx.spec, platform: process.platform });
     const failed = outcomes.filter((o) => o.status === 'fail').length;
     if (this.mode === 'json') this.printJson({ ok: failed === 0, checks: outcomes });

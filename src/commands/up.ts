@@ -23,6 +23,7 @@ export default class Up extends KoalaCommand {
     'dry-run': Flags.boolean({ description: 'Print the plan (commands and manifests) and execute nothing.' }),
     only: Flags.string({ description: 'Run only these steps (comma-separated); the steps they need must already be done.', multiple: true, delimiter: ',' }),
     skip: Flags.string({ description: 'Leave these steps out (comma-separated).', multiple: true, delimiter: ',' }),
+    yes: Flags.boolean({ char: 'y', description: 'Fetch the pinned kind, helm or kubectl without asking when one is missing or too old.' }),
     'ignore-checks': Flags.string({ description: 'Go on although these preflight checks fail (comma-separated check ids from `koala doctor --json`; or KOALA_IGNORE_CHECKS).', multiple: true, delimiter: ',' }),
   };
 
@@ -49,6 +50,8 @@ export default class Up extends KoalaCommand {
       return;
     }
 
+    const { offerTools } = await import('../cli/tools-offer.ts');
+    await offerTools(loaded.config, { yes: flags.yes, signal: this.signal, log: (l) => this.note(l) });
     const { prepareUp } = await import('../platform/up.ts');
     const { runWithProgress } = await import('../ui/progress.ts');
     const { renderSummary, resultJson } = await import('../ui/summary.ts');

@@ -38,6 +38,7 @@ export const ENV_FIELDS: ReadonlyArray<{ name: string; path: string }> = [
   { name: 'KOALA_REGISTRY_PORT', path: 'registry.port' },
   { name: 'KOALA_CHART_MIRROR', path: 'charts.mirror' },
   { name: 'KOALA_IMAGE_MIRROR', path: 'images.mirror' },
+  { name: 'KOALA_TOOLS_MIRROR', path: 'tools.mirror' },
   { name: 'KOALA_OBJECT_STORE', path: 'objectStore.type' },
   { name: 'KOALA_JOB_NAMESPACES', path: 'spark.jobNamespaces' },
 ];
@@ -72,7 +73,7 @@ export async function loadConfig(inputs: ConfigInputs): Promise<LoadedConfig> {
     if (parsed.yaml) {
       const { value, lineOf } = parsed.yaml;
       if (value !== null && !isPlainObject(value)) {
-        problems.push({ source: file, line: 1, field: '(top level)', message: 'expected a mapping of settings', accepted: 'cluster, registry, ports, charts, images, spark, namespaces, networkPolicies, objectStore, airflow, components, timeouts' });
+        problems.push({ source: file, line: 1, field: '(top level)', message: 'expected a mapping of settings', accepted: 'cluster, registry, ports, charts, images, tools, spark, namespaces, networkPolicies, objectStore, airflow, components, timeouts' });
       } else {
         layers.push({ value: value ?? {}, locate: (p) => withLine(file, lineOf(p)) });
       }

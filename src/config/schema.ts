@@ -23,6 +23,8 @@ export interface KoalaConfig {
   charts: { mirror: string | undefined };
   /** Image references: one per key overrides its pin; `mirror` replaces the upstream registry of every pin. */
   images: Partial<Record<ImageKey, string>> & { mirror?: string };
+  /** Where `koala tools install` fetches kind, helm and kubectl; sums for what a mirror serves. */
+  tools: { mirror: string | undefined; sha256: Partial<Record<'kind' | 'helm' | 'kubectl', string>> };
   spark: { jobNamespaces: string[] };
   /** Where the platform lives: the Spark operator, the object store, Airflow and koala's own releases. */
   namespaces: { system: string; sparkOperator: string; objectStore: string; airflow: string };
@@ -62,6 +64,8 @@ const component: FieldSpec = {
     values: { type: 'map', of: { type: 'any' } },
   },
 };
+
+const sha256: FieldSpec = { type: 'string', pattern: /^[0-9a-f]{64}$/, accepted: '64 lowercase hex digits (a SHA-256)' };
 
 /** The shape of koala.yaml. Everything is optional; defaults fill the rest. */
 export const CONFIG_SPEC: FieldSpec = {
@@ -114,6 +118,14 @@ export const CONFIG_SPEC: FieldSpec = {
         ...Object.fromEntries(IMAGE_KEYS.map((key) => [key, imageReference])),
       },
     },
+    tools: {
+      type: 'object',
+      fields: {
+        mirror: { type: 'string', pattern: /^https?:\/\/\S+$/, accepted: 'an http(s):// URL serving <tool>/<version>/<platform>/<file>' },
+        // The sums of the files the mirror serves for this machine, when they are not the official ones.
+        sha256: { type: 'object', fields: Object.fromEntries(['kind', 'helm', 'kubectl'].map((t) => [t, sha256])) },
+      },
+    },
     spark: {
       type: 'object',
       fields: { jobNamespaces: { type: 'list', of: { type: 'string', ...dnsLabel }, minItems: 1 } },
@@ -162,6 +174,7 @@ export function defaultConfig(projectDir: string): KoalaConfig {
     ports: { airflow: 8080, objectStore: 9000, objectStoreConsole: 9001 },
     charts: { mirror: undefined },
     images: {},
+    tools: { mirror: undefined, sha256: {} },
     spark: { jobNamespaces: ['spark-jobs'] },
     namespaces: { system: 'koala-system', sparkOperator: 'spark-operator', objectStore: 'object-store', airflow: 'airflow' },
     networkPolicies: { enabled: true, jobEgressCidrs: [] },

@@ -1,4 +1,7 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { KoalaError, InterruptedError } from '../util/errors.ts';
+import { cacheHome } from '../util/paths.ts';
 import { redact } from './redact.ts';
 
 /** External programs koala shells out to. Everything else goes through the Kubernetes API. */
@@ -37,9 +40,23 @@ export function setCommandLogger(logger: CommandLogger | undefined): void {
 const DEFAULT_TIMEOUT_MS = 2 * 60_000;
 const STDERR_TAIL_LINES = 12;
 
-/** Where each tool is found: KOALA_<TOOL> overrides PATH (tests use it to pick helm 3 or 4). */
+/** Where `koala tools install` puts the pinned kind, helm and kubectl. */
+export function toolsBinDir(env: NodeJS.ProcessEnv = process.env): string {
+  return path.join(cacheHome(env), 'bin');
+}
+
+/**
+ * Where each tool is found: KOALA_<TOOL> first (tests use it to pick helm 3 or 4), then the
+ * pinned copy `koala tools install` fetched (the user asked for that version), then PATH.
+ */
 export function toolPath(tool: ToolName): string {
-  return process.env[`KOALA_${tool.toUpperCase()}`] || tool;
+  const override = process.env[`KOALA_${tool.toUpperCase()}`];
+  if (override) return override;
+  if (tool !== 'docker') {
+    const pinned = path.join(toolsBinDir(), tool);
+    if (existsSync(pinned)) return pinned;
+  }
+  return tool;
 }
 
 export function formatCommand(tool: string, args: readonly string[]): string {
