@@ -1,3 +1,4 @@
+import type { UpStepId } from '../platform/up-order.ts';
 import type { Step } from '../engine/step.ts';
 import { waitFor } from '../kube/wait.ts';
 import type { PlatformContext } from '../platform/context.ts';
@@ -17,7 +18,7 @@ export function clusterStep(ctx: PlatformContext): Step {
   const expected = clusterContainers(spec).map((c) => c.name);
   const nodeCount = nodeNames(spec).length;
   return {
-    id: 'cluster',
+    id: 'cluster' satisfies UpStepId,
     title: `Create kind cluster "${spec.name}" (${spec.controlPlanes} control-plane, ${spec.workers} worker)`,
     timeoutMs: ctx.config.timeouts.clusterCreateSeconds * 1000 + 120_000,
     plan: async () => [
@@ -56,9 +57,8 @@ export function nodesReadyStep(ctx: PlatformContext): Step {
   const expected = nodeNames(ctx.spec).length;
   const timeoutMs = ctx.config.timeouts.nodesReadySeconds * 1000;
   return {
-    id: 'nodes-ready',
+    id: 'nodes-ready' satisfies UpStepId,
     title: `Wait for the API server and ${expected} nodes to be Ready`,
-    needs: ['cluster'],
     timeoutMs: timeoutMs + 60_000,
     plan: () => [
       { kind: 'wait', what: `the API server of context ${ctx.kubeTarget.context}`, timeoutMs: 60_000 },
@@ -133,9 +133,8 @@ export function clusterSpecStep(ctx: PlatformContext): Step {
     data: { 'spec.json': JSON.stringify(ctx.spec) },
   };
   return {
-    id: 'cluster-spec',
+    id: 'cluster-spec' satisfies UpStepId,
     title: 'Record the cluster spec',
-    needs: ['nodes-ready'],
     plan: () => [{ kind: 'manifest', manifest }],
     async check() {
       return (await (await ctx.kube()).isApplied(manifest)) ? { done: true } : { done: false };

@@ -30,8 +30,8 @@ export default class Credentials extends KoalaCommand {
       table(
         ['SERVICE', 'USER / ACCESS KEY', 'PASSWORD / SECRET KEY', 'REACH IT WITH'],
         [
-          ['Airflow UI', c.airflow.username, c.airflow.password, `http://127.0.0.1:${targets.airflow.localPort} or koala port-forward airflow`],
-          [`Object store (${loaded.config.objectStore.type})`, c.objectStore.accessKey, c.objectStore.secretKey, `http://127.0.0.1:${targets['object-store'].localPort} or koala port-forward object-store`],
+          ['Airflow UI', c.airflow.username, c.airflow.password, `http://127.0.0.1:${targets.airflow?.localPort ?? loaded.config.ports.airflow} or koala port-forward airflow`],
+          [`Object store (${loaded.config.objectStore.type})`, c.objectStore.accessKey, c.objectStore.secretKey, `http://127.0.0.1:${targets['object-store']?.localPort ?? loaded.config.ports.objectStore} or koala port-forward object-store`],
         ],
       ),
     );

@@ -20,8 +20,24 @@ export interface Endpoint {
 }
 
 /**
+ * A Service a component offers users: `koala port-forward <name>` reaches it, `koala up` lists it
+ * among the endpoints, and the job loop finds it by name.
+ */
+export interface PlatformService {
+  /** The name `koala port-forward <name>` takes. */
+  name: string;
+  namespace: string;
+  service: string;
+  port: number;
+  /** 127.0.0.1:<localPort> on the host (koala.yaml ports.*, mapped by kind to a NodePort); 0 when none. */
+  localPort: number;
+  description: string;
+}
+
+/**
  * A piece of the platform (registry, Spark operator, object store, Airflow, RBAC, network
- * policies). Adding one means adding a folder and listing it in components/index.ts.
+ * policies). Adding one means adding a folder and listing it in components/index.ts; where its
+ * steps come in `koala up` is written in src/platform/up-order.ts.
  */
 export interface Component {
   readonly id: string;
@@ -31,7 +47,9 @@ export interface Component {
   steps(ctx: PlatformContext): Step[];
   /** How it is doing, for `koala status`. */
   health(ctx: PlatformContext, signal: AbortSignal): Promise<Health>;
-  /** What users reach, listed at the end of `koala up`. */
+  /** The Services users reach by name (port-forward, endpoints, the job loop). */
+  services?(config: KoalaConfig): PlatformService[];
+  /** What users reach, listed at the end of `koala up`; without it, the services are listed. */
   endpoints?(ctx: PlatformContext): Endpoint[];
   /** Steps of `koala down` for what lives outside the cluster (the cluster takes the rest with it). */
   teardown?(ctx: PlatformContext, options: { keepRegistry: boolean }): Step[];

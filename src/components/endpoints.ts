@@ -1,27 +1,24 @@
 import type { KoalaConfig } from '../config/schema.ts';
-import { objectStoreService } from './object-store/settings.ts';
-import { RELEASES } from './platform/names.ts';
+import type { Component, Endpoint, PlatformService } from './component.ts';
+import { COMPONENTS } from './index.ts';
 
 /**
  * What `koala port-forward <name>` reaches: the Service, its port, and the host port from
- * koala.yaml (ports.*). The job loop's port-forward command reads this table.
+ * koala.yaml (ports.*). Each component declares its services (Component.services); this table,
+ * the job loop's port-forward targets and the endpoints at the end of `koala up` all read them.
  */
-export interface PortForwardTarget {
-  namespace: string;
-  service: string;
-  port: number;
-  /** 127.0.0.1:<localPort> on the host. */
-  localPort: number;
-  description: string;
+export type PortForwardTarget = Omit<PlatformService, 'name'>;
+
+/** Every named service of every component, on or off (a port-forward to one that is off says so). */
+export function portForwardTargets(config: KoalaConfig, components: readonly Component[] = COMPONENTS): Record<string, PortForwardTarget> {
+  return Object.fromEntries(components.flatMap((c) => c.services?.(config) ?? []).map(({ name, ...target }) => [name, target]));
 }
 
-export type PortForwardName = 'airflow' | 'object-store' | 'object-store-console';
-
-export function portForwardTargets(config: KoalaConfig): Record<PortForwardName, PortForwardTarget> {
-  const store = objectStoreService(config);
-  return {
-    airflow: { namespace: config.namespaces.airflow, service: `${RELEASES.airflow}-api-server`, port: 8080, localPort: config.ports.airflow, description: 'Airflow UI and REST API' },
-    'object-store': { namespace: store.namespace, service: store.service, port: store.s3Port, localPort: config.ports.objectStore, description: `${store.type} S3 API` },
-    'object-store-console': { namespace: store.namespace, service: store.consoleService, port: store.consolePort, localPort: config.ports.objectStoreConsole, description: store.type === 'minio' ? 'MinIO console' : 'SeaweedFS filer UI' },
-  };
+/** The endpoints of a component that lists none of its own: its services, by host port or port-forward. */
+export function serviceEndpoints(config: KoalaConfig, component: Component): Endpoint[] {
+  return (component.services?.(config) ?? []).map((s) => ({
+    name: s.description,
+    url: s.localPort ? `http://127.0.0.1:${s.localPort}` : '(through port-forward)',
+    portForward: `koala port-forward ${s.name}`,
+  }));
 }

@@ -7,6 +7,7 @@ import type { Step, StepContext } from '../engine/step.ts';
 import type { Kube } from '../kube/client.ts';
 import { followPods } from '../kube/readiness.ts';
 import type { PlatformContext } from '../platform/context.ts';
+import type { UpStepId } from '../platform/up-order.ts';
 import { ToolMissingError } from '../tools/exec.ts';
 import { recoverStuckRelease, releaseState, releaseValues, templateChart, upgradeInstall, type ReleaseState } from '../tools/helm.ts';
 import { redact, REDACTED } from '../tools/redact.ts';
@@ -139,16 +140,20 @@ function maskSecret(object: Record<string, unknown>): Record<string, unknown> {
   return { ...object, ...('data' in object ? { data: mask(object.data) } : {}), ...('stringData' in object ? { stringData: mask(object.stringData) } : {}) };
 }
 
+/**
+ * A release step. koala's own steps are named in src/platform/up-order.ts, which says what they
+ * wait for; a component not listed there names the steps it needs itself.
+ */
 export function releaseStep(
   ctx: PlatformContext,
-  spec: { id: string; title: string; needs?: string[]; def: ReleaseDef; readiness?: ReadinessDef },
+  spec: ({ id: UpStepId } | { id: string; needs: readonly string[] }) & { title: string; def: ReleaseDef; readiness?: ReadinessDef },
 ): Step {
   const { def, readiness } = spec;
   const waitMs = ctx.config.timeouts.componentSeconds * 1000;
   return {
     id: spec.id,
     title: spec.title,
-    ...(spec.needs ? { needs: spec.needs } : {}),
+    ...('needs' in spec ? { needs: spec.needs } : {}),
     // helm's own wait, then the readiness wait, each bounded; this is the backstop.
     timeoutMs: def.timeoutSeconds * 1000 + waitMs + 5 * 60_000,
     async plan() {

@@ -6,7 +6,6 @@ import { resolveRun } from './apps.ts';
 import type { ServiceRef, SparkPlatform } from './platform.ts';
 import { POD_LABEL_APP_NAME, POD_LABEL_ROLE } from './render.ts';
 
-export const NAMED_TARGETS = ['airflow', 'object-store', 'object-store-console'] as const;
 export const SPARK_UI_PORT = 4040;
 
 export interface ForwardPlan {
@@ -23,8 +22,8 @@ export interface ForwardPlan {
  * or a platform service by name, resolved Service → ready pod → container port.
  */
 export async function planForward(kube: Kube, platform: SparkPlatform, target: string, namespace?: string): Promise<ForwardPlan> {
-  if ((NAMED_TARGETS as readonly string[]).includes(target)) {
-    const service = platform.services[target as (typeof NAMED_TARGETS)[number]];
+  const service = Object.hasOwn(platform.services, target) ? platform.services[target] : undefined;
+  if (service) {
     return { title: `${target} (service ${service.namespace}/${service.name}:${service.port})`, resolve: () => resolveService(kube, service), url: (port) => `http://127.0.0.1:${port}/` };
   }
   const run = await resolveRun(kube, platform, target, namespace);

@@ -1,5 +1,4 @@
-import { objectStoreService } from '../components/object-store/settings.ts';
-import { RELEASES } from '../components/platform/names.ts';
+import { portForwardTargets } from '../components/endpoints.ts';
 import { sparkJobSettings } from '../components/spark-operator/settings.ts';
 import type { KoalaConfig } from '../config/schema.ts';
 
@@ -17,8 +16,8 @@ export interface SparkPlatform {
   /** Where the operator runs. */
   operatorNamespace: string;
   objectStore: ObjectStoreAccess;
-  /** Services `koala port-forward` reaches by name. */
-  services: Record<'airflow' | 'object-store' | 'object-store-console', ServiceRef>;
+  /** Services `koala port-forward` reaches by name: those the components declare (Component.services). */
+  services: Record<string, ServiceRef>;
 }
 
 export interface ObjectStoreAccess {
@@ -42,7 +41,6 @@ export interface ServiceRef {
 
 export function sparkPlatform(config: KoalaConfig): SparkPlatform {
   const jobs = sparkJobSettings(config);
-  const store = objectStoreService(config);
   return {
     jobNamespaces: jobs.namespaces,
     serviceAccount: jobs.serviceAccount,
@@ -55,10 +53,8 @@ export function sparkPlatform(config: KoalaConfig): SparkPlatform {
       bucket: jobs.buckets[0] ?? 'spark-data',
       sparkConf: jobs.sparkConf,
     },
-    services: {
-      airflow: { namespace: config.namespaces.airflow, name: `${RELEASES.airflow}-api-server`, port: 8080 },
-      'object-store': { namespace: store.namespace, name: store.service, port: store.s3Port },
-      'object-store-console': { namespace: store.namespace, name: store.consoleService, port: store.consolePort },
-    },
+    services: Object.fromEntries(
+      Object.entries(portForwardTargets(config)).map(([name, t]) => [name, { namespace: t.namespace, name: t.service, port: t.port }]),
+    ),
   };
 }

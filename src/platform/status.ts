@@ -1,6 +1,7 @@
 import type { V1Node } from '@kubernetes/client-node';
 import { isReady } from '../cluster/steps.ts';
-import type { Health } from '../components/component.ts';
+import type { Component, Health } from '../components/component.ts';
+import { COMPONENTS } from '../components/index.ts';
 import { kindClusters } from '../tools/kind.ts';
 import { errorMessage } from '../util/errors.ts';
 import type { PlatformContext } from './context.ts';
@@ -30,7 +31,7 @@ export interface PlatformStatus {
 }
 
 /** Everything `koala status` reports, gathered in parallel and read-only. */
-export async function collectStatus(ctx: PlatformContext, signal: AbortSignal): Promise<PlatformStatus> {
+export async function collectStatus(ctx: PlatformContext, signal: AbortSignal, known: readonly Component[] = COMPONENTS): Promise<PlatformStatus> {
   const name = ctx.spec.name;
   const clusters = await kindClusters(signal);
   const exists = clusters.includes(name);
@@ -56,7 +57,7 @@ export async function collectStatus(ctx: PlatformContext, signal: AbortSignal): 
     cluster.others = clusters;
   }
   const components = await Promise.all(
-    enabledComponents(ctx).map(async (c) => {
+    enabledComponents(ctx, known).map(async (c) => {
       const health = !cluster.reachable && c.id !== 'registry'
         ? { ok: false, detail: 'cluster not reachable' }
         : await c.health(ctx, signal).catch((error: unknown): Health => ({ ok: false, detail: errorMessage(error).split('\n')[0]! }));

@@ -4,9 +4,12 @@ import type { Summary } from '../ui/summary.ts';
 import type { PlatformContext } from './context.ts';
 import { enabledComponents } from './plans.ts';
 import { anyDataComponent } from '../components/platform/names.ts';
+import type { Component } from '../components/component.ts';
+import { serviceEndpoints } from '../components/endpoints.ts';
+import { COMPONENTS } from '../components/index.ts';
 
 /** The end of `koala up`: the headline, endpoints and the next commands. */
-export function upSummary(ctx: PlatformContext, result: RunResult): Summary {
+export function upSummary(ctx: PlatformContext, result: RunResult, components: readonly Component[] = COMPONENTS): Summary {
   const { spec } = ctx;
   const shape = `${spec.controlPlanes} control-plane, ${spec.workers} worker, ${spec.kubernetesVersion}`;
   const changed = result.steps.filter((s) => s.status === 'done').length;
@@ -24,7 +27,7 @@ export function upSummary(ctx: PlatformContext, result: RunResult): Summary {
   return {
     headline,
     result,
-    endpoints: enabledComponents(ctx).flatMap((c) => c.endpoints?.(ctx) ?? []),
+    endpoints: enabledComponents(ctx, components).flatMap((c) => c.endpoints?.(ctx) ?? serviceEndpoints(ctx.config, c)),
     next: [
       ['koala status', 'the health of the cluster and every component'],
       ...(anyDataComponent(ctx.config)

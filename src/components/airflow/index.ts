@@ -1,3 +1,4 @@
+import type { UpStepId } from '../../platform/up-order.ts';
 import type { V1ConfigMap, V1Job, V1StatefulSet } from '@kubernetes/client-node';
 import { imageFor } from '../../charts/images.ts';
 import { chartFor, loadPins } from '../../charts/pins.ts';
@@ -6,7 +7,6 @@ import type { Kube } from '../../kube/client.ts';
 import { jobOutcome, namedWorkloadsReadiness, statefulSetReady, waitForWorkloads } from '../../kube/readiness.ts';
 import type { PlatformContext } from '../../platform/context.ts';
 import type { Component } from '../component.ts';
-import { portForwardTargets } from '../endpoints.ts';
 import { maskedCredentials, platformCredentials } from '../platform/index.ts';
 import { POSTGRES, RELEASES, SECRETS } from '../platform/names.ts';
 import { pinnedChart, platformChart, releaseFreshness, releaseStep, withOverrides, type ReleaseDef } from '../release.ts';
@@ -19,7 +19,7 @@ import { AIRFLOW_JOBS, airflowValues } from './values.ts';
  * retried alone with `koala up --only airflow`.
  */
 
-export const COMPONENT_ID = 'airflow';
+export const COMPONENT_ID = 'airflow' satisfies UpStepId;
 /** The chart's workloads (Deployments, or StatefulSets with persistence): all must be ready. */
 export const AIRFLOW_WORKLOADS = ['api-server', 'scheduler', 'dag-processor', 'triggerer'].map((c) => `${RELEASES.airflow}-${c}`);
 
@@ -73,9 +73,8 @@ async function postgresReadiness(kube: Kube, namespace: string): Promise<{ ready
 function dagsStep(ctx: PlatformContext): Step {
   const dir = dagsDirectory(ctx.config);
   return {
-    id: 'airflow-dags',
+    id: 'airflow-dags' satisfies UpStepId,
     title: `Publish the DAGs from ${ctx.config.airflow.dagsDir}/`,
-    needs: ['platform'],
     plan: async () => [{ kind: 'manifest', manifest: { ...dagsConfigMap(ctx.config, await readDagBundle(dir)), data: { 'dags.json': '<the DAG folder as JSON>' } } }],
     async check() {
       const bundle = await readDagBundle(dir);
@@ -109,7 +108,6 @@ export const airflow: Component = {
       releaseStep(ctx, {
         id: 'airflow-postgres',
         title: `Install Airflow's Postgres in ${namespace}`,
-        needs: ['platform'],
         def: postgresRelease(ctx),
         readiness: {
           check: (kube) => postgresReadiness(kube, namespace),
@@ -120,7 +118,6 @@ export const airflow: Component = {
       releaseStep(ctx, {
         id: COMPONENT_ID,
         title: `Install Airflow (LocalExecutor) in ${namespace}`,
-        needs: ['airflow-postgres', 'airflow-dags'],
         def: airflowRelease(ctx),
         readiness: {
           check: (kube) => namedWorkloadsReadiness(kube, namespace, AIRFLOW_WORKLOADS),
@@ -141,8 +138,11 @@ export const airflow: Component = {
     const ready = await namedWorkloadsReadiness(await ctx.kube(), ctx.config.namespaces.airflow, AIRFLOW_WORKLOADS);
     return { ok: ready.ready, detail: `${fresh.state.chart}: ${ready.detail}` };
   },
+  services: (config) => [
+    { name: 'airflow', namespace: config.namespaces.airflow, service: `${RELEASES.airflow}-api-server`, port: 8080, localPort: config.ports.airflow, description: 'Airflow UI and REST API' },
+  ],
   endpoints(ctx) {
-    const target = portForwardTargets(ctx.config).airflow;
+    const target = { localPort: ctx.config.ports.airflow };
     return [{ name: 'Airflow UI and API', url: target.localPort ? `http://127.0.0.1:${target.localPort}` : '(through port-forward)', portForward: 'koala port-forward airflow', credentials: 'koala credentials' }];
   },
 };

@@ -1,3 +1,4 @@
+import type { UpStepId } from '../../platform/up-order.ts';
 import type { V1EndpointSlice, V1NetworkPolicy, V1Service } from '@kubernetes/client-node';
 import type { Kube } from '../../kube/client.ts';
 import type { PlatformContext } from '../../platform/context.ts';
@@ -12,7 +13,7 @@ import { renderPolicies } from './render.ts';
  * paths of the allow matrix (matrix.ts, docs/network-policies.md).
  */
 
-export const COMPONENT_ID = 'network-policies';
+export const COMPONENT_ID = 'network-policies' satisfies UpStepId;
 
 /** The API server as pods reach it: the endpoints behind default/kubernetes and its ClusterIP. */
 export async function apiServerAddress(kube: Kube): Promise<ApiServerAddress> {
@@ -55,7 +56,6 @@ export const networkPolicies: Component = {
     releaseStep(ctx, {
       id: COMPONENT_ID,
       title: 'Deny by default and allow only the documented paths (NetworkPolicies)',
-      needs: ['platform'],
       def: networkPoliciesRelease(ctx),
     }),
   ],

@@ -1,3 +1,4 @@
+import type { UpStepId } from '../../platform/up-order.ts';
 import type { V1Job } from '@kubernetes/client-node';
 import { sha256 } from '../../charts/fetch.ts';
 import type { KoalaConfig } from '../../config/schema.ts';
@@ -58,9 +59,8 @@ export function bucketsStep(ctx: PlatformContext, image: () => Promise<string>):
   const buckets = ctx.config.objectStore.buckets;
   const waitMs = ctx.config.timeouts.componentSeconds * 1000;
   return {
-    id: 'object-store-buckets',
+    id: 'object-store-buckets' satisfies UpStepId,
     title: `Create the bucket${buckets.length === 1 ? '' : 's'} ${buckets.join(', ')}`,
-    needs: ['object-store'],
     timeoutMs: waitMs + 60_000,
     plan: async () => [{ kind: 'manifest', manifest: bucketsJob(ctx.config, await image()) }, { kind: 'wait', what: 'the bucket Job to succeed', timeoutMs: waitMs }],
     async check() {

@@ -1,9 +1,9 @@
+import type { UpStepId } from '../../platform/up-order.ts';
 import { imageFor } from '../../charts/images.ts';
 import { chartFor, loadPins } from '../../charts/pins.ts';
 import { namedWorkloadsReadiness, waitForWorkloads } from '../../kube/readiness.ts';
 import type { PlatformContext } from '../../platform/context.ts';
 import type { Component } from '../component.ts';
-import { portForwardTargets } from '../endpoints.ts';
 import { pinnedChart, releaseFreshness, releaseStep, withOverrides, type ReleaseDef } from '../release.ts';
 import { bucketsStep } from './buckets.ts';
 import { objectStoreEndpoint, objectStoreService } from './settings.ts';
@@ -15,7 +15,7 @@ import { objectStoreValues } from './values.ts';
  * chosen with objectStore.type. Spark jobs and Airflow reach it through plain S3.
  */
 
-export const COMPONENT_ID = 'object-store';
+export const COMPONENT_ID = 'object-store' satisfies UpStepId;
 
 export function objectStoreRelease(ctx: PlatformContext): ReleaseDef {
   const store = objectStoreService(ctx.config);
@@ -39,7 +39,6 @@ export const objectStore: Component = {
       releaseStep(ctx, {
         id: COMPONENT_ID,
         title: `Install the object store (${store.type}) in ${store.namespace}`,
-        needs: ['platform'],
         def: objectStoreRelease(ctx),
         readiness: {
           check: (kube) => namedWorkloadsReadiness(kube, store.namespace, [store.workload]),
@@ -62,8 +61,18 @@ export const objectStore: Component = {
     const ready = await namedWorkloadsReadiness(await ctx.kube(), store.namespace, [store.workload]);
     return { ok: ready.ready, detail: `${fresh.state.chart} at ${objectStoreEndpoint(ctx.config)}: ${ready.detail}` };
   },
+  services(config) {
+    const store = objectStoreService(config);
+    return [
+      { name: 'object-store', namespace: store.namespace, service: store.service, port: store.s3Port, localPort: config.ports.objectStore, description: `${store.type} S3 API` },
+      {
+        name: 'object-store-console', namespace: store.namespace, service: store.consoleService, port: store.consolePort, localPort: config.ports.objectStoreConsole,
+        description: store.type === 'minio' ? 'MinIO console' : 'SeaweedFS filer UI',
+      },
+    ];
+  },
   endpoints(ctx) {
-    const targets = portForwardTargets(ctx.config);
+    const targets = { 'object-store': { localPort: ctx.config.ports.objectStore }, 'object-store-console': { localPort: ctx.config.ports.objectStoreConsole } };
     const store = objectStoreService(ctx.config);
     // kind maps the host ports to NodePorts only koala's MinIO values set.
     const url = (port: number): string => (port && store.type === 'minio' ? `http://127.0.0.1:${port}` : '(through port-forward)');

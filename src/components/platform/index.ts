@@ -1,3 +1,4 @@
+import type { UpStepId } from '../../platform/up-order.ts';
 import type { V1Namespace, V1Secret } from '@kubernetes/client-node';
 import type { Step } from '../../engine/step.ts';
 import type { PlatformContext } from '../../platform/context.ts';
@@ -92,9 +93,8 @@ export function platformRelease(ctx: PlatformContext): ReleaseDef {
 
 function platformSteps(ctx: PlatformContext): Step[] {
   const inner = releaseStep(ctx, {
-    id: 'platform',
+    id: 'platform' satisfies UpStepId,
     title: `Create the platform namespaces and credentials (${allNamespaces(ctx.config).join(', ')})`,
-    needs: ['nodes-ready'],
     def: platformRelease(ctx),
   });
   const file = credentialsFile(ctx);

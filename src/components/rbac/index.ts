@@ -1,3 +1,4 @@
+import type { UpStepId } from '../../platform/up-order.ts';
 import { canI } from '../../kube/access.ts';
 import type { Kube } from '../../kube/client.ts';
 import type { PlatformContext } from '../../platform/context.ts';
@@ -12,7 +13,7 @@ import { PERSONAS, rbacValues } from './personas.ts';
  * roles through aggregated ClusterRoles; and Airflow's narrow Role in the job namespaces.
  */
 
-export const COMPONENT_ID = 'rbac';
+export const COMPONENT_ID = 'rbac' satisfies UpStepId;
 
 export function rbacRelease(ctx: PlatformContext): ReleaseDef {
   return {
@@ -46,7 +47,6 @@ export const rbac: Component = {
     releaseStep(ctx, {
       id: COMPONENT_ID,
       title: 'Bind the admin, edit and view personas and Airflow\'s Spark role',
-      needs: ['platform'],
       def: rbacRelease(ctx),
       readiness: {
         check: (kube) => aggregationLive(kube, ctx),

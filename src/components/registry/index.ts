@@ -1,3 +1,4 @@
+import type { UpStepId } from '../../platform/up-order.ts';
 import type { Component } from '../component.ts';
 import type { PlatformContext } from '../../platform/context.ts';
 import type { Step } from '../../engine/step.ts';
@@ -46,7 +47,7 @@ function registrySteps(ctx: PlatformContext): Step[] {
   const binding = `127.0.0.1:${r.port}`;
 
   const container: Step = {
-    id: 'registry',
+    id: 'registry' satisfies UpStepId,
     title: `Start the local registry on ${binding}`,
     plan: () => [{ kind: 'command', tool: 'docker', args: registryRunArgs(r) }],
     async check({ signal }) {
@@ -71,9 +72,8 @@ function registrySteps(ctx: PlatformContext): Step[] {
   };
 
   const network: Step = {
-    id: 'registry-network',
+    id: 'registry-network' satisfies UpStepId,
     title: `Connect the registry to the "${KIND_NETWORK}" network`,
-    needs: ['cluster', 'registry'],
     plan: () => [{ kind: 'command', tool: 'docker', args: ['network', 'connect', KIND_NETWORK, r.name] }],
     async check({ signal }) {
       const state = await inspectContainer(r.name, signal);
@@ -98,9 +98,8 @@ function registrySteps(ctx: PlatformContext): Step[] {
     (await kindNodes(ctx.spec.name, signal)).filter((n) => isKubernetesNode(ctx.spec.name, n));
 
   const hosts: Step = {
-    id: 'registry-hosts',
+    id: 'registry-hosts' satisfies UpStepId,
     title: `Point containerd on every node at the registry (localhost:${r.port})`,
-    needs: ['cluster', 'registry'],
     plan: () => [
       { kind: 'command', tool: 'docker', args: writeHostsArgs('<each node>'), input: hostsToml },
     ],
@@ -118,9 +117,8 @@ function registrySteps(ctx: PlatformContext): Step[] {
   };
 
   const hosting: Step = {
-    id: 'registry-hosting',
+    id: 'registry-hosting' satisfies UpStepId,
     title: 'Publish the registry in kube-public/local-registry-hosting',
-    needs: ['nodes-ready'],
     plan: () => [{ kind: 'manifest', manifest: configMap }],
     async check() {
       return (await (await ctx.kube()).isApplied(configMap)) ? { done: true } : { done: false };

@@ -1,3 +1,4 @@
+import type { UpStepId } from '../../platform/up-order.ts';
 import type { V1Deployment } from '@kubernetes/client-node';
 import { imageFor, registryRepositoryTag } from '../../charts/images.ts';
 import { chartFor, loadPins, type Pins } from '../../charts/pins.ts';
@@ -17,7 +18,7 @@ import { SPARK_CRDS, SPARK_SERVICE_ACCOUNT } from './settings.ts';
  * dropped. Ready means: both CRDs Established, controller and webhook available.
  */
 
-export const COMPONENT_ID = 'spark-operator';
+export const COMPONENT_ID = 'spark-operator' satisfies UpStepId;
 /** The chart's Deployments: <release>-controller and <release>-webhook. */
 export const OPERATOR_DEPLOYMENTS = [`${RELEASES.sparkOperator}-controller`, `${RELEASES.sparkOperator}-webhook`];
 
@@ -83,7 +84,6 @@ export const sparkOperator: Component = {
     releaseStep(ctx, {
       id: COMPONENT_ID,
       title: `Install the Spark operator (watching ${ctx.config.spark.jobNamespaces.join(', ')})`,
-      needs: ['platform'],
       def: sparkOperatorRelease(ctx),
       readiness: readiness(ctx),
     }),
