@@ -10,9 +10,13 @@
 #   scripts/docker/ensure-kind-dockerd.sh --stop   stop it (its containers stop with it)
 #
 # Why these settings:
-#   --bridge=none, --iptables=false, --ip-masq=false: no docker0 and no iptables chains of its
-#     own, so it never fights the default daemon over DOCKER/DOCKER-ISOLATION chains. Published
-#     ports still work (docker-proxy), and so does the embedded DNS on user networks.
+#   --iptables=false, --ip-masq=false: no iptables chains of its own, so it never fights the
+#     default daemon over DOCKER/DOCKER-ISOLATION chains. Published ports still work through
+#     docker-proxy, and the embedded DNS on user networks too.
+#   --bridge=koala-kind0 (10.231.0.1/24, made here): its own default bridge, not docker0. A
+#     container must start on a bridge for -p to publish its port (koala's registry starts on
+#     the default network and joins "kind" afterwards); with --bridge=none it gets no port, and
+#     removing it leaves a stale endpoint on "kind".
 #   default-address-pools: user networks (kind's "kind") come from 10.230.0.0/16, never from
 #     172.17/16, which docker0 of the default daemon takes.
 #   FORWARD accepts bridged frames: with br_netfilter on, frames between two containers on one
@@ -21,13 +25,16 @@
 #
 # Environment: KOALA_KIND_DOCKER_ROOT (default /var/lib/koala-kind-docker),
 #   KOALA_KIND_DOCKER_RUN (default /run/koala-kind-docker), KOALA_KIND_DOCKERD_LOG,
-#   KOALA_KIND_DOCKER_POOL (default 10.230.0.0/16), KOALA_TESTBED_CACHE (the wrapper's cache).
+#   KOALA_KIND_DOCKER_POOL (default 10.230.0.0/16), KOALA_KIND_DOCKER_BRIDGE_CIDR (default
+#   10.231.0.1/24), KOALA_TESTBED_CACHE (the wrapper's cache).
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=${KOALA_KIND_DOCKER_ROOT:-/var/lib/koala-kind-docker}
 RUN=${KOALA_KIND_DOCKER_RUN:-/run/koala-kind-docker}
 LOG=${KOALA_KIND_DOCKERD_LOG:-/var/log/koala-kind-dockerd.log}
 POOL=${KOALA_KIND_DOCKER_POOL:-10.230.0.0/16}
+BRIDGE=koala-kind0
+BRIDGE_CIDR=${KOALA_KIND_DOCKER_BRIDGE_CIDR:-10.231.0.1/24}
 SOCK=$RUN/docker.sock
 PIDFILE=$RUN/docker.pid
 export DOCKER_HOST=unix://$SOCK
@@ -85,6 +92,10 @@ if [ -s "$PIDFILE" ] && alive "$(cat "$PIDFILE")"; then
 else
   rm -f "$PIDFILE"
   mkdir -p "$ROOT" "$RUN" "$(dirname "$LOG")"
+  if ! ip link show "$BRIDGE" >/dev/null 2>&1; then
+    { ip link add "$BRIDGE" type bridge && ip addr add "$BRIDGE_CIDR" dev "$BRIDGE"; } || die "could not create bridge $BRIDGE"
+  fi
+  ip link set "$BRIDGE" up
   cat >"$RUN/daemon.json" <<JSON
 {
   "runtimes": { "koala-runc": { "path": "$WRAPPER" } },
@@ -100,7 +111,7 @@ JSON
     --exec-root "$RUN/exec" \
     --pidfile "$PIDFILE" \
     --storage-driver overlay2 \
-    --iptables=false --ip-masq=false --bridge=none \
+    --iptables=false --ip-masq=false --bridge="$BRIDGE" \
     --cgroup-parent /koala-kind \
     >>"$LOG" 2>&1 </dev/null &
 fi
