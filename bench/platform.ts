@@ -21,7 +21,7 @@ import type { PlatformContext } from '../src/platform/context.ts';
 import { upgradeInstall } from '../src/tools/helm.ts';
 import { platformVolumes, startChartMirror, TEST_CHART_VERSIONS } from '../test/support/chart-mirror.ts';
 import { startBed } from './lib/testbed.ts';
-import { platformRelease } from '../src/components/platform/index.ts';
+import { platformRelease } from '../src/components/foundation/index.ts';
 import { sparkOperatorRelease } from '../src/components/spark-operator/index.ts';
 import { objectStoreRelease } from '../src/components/object-store/index.ts';
 import { airflowRelease, postgresRelease } from '../src/components/airflow/index.ts';

@@ -18,14 +18,14 @@ export default class Build extends KoalaCommand {
     const { args, flags } = await this.parse(Build);
     this.setup(flags);
     const loaded = await this.loadConfig(flags.config, clusterSelection(flags));
-    const { statusContext } = await import('../platform/contexts.ts');
+    const { existingClusterContext } = await import('../platform/contexts.ts');
     const { findAppDir, loadApp } = await import('../jobs/app-file.ts');
     const { buildAppImage } = await import('../jobs/image.ts');
     const { deliveryFor } = await import('../jobs/run.ts');
     const { renderBuild } = await import('../ui/jobs.ts');
     const { sparkBuildArgs } = await import('../charts/images.ts');
     const { loadPins } = await import('../charts/pins.ts');
-    const ctx = statusContext(loaded);
+    const ctx = existingClusterContext(loaded);
     const app = await loadApp(findAppDir(loaded.config.projectDir, args.app));
     const result = await buildAppImage({
       app: app.name,

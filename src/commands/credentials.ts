@@ -14,10 +14,10 @@ export default class Credentials extends KoalaCommand {
     const { flags } = await this.parse(Credentials);
     this.setup(flags);
     const loaded = await this.loadConfig(flags.config, clusterSelection(flags));
-    const { statusContext } = await import('../platform/contexts.ts');
-    const { storedCredentials } = await import('../components/platform/index.ts');
+    const { existingClusterContext } = await import('../platform/contexts.ts');
+    const { storedCredentials } = await import('../components/foundation/index.ts');
     const { portForwardTargets } = await import('../components/endpoints.ts');
-    const ctx = statusContext(loaded);
+    const ctx = existingClusterContext(loaded);
     const stored = await storedCredentials(ctx);
     if (!stored) {
       throw new KoalaError(`No credentials for cluster "${ctx.spec.name}" yet`, { hint: 'Run `koala up`: it generates them (or takes yours from .env.private).', exitCode: EXIT.failure });

@@ -15,9 +15,9 @@ export default class Doctor extends KoalaCommand {
     const { flags } = await this.parse(Doctor);
     this.setup(flags);
     const loaded = await this.loadConfig(flags.config, clusterSelection(flags));
-    const { statusContext } = await import('../platform/contexts.ts');
+    const { existingClusterContext } = await import('../platform/contexts.ts');
     const { runPreflight } = await import('../cluster/preflight.ts');
-    const ctx = statusContext(loaded);
+    const ctx = existingClusterContext(loaded);
     const { offerTools } = await import('../cli/tools-offer.ts');
     await offerTools(loaded.config, { yes: flags.yes, signal: this.signal, log: (l) => this.note(l) });
     const { outcomes } = await runPreflight({ config: loaded.config, spec: ctx.spec, platform: process.platform });

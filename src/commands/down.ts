@@ -16,10 +16,10 @@ export default class Down extends KoalaCommand {
     const { flags } = await this.parse(Down);
     this.setup(flags);
     const loaded = await this.loadConfig(flags.config, clusterSelection(flags));
-    const { statusContext } = await import('../platform/contexts.ts');
+    const { existingClusterContext } = await import('../platform/contexts.ts');
     const { downPlan } = await import('../platform/plans.ts');
     const { runWithProgress } = await import('../ui/progress.ts');
-    const ctx = statusContext(loaded);
+    const ctx = existingClusterContext(loaded);
     const plan = downPlan(ctx, { keepRegistry: flags['keep-registry'] });
 
     if (!flags.yes) {

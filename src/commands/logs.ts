@@ -18,10 +18,10 @@ export default class Logs extends KoalaCommand {
     const { args, flags } = await this.parse(Logs);
     this.setup(flags);
     const loaded = await this.loadConfig(flags.config, clusterSelection(flags));
-    const { statusContext } = await import('../platform/contexts.ts');
-    const { sparkPlatform } = await import('../jobs/platform.ts');
+    const { existingClusterContext } = await import('../platform/contexts.ts');
+    const { sparkPlatform } = await import('../jobs/spark-platform.ts');
     const { showLogs } = await import('../jobs/logs.ts');
-    const ctx = statusContext(loaded);
+    const ctx = existingClusterContext(loaded);
     const lines: Array<{ pod: string; attempt: number; line: string }> = [];
     const result = await showLogs(await ctx.kube(), sparkPlatform(loaded.config), {
       target: args.target,

@@ -17,10 +17,10 @@ export default class PortForward extends KoalaCommand {
     const { args, flags } = await this.parse(PortForward);
     this.setup(flags);
     const loaded = await this.loadConfig(flags.config, clusterSelection(flags));
-    const { statusContext } = await import('../platform/contexts.ts');
-    const { sparkPlatform } = await import('../jobs/platform.ts');
+    const { existingClusterContext } = await import('../platform/contexts.ts');
+    const { sparkPlatform } = await import('../jobs/spark-platform.ts');
     const { planForward, forward } = await import('../jobs/forward.ts');
-    const kube = await statusContext(loaded).kube();
+    const kube = await existingClusterContext(loaded).kube();
     const plan = await planForward(kube, sparkPlatform(loaded.config), args.target, flags.namespace);
     let lastPod = '';
     const forwarder = await forward(kube, plan, {

@@ -48,10 +48,10 @@ export default class Run extends KoalaCommand {
       throw new KoalaError('--dry-run checks a manifest: use it with -f <file>', { exitCode: EXIT.usage, hint });
     }
     const loaded = await this.loadConfig(flags.config, clusterSelection(flags));
-    const { statusContext } = await import('../platform/contexts.ts');
+    const { existingClusterContext } = await import('../platform/contexts.ts');
     const { submit, followRun, dryRunFile } = await import('../jobs/run.ts');
     const { renderBlocked, renderBuild, renderRunEvent } = await import('../ui/jobs.ts');
-    const ctx = statusContext(loaded);
+    const ctx = existingClusterContext(loaded);
     const started = performance.now();
     const notices: string[] = [];
     const onNotice = (line: string): void => {

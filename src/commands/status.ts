@@ -12,9 +12,9 @@ export default class Status extends KoalaCommand {
     const { flags } = await this.parse(Status);
     this.setup(flags);
     const loaded = await this.loadConfig(flags.config, clusterSelection(flags));
-    const { statusContext } = await import('../platform/contexts.ts');
+    const { existingClusterContext } = await import('../platform/contexts.ts');
     const { collectStatus } = await import('../platform/status.ts');
-    const status = await collectStatus(statusContext(loaded), this.signal);
+    const status = await collectStatus(existingClusterContext(loaded), this.signal);
     if (this.mode === 'json') this.printJson(status);
     else {
       const { renderStatus } = await import('../ui/status.ts');

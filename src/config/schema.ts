@@ -157,7 +157,7 @@ export const CONFIG_SPEC: FieldSpec = {
   },
 };
 
-/** Defaults: what koala does with no koala.yaml at all (the seed's HA layout). */
+/** Defaults: what koala does with no koala.yaml at all (an HA layout: 3 control planes, 3 workers). */
 export function defaultConfig(projectDir: string): KoalaConfig {
   return {
     projectDir,

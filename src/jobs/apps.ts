@@ -1,7 +1,7 @@
 import type { CoreV1Event, V1Pod } from '@kubernetes/client-node';
 import type { Kube } from '../kube/client.ts';
 import { EXIT, KoalaError } from '../util/errors.ts';
-import type { SparkPlatform } from './platform.ts';
+import type { SparkPlatform } from './spark-platform.ts';
 import { LABEL_APP, POD_LABEL_APP_NAME, POD_LABEL_ROLE, SPARK_API_VERSION, SPARK_KIND, type SparkApplication } from './render.ts';
 import { createdAt, isTerminal, listRuns, runNumber, stateOf } from './submit.ts';
 

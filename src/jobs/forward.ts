@@ -3,7 +3,7 @@ import type { Kube } from '../kube/client.ts';
 import { startPortForward, type ForwardTarget, type PortForwarder } from '../kube/port-forward.ts';
 import { EXIT, KoalaError } from '../util/errors.ts';
 import { resolveRun } from './apps.ts';
-import type { ServiceRef, SparkPlatform } from './platform.ts';
+import type { ServiceRef, SparkPlatform } from './spark-platform.ts';
 import { POD_LABEL_APP_NAME, POD_LABEL_ROLE } from './render.ts';
 
 export const SPARK_UI_PORT = 4040;

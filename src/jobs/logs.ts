@@ -3,7 +3,7 @@ import type { Kube } from '../kube/client.ts';
 import { sleep, watchCollection } from '../kube/watch.ts';
 import { EXIT, KoalaError } from '../util/errors.ts';
 import { resolveRun } from './apps.ts';
-import type { SparkPlatform } from './platform.ts';
+import type { SparkPlatform } from './spark-platform.ts';
 import { PodLogFollower, type LogLine } from './pod-logs.ts';
 import { POD_LABEL_APP_NAME, POD_LABEL_ROLE, type SparkApplication } from './render.ts';
 import { isTerminal, sparkAppsPath, stateOf } from './submit.ts';

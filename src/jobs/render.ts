@@ -1,6 +1,6 @@
 import type { Manifest } from '../kube/client.ts';
 import { IMAGE_APP_DIR, type Resources, type SparkApp } from './app-file.ts';
-import type { SparkPlatform } from './platform.ts';
+import type { SparkPlatform } from './spark-platform.ts';
 
 export const SPARK_API_VERSION = 'sparkoperator.k8s.io/v1beta2';
 export const SPARK_KIND = 'SparkApplication';
@@ -113,7 +113,7 @@ export function renderSparkApplication(app: SparkApp, run: RunIdentity, options:
 }
 
 /**
- * An existing SparkApplication manifest (the seed's pagerank.yml, the operator's examples) as
+ * An existing SparkApplication manifest (a hand-written pagerank.yml, the operator's examples) as
  * one run: the same spec under a new name per run, with koala's labels so it can be listed,
  * followed and pruned like any app.
  */

@@ -1,7 +1,7 @@
 import type { Manifest } from '../kube/client.ts';
 import { EXIT, KoalaError } from '../util/errors.ts';
 import type { ManifestSource } from './manifest-file.ts';
-import { sparkPlatform } from './platform.ts';
+import { sparkPlatform } from './spark-platform.ts';
 import { ignoredFields, operatorFeatures, type Reference } from './references.ts';
 import { LABEL_APP, LABEL_MANAGED_BY, renderFromManifest, type SparkApplication } from './render.ts';
 import type { RunRequest } from './run.ts';

@@ -5,7 +5,7 @@ import type { PlatformContext } from '../platform/context.ts';
 import { findAppDir, loadApp, type SparkApp } from './app-file.ts';
 import { followRun, type FollowResult, type RunEvent } from './follow.ts';
 import { buildAppImage, type BuildResult, type Delivery } from './image.ts';
-import { sparkPlatform } from './platform.ts';
+import { sparkPlatform } from './spark-platform.ts';
 import { loadManifestFile } from './manifest-file.ts';
 import { missingReferences, referencedObjects } from './references.ts';
 import { ANNOTATION_SOURCE, renderFromManifest, renderSparkApplication, type SparkApplication } from './render.ts';

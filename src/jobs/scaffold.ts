@@ -26,7 +26,7 @@ export interface ScaffoldResult {
 
 /**
  * `koala new spark-app <name>`: spark-applications/<name>/ with a Dockerfile, the code, a small
- * bundled graph and spark-app.yaml, laid out like the seed's pagerank app. Refuses to touch an
+ * bundled graph and spark-app.yaml, laid out like the Spark operator's pagerank example. Refuses to touch an
  * existing folder, so nothing a user wrote is ever overwritten.
  */
 export async function scaffoldSparkApp(request: ScaffoldRequest): Promise<ScaffoldResult> {

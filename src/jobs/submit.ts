@@ -1,7 +1,7 @@
 import type { V1Deployment } from '@kubernetes/client-node';
 import { KubeApiError, type Kube, type Manifest } from '../kube/client.ts';
 import { EXIT, KoalaError } from '../util/errors.ts';
-import type { SparkPlatform } from './platform.ts';
+import type { SparkPlatform } from './spark-platform.ts';
 import {
   ANNOTATION_SOURCE,
   LABEL_APP,

@@ -3,7 +3,7 @@ import { formatDuration } from '../engine/runner.ts';
 import type { Summary } from '../ui/summary.ts';
 import type { PlatformContext } from './context.ts';
 import { enabledComponents } from './plans.ts';
-import { anyDataComponent } from '../components/platform/names.ts';
+import { anyDataComponent } from '../components/names.ts';
 import type { Component } from '../components/component.ts';
 import { serviceEndpoints } from '../components/endpoints.ts';
 import { COMPONENTS } from '../components/index.ts';

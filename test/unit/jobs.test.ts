@@ -7,7 +7,7 @@ import { summarize } from '../../src/jobs/apps.ts';
 import { loadApp } from '../../src/jobs/app-file.ts';
 import { hashBuildContext } from '../../src/jobs/context-hash.ts';
 import { countPushedLayers } from '../../src/jobs/image.ts';
-import { sparkPlatform } from '../../src/jobs/platform.ts';
+import { sparkPlatform } from '../../src/jobs/spark-platform.ts';
 import { splitTimestamp } from '../../src/jobs/pod-logs.ts';
 import { renderFromManifest, renderSparkApplication, type SparkApplication } from '../../src/jobs/render.ts';
 import { loadManifestFile } from '../../src/jobs/run.ts';

@@ -12,10 +12,10 @@ export default class AppsDelete extends KoalaCommand {
     const { args, flags } = await this.parse(AppsDelete);
     this.setup(flags);
     const loaded = await this.loadConfig(flags.config, clusterSelection(flags));
-    const { statusContext } = await import('../../platform/contexts.ts');
-    const { sparkPlatform } = await import('../../jobs/platform.ts');
+    const { existingClusterContext } = await import('../../platform/contexts.ts');
+    const { sparkPlatform } = await import('../../jobs/spark-platform.ts');
     const { deleteRuns } = await import('../../jobs/apps.ts');
-    const deleted = await deleteRuns(await statusContext(loaded).kube(), sparkPlatform(loaded.config), args.target, { ...(flags.namespace ? { namespace: flags.namespace } : {}) });
+    const deleted = await deleteRuns(await existingClusterContext(loaded).kube(), sparkPlatform(loaded.config), args.target, { ...(flags.namespace ? { namespace: flags.namespace } : {}) });
     if (this.mode === 'json') return this.printJson({ ok: true, deleted });
     this.log(`Deleted ${deleted.join(', ')}.`);
   }

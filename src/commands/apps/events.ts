@@ -12,10 +12,10 @@ export default class AppsEvents extends KoalaCommand {
     const { args, flags } = await this.parse(AppsEvents);
     this.setup(flags);
     const loaded = await this.loadConfig(flags.config, clusterSelection(flags));
-    const { statusContext } = await import('../../platform/contexts.ts');
-    const { sparkPlatform } = await import('../../jobs/platform.ts');
+    const { existingClusterContext } = await import('../../platform/contexts.ts');
+    const { sparkPlatform } = await import('../../jobs/spark-platform.ts');
     const { resolveRun, runEvents } = await import('../../jobs/apps.ts');
-    const kube = await statusContext(loaded).kube();
+    const kube = await existingClusterContext(loaded).kube();
     const run = await resolveRun(kube, sparkPlatform(loaded.config), args.target, flags.namespace);
     const events = await runEvents(kube, run);
     if (this.mode === 'json') return this.printJson({ ok: true, run: run.metadata.name, events });

@@ -14,10 +14,10 @@ export default class AppsStatus extends KoalaCommand {
     const { args, flags } = await this.parse(AppsStatus);
     this.setup(flags);
     const loaded = await this.loadConfig(flags.config, clusterSelection(flags));
-    const { statusContext } = await import('../../platform/contexts.ts');
-    const { sparkPlatform } = await import('../../jobs/platform.ts');
+    const { existingClusterContext } = await import('../../platform/contexts.ts');
+    const { sparkPlatform } = await import('../../jobs/spark-platform.ts');
     const { resolveRun, runStatus } = await import('../../jobs/apps.ts');
-    const kube = await statusContext(loaded).kube();
+    const kube = await existingClusterContext(loaded).kube();
     const status = await runStatus(kube, await resolveRun(kube, sparkPlatform(loaded.config), args.target, flags.namespace));
     if (this.mode === 'json') this.printJson({ ok: status.state !== 'FAILED', ...status });
     else {

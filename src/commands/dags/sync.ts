@@ -11,9 +11,9 @@ export default class DagsSync extends KoalaCommand {
     const { flags } = await this.parse(DagsSync);
     this.setup(flags);
     const loaded = await this.loadConfig(flags.config, clusterSelection(flags));
-    const { statusContext } = await import('../../platform/contexts.ts');
+    const { existingClusterContext } = await import('../../platform/contexts.ts');
     const { syncDags } = await import('../../components/airflow/index.ts');
-    const detail = await syncDags(statusContext(loaded));
+    const detail = await syncDags(existingClusterContext(loaded));
     if (this.mode === 'json') return this.printJson({ ok: true, detail });
     this.log(detail);
   }

@@ -3,7 +3,7 @@ import { KoalaCommand } from '../../cli/base.ts';
 import { clusterFlags, clusterSelection } from '../../cli/cluster-flag.ts';
 
 export default class UsersKubeconfig extends KoalaCommand {
-  static override summary = 'Write a kubeconfig for a persona: admin, edit or view (the seed\'s Admin, Edit and View).';
+  static override summary = 'Write a kubeconfig for a persona: admin, edit or view.';
   static override description = `Each persona is bound to the built-in ClusterRole of its name in every platform namespace, SparkApplications included. By default the kubeconfig holds a client certificate (CN=koala-<persona>, O=<its group>) signed through the cluster's CSR API; --method token uses a ServiceAccount token instead. The file is written with mode 0600.`;
   static override examples = ['<%= config.bin %> users kubeconfig view', '<%= config.bin %> users kubeconfig edit --output ./edit.kubeconfig', '<%= config.bin %> users kubeconfig admin --method token --hours 8'];
   static override args = { persona: Args.string({ description: 'admin, edit or view', required: true, options: ['admin', 'edit', 'view'] }) };
@@ -18,11 +18,11 @@ export default class UsersKubeconfig extends KoalaCommand {
     const { args, flags } = await this.parse(UsersKubeconfig);
     this.setup(flags);
     const loaded = await this.loadConfig(flags.config, clusterSelection(flags));
-    const { statusContext } = await import('../../platform/contexts.ts');
+    const { existingClusterContext } = await import('../../platform/contexts.ts');
     const { persona } = await import('../../components/rbac/personas.ts');
     const { writePersonaKubeconfig } = await import('../../components/rbac/kubeconfig.ts');
     const chosen = persona(args.persona)!;
-    const result = await writePersonaKubeconfig(statusContext(loaded), chosen, {
+    const result = await writePersonaKubeconfig(existingClusterContext(loaded), chosen, {
       method: flags.method as 'cert' | 'token',
       expirationSeconds: flags.hours * 3600,
       signal: this.signal,

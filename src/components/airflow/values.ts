@@ -5,7 +5,7 @@ import { SERVICE_NODE_PORTS } from '../../cluster/spec.ts';
 import type { KoalaConfig } from '../../config/schema.ts';
 import type { Credentials } from '../../platform/credentials.ts';
 import { objectStoreEndpoint } from '../object-store/settings.ts';
-import { RELEASES, SECRETS } from '../platform/names.ts';
+import { RELEASES, SECRETS } from '../names.ts';
 import { SPARK_SERVICE_ACCOUNT } from '../spark-operator/settings.ts';
 import { DAGS_BUNDLE_MOUNT, DAGS_CONFIGMAP, DAGS_FOLDER, DAGS_ROOT, DAGS_SYNC_SCRIPT } from './dags.ts';
 

@@ -3,13 +3,13 @@ import type { V1EndpointSlice, V1NetworkPolicy, V1Service } from '@kubernetes/cl
 import type { Kube } from '../../kube/client.ts';
 import type { PlatformContext } from '../../platform/context.ts';
 import type { Component } from '../component.ts';
-import { anyDataComponent, RELEASES } from '../platform/names.ts';
+import { anyDataComponent, RELEASES } from '../names.ts';
 import { platformChart, releaseFreshness, releaseStep, type ReleaseDef } from '../release.ts';
 import type { ApiServerAddress } from './matrix.ts';
 import { renderPolicies } from './render.ts';
 
 /**
- * The seed's "limit access to ports": default-deny in every platform namespace, then only the
+ * Access limited to the ports the platform uses: default-deny in every platform namespace, then only the
  * paths of the allow matrix (matrix.ts, docs/network-policies.md).
  */
 

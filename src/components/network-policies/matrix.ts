@@ -1,6 +1,6 @@
 import type { KoalaConfig } from '../../config/schema.ts';
 import { objectStoreService } from '../object-store/settings.ts';
-import { POSTGRES } from '../platform/names.ts';
+import { POSTGRES } from '../names.ts';
 
 /**
  * The allow matrix: who may open a connection to whom, on which ports. It is the one table

@@ -7,7 +7,7 @@ import type { Manifest } from '../../kube/client.ts';
 import { jobOutcome, waitForJob } from '../../kube/readiness.ts';
 import type { PlatformContext } from '../../platform/context.ts';
 import { KoalaError } from '../../util/errors.ts';
-import { SECRETS } from '../platform/names.ts';
+import { SECRETS } from '../names.ts';
 
 /**
  * The default bucket(s), created by a Job in the store's namespace with the MinIO client,

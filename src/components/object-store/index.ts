@@ -10,7 +10,7 @@ import { objectStoreEndpoint, objectStoreService } from './settings.ts';
 import { objectStoreValues } from './values.ts';
 
 /**
- * The object store: MinIO (the seed's choice; the last community image, pinned by digest, with
+ * The object store: MinIO (the default; the last community image, pinned by digest, with
  * the last community chart in standalone mode) or SeaweedFS (its official chart, all-in-one),
  * chosen with objectStore.type. Spark jobs and Airflow reach it through plain S3.
  */

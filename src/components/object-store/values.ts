@@ -2,7 +2,7 @@ import { imageFor, registryRepositoryTag } from '../../charts/images.ts';
 import { splitImage, type Pins } from '../../charts/pins.ts';
 import { SERVICE_NODE_PORTS } from '../../cluster/spec.ts';
 import type { KoalaConfig } from '../../config/schema.ts';
-import { SECRETS } from '../platform/names.ts';
+import { SECRETS } from '../names.ts';
 
 /** Helm values for the two object stores, laptop-sized. Credentials come from the Secret koala creates. */
 

@@ -3,12 +3,12 @@ import { canI } from '../../kube/access.ts';
 import type { Kube } from '../../kube/client.ts';
 import type { PlatformContext } from '../../platform/context.ts';
 import type { Component } from '../component.ts';
-import { anyDataComponent, RELEASES } from '../platform/names.ts';
+import { anyDataComponent, RELEASES } from '../names.ts';
 import { platformChart, releaseFreshness, releaseStep, type ReleaseDef } from '../release.ts';
 import { PERSONAS, rbacValues } from './personas.ts';
 
 /**
- * The seed's Admin, Edit and View, as groups (and ServiceAccounts) bound to the built-in admin,
+ * Three personas, Admin, Edit and View, as groups (and ServiceAccounts) bound to the built-in admin,
  * edit and view ClusterRoles in every platform namespace; SparkApplications joined to those
  * roles through aggregated ClusterRoles; and Airflow's narrow Role in the job namespaces.
  */

@@ -1,6 +1,6 @@
 import type { KoalaConfig } from '../../config/schema.ts';
 import { AIRFLOW_TASK_SERVICE_ACCOUNTS } from '../airflow/values.ts';
-import { platformNamespaces } from '../platform/names.ts';
+import { platformNamespaces } from '../names.ts';
 import { ACCESS_DESIGN, PERSONAS, type AccessCheck } from './personas.ts';
 
 /** The RBAC design as the Markdown of docs/rbac.md (a unit test keeps the file in step). */

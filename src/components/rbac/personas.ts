@@ -1,9 +1,9 @@
 import type { KoalaConfig } from '../../config/schema.ts';
 import { AIRFLOW_TASK_SERVICE_ACCOUNTS } from '../airflow/values.ts';
-import { platformNamespaces } from '../platform/names.ts';
+import { platformNamespaces } from '../names.ts';
 
 /**
- * The seed's Admin, Edit and View users, and what Airflow may do: the design as data. The chart
+ * The Admin, Edit and View personas, and what Airflow may do: the design as data. The chart
  * renders the bindings from PERSONAS; docs/rbac.md and the SubjectAccessReview test read
  * ACCESS_DESIGN, so the documented matrix and the tested one are the same table.
  */

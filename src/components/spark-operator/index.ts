@@ -7,7 +7,7 @@ import type { Kube } from '../../kube/client.ts';
 import { crdsNotEstablished, deploymentReady, waitForCrds, waitForWorkloads } from '../../kube/readiness.ts';
 import type { PlatformContext } from '../../platform/context.ts';
 import type { Component } from '../component.ts';
-import { RELEASES } from '../platform/names.ts';
+import { RELEASES } from '../names.ts';
 import { pinnedChart, releaseFreshness, releaseStep, withOverrides, type ReadinessDef, type ReleaseDef } from '../release.ts';
 import { SPARK_CRDS, SPARK_SERVICE_ACCOUNT } from './settings.ts';
 

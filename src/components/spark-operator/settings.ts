@@ -1,6 +1,6 @@
 import type { KoalaConfig } from '../../config/schema.ts';
 import { objectStoreEndpoint, S3_REGION } from '../object-store/settings.ts';
-import { RELEASES, SECRETS } from '../platform/names.ts';
+import { RELEASES, SECRETS } from '../names.ts';
 
 /**
  * What a SparkApplication needs from the platform: the namespaces the operator watches, the

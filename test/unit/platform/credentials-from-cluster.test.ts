@@ -2,11 +2,11 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { platformCredentials } from '../../../src/components/platform/index.ts';
-import { platformSecrets } from '../../../src/components/platform/secrets.ts';
+import { platformCredentials } from '../../../src/components/foundation/index.ts';
+import { platformSecrets } from '../../../src/components/foundation/secrets.ts';
 import { loadConfig } from '../../../src/config/load.ts';
 import { credentialsFile, resolveCredentials } from '../../../src/platform/credentials.ts';
-import { statusContext } from '../../../src/platform/contexts.ts';
+import { existingClusterContext } from '../../../src/platform/contexts.ts';
 import { clearSecrets } from '../../../src/tools/redact.ts';
 import { KoalaError } from '../../../src/util/errors.ts';
 
@@ -63,7 +63,7 @@ const UNREACHABLE = 'Error: Kubernetes cluster unreachable: Get "https://127.0.0
 describe('credentials when the local file is gone', () => {
   it('a helm failure other than "not found" stops with a clear error; the next run reads the cluster\'s credentials', async () => {
     const { loaded, existing, helm } = await world((values) => [{ exit: 1, stderr: UNREACHABLE }, { exit: 0, stdout: values }]);
-    const first = statusContext(loaded);
+    const first = existingClusterContext(loaded);
     const failure = await platformCredentials(first).then(() => undefined, (e: unknown) => e);
     expect(failure).toBeInstanceOf(KoalaError);
     expect((failure as KoalaError).message).toMatch(/Could not read the credentials the cluster already holds \(helm release koala-system\/koala-platform\)/);
@@ -83,12 +83,12 @@ describe('credentials when the local file is gone', () => {
     ['RBAC', 'Error: query: failed to query with labels: secrets is forbidden: User "x" cannot list resource "secrets"\n'],
   ])('%s is not "no credentials" either', async (_, stderr) => {
     const { loaded } = await world([{ exit: 1, stderr }]);
-    await expect(platformCredentials(statusContext(loaded))).rejects.toThrow(/Could not read the credentials the cluster already holds/);
+    await expect(platformCredentials(existingClusterContext(loaded))).rejects.toThrow(/Could not read the credentials the cluster already holds/);
   });
 
   it('"release: not found" (a platform not installed yet) gives new credentials', async () => {
     const { loaded, existing } = await world([{ exit: 1, stderr: 'Error: release: not found\n' }]);
-    const { credentials, sources } = await platformCredentials(statusContext(loaded));
+    const { credentials, sources } = await platformCredentials(existingClusterContext(loaded));
     expect(new Set(Object.values(sources))).toEqual(new Set(['generated']));
     expect(credentials.airflow.password).not.toBe(existing.airflow.password);
   });

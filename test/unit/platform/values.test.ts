@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { airflowValues } from '../../../src/components/airflow/values.ts';
 import { portForwardTargets } from '../../../src/components/endpoints.ts';
 import { objectStoreValues } from '../../../src/components/object-store/values.ts';
-import { credentialsFromSecrets, platformSecrets } from '../../../src/components/platform/secrets.ts';
+import { credentialsFromSecrets, platformSecrets } from '../../../src/components/foundation/secrets.ts';
 import { rbacValues } from '../../../src/components/rbac/personas.ts';
 import { sameValues } from '../../../src/components/release.ts';
 import { sparkOperatorValues } from '../../../src/components/spark-operator/index.ts';

@@ -9,7 +9,7 @@ import { REDACTED } from '../../tools/redact.ts';
 import { errorMessage, isAbortError, KoalaError } from '../../util/errors.ts';
 import type { Component } from '../component.ts';
 import { platformChart, releaseStep, type ReleaseDef } from '../release.ts';
-import { allNamespaces, anyDataComponent, RELEASES, SECRETS } from './names.ts';
+import { allNamespaces, anyDataComponent, RELEASES, SECRETS } from '../names.ts';
 import { credentialsFromSecrets, platformSecrets, type SecretSpec } from './secrets.ts';
 
 /**
@@ -121,7 +121,7 @@ function platformSteps(ctx: PlatformContext): Step[] {
   ];
 }
 
-export const platform: Component = {
+export const foundation: Component = {
   id: 'platform',
   title: 'Namespaces and credentials',
   // Nothing to hold when no data component is on (the cluster-only `koala up` of the tests).

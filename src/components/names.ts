@@ -1,8 +1,8 @@
-import type { KoalaConfig } from '../../config/schema.ts';
+import type { KoalaConfig } from '../config/schema.ts';
 
 /**
- * Names the components share with each other, with koala's chart, and with the job loop
- * (issue 5): one place, so a Secret renamed here is renamed everywhere.
+ * Names the components share with each other, with koala's chart, and with the Spark job
+ * loop (src/jobs/): one place, so a Secret renamed here is renamed everywhere.
  */
 
 export const RELEASES = {

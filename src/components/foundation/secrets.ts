@@ -1,7 +1,7 @@
 import type { KoalaConfig } from '../../config/schema.ts';
 import type { Credentials } from '../../platform/credentials.ts';
 import { objectStoreEndpoint, objectStoreService, S3_REGION } from '../object-store/settings.ts';
-import { POSTGRES, SECRETS } from './names.ts';
+import { POSTGRES, SECRETS } from '../names.ts';
 
 /** The Secrets koala creates from the credentials: who needs what, where. Pure, so tests read it as data. */
 
@@ -53,7 +53,8 @@ export function platformSecrets(config: KoalaConfig, c: Credentials): SecretSpec
       name: SECRETS.airflowConnections,
       namespace: airflowNs,
       data: {
-        // Declared, never clicked: the seed's "Admin → Connections → kubernetes_default → In cluster".
+        // Declared, never clicked: the connection a user would otherwise make by hand in
+        // Airflow's UI (Admin → Connections → kubernetes_default → In cluster).
         AIRFLOW_CONN_KUBERNETES_DEFAULT: JSON.stringify({ conn_type: 'kubernetes', extra: { in_cluster: true } }),
         AIRFLOW_CONN_OBJECT_STORE: s3Connection,
         AIRFLOW_CONN_AWS_DEFAULT: s3Connection,
