@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core';
 import { KoalaCommand } from '../cli/base.ts';
 import { clusterFlags, clusterSelection } from '../cli/cluster-flag.ts';
+import type { UpDryRunJson } from '../platform/up.ts';
 import { EXIT } from '../util/errors.ts';
 
 export default class Up extends KoalaCommand {
@@ -43,7 +44,10 @@ export default class Up extends KoalaCommand {
       const { planUpDry } = await import('../platform/up.ts');
       const { plan, notes } = planUpDry(request);
       const description = await plan.describe();
-      if (this.mode === 'json') return this.printJson({ dryRun: true, steps: description, notes });
+      if (this.mode === 'json') {
+        const json: UpDryRunJson = { dryRun: true, steps: description, notes };
+        return this.printJson(json);
+      }
       const { renderPlan } = await import('../ui/plan.ts');
       this.log(await renderPlan(description));
       for (const n of notes) this.log(`note: ${n}`);

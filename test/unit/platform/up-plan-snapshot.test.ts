@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/load.ts';
-import { planUpDry } from '../../../src/platform/up.ts';
+import { planUpDry, type UpDryRunJson } from '../../../src/platform/up.ts';
 
 /**
  * The whole plan of `koala up --dry-run --json` (what `{ dryRun, steps, notes }` holds) for a few
@@ -41,7 +41,8 @@ export async function dryRunJson(yaml: string): Promise<unknown> {
   if (yaml) writeFileSync(path.join(dir, 'koala.yaml'), yaml);
   const loaded = await loadConfig({ cwd: dir, processEnv: {} });
   const { plan, notes } = planUpDry({ loaded, recreate: false });
-  const text = JSON.stringify({ dryRun: true, steps: await plan.describe(), notes })
+  const json: UpDryRunJson = { dryRun: true, steps: await plan.describe(), notes };
+  const text = JSON.stringify(json)
     .replaceAll(dir, '<project>')
     .replaceAll(home, '<koala-home>')
     .replace(/"chartDigest":"[0-9a-f]+"/g, '"chartDigest":"<digest>"');
@@ -52,5 +53,26 @@ describe('koala up --dry-run --json: the full plan', () => {
   it.each(Object.keys(PLAN_CONFIGS))('%s', async (name) => {
     const json = await dryRunJson(PLAN_CONFIGS[name] ?? '');
     await expect(`${JSON.stringify(json, null, 2)}\n`).toMatchFileSnapshot(`__snapshots__/up-plan.${name}.json`);
+  });
+});
+
+/** The shape of a JSON value: keys and types, arrays as the union of their items' shapes. */
+function shape(value: unknown): unknown {
+  if (Array.isArray(value)) {
+    const items = [...new Set(value.map((v) => JSON.stringify(shape(v))))].sort();
+    return items.map((i) => JSON.parse(i) as unknown);
+  }
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.keys(value).sort().map((k) => [k, shape((value as Record<string, unknown>)[k])]));
+  }
+  return value === null ? 'null' : typeof value;
+}
+
+describe('koala up --dry-run --json: the schema scripts rely on', () => {
+  it('top level and step fields, every action kind with its fields', async () => {
+    const json = (await dryRunJson(PLAN_CONFIGS.default ?? '')) as UpDryRunJson;
+    const actions = json.steps.flatMap((s) => s.actions).map((a) => ({ ...a, ...('values' in a ? { values: {} } : {}), ...('manifest' in a ? { manifest: {} } : {}) }));
+    const schema = { top: Object.keys(json).sort(), step: shape(json.steps.map((s) => ({ ...s, actions: [] }))), actions: shape(actions) };
+    await expect(`${JSON.stringify(schema, null, 2)}\n`).toMatchFileSnapshot('__snapshots__/up-dry-run.schema.json');
   });
 });
