@@ -91,35 +91,55 @@ export async function installTools(tools: readonly PinnedTool[], options: Instal
   return installed;
 }
 
-/** Streams the body to `file`, hashing as it goes; returns the SHA-256 in hex. */
+/**
+ * Streams the body to `file`, hashing as it goes; returns the SHA-256 in hex. node:http rather
+ * than fetch: undici's fetch trips an internal assertion when an HTTP/1.0 server closes the
+ * connection while the body is paused. Redirects are followed (kind's and kubectl's URLs redirect).
+ */
 async function download(url: string, file: string, onProgress: (received: number, total: number | undefined) => void, signal?: AbortSignal): Promise<string> {
-  let response: Response;
-  try {
-    response = await fetch(url, signal ? { signal } : {});
-  } catch (error) {
-    if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : error;
-    throw new KoalaError(`could not fetch ${url}: ${(error as Error).cause ? String((error as Error).cause) : (error as Error).message}`, {
-      hint: 'Check the network or the proxy; behind a proxy, point tools.mirror in koala.yaml at a mirror.',
-    });
-  }
-  if (!response.ok || !response.body) {
-    throw new KoalaError(`could not fetch ${url}: HTTP ${response.status}`, { hint: 'Check the URL (tools.mirror in koala.yaml) and run the command again.' });
-  }
-  const total = Number(response.headers.get('content-length')) || undefined;
+  const response = await get(url, signal, 5);
+  const total = Number(response.headers['content-length']) || undefined;
   const hash = createHash('sha256');
-  const out = createWriteStream(file, { mode: 0o600 });
   let received = 0;
-  try {
-    for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
+  const { pipeline } = await import('node:stream/promises');
+  const { Transform } = await import('node:stream');
+  const meter = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
       hash.update(chunk);
       received += chunk.length;
       onProgress(received, total);
-      if (!out.write(chunk)) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
-    }
-  } finally {
-    await new Promise<void>((resolve, reject) => out.end((error?: Error | null) => (error ? reject(error) : resolve())));
+      callback(null, chunk);
+    },
+  });
+  try {
+    await pipeline(response, meter, createWriteStream(file, { mode: 0o600 }), signal ? { signal } : {});
+  } catch (error) {
+    if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : error;
+    throw new KoalaError(`the download of ${url} broke off: ${(error as Error).message}`, { hint: 'Run the command again.' });
   }
+  if (total !== undefined && received !== total) throw new KoalaError(`the download of ${url} broke off at ${received} of ${total} bytes`, { hint: 'Run the command again.' });
   return hash.digest('hex');
+}
+
+async function get(url: string, signal: AbortSignal | undefined, redirects: number): Promise<import('node:http').IncomingMessage> {
+  const client = url.startsWith('https:') ? await import('node:https') : await import('node:http');
+  const response = await new Promise<import('node:http').IncomingMessage>((resolve, reject) => {
+    const request = client.get(url, signal ? { signal } : {}, resolve);
+    request.on('error', (error) => {
+      if (signal?.aborted) reject(signal.reason instanceof Error ? signal.reason : error);
+      else reject(new KoalaError(`could not fetch ${url}: ${error.message}`, { hint: 'Check the network; behind a proxy, point tools.mirror in koala.yaml at a mirror.' }));
+    });
+  });
+  const status = response.statusCode ?? 0;
+  if (status >= 300 && status < 400 && response.headers.location && redirects > 0) {
+    response.resume();
+    return get(new URL(response.headers.location, url).toString(), signal, redirects - 1);
+  }
+  if (status !== 200) {
+    response.resume();
+    throw new KoalaError(`could not fetch ${url}: HTTP ${status}`, { hint: 'Check the URL (tools.mirror in koala.yaml) and run the command again.' });
+  }
+  return response;
 }
 
 /** The bytes of one regular file in a tar archive (ustar and GNU headers, no long names). */
