@@ -19,7 +19,7 @@ const external = ['typescript', 'listr2', '@inquirer/prompts', 'execa', 'js-yaml
 
 await build({
   absWorkingDir: root,
-  entryPoints: { cli: 'src/cli.ts', commands: 'src/commands.ts', help: 'src/cli/help.ts' },
+  entryPoints: { cli: 'src/cli.ts', commands: 'src/commands.ts', help: 'src/cli/help.ts', 'not-found': 'src/cli/not-found.ts' },
   outdir: 'dist',
   bundle: true,
   splitting: true,

@@ -19,6 +19,7 @@ import Credentials from './commands/credentials.ts';
 import DagsSync from './commands/dags/sync.ts';
 import UsersKubeconfig from './commands/users/kubeconfig.ts';
 import Init from './commands/init.ts';
+import Autocomplete from './commands/autocomplete.ts';
 import ToolsInstall from './commands/tools/install.ts';
 
 export const COMMANDS = {
@@ -40,4 +41,5 @@ export const COMMANDS = {
   'users:kubeconfig': UsersKubeconfig,
   'dags:sync': DagsSync,
   'tools:install': ToolsInstall,
+  autocomplete: Autocomplete,
 };

@@ -47,6 +47,13 @@ export function renderRootHelp(pjson: PackageJson, manifest: Manifest, width: nu
 /** oclif's two-column list: names padded to the widest, descriptions wrapped beside them. */
 function renderList(rows: ReadonlyArray<readonly [string, string]>, width: number): string {
   const widest = Math.max(...rows.map(([left]) => left.length));
+  // oclif puts each description under its name when one would wrap past five lines beside it.
+  const tooLong = rows.some(([, right]) => right && wrapPlain(right.trim(), width - (2 + widest + 2)).split('\n').length > 5);
+  if (tooLong) {
+    return rows
+      .map(([left, right]) => `${wrapPlain(left.trim(), width - 2)}${right ? `\n${indent(wrapPlain(right.trim(), width - 4), 4)}` : ''}`)
+      .join('\n\n');
+  }
   return rows
     .map(([left, right]) => {
       if (!right) return left;
