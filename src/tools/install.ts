@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createWriteStream, existsSync } from 'node:fs';
+import type { IncomingMessage } from 'node:http';
 import { chmod, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -121,9 +122,9 @@ async function download(url: string, file: string, onProgress: (received: number
   return hash.digest('hex');
 }
 
-async function get(url: string, signal: AbortSignal | undefined, redirects: number): Promise<import('node:http').IncomingMessage> {
+async function get(url: string, signal: AbortSignal | undefined, redirects: number): Promise<IncomingMessage> {
   const client = url.startsWith('https:') ? await import('node:https') : await import('node:http');
-  const response = await new Promise<import('node:http').IncomingMessage>((resolve, reject) => {
+  const response = await new Promise<IncomingMessage>((resolve, reject) => {
     const request = client.get(url, signal ? { signal } : {}, resolve);
     request.on('error', (error) => {
       if (signal?.aborted) reject(signal.reason instanceof Error ? signal.reason : error);
