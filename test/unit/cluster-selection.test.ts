@@ -11,8 +11,8 @@ import { loadConfig } from '../../src/config/load.ts';
 import { clusterSpec, resolveNodeImage } from '../../src/cluster/spec.ts';
 import { createPlatformContext } from '../../src/platform/context.ts';
 
-/** Commands that act on no cluster: scaffolding works on the project folder alone. */
-const NO_CLUSTER = ['new:spark-app'];
+/** Commands that act on no cluster: scaffolding, tool downloads and shell completion work on the machine alone. */
+const NO_CLUSTER = ['new:spark-app', 'init', 'tools:install', 'autocomplete'];
 const CLUSTER_COMMANDS = Object.entries(COMMANDS).filter(([id]) => !NO_CLUSTER.includes(id));
 
 function project(yaml?: string): string {
