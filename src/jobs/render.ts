@@ -1,3 +1,4 @@
+import { mirrorReference } from '../charts/images.ts';
 import type { Manifest } from '../kube/client.ts';
 import { IMAGE_APP_DIR, type Resources, type SparkApp } from './app-file.ts';
 import type { SparkPlatform } from './spark-platform.ts';
@@ -117,8 +118,17 @@ export function renderSparkApplication(app: SparkApp, run: RunIdentity, options:
  * one run: the same spec under a new name per run, with koala's labels so it can be listed,
  * followed and pruned like any app.
  */
-export function renderFromManifest(manifest: SparkApplication, run: RunIdentity, overrides: { image?: string; serviceAccount?: string; file: string }): SparkApplication {
+export function renderFromManifest(
+  manifest: SparkApplication,
+  run: RunIdentity,
+  overrides: { image?: string; serviceAccount?: string; file: string; imageMirror?: string },
+): SparkApplication {
   const spec = structuredClone(manifest.spec);
+  // koala.yaml's image mirror reaches a file's upstream images too (spec, driver and executor).
+  if (overrides.imageMirror) {
+    const parts = [spec, spec.driver, spec.executor] as Array<{ image?: string } | undefined>;
+    for (const part of parts) if (part?.image) part.image = mirrorReference(part.image, overrides.imageMirror);
+  }
   if (overrides.image) spec.image = overrides.image;
   if (overrides.serviceAccount) spec.driver = { ...(spec.driver ?? {}), serviceAccount: overrides.serviceAccount };
   return {

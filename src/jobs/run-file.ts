@@ -15,7 +15,7 @@ export interface PreparedFile {
   namespace: string;
   /** The file's ConfigMaps and Secrets, in the run's namespace. */
   companions: Manifest[];
-  overrides: { file: string; image?: string; serviceAccount?: string };
+  overrides: { file: string; image?: string; serviceAccount?: string; imageMirror?: string };
   /** The run as it will be created, under a placeholder number. */
   probe: SparkApplication;
 }
@@ -26,13 +26,16 @@ export function prepareFile(source: ManifestSource, request: RunRequest, default
   source.notices.forEach(notice);
   const appName = source.app.metadata.name;
   const namespace = request.namespace ?? source.app.metadata.namespace ?? defaultNamespace;
+  const mirror = request.ctx.config.images.mirror;
   const overrides = {
     file: source.file,
+    ...(mirror ? { imageMirror: mirror } : {}),
     ...(request.image ? { image: request.image } : {}),
     ...(request.serviceAccount ? { serviceAccount: request.serviceAccount } : {}),
   };
   const probe = renderFromManifest(source.app, { app: appName, number: 0, namespace }, overrides);
   ignoredFields(probe.spec, operatorFeatures(request.ctx.config)).forEach(notice);
+  if (mirror && !request.image && probe.spec.image !== source.app.spec.image) notice(`image ${source.app.spec.image} runs as ${probe.spec.image}`);
   const companions = source.companions.map((c): Manifest => {
     const from = c.metadata.namespace;
     if (from && from !== namespace) {

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { imageFor, mirrorReference, parseImage, platformImages, registryRepositoryTag, sparkBaseImage, sparkBuildArgs } from '../../../src/charts/images.ts';
 import { scaffoldSparkApp } from '../../../src/jobs/scaffold.ts';
+import { renderFromManifest, type SparkApplication } from '../../../src/jobs/render.ts';
 import { IMAGE_KEYS, loadPins } from '../../../src/charts/pins.ts';
 import { defaultConfig } from '../../../src/config/schema.ts';
 import { loadConfig } from '../../../src/config/load.ts';
@@ -81,6 +82,23 @@ describe('the Spark base image of apps', () => {
     const projectDir = makeProject({});
     const { dir } = await scaffoldSparkApp({ projectDir, name: 'pagerank', bucket: 'spark-data', sparkImage: (v) => sparkBaseImage(config, pins, v) });
     expect(readFileSync(path.join(dir, 'Dockerfile'), 'utf8')).toContain('ARG SPARK_IMAGE=m.internal/hub/apache/spark:4.0.4\nFROM ${SPARK_IMAGE}');
+  });
+});
+
+describe('SparkApplications from a file', () => {
+  const app = (spec: Record<string, unknown>): SparkApplication =>
+    ({ apiVersion: 'sparkoperator.k8s.io/v1beta2', kind: 'SparkApplication', metadata: { name: 'pi' }, spec }) as SparkApplication;
+  const run = { app: 'pi', number: 1, namespace: 'spark-jobs' };
+
+  it('run through the image mirror: the spec, driver and executor images; local ones stay', () => {
+    const spec = { image: 'spark:4.0.0', driver: { image: 'docker.io/apache/spark:4.0.0' }, executor: { image: 'localhost:5001/pi:1' } };
+    const rendered = renderFromManifest(app(spec), run, { file: 'pi.yaml', imageMirror: 'm.internal/hub' });
+    expect(rendered.spec.image).toBe('m.internal/hub/library/spark:4.0.0');
+    expect(rendered.spec.driver?.image).toBe('m.internal/hub/apache/spark:4.0.0');
+    expect(rendered.spec.executor?.image).toBe('localhost:5001/pi:1');
+    expect(renderFromManifest(app(spec), run, { file: 'pi.yaml' }).spec.image).toBe('spark:4.0.0');
+    // --image wins over the mirror.
+    expect(renderFromManifest(app(spec), run, { file: 'pi.yaml', imageMirror: 'm.internal/hub', image: 'my/pi:2' }).spec.image).toBe('my/pi:2');
   });
 });
 
