@@ -1,9 +1,10 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * Two tiers. `unit` needs nothing but Node. `testbed` runs against the real control plane of
+ * Three tiers. `unit` needs nothing but Node. `testbed` runs against the real control plane of
  * test/testbed (kube-apiserver, etcd, controller-manager, scheduler, kwok), Helm 3 and 4,
- * Docker and a registry; its global setup starts the control plane once per run.
+ * Docker and a registry; its global setup starts the control plane once per run. `realkind`
+ * runs `koala up` with the real kind and real nodes (test/realkind/README.md).
  */
 export default defineConfig({
   test: {
@@ -23,6 +24,20 @@ export default defineConfig({
           hookTimeout: 300_000,
           // Two cores: more workers only fight over CPU with the control plane.
           maxWorkers: 2,
+        },
+      },
+      {
+        // Real kind clusters (scripts/testbed/build-kind-node.sh): one at a time, minutes each.
+        test: {
+          name: 'realkind',
+          include: ['test/realkind/**/*.test.ts'],
+          globalSetup: ['test/realkind/global-setup.ts'],
+          testTimeout: 900_000,
+          hookTimeout: 300_000,
+          maxWorkers: 1,
+          fileParallelism: false,
+          // After the other tiers: two cores cannot boot kind nodes and serve the test bed at once.
+          sequence: { groupOrder: 1 },
         },
       },
     ],

@@ -38,7 +38,7 @@ export function clusterStep(ctx: PlatformContext): Step {
     async run({ signal, report }) {
       if ((await kindClusters(signal)).includes(spec.name)) {
         report(ctx.recreate ? 'deleting the existing cluster (--recreate)' : 'deleting an incomplete cluster left by an interrupted run');
-        await deleteCluster(spec.name, { signal });
+        await deleteUntilGone(spec.name, signal, report);
       }
       await writeRecord(ctx.home, 'creating');
       await createCluster(spec.name, await kindConfigYaml(spec), {
@@ -50,6 +50,29 @@ export function clusterStep(ctx: PlatformContext): Step {
       return `${nodeCount} nodes, ${spec.kubernetesVersion}`;
     },
   };
+}
+
+/**
+ * `kind delete cluster`, again until no container of the cluster is left. After an interrupted
+ * create, the `docker run` processes of the killed kind may still be starting node containers
+ * (Docker copies the node image's /var into each one's volume first); kind cannot remove a
+ * container that is starting, yet reports it deleted, and the next create finds it.
+ */
+async function deleteUntilGone(name: string, signal: AbortSignal, report: (line: string) => void): Promise<void> {
+  const deadline = Date.now() + 180_000;
+  for (;;) {
+    await deleteCluster(name, { signal });
+    const left = await kindNodes(name, signal);
+    if (left.length === 0) return;
+    if (Date.now() > deadline) {
+      throw new KoalaError(`kind could not delete ${left.join(', ')} of cluster "${name}"`, { hint: `Remove them with \`docker rm -f ${left.join(' ')}\`, then run \`koala up\` again.` });
+    }
+    report(`${left.length} node containers are still starting; deleting them again`);
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(resolve, 2_000);
+      signal.addEventListener('abort', () => { clearTimeout(timer); reject(signal.reason as Error); }, { once: true });
+    });
+  }
 }
 
 /** Wait for the API server, then for every node to be Ready, through a watch. */

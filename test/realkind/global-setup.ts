@@ -1,0 +1,43 @@
+/**
+ * The real-kind tier needs the kind Docker daemon (scripts/docker/ensure-kind-dockerd.sh), the
+ * test node and load balancer images (scripts/testbed/build-kind-node.sh), the real kind and the
+ * local test images in that daemon; scripts/test.sh prepares them. This only checks, and hands
+ * the tests where things are. With CI=true anything missing fails the run; otherwise the tier is
+ * skipped with the reason.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import path from 'node:path';
+
+const REPO = path.resolve(import.meta.dirname, '../..');
+
+export default function setup(): void {
+  const sh = (script: string, ...args: string[]): { ok: boolean; out: string } => {
+    const r = spawnSync('bash', [path.join(REPO, script), ...args], { encoding: 'utf8', env: process.env });
+    return { ok: r.status === 0, out: `${r.stdout ?? ''}${r.stderr ?? ''}`.trim() };
+  };
+  const missing: string[] = [];
+  const dockerHost = sh('scripts/docker/ensure-kind-dockerd.sh', '--host').out;
+  const env = { ...process.env, DOCKER_HOST: dockerHost };
+  const docker = (...args: string[]): boolean => spawnSync('docker', args, { env, stdio: 'ignore' }).status === 0;
+  if (!docker('info')) missing.push(`no kind Docker daemon on ${dockerHost} (scripts/docker/ensure-kind-dockerd.sh)`);
+  else {
+    if (!sh('scripts/testbed/build-kind-node.sh', '--check').ok) missing.push('the test node image (scripts/testbed/build-kind-node.sh)');
+    if (!docker('image', 'inspect', 'koala-test/base:1', 'koala-test/registry:3')) {
+      missing.push(`koala-test/base:1 and koala-test/registry:3 in that daemon (DOCKER_HOST=${dockerHost} scripts/docker/base-image.sh base registry)`);
+    }
+  }
+  const kind = sh('scripts/testbed/build-kind.sh', '--print-bin').out;
+  if (spawnSync(kind, ['version'], { stdio: 'ignore' }).status !== 0) missing.push(`the real kind at ${kind} (scripts/testbed/build-kind.sh)`);
+  if (missing.length > 0) {
+    const reason = `real-kind tier not prepared: ${missing.join('; ')}`;
+    if (process.env.CI === 'true') throw new Error(reason);
+    process.env.KOALA_REALKIND_SKIP = reason;
+    return;
+  }
+  // koala's preflight wants a helm even with the components off: the test bed's.
+  process.env.KOALA_TESTBED_BIN ??= execFileSync('bash', [path.join(REPO, 'scripts/testbed/env.sh')], { encoding: 'utf8' }).trim();
+  process.env.KOALA_REALKIND_DOCKER_HOST = dockerHost;
+  process.env.KOALA_REALKIND_KIND = kind;
+  process.env.KOALA_REALKIND_NODE_IMAGE = sh('scripts/testbed/build-kind-node.sh', '--print-image').out;
+  process.env.KOALA_REALKIND_KUBECTL = execFileSync('bash', [path.join(REPO, 'scripts/testbed/build-kind-node.sh'), '--print-kubectl'], { encoding: 'utf8' }).trim();
+}
