@@ -40,6 +40,22 @@ export default defineConfig({
           sequence: { groupOrder: 1 },
         },
       },
+      // Opt-in (KOALA_TEST_CONVERGENCE=1): `koala up` stopped at every step, then run again; about
+      // a minute a point on two idle cores, too long for every run (README, Tests).
+      ...(process.env.KOALA_TEST_CONVERGENCE
+        ? [
+            {
+              test: {
+                name: 'convergence',
+                include: ['test/convergence/**/*.test.ts'],
+                globalSetup: ['test/support/global-setup.ts'],
+                testTimeout: 900_000,
+                hookTimeout: 900_000,
+                maxWorkers: 2,
+              },
+            },
+          ]
+        : []),
     ],
   },
 });

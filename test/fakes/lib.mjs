@@ -3,7 +3,7 @@
 //
 // KOALA_FAKE_STATE  directory for state, calls.jsonl and faults.json (required)
 //
-// faults.json: [{ "tool": "kind", "args": "create cluster", "mode": "fail" | "hang", "times": 1,
+// faults.json: [{ "tool": "kind", "args": "create cluster", "mode": "fail" | "hang" | "interrupt", "times": 1,
 //                 "stderr": "...", "exitCode": 1, "delayMs": 0 }]
 // A fault matches when the call's argv, joined by spaces, starts with `args`. "times" counts
 // down (absent = every time). "delayMs" alone (no mode) just slows the call, for benchmarks.
@@ -65,6 +65,12 @@ export async function applyFault(fault) {
   if (fault.mode === 'fail') {
     process.stderr.write(`${fault.stderr ?? 'ERROR: injected failure'}\n`);
     process.exit(fault.exitCode ?? 1);
+  }
+  if (fault.mode === 'interrupt') {
+    // Ctrl-C reaches koala (this tool's parent) while the tool is at work; the tool goes on
+    // until koala stops it, so what it leaves behind depends on where the signal finds it.
+    process.kill(process.ppid, 'SIGINT');
+    return;
   }
   if (fault.mode === 'hang') {
     await new Promise(() => setInterval(() => {}, 1 << 30));

@@ -29,7 +29,7 @@ export interface World {
   state: string;
   env: NodeJS.ProcessEnv;
   calls(): Call[];
-  fault(f: { tool: string; args: string; mode?: 'fail' | 'hang'; times?: number; stderr?: string; delayMs?: number; at?: string }): void;
+  fault(f: { tool: string; args: string; mode?: 'fail' | 'hang' | 'interrupt'; times?: number; stderr?: string; delayMs?: number; at?: string }): void;
   writeConfig(yaml: string): void;
 }
 

@@ -1,0 +1,67 @@
+/**
+ * A tool that fails at each step of `koala up` with the whole platform (kind, docker, helm, each
+ * through its fault switch), then a plain `koala up`: the failed run stops with exit 1 and what
+ * to do next, and the second run converges to the end state of an uninterrupted run. Each point
+ * starts from the converged platform with that step's work undone (the cluster from nothing).
+ * The table of points and outcomes is printed with the test's output.
+ */
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { koala } from '../support/cli.ts';
+import { startChartMirror, type ChartMirror } from '../support/chart-mirror.ts';
+import { testbed } from '../support/testbed.ts';
+import { describeStop, difference, endState, platformWorld, table, undoStep, up, type EndState, type Outcome, type PlatformWorld } from './world.ts';
+
+interface FailurePoint {
+  step: string;
+  tool: 'kind' | 'docker' | 'helm';
+  args: string;
+  stderr: string;
+}
+
+const POINTS: FailurePoint[] = [
+  { step: 'cluster', tool: 'kind', args: 'create cluster', stderr: 'ERROR: failed to create cluster: failed to join node with kubeadm' },
+  { step: 'registry', tool: 'docker', args: 'run -d --restart=always', stderr: 'docker: Error response from daemon: driver failed programming external connectivity.' },
+  { step: 'registry-hosts', tool: 'docker', args: 'exec -i', stderr: 'Error response from daemon: container is restarting, wait until the container is running' },
+  { step: 'spark-operator', tool: 'helm', args: 'upgrade spark-operator', stderr: 'Error: INSTALLATION FAILED: context deadline exceeded' },
+  { step: 'airflow', tool: 'helm', args: 'upgrade airflow', stderr: 'Error: INSTALLATION FAILED: resource not ready, name: airflow-scheduler, kind: Deployment' },
+  { step: 'network-policies', tool: 'helm', args: 'upgrade koala-network-policies', stderr: 'Error: UPGRADE FAILED: the server is currently unable to handle the request' },
+];
+
+let mirror: ChartMirror;
+let world: PlatformWorld;
+let reference: EndState;
+const outcomes: Outcome[] = [];
+
+beforeAll(async () => {
+  mirror = await startChartMirror(path.join(testbed().binDir, 'helm3'));
+  world = await platformWorld(mirror, 'helm3');
+  const first = await up(world);
+  expect(first.code, first.stdout + first.stderr).toBe(0);
+  reference = endState(world);
+  expect(reference.problems).toEqual([]);
+}, 600_000);
+
+afterAll(async () => {
+  console.log(`\nA failing tool at each step of koala up, then koala up again:\n${table(outcomes)}\n`);
+  world?.stop();
+  if (world) await koala(world, ['down', '--yes']);
+  await mirror?.close();
+});
+
+describe('a failing tool anywhere in koala up, then koala up: the same end state', () => {
+  it.each(POINTS.map((p) => [`${p.step}: ${p.tool} ${p.args} fails`, p] as const))('%s', async (name, point) => {
+    await undoStep(world, point.step);
+    world.fault({ tool: point.tool, args: point.args, mode: 'fail', times: 1, stderr: point.stderr });
+    const failed = await up(world);
+    const resumed = await up(world);
+    const state = resumed.code === 0 ? endState(world) : undefined;
+    const diff = state ? difference(reference, state) : `the next up exited ${resumed.code}:\n${resumed.stdout}${resumed.stderr}`;
+    outcomes.push({ point: name, stopped: describeStop(failed, point.step), resumed: `exit ${resumed.code}`, converged: diff === '', detail: diff });
+    expect(failed.code, failed.stdout + failed.stderr).toBe(1);
+    // The failure is the tool's own words, and the run ends with what to do next.
+    expect(failed.stdout + failed.stderr).toContain(point.stderr.split(':').at(-1)!.trim());
+    expect(failed.stdout + failed.stderr).toMatch(/koala up/);
+    expect(diff).toBe('');
+  }, 600_000);
+});
