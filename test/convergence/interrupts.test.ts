@@ -7,24 +7,9 @@
  * the interrupted run has that step, and what depends on it, to do. The table of points and
  * outcomes is printed with the test's output.
  */
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { koala, type KoalaResult } from '../support/cli.ts';
-import { startChartMirror, type ChartMirror } from '../support/chart-mirror.ts';
-import { testbed } from '../support/testbed.ts';
-import {
-  describeStop,
-  difference,
-  endState,
-  interruptAtStart,
-  platformWorld,
-  undoStep,
-  table,
-  up,
-  type EndState,
-  type Outcome,
-  type PlatformWorld,
-} from './world.ts';
+import { describeStop, difference, endState, interruptAtStart, undoStep, up, useConvergenceSuite, type PlatformWorld } from './world.ts';
 
 interface Point {
   name: string;
@@ -67,36 +52,17 @@ const POINTS: Point[] = [
   during('network-policies', 'helm', 'upgrade koala-network-policies', 1000),
 ];
 
-let mirror: ChartMirror;
-let world: PlatformWorld;
-let reference: EndState;
-const outcomes: Outcome[] = [];
-
-beforeAll(async () => {
-  mirror = await startChartMirror(path.join(testbed().binDir, 'helm3'));
-  world = await platformWorld(mirror);
-  const first = await up(world);
-  expect(first.code, first.stdout + first.stderr).toBe(0);
-  reference = endState(world);
-  expect(reference.problems).toEqual([]);
-  expect(reference.releases).toHaveLength(7);
-}, 600_000);
-
-afterAll(async () => {
-  console.log(`\nCtrl-C at every step of koala up, then koala up again:\n${table(outcomes)}\n`);
-  world?.stop();
-  if (world) await koala(world, ['down', '--yes']);
-  await mirror?.close();
-});
+const suite = useConvergenceSuite('Ctrl-C at every step of koala up, then koala up again', 'helm4');
 
 describe('Ctrl-C anywhere in koala up, then koala up: the same end state', () => {
   it.each(POINTS.map((p) => [p.name, p] as const))('%s', async (_name, point) => {
+    const { world } = suite;
     await undoStep(world, point.step);
     const stopped = await point.stop(world);
     const resumed = await up(world);
     const state = resumed.code === 0 ? endState(world) : undefined;
-    const diff = state ? difference(reference, state) : `the next up exited ${resumed.code}:\n${resumed.stdout}${resumed.stderr}`;
-    outcomes.push({ point: point.name, stopped: describeStop(stopped, point.step), resumed: `exit ${resumed.code}`, converged: diff === '', detail: diff });
+    const diff = state ? difference(suite.reference, state) : `the next up exited ${resumed.code}:\n${resumed.stdout}${resumed.stderr}`;
+    suite.outcomes.push({ point: point.name, stopped: describeStop(stopped, point.step), resumed: `exit ${resumed.code}`, converged: diff === '', detail: diff });
     expect(stopped.code, `the interrupted run: ${stopped.stdout}${stopped.stderr}`).toBe(130);
     expect(diff).toBe('');
   }, 600_000);

@@ -5,12 +5,8 @@
  * starts from the converged platform with that step's work undone (the cluster from nothing).
  * The table of points and outcomes is printed with the test's output.
  */
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { koala } from '../support/cli.ts';
-import { startChartMirror, type ChartMirror } from '../support/chart-mirror.ts';
-import { testbed } from '../support/testbed.ts';
-import { describeStop, difference, endState, platformWorld, table, undoStep, up, type EndState, type Outcome, type PlatformWorld } from './world.ts';
+import { describe, expect, it } from 'vitest';
+import { describeStop, difference, endState, undoStep, up, useConvergenceSuite } from './world.ts';
 
 interface FailurePoint {
   step: string;
@@ -28,36 +24,18 @@ const POINTS: FailurePoint[] = [
   { step: 'network-policies', tool: 'helm', args: 'upgrade koala-network-policies', stderr: 'Error: UPGRADE FAILED: the server is currently unable to handle the request' },
 ];
 
-let mirror: ChartMirror;
-let world: PlatformWorld;
-let reference: EndState;
-const outcomes: Outcome[] = [];
-
-beforeAll(async () => {
-  mirror = await startChartMirror(path.join(testbed().binDir, 'helm3'));
-  world = await platformWorld(mirror, 'helm3');
-  const first = await up(world);
-  expect(first.code, first.stdout + first.stderr).toBe(0);
-  reference = endState(world);
-  expect(reference.problems).toEqual([]);
-}, 600_000);
-
-afterAll(async () => {
-  console.log(`\nA failing tool at each step of koala up, then koala up again:\n${table(outcomes)}\n`);
-  world?.stop();
-  if (world) await koala(world, ['down', '--yes']);
-  await mirror?.close();
-});
+const suite = useConvergenceSuite('A failing tool at each step of koala up, then koala up again', 'helm3');
 
 describe('a failing tool anywhere in koala up, then koala up: the same end state', () => {
   it.each(POINTS.map((p) => [`${p.step}: ${p.tool} ${p.args} fails`, p] as const))('%s', async (name, point) => {
+    const { world } = suite;
     await undoStep(world, point.step);
     world.fault({ tool: point.tool, args: point.args, mode: 'fail', times: 1, stderr: point.stderr });
     const failed = await up(world);
     const resumed = await up(world);
     const state = resumed.code === 0 ? endState(world) : undefined;
-    const diff = state ? difference(reference, state) : `the next up exited ${resumed.code}:\n${resumed.stdout}${resumed.stderr}`;
-    outcomes.push({ point: name, stopped: describeStop(failed, point.step), resumed: `exit ${resumed.code}`, converged: diff === '', detail: diff });
+    const diff = state ? difference(suite.reference, state) : `the next up exited ${resumed.code}:\n${resumed.stdout}${resumed.stderr}`;
+    suite.outcomes.push({ point: name, stopped: describeStop(failed, point.step), resumed: `exit ${resumed.code}`, converged: diff === '', detail: diff });
     expect(failed.code, failed.stdout + failed.stderr).toBe(1);
     // The failure is the tool's own words, and the run ends with what to do next.
     expect(failed.stdout + failed.stderr).toContain(point.stderr.split(':').at(-1)!.trim());

@@ -13,7 +13,8 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { freePort, koala, makeWorld, startKoala, waitForOutput, type KoalaResult, type World } from '../support/cli.ts';
-import { platformVolumes, testChartVersionsYaml, type ChartMirror } from '../support/chart-mirror.ts';
+import { afterAll, beforeAll, expect } from 'vitest';
+import { platformVolumes, startChartMirror, testChartVersionsYaml, type ChartMirror } from '../support/chart-mirror.ts';
 import { REPO, testbed } from '../support/testbed.ts';
 
 export interface PlatformWorld extends World {
@@ -227,4 +228,35 @@ export async function undoStep(world: PlatformWorld, step: string): Promise<void
       return helm(release, namespace!);
     }
   }
+}
+
+export interface Suite {
+  readonly world: PlatformWorld;
+  readonly reference: EndState;
+  readonly outcomes: Outcome[];
+}
+
+/**
+ * One file's setup: the chart mirror, a world, and the end state of an uninterrupted `koala up`
+ * to compare with; afterwards the table of outcomes under `title`, and everything taken down.
+ */
+export function useConvergenceSuite(title: string, helm: 'helm3' | 'helm4'): Suite {
+  let mirror: ChartMirror | undefined;
+  const suite = { outcomes: [] as Outcome[] } as { world: PlatformWorld; reference: EndState; outcomes: Outcome[] };
+  beforeAll(async () => {
+    mirror = await startChartMirror(path.join(testbed().binDir, 'helm3'));
+    suite.world = await platformWorld(mirror, helm);
+    const first = await up(suite.world);
+    expect(first.code, first.stdout + first.stderr).toBe(0);
+    suite.reference = endState(suite.world);
+    expect(suite.reference.problems).toEqual([]);
+    expect(suite.reference.releases).toHaveLength(7);
+  }, 600_000);
+  afterAll(async () => {
+    console.log(`\n${title}:\n${table(suite.outcomes)}\n`);
+    suite.world?.stop();
+    if (suite.world) await koala(suite.world, ['down', '--yes']);
+    await mirror?.close();
+  });
+  return suite;
 }
