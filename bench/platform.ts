@@ -12,14 +12,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { clusterSpec, resolveNodeImage } from '../src/cluster/spec.ts';
 import { defaultConfig } from '../src/config/schema.ts';
-import { COMPONENTS } from '../src/components/index.ts';
-import { Plan } from '../src/engine/plan.ts';
+import type { Plan } from '../src/engine/plan.ts';
 import { runPlan } from '../src/engine/runner.ts';
-import type { Step } from '../src/engine/step.ts';
 import { Kube } from '../src/kube/client.ts';
 import type { PlatformContext } from '../src/platform/context.ts';
 import { upgradeInstall } from '../src/tools/helm.ts';
 import { platformVolumes, startChartMirror, TEST_CHART_VERSIONS } from '../test/support/chart-mirror.ts';
+import { componentPlan } from '../test/support/platform.ts';
 import { startBed } from './lib/testbed.ts';
 import { platformRelease } from '../src/components/foundation/index.ts';
 import { sparkOperatorRelease } from '../src/components/spark-operator/index.ts';
@@ -43,8 +42,7 @@ try {
   const kubeTarget = { kubeconfig: bed.kubeconfig, context: `kind-${bed.cluster}` };
   let connection: Promise<Kube> | undefined;
   const ctx: PlatformContext = { config, env: new Map(), spec: clusterSpec(config, resolveNodeImage(config.cluster, undefined)), kubeTarget, home: mkdtempSync(path.join(os.tmpdir(), 'koala-bench-home-')), recreate: false, kube: () => (connection ??= Kube.connect(kubeTarget)) };
-  const nodesReady: Step = { id: 'nodes-ready', title: 'nodes', plan: () => [], check: async () => ({ done: true }), run: async () => undefined };
-  const plan = (): Plan => new Plan([nodesReady, ...COMPONENTS.filter((c) => c.id !== 'registry' && c.enabled(config)).flatMap((c) => c.steps(ctx))]);
+  const plan = (): Plan => componentPlan(ctx);
 
   const timed = async (what: string, work: () => Promise<unknown>): Promise<number> => {
     const started = performance.now();

@@ -153,7 +153,7 @@ describe('koala run -f with the manifests users have (real operator, real schedu
     expect(JSON.parse(third.stdout)).toMatchObject({ run: 'shared-3', pruned: [] });
     expect(names('sparkapplications').split(' ')).toEqual(expect.arrayContaining(['shared-1', 'shared-2', 'shared-3']));
     await finishDriver(ns.name, 'shared-3', 'succeeded');
-  });
+  }, 420_000); // three runs followed to the end: minutes on a loaded two-core machine
 });
 
 describe('koala run -f before any cluster', () => {

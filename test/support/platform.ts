@@ -13,6 +13,7 @@ import { defaultConfig, type KoalaConfig } from '../../src/config/schema.ts';
 import type { EnvValue } from '../../src/config/env.ts';
 import { COMPONENTS } from '../../src/components/index.ts';
 import { Plan } from '../../src/engine/plan.ts';
+import { isUpStepId, UP_NEEDS } from '../../src/platform/up-order.ts';
 import type { Step } from '../../src/engine/step.ts';
 import { Kube } from '../../src/kube/client.ts';
 import type { PlatformContext } from '../../src/platform/context.ts';
@@ -58,8 +59,10 @@ export function testbedContext(config: KoalaConfig, options: { env?: Record<stri
 /** The component steps of `koala up` (the cluster steps are the kind stand-in's business). */
 export function componentPlan(ctx: PlatformContext): Plan {
   const nodesReady: Step = { id: 'nodes-ready', title: 'test bed nodes', plan: () => [], check: async () => ({ done: true }), run: async () => undefined };
-  const steps = COMPONENTS.filter((c) => c.id !== 'registry' && c.enabled(ctx.config)).flatMap((c) => c.steps(ctx));
-  return new Plan([nodesReady, ...steps]);
+  const steps = [nodesReady, ...COMPONENTS.filter((c) => c.id !== 'registry' && c.enabled(ctx.config)).flatMap((c) => c.steps(ctx))];
+  // The order of up (src/platform/up-order.ts), less the cluster and registry steps left out here.
+  const ids = new Set(steps.map((s) => s.id));
+  return new Plan(steps.map((s) => (isUpStepId(s.id) ? { ...s, needs: UP_NEEDS[s.id].filter((n) => ids.has(n)) } : s)));
 }
 
 export interface HelmRecorder {
