@@ -71,7 +71,10 @@ export function registryRepositoryTag(reference: string): { registry: string; re
 export function sparkBaseImage(config: KoalaConfig, pins: Pins, sparkVersion: string): string {
   if (config.images.spark) return config.images.spark;
   const pinned = parseImage(pins.images.spark);
-  return mirrorReference(`${pinned.domain}/${pinned.path}:${sparkVersion}`, config.images.mirror);
+  const reference = `${pinned.domain}/${pinned.path}:${sparkVersion}`;
+  // Without a mirror, the name Docker Hub users know (apache/spark:4.0.4), as the Dockerfile had it.
+  if (!config.images.mirror) return reference.replace(/^docker\.io\/(library\/)?/, '');
+  return mirrorReference(reference, config.images.mirror);
 }
 
 /**

@@ -186,7 +186,7 @@ describe('koala doctor', () => {
     expect(mutatingCalls(world.calls())).toEqual([]);
 
     const plain = await koala(world, ['doctor'], { env: { KOALA_FAKE_KIND_VERSION: 'v0.31.0' } });
-    expect(plain.stdout).toMatch(/✗ fail {2}kind >= 0\.32\.0: kind v0\.31\.0 is too old[\s\S]*fix: Install kind/);
+    expect(plain.stdout).toMatch(/✗ fail {2}kind >= 0\.32\.0: kind v0\.31\.0 is too old[\s\S]*fix: Run `koala tools install kind`/);
     expect(plain.stdout).toMatch(/check\(s\) failed: fix them, then run `koala doctor` again/);
   });
 });

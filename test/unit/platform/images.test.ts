@@ -67,7 +67,7 @@ describe('the Spark base image of apps', () => {
   it("follows images.spark, else the pinned repository at the app's Spark version through the mirror", async () => {
     const pins = await loadPins();
     const config = defaultConfig(REPO);
-    expect(sparkBaseImage(config, pins, '4.0.1')).toBe('docker.io/apache/spark:4.0.1');
+    expect(sparkBaseImage(config, pins, '4.0.1')).toBe('apache/spark:4.0.1');
     expect(sparkBuildArgs(config, pins, '4.0.4')).toEqual({});
     config.images.mirror = 'm.internal/hub';
     expect(sparkBuildArgs(config, pins, '4.0.4')).toEqual({ SPARK_IMAGE: 'm.internal/hub/apache/spark:4.0.4' });
