@@ -1,5 +1,5 @@
 import type { KoalaConfig } from '../config/schema.ts';
-import { IMAGE_KEYS, type ImageKey, type Pins } from './pins.ts';
+import type { ImageKey, Pins } from './pins.ts';
 
 /**
  * Which image reference koala uses for each part of the platform. An `images.<key>` in koala.yaml
@@ -53,11 +53,6 @@ export function mirrorReference(reference: string, mirror: string | undefined): 
 /** The reference koala uses for one image key. */
 export function imageFor(config: KoalaConfig, pins: Pins, key: ImageKey): string {
   return config.images[key] ?? mirrorReference(pins.images[key], config.images.mirror);
-}
-
-/** Every image key resolved, for plans and status. */
-export function platformImages(config: KoalaConfig, pins: Pins): Record<ImageKey, string> {
-  return Object.fromEntries(IMAGE_KEYS.map((key) => [key, imageFor(config, pins, key)])) as Record<ImageKey, string>;
 }
 
 /** The `{registry, repository, tag}` triple some charts want, with the digest kept in the tag. */
