@@ -12,7 +12,7 @@ import { execFile, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { freePort, koala, makeWorld, startKoala, waitForOutput, type KoalaResult, type World } from '../support/cli.ts';
+import { freePort, hostPortsYaml, koala, makeWorld, startKoala, waitForOutput, type KoalaResult, type World } from '../support/cli.ts';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { platformVolumes, startChartMirror, testChartVersionsYaml, type ChartMirror } from '../support/chart-mirror.ts';
 import { REPO, testbed } from '../support/testbed.ts';
@@ -42,10 +42,7 @@ export async function platformWorld(mirror: ChartMirror, helm: 'helm3' | 'helm4'
       '  workers: 1',
       'registry:',
       `  port: ${registryPort}`,
-      'ports:',
-      `  airflow: ${await freePort()}`,
-      `  objectStore: ${await freePort()}`,
-      `  objectStoreConsole: ${await freePort()}`,
+      ...(await hostPortsYaml()),
       'charts:',
       `  mirror: ${mirror.url}`,
       'timeouts:',

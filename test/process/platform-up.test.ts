@@ -10,7 +10,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, koala, makeWorld, type KoalaResult, type World } from '../support/cli.ts';
+import { hostPortsYaml, koala, makeWorld, type KoalaResult, type World } from '../support/cli.ts';
 import { platformVolumes, startChartMirror, testChartVersionsYaml, type ChartMirror } from '../support/chart-mirror.ts';
 import { helmRecorder, type HelmRecorder } from '../support/platform.ts';
 import { testbed } from '../support/testbed.ts';
@@ -71,10 +71,7 @@ beforeAll(async () => {
     '  workers: 1',
     'registry:',
     '  enabled: false',
-    'ports:',
-    `  airflow: ${await freePort()}`,
-    `  objectStore: ${await freePort()}`,
-    `  objectStoreConsole: ${await freePort()}`,
+    ...(await hostPortsYaml()),
     'charts:',
     `  mirror: ${mirror.url}`,
     'timeouts:',

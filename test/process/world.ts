@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { onTestFinished } from 'vitest';
-import { freePort, koala, makeWorld, type World } from '../support/cli.ts';
+import { freePort, hostPortsYaml, koala, makeWorld, type World } from '../support/cli.ts';
 
 /**
  * A world for `koala up` with fake kind/docker/kubectl, a real control plane behind the kind
@@ -19,10 +19,7 @@ export async function upWorld(options: { controlPlanes?: number; workers?: numbe
       `  workers: ${options.workers ?? 1}`,
       'registry:',
       `  port: ${registryPort}`,
-      'ports:',
-      `  airflow: ${await freePort()}`,
-      `  objectStore: ${await freePort()}`,
-      `  objectStoreConsole: ${await freePort()}`,
+      ...(await hostPortsYaml()),
       'components:',
       '  spark-operator: { enabled: false }',
       '  object-store: { enabled: false }',

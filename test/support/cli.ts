@@ -147,3 +147,8 @@ export async function waitForOutput(get: () => string, pattern: RegExp, timeoutM
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+/** koala.yaml's `ports:` section with a free host port for each mapped service. */
+export async function hostPortsYaml(): Promise<string[]> {
+  return ['ports:', `  airflow: ${await freePort()}`, `  objectStore: ${await freePort()}`, `  objectStoreConsole: ${await freePort()}`];
+}
