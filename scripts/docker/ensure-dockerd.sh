@@ -35,7 +35,12 @@ die() { say "ERROR: $*"; exit 1; }
 # Asks the daemon on $SOCK, whatever DOCKER_HOST the caller has.
 docker_ok() { DOCKER_HOST=unix://$SOCK docker info >/dev/null 2>&1; }
 
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# A daemon that answers may have lost its docker0 link to another daemon's start.
+restore_bridge() { KOALA_DOCKERD_SOCKET=$SOCK bash "$HERE/restore-default-bridge.sh"; }
+
 if docker_ok; then
+  restore_bridge
   exit 0
 fi
 

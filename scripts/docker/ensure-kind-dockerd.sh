@@ -121,3 +121,6 @@ until docker info >/dev/null 2>&1; do
   sleep 1
 done
 say "up: $(docker info --format '{{.ServerVersion}} {{.Driver}} runtime={{.DefaultRuntime}} cgroup v{{.CgroupVersion}}')"
+# This daemon's start deleted the default daemon's docker0 (dockerd does that when --bridge names
+# another bridge): give it back.
+bash "$HERE/restore-default-bridge.sh"

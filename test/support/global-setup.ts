@@ -10,7 +10,21 @@ import path from 'node:path';
 
 const REPO = path.resolve(import.meta.dirname, '../..');
 
+/**
+ * Docker's default network must take a container: a second daemon started with --bridge deletes
+ * docker0 (scripts/docker/restore-default-bridge.sh), and then every test that starts a registry
+ * fails alike. One clear failure here says why.
+ */
+function checkDefaultNetwork(): void {
+  if (spawnSync('docker', ['info'], { stdio: 'ignore' }).status !== 0) return; // tests that need Docker say so
+  const run = spawnSync('docker', ['run', '--rm', 'koala-test/base:1', 'true'], { encoding: 'utf8' });
+  if (run.status !== 0 && !/No such image|Unable to find image/.test(run.stderr)) {
+    throw new Error(`Docker cannot start a container on its default network: ${run.stderr.trim()}\nRun scripts/docker/ensure-dockerd.sh (it restores a deleted docker0).`);
+  }
+}
+
 export default function setup(): (() => void) | undefined {
+  checkDefaultNetwork();
   if (process.env.KOALA_TESTBED_KUBECONFIG) return undefined;
   const binDir = execFileSync('bash', [path.join(REPO, 'scripts/testbed/env.sh')], { encoding: 'utf8' }).trim();
   const name = `koala-tb-${process.pid}`;
