@@ -12,7 +12,9 @@ import path from 'node:path';
 import { freePort, koala, makeWorld } from '../test/support/cli.ts';
 
 const REPO = path.resolve(import.meta.dirname, '..');
-process.env.KOALA_TESTBED_BIN ??= execFileSync('bash', [path.join(REPO, 'scripts/testbed/env.sh')], { encoding: 'utf8' }).trim();
+process.env.KOALA_TESTBED_BIN ??= execFileSync('bash', [path.join(REPO, 'scripts/testbed/env.sh')], {
+  encoding: 'utf8',
+}).trim();
 
 const delays = { kindCreate: 6000, dockerRun: 3000, networkConnect: 1500, hostsWrite: 1000 };
 const world = makeWorld({ env: { KOALA_IGNORE_CHECKS: 'inotify' } });
@@ -30,7 +32,9 @@ world.fault({ tool: 'docker', args: 'network connect', delayMs: delays.networkCo
 world.fault({ tool: 'docker', args: 'exec -i', delayMs: delays.hostsWrite });
 
 try {
-  const plan = JSON.parse((await koala(world, ['up', '--dry-run', '--json'])).stdout) as { steps: Array<{ id: string; needs: string[] }> };
+  const plan = JSON.parse((await koala(world, ['up', '--dry-run', '--json'])).stdout) as {
+    steps: Array<{ id: string; needs: string[] }>;
+  };
   const started = performance.now();
   const result = await koala(world, ['up', '--json']);
   const wall = performance.now() - started;
@@ -46,9 +50,13 @@ try {
   const critical = Math.max(...plan.steps.map((s) => longest(s.id)));
   const serial = [...duration.values()].reduce((a, b) => a + b, 0);
   const ms = (n: number): string => `${(n / 1000).toFixed(2)} s`;
-  console.log(`koala up with sleeping fakes (kind create +${delays.kindCreate / 1000}s, registry run +${delays.dockerRun / 1000}s, network connect +${delays.networkConnect / 1000}s, hosts.toml per node +${delays.hostsWrite / 1000}s)`);
+  console.log(
+    `koala up with sleeping fakes (kind create +${delays.kindCreate / 1000}s, registry run +${delays.dockerRun / 1000}s, network connect +${delays.networkConnect / 1000}s, hosts.toml per node +${delays.hostsWrite / 1000}s)`,
+  );
   console.log(`  critical path (baseline)   ${ms(critical)}`);
-  console.log(`  engine run                 ${ms(report.durationMs)}   ${(report.durationMs / critical).toFixed(3)}x critical path`);
+  console.log(
+    `  engine run                 ${ms(report.durationMs)}   ${(report.durationMs / critical).toFixed(3)}x critical path`,
+  );
   console.log(`  wall, whole process        ${ms(wall)}   ${(wall / critical).toFixed(3)}x critical path`);
   console.log(`  sum of all steps (serial)  ${ms(serial)}   ${(serial / critical).toFixed(3)}x critical path`);
   for (const s of report.steps) console.log(`    ${s.id.padEnd(18)} ${ms(s.durationMs)}`);

@@ -41,7 +41,15 @@ try {
   for (const pv of platformVolumes('bench', config.namespaces)) bed.kubectl(['apply', '-f', '-'], JSON.stringify(pv));
   const kubeTarget = { kubeconfig: bed.kubeconfig, context: `kind-${bed.cluster}` };
   let connection: Promise<Kube> | undefined;
-  const ctx: PlatformContext = { config, env: new Map(), spec: clusterSpec(config, resolveNodeImage(config.cluster, undefined)), kubeTarget, home: mkdtempSync(path.join(os.tmpdir(), 'koala-bench-home-')), recreate: false, kube: () => (connection ??= Kube.connect(kubeTarget)) };
+  const ctx: PlatformContext = {
+    config,
+    env: new Map(),
+    spec: clusterSpec(config, resolveNodeImage(config.cluster, undefined)),
+    kubeTarget,
+    home: mkdtempSync(path.join(os.tmpdir(), 'koala-bench-home-')),
+    recreate: false,
+    kube: () => (connection ??= Kube.connect(kubeTarget)),
+  };
   const plan = (): Plan => componentPlan(ctx);
 
   const timed = async (what: string, work: () => Promise<unknown>): Promise<number> => {
@@ -53,15 +61,37 @@ try {
   };
   const check = async (): Promise<void> => {
     const result = await runPlan(plan());
-    if (!result.ok) throw new Error(result.steps.filter((s) => s.error).map((s) => `${s.id}: ${s.error?.message}`).join('\n'));
+    if (!result.ok)
+      throw new Error(
+        result.steps
+          .filter((s) => s.error)
+          .map((s) => `${s.id}: ${s.error?.message}`)
+          .join('\n'),
+      );
   };
   await timed('first install (all components)', check);
   const rerun = await timed('koala up again (compares, changes nothing)', check);
-  const releases = [platformRelease, rbacRelease, networkPoliciesRelease, postgresRelease, sparkOperatorRelease, objectStoreRelease, airflowRelease].map((r) => r(ctx));
+  const releases = [
+    platformRelease,
+    rbacRelease,
+    networkPoliciesRelease,
+    postgresRelease,
+    sparkOperatorRelease,
+    objectStoreRelease,
+    airflowRelease,
+  ].map((r) => r(ctx));
   const baseline = await timed('baseline: helm upgrade --install every release', async () => {
     // In dependency order, as a script would run them (the platform first, then the rest in parallel).
     const [first, ...rest] = releases;
-    const upgrade = async (def: (typeof releases)[number]) => upgradeInstall(kubeTarget, { release: def.release, namespace: def.namespace, chart: await (await def.chart()).resolve({ signal: AbortSignal.timeout(600_000), report: () => {} }), values: await def.values(), timeoutSeconds: 300, ...(def.createNamespace ? { createNamespace: true } : {}) });
+    const upgrade = async (def: (typeof releases)[number]) =>
+      upgradeInstall(kubeTarget, {
+        release: def.release,
+        namespace: def.namespace,
+        chart: await (await def.chart()).resolve({ signal: AbortSignal.timeout(600_000), report: () => {} }),
+        values: await def.values(),
+        timeoutSeconds: 300,
+        ...(def.createNamespace ? { createNamespace: true } : {}),
+      });
     await upgrade(first!);
     await Promise.all(rest.map(upgrade));
   });

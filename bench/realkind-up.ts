@@ -16,7 +16,8 @@ import path from 'node:path';
 import { freePort, koala, makeWorld } from '../test/support/cli.ts';
 
 const REPO = path.resolve(import.meta.dirname, '..');
-const sh = (script: string, ...args: string[]): string => execFileSync('bash', [path.join(REPO, script), ...args], { encoding: 'utf8' }).trim();
+const sh = (script: string, ...args: string[]): string =>
+  execFileSync('bash', [path.join(REPO, script), ...args], { encoding: 'utf8' }).trim();
 process.env.KOALA_TESTBED_BIN ??= sh('scripts/testbed/env.sh');
 const [controlPlanes, workers] = [Number(process.argv[2] ?? 1), Number(process.argv[3] ?? 2)];
 const dockerHost = sh('scripts/docker/ensure-kind-dockerd.sh', '--host');
@@ -25,26 +26,49 @@ const nodeImage = sh('scripts/testbed/build-kind-node.sh', '--print-image');
 const kubectl = sh('scripts/testbed/build-kind-node.sh', '--print-kubectl');
 const dockerEnv = { ...process.env, DOCKER_HOST: dockerHost };
 
-if (spawnSync('bash', [path.join(REPO, 'scripts/testbed/build-kind-node.sh'), '--check'], { env: dockerEnv }).status !== 0) {
+if (
+  spawnSync('bash', [path.join(REPO, 'scripts/testbed/build-kind-node.sh'), '--check'], { env: dockerEnv }).status !== 0
+) {
   console.log('skipped: the real-kind images are not built (scripts/testbed/build-kind-node.sh)');
   process.exit(0);
 }
 
-const memUsed = (): number => Number(execFileSync('free', ['-m'], { encoding: 'utf8' }).split('\n').find((l) => l.startsWith('Mem:'))!.split(/\s+/)[2]);
+const memUsed = (): number =>
+  Number(
+    execFileSync('free', ['-m'], { encoding: 'utf8' })
+      .split('\n')
+      .find((l) => l.startsWith('Mem:'))!
+      .split(/\s+/)[2],
+  );
 const s = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
 /** Memory of a cluster's containers as `docker stats` reports it (MiB). */
 const containerMem = (cluster: string): number => {
-  const names = execFileSync('docker', ['ps', '-q', '--filter', `label=io.x-k8s.kind.cluster=${cluster}`], { encoding: 'utf8', env: dockerEnv }).split('\n').filter(Boolean);
+  const names = execFileSync('docker', ['ps', '-q', '--filter', `label=io.x-k8s.kind.cluster=${cluster}`], {
+    encoding: 'utf8',
+    env: dockerEnv,
+  })
+    .split('\n')
+    .filter(Boolean);
   if (names.length === 0) return 0;
-  const lines = execFileSync('docker', ['stats', '--no-stream', '--format', '{{.MemUsage}}', ...names], { encoding: 'utf8', env: dockerEnv }).split('\n').filter(Boolean);
+  const lines = execFileSync('docker', ['stats', '--no-stream', '--format', '{{.MemUsage}}', ...names], {
+    encoding: 'utf8',
+    env: dockerEnv,
+  })
+    .split('\n')
+    .filter(Boolean);
   const unit: Record<string, number> = { KiB: 1 / 1024, MiB: 1, GiB: 1024 };
-  return Math.round(lines.reduce((sum, l) => {
-    const m = /^([\d.]+)(KiB|MiB|GiB)/.exec(l);
-    return sum + (m ? Number(m[1]) * unit[m[2]!]! : 0);
-  }, 0));
+  return Math.round(
+    lines.reduce((sum, l) => {
+      const m = /^([\d.]+)(KiB|MiB|GiB)/.exec(l);
+      return sum + (m ? Number(m[1]) * unit[m[2]!]! : 0);
+    }, 0),
+  );
 };
 
-const world = makeWorld({ fakes: [], env: { DOCKER_HOST: dockerHost, KOALA_KIND: kind, KOALA_NODE_IMAGE: nodeImage, KOALA_IGNORE_CHECKS: 'inotify' } });
+const world = makeWorld({
+  fakes: [],
+  env: { DOCKER_HOST: dockerHost, KOALA_KIND: kind, KOALA_NODE_IMAGE: nodeImage, KOALA_IGNORE_CHECKS: 'inotify' },
+});
 const name = `bench${process.pid % 10000}`;
 world.writeConfig(
   [
@@ -56,7 +80,9 @@ world.writeConfig(
 );
 
 // The baseline: kind alone, with the kind config koala renders (dry run), under another name.
-const dry = JSON.parse((await koala(world, ['up', '--dry-run', '--json'])).stdout) as { steps: Array<{ id: string; actions: Array<{ kind: string; manifest?: Record<string, unknown> }> }> };
+const dry = JSON.parse((await koala(world, ['up', '--dry-run', '--json'])).stdout) as {
+  steps: Array<{ id: string; actions: Array<{ kind: string; manifest?: Record<string, unknown> }> }>;
+};
 const kindConfig = dry.steps.find((st) => st.id === 'cluster')!.actions.find((a) => a.kind === 'manifest')!.manifest!;
 const bare = `${name}b`;
 const configFile = path.join(world.dir, 'kind-config.json');
@@ -69,13 +95,23 @@ let bareMem: number;
 let bareContainers: number;
 try {
   const t0 = performance.now();
-  execFileSync(kind, ['create', 'cluster', '--name', bare, '--config', configFile, '--kubeconfig', bareKubeconfig], { env: dockerEnv, stdio: 'inherit' });
-  execFileSync(kubectl, ['--kubeconfig', bareKubeconfig, 'wait', '--for=condition=Ready', 'nodes', '--all', '--timeout=600s'], { stdio: 'inherit' });
+  execFileSync(kind, ['create', 'cluster', '--name', bare, '--config', configFile, '--kubeconfig', bareKubeconfig], {
+    env: dockerEnv,
+    stdio: 'inherit',
+  });
+  execFileSync(
+    kubectl,
+    ['--kubeconfig', bareKubeconfig, 'wait', '--for=condition=Ready', 'nodes', '--all', '--timeout=600s'],
+    { stdio: 'inherit' },
+  );
   bareMs = performance.now() - t0;
   bareMem = memUsed();
   bareContainers = containerMem(bare);
 } finally {
-  execFileSync(kind, ['delete', 'cluster', '--name', bare, '--kubeconfig', bareKubeconfig], { env: dockerEnv, stdio: 'inherit' });
+  execFileSync(kind, ['delete', 'cluster', '--name', bare, '--kubeconfig', bareKubeconfig], {
+    env: dockerEnv,
+    stdio: 'inherit',
+  });
 }
 
 let koalaMs: number;
@@ -95,6 +131,10 @@ try {
 }
 
 console.log(`real kind, ${controlPlanes} control plane(s) + ${workers} worker(s), node image ${nodeImage}`);
-console.log(`  kind create cluster + wait for nodes Ready (baseline)   ${s(bareMs)}   free -m used +${bareMem - memBefore} MiB, containers ${bareContainers} MiB`);
-console.log(`  koala up (cluster + registry)                           ${s(koalaMs)}   ${(koalaMs / bareMs).toFixed(3)}x baseline   free -m used +${koalaMem - memBefore} MiB, containers ${koalaContainers} MiB`);
+console.log(
+  `  kind create cluster + wait for nodes Ready (baseline)   ${s(bareMs)}   free -m used +${bareMem - memBefore} MiB, containers ${bareContainers} MiB`,
+);
+console.log(
+  `  koala up (cluster + registry)                           ${s(koalaMs)}   ${(koalaMs / bareMs).toFixed(3)}x baseline   free -m used +${koalaMem - memBefore} MiB, containers ${koalaContainers} MiB`,
+);
 for (const st of steps) console.log(`    ${st.id.padEnd(18)} ${s(st.durationMs)}`);

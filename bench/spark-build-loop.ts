@@ -19,7 +19,8 @@ import { countingProxy, freePort, mb, median, REPO, startBed } from './lib/testb
 
 const runs = Number(process.env.BENCH_RUNS ?? 5);
 const BASE = 'SPARK_IMAGE=koala-test/python:1';
-const docker = (args: string[]): string => execFileSync('docker', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+const docker = (args: string[]): string =>
+  execFileSync('docker', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 // The byte-counting proxy lives in this process: anything that pushes must not block its loop.
 const run = promisify(execFile);
 const dockerAsync = (args: string[]): Promise<unknown> => run('docker', args, { maxBuffer: 64 << 20 });
@@ -30,15 +31,32 @@ const registryPort = await freePort();
 docker(['run', '-d', '--name', registry, '-p', `127.0.0.1:${registryPort}:5000`, 'koala-test/registry:3']);
 const proxy = await countingProxy(registryPort);
 try {
-  for (let i = 0; i < 100 && !(await fetch(`http://127.0.0.1:${registryPort}/v2/`).then((r) => r.ok, () => false)); i++) await new Promise((r) => setTimeout(r, 100));
+  for (
+    let i = 0;
+    i < 100 &&
+    !(await fetch(`http://127.0.0.1:${registryPort}/v2/`).then(
+      (r) => r.ok,
+      () => false,
+    ));
+    i++
+  )
+    await new Promise((r) => setTimeout(r, 100));
   const project = mkdtempSync(path.join(os.tmpdir(), 'koala-bench-project-'));
   writeFileSync(path.join(project, '.git'), '');
-  writeFileSync(path.join(project, 'koala.yaml'), `cluster:\n  name: ${bed.cluster}\nregistry:\n  port: ${proxy.port}\nspark:\n  jobNamespaces: [${bed.namespace}]\n`);
+  writeFileSync(
+    path.join(project, 'koala.yaml'),
+    `cluster:\n  name: ${bed.cluster}\nregistry:\n  port: ${proxy.port}\nspark:\n  jobNamespaces: [${bed.namespace}]\n`,
+  );
   const env = { ...process.env, KUBECONFIG: bed.kubeconfig, KOALA_HOME: path.join(project, '.koala-home'), CI: 'true' };
   const koala = async (args: string[]): Promise<{ ms: number; stdout: string }> => {
     const t0 = performance.now();
     try {
-      const r = await run(process.execPath, [path.join(REPO, 'bin/run.js'), ...args], { cwd: project, env, encoding: 'utf8', maxBuffer: 64 << 20 });
+      const r = await run(process.execPath, [path.join(REPO, 'bin/run.js'), ...args], {
+        cwd: project,
+        env,
+        encoding: 'utf8',
+        maxBuffer: 64 << 20,
+      });
       return { ms: performance.now() - t0, stdout: r.stdout };
     } catch (error) {
       const e = error as { stdout?: string; stderr?: string; code?: number };
@@ -49,7 +67,9 @@ try {
   const appDir = path.join(project, 'spark-applications/pagerank');
 
   proxy.reset();
-  const cold = JSON.parse((await koala(['build', 'pagerank', '--build-arg', BASE, '--json'])).stdout) as { image: string };
+  const cold = JSON.parse((await koala(['build', 'pagerank', '--build-arg', BASE, '--json'])).stdout) as {
+    image: string;
+  };
   const coldBytes = proxy.bytesUp();
   const imageBytes = await imageSize(cold.image);
 
@@ -61,7 +81,11 @@ try {
   for (let i = 0; i < runs; i++) {
     proxy.reset();
     const r = await koala(['run', 'pagerank', '--detach', '--json', '--build-arg', BASE]);
-    const doc = JSON.parse(r.stdout) as { submitMs: number; phases: Record<string, number>; build?: { built: boolean; delivered: boolean } };
+    const doc = JSON.parse(r.stdout) as {
+      submitMs: number;
+      phases: Record<string, number>;
+      build?: { built: boolean; delivered: boolean };
+    };
     phases.push(doc.phases);
     if (doc.build?.built || doc.build?.delivered) throw new Error('an unchanged app was rebuilt or pushed');
     koalaWall.push(r.ms);
@@ -71,10 +95,23 @@ try {
 
   // (a) baseline: the seed's loop, `:latest` rebuilt, pushed and applied every time.
   const seedImage = `localhost:${proxy.port}/seed/pagerank:latest`;
-  const manifest = (name: string): string => JSON.stringify({
-    apiVersion: 'sparkoperator.k8s.io/v1beta2', kind: 'SparkApplication', metadata: { name, namespace: bed.namespace },
-    spec: { type: 'Python', pythonVersion: '3', mode: 'cluster', image: seedImage, imagePullPolicy: 'Always', mainApplicationFile: 'local:///app/pagerank.py', sparkVersion: '4.0.4', driver: { cores: 1, memory: '512m', serviceAccount: 'spark-operator-spark' }, executor: { cores: 1, instances: 3, memory: '512m' } },
-  });
+  const manifest = (name: string): string =>
+    JSON.stringify({
+      apiVersion: 'sparkoperator.k8s.io/v1beta2',
+      kind: 'SparkApplication',
+      metadata: { name, namespace: bed.namespace },
+      spec: {
+        type: 'Python',
+        pythonVersion: '3',
+        mode: 'cluster',
+        image: seedImage,
+        imagePullPolicy: 'Always',
+        mainApplicationFile: 'local:///app/pagerank.py',
+        sparkVersion: '4.0.4',
+        driver: { cores: 1, memory: '512m', serviceAccount: 'spark-operator-spark' },
+        executor: { cores: 1, instances: 3, memory: '512m' },
+      },
+    });
   const seedLoop = async (i: number): Promise<number> => {
     const t0 = performance.now();
     await dockerAsync(['build', '-q', '-t', seedImage, '--build-arg', BASE, appDir]);
@@ -99,7 +136,10 @@ try {
     writeFileSync(code, `${readFileSync(code, 'utf8')}# edit ${i}\n`);
     proxy.reset();
     const t0 = performance.now();
-    const doc = JSON.parse((await koala(['build', 'pagerank', '--build-arg', BASE, '--json'])).stdout) as { built: boolean; layersPushed: number };
+    const doc = JSON.parse((await koala(['build', 'pagerank', '--build-arg', BASE, '--json'])).stdout) as {
+      built: boolean;
+      layersPushed: number;
+    };
     changeWall.push(performance.now() - t0);
     if (!doc.built) throw new Error('a changed app was not rebuilt');
     changeBytes.push(proxy.bytesUp());
@@ -107,27 +147,58 @@ try {
 
   const a = median(koalaWall);
   const s = median(seedWall);
-  console.log(`Spark job loop, median of ${runs} runs (${os.cpus().length} cores; base image koala-test/python:1, ${mb(imageBytes)} compressed)`);
+  console.log(
+    `Spark job loop, median of ${runs} runs (${os.cpus().length} cores; base image koala-test/python:1, ${mb(imageBytes)} compressed)`,
+  );
   console.log('(a) re-run of an unchanged app, until the SparkApplication exists');
-  console.log(`    koala run --detach          ${a.toFixed(0).padStart(6)} ms wall (in-process ${median(koalaSubmit).toFixed(0)} ms), pushed ${mb(median(koalaBytes))}`);
-  console.log(`      of which: ${Object.keys(phases[0] ?? {}).map((k) => `${k} ${median(phases.map((p) => p[k] ?? 0))} ms`).join(', ')}`);
-  console.log(`    seed: build+push :latest+apply ${s.toFixed(0).padStart(6)} ms wall, pushed ${mb(median(seedBytes))}`);
-  console.log(`    ratio: seed/koala ${(s / a).toFixed(2)}x time; koala rebuilt 0 times, pushed ${median(koalaBytes)} bytes (goal: nothing)`);
+  console.log(
+    `    koala run --detach          ${a.toFixed(0).padStart(6)} ms wall (in-process ${median(koalaSubmit).toFixed(0)} ms), pushed ${mb(median(koalaBytes))}`,
+  );
+  console.log(
+    `      of which: ${Object.keys(phases[0] ?? {})
+      .map((k) => `${k} ${median(phases.map((p) => p[k] ?? 0))} ms`)
+      .join(', ')}`,
+  );
+  console.log(
+    `    seed: build+push :latest+apply ${s.toFixed(0).padStart(6)} ms wall, pushed ${mb(median(seedBytes))}`,
+  );
+  console.log(
+    `    ratio: seed/koala ${(s / a).toFixed(2)}x time; koala rebuilt 0 times, pushed ${median(koalaBytes)} bytes (goal: nothing)`,
+  );
   console.log('(b) one-line change to pagerank.py');
-  console.log(`    koala build                 ${median(changeWall).toFixed(0).padStart(6)} ms, pushed ${mb(median(changeBytes))} (${median(changeBytes)} bytes)`);
+  console.log(
+    `    koala build                 ${median(changeWall).toFixed(0).padStart(6)} ms, pushed ${mb(median(changeBytes))} (${median(changeBytes)} bytes)`,
+  );
   console.log(`    image size (compressed)     ${mb(imageBytes)}; first push of the image ${mb(coldBytes)}`);
-  console.log(`    ratio: image/pushed ${(imageBytes / median(changeBytes)).toFixed(0)}x (pushed is ${((100 * median(changeBytes)) / imageBytes).toFixed(3)}% of the image)`);
+  console.log(
+    `    ratio: image/pushed ${(imageBytes / median(changeBytes)).toFixed(0)}x (pushed is ${((100 * median(changeBytes)) / imageBytes).toFixed(3)}% of the image)`,
+  );
 } finally {
   proxy.close();
   spawnSync('docker', ['rm', '-f', '-v', registry], { stdio: 'ignore' });
-  const built = spawnSync('docker', ['images', '--format', '{{.Repository}}:{{.Tag}}', '--filter', `reference=localhost:${proxy.port}/*`], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
+  const built = spawnSync(
+    'docker',
+    ['images', '--format', '{{.Repository}}:{{.Tag}}', '--filter', `reference=localhost:${proxy.port}/*`],
+    { encoding: 'utf8' },
+  )
+    .stdout.split('\n')
+    .filter(Boolean);
   if (built.length > 0) spawnSync('docker', ['rmi', '-f', ...built], { stdio: 'ignore' });
   bed.stop();
 }
 
 /** Config + layers of the image's manifest in the registry: what a full push uploads. */
 async function imageSize(image: string): Promise<number> {
-  const [repo, tag] = [image.slice(image.indexOf('/') + 1, image.lastIndexOf(':')), image.slice(image.lastIndexOf(':') + 1)];
-  const manifest = (await (await fetch(`http://127.0.0.1:${registryPort}/v2/${repo}/manifests/${tag}`, { headers: { Accept: 'application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json' } })).json()) as { config: { size: number }; layers: Array<{ size: number }> };
+  const [repo, tag] = [
+    image.slice(image.indexOf('/') + 1, image.lastIndexOf(':')),
+    image.slice(image.lastIndexOf(':') + 1),
+  ];
+  const manifest = (await (
+    await fetch(`http://127.0.0.1:${registryPort}/v2/${repo}/manifests/${tag}`, {
+      headers: {
+        Accept: 'application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json',
+      },
+    })
+  ).json()) as { config: { size: number }; layers: Array<{ size: number }> };
   return manifest.config.size + manifest.layers.reduce((n, l) => n + l.size, 0);
 }

@@ -25,14 +25,26 @@ try {
     method: 'POST',
     headers: { 'Content-Type': 'application/json' },
     body: JSON.stringify({
-      apiVersion: 'sparkoperator.k8s.io/v1beta2', kind: 'SparkApplication', metadata: { name, namespace: bed.namespace },
-      spec: { type: 'Python', mode: 'cluster', image: 'x', mainApplicationFile: 'local:///app/x.py', sparkVersion: '4.0.4', driver: { cores: 1 }, executor: { instances: 1 } },
+      apiVersion: 'sparkoperator.k8s.io/v1beta2',
+      kind: 'SparkApplication',
+      metadata: { name, namespace: bed.namespace },
+      spec: {
+        type: 'Python',
+        mode: 'cluster',
+        image: 'x',
+        mainApplicationFile: 'local:///app/x.py',
+        sparkVersion: '4.0.4',
+        driver: { cores: 1 },
+        executor: { instances: 1 },
+      },
     }),
   });
   if (created.status !== 201) throw new Error(`create failed: ${created.status} ${created.body}`);
 
   // The changes: states alternate (so each is a change), the last one is terminal.
-  const states = Array.from({ length: changes }, (_, i) => (i === changes - 1 ? 'COMPLETED' : i % 2 === 0 ? 'RUNNING' : 'PENDING_RERUN'));
+  const states = Array.from({ length: changes }, (_, i) =>
+    i === changes - 1 ? 'COMPLETED' : i % 2 === 0 ? 'RUNNING' : 'PENDING_RERUN',
+  );
   const sentAt = new Map<number, number>();
   const seenByWatch = new Map<number, number>();
   const seenByPoll = new Map<number, number>();
@@ -45,15 +57,19 @@ try {
     signal: stop.signal,
     logs: false,
     onEvent: (event) => {
-      if (event.type === 'state' && current >= 0 && event.state === states[current] && !seenByWatch.has(current)) seenByWatch.set(current, performance.now());
+      if (event.type === 'state' && current >= 0 && event.state === states[current] && !seenByWatch.has(current))
+        seenByWatch.set(current, performance.now());
     },
   });
   const polling = (async () => {
     let last = '';
     while (!stop.signal.aborted) {
       const { body } = await kube.raw(`${path}/${name}`);
-      const state = (JSON.parse(body) as { status?: { applicationState?: { state?: string } } }).status?.applicationState?.state ?? '';
-      if (state !== last && current >= 0 && state === states[current] && !seenByPoll.has(current)) seenByPoll.set(current, performance.now());
+      const state =
+        (JSON.parse(body) as { status?: { applicationState?: { state?: string } } }).status?.applicationState?.state ??
+        '';
+      if (state !== last && current >= 0 && state === states[current] && !seenByPoll.has(current))
+        seenByPoll.set(current, performance.now());
       last = state;
       await new Promise((r) => setTimeout(r, POLL_MS));
     }
@@ -70,7 +86,8 @@ try {
     });
     if (patched.status !== 200) throw new Error(`status patch failed: ${patched.status} ${patched.body}`);
     // Wait until both saw it, then a random pause so the poller's phase is uniform.
-    for (let t = 0; t < 300 && !(seenByWatch.has(i) && seenByPoll.has(i)); t++) await new Promise((r) => setTimeout(r, 10));
+    for (let t = 0; t < 300 && !(seenByWatch.has(i) && seenByPoll.has(i)); t++)
+      await new Promise((r) => setTimeout(r, 10));
     await new Promise((r) => setTimeout(r, Math.random() * POLL_MS));
   }
   const result = await following;
@@ -81,8 +98,12 @@ try {
   const watch = lat(seenByWatch);
   const poll = lat(seenByPoll);
   console.log(`Status change → report latency, ${changes} changes (final state ${result.state})`);
-  console.log(`  koala (watch)        median ${median(watch).toFixed(1).padStart(7)} ms   p95 ${percentile(watch, 95).toFixed(1).padStart(7)} ms   seen ${watch.length}/${changes}`);
-  console.log(`  1-second polling     median ${median(poll).toFixed(1).padStart(7)} ms   p95 ${percentile(poll, 95).toFixed(1).padStart(7)} ms   seen ${poll.length}/${changes}`);
+  console.log(
+    `  koala (watch)        median ${median(watch).toFixed(1).padStart(7)} ms   p95 ${percentile(watch, 95).toFixed(1).padStart(7)} ms   seen ${watch.length}/${changes}`,
+  );
+  console.log(
+    `  1-second polling     median ${median(poll).toFixed(1).padStart(7)} ms   p95 ${percentile(poll, 95).toFixed(1).padStart(7)} ms   seen ${poll.length}/${changes}`,
+  );
   console.log(`  ratio: polling/koala ${(median(poll) / median(watch)).toFixed(1)}x (median)`);
 } finally {
   bed.stop();

@@ -15,7 +15,12 @@ const cases = {
 };
 const manifest = JSON.parse(readFileSync(path.join(root, 'oclif.manifest.json'), 'utf8'));
 for (const id of Object.keys(manifest.commands)) {
-  cases[`koala ${id.replaceAll(':', ' ')} --help`] = [process.execPath, path.join(root, 'bin/run.js'), ...id.split(':'), '--help'];
+  cases[`koala ${id.replaceAll(':', ' ')} --help`] = [
+    process.execPath,
+    path.join(root, 'bin/run.js'),
+    ...id.split(':'),
+    '--help',
+  ];
 }
 const samples = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
 // Warm-up: fills Node's compile cache and the OS page cache, as a user's second run would.

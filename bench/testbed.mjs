@@ -10,7 +10,11 @@ import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const runs = Number(process.env.BENCH_RUNS ?? 5);
-const cluster = (cmd, name, dir) => spawnSync('bash', [path.join(root, 'scripts/testbed/cluster.sh'), cmd, name, dir], { encoding: 'utf8', env: { ...process.env, KOALA_TESTBED_NODES: '3' } });
+const cluster = (cmd, name, dir) =>
+  spawnSync('bash', [path.join(root, 'scripts/testbed/cluster.sh'), cmd, name, dir], {
+    encoding: 'utf8',
+    env: { ...process.env, KOALA_TESTBED_NODES: '3' },
+  });
 const rows = [];
 for (let i = 0; i < runs; i++) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'koala-bench-tb-'));
@@ -26,9 +30,15 @@ for (let i = 0; i < runs; i++) {
   rmSync(dir, { recursive: true, force: true });
 }
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const m = { ready: median(rows.map((r) => r.ready)), controlPlane: median(rows.map((r) => r.controlPlane)), stop: median(rows.map((r) => r.stop)) };
+const m = {
+  ready: median(rows.map((r) => r.ready)),
+  controlPlane: median(rows.map((r) => r.controlPlane)),
+  stop: median(rows.map((r) => r.stop)),
+};
 console.log(`test bed start-up, median of ${runs} runs:`);
 console.log(`  control plane up (baseline)     ${(m.controlPlane / 1000).toFixed(2)} s   1.00x`);
-console.log(`  ready for tests (3 nodes Ready)  ${(m.ready / 1000).toFixed(2)} s   ${(m.ready / m.controlPlane).toFixed(2)}x`);
+console.log(
+  `  ready for tests (3 nodes Ready)  ${(m.ready / 1000).toFixed(2)} s   ${(m.ready / m.controlPlane).toFixed(2)}x`,
+);
 console.log(`  stop                             ${(m.stop / 1000).toFixed(2)} s`);
 console.log(`  runs: ${rows.map((r) => `${(r.ready / 1000).toFixed(1)}s`).join(', ')}`);

@@ -26,7 +26,12 @@ if (fast && args.length === 1 && args[0] === '--version') {
 } else if (fast && (args.length === 0 || (args.length === 1 && args[0] === '--help'))) {
   const { printRootHelp } = await import('../dist/root-help.js');
   printRootHelp(new URL('../', import.meta.url));
-} else if (fast && args.length > 1 && args.at(-1) === '--help' && args.slice(0, -1).every((a) => /^[a-z][\w-]*$/.test(a))) {
+} else if (
+  fast &&
+  args.length > 1 &&
+  args.at(-1) === '--help' &&
+  args.slice(0, -1).every((a) => /^[a-z][\w-]*$/.test(a))
+) {
   // `koala <command> --help`: the command's page from the manifest (src/cli/command-help.ts).
   const { printCommandHelp } = await import('../dist/command-help.js');
   if (!printCommandHelp(new URL('../', import.meta.url), args.slice(0, -1))) await runOclif();

@@ -19,7 +19,12 @@ const external = ['typescript', 'listr2', '@inquirer/prompts', 'execa', 'js-yaml
 
 await build({
   absWorkingDir: root,
-  entryPoints: { cli: 'src/cli.ts', commands: 'src/commands.ts', help: 'src/cli/help.ts', 'not-found': 'src/cli/not-found.ts' },
+  entryPoints: {
+    cli: 'src/cli.ts',
+    commands: 'src/commands.ts',
+    help: 'src/cli/help.ts',
+    'not-found': 'src/cli/not-found.ts',
+  },
   outdir: 'dist',
   bundle: true,
   splitting: true,
@@ -31,7 +36,9 @@ await build({
   minify: process.env.KOALA_BUILD_MINIFY !== '0',
   chunkNames: 'chunks/[name]-[hash]',
   // Bundled CommonJS dependencies of oclif call require(); give them one.
-  banner: { js: "import { createRequire as __koalaCreateRequire } from 'node:module'; const require = __koalaCreateRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __koalaCreateRequire } from 'node:module'; const require = __koalaCreateRequire(import.meta.url);",
+  },
   logLevel: 'warning',
 });
 
@@ -51,4 +58,7 @@ await build({
 });
 
 // The manifest lets oclif list commands and render help without importing them.
-execFileSync(process.execPath, [path.join(root, 'node_modules/oclif/bin/run.js'), 'manifest'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+execFileSync(process.execPath, [path.join(root, 'node_modules/oclif/bin/run.js'), 'manifest'], {
+  cwd: root,
+  stdio: ['ignore', 'ignore', 'inherit'],
+});

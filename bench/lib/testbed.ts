@@ -26,28 +26,61 @@ export function startBed(namespace = 'spark-jobs'): BenchBed {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'koala-bench-'));
   const name = `koala-bench-${process.pid}`;
   const cluster = 'bench';
-  const run = (cmd: string) => spawnSync('bash', [path.join(REPO, 'scripts/testbed/cluster.sh'), cmd, name, path.join(dir, 'tb')], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, KOALA_TESTBED_NODES: '1' } });
+  const run = (cmd: string) =>
+    spawnSync('bash', [path.join(REPO, 'scripts/testbed/cluster.sh'), cmd, name, path.join(dir, 'tb')], {
+      stdio: ['ignore', 'ignore', 'inherit'],
+      env: { ...process.env, KOALA_TESTBED_NODES: '1' },
+    });
   if (run('start').status !== 0) throw new Error('the test bed did not start');
   const source = path.join(dir, 'tb/kubeconfig');
-  const config = parse(readFileSync(source, 'utf8')) as { contexts: Array<{ name: string }>; 'current-context': string };
+  const config = parse(readFileSync(source, 'utf8')) as {
+    contexts: Array<{ name: string }>;
+    'current-context': string;
+  };
   config.contexts[0]!.name = `kind-${cluster}`;
   config['current-context'] = `kind-${cluster}`;
   const kubeconfig = path.join(dir, 'kubeconfig');
   writeFileSync(kubeconfig, stringify(config), { mode: 0o600 });
-  const kubectl = (args: string[], input?: string): string => execFileSync('kubectl', ['--kubeconfig', kubeconfig, ...args], { encoding: 'utf8', ...(input ? { input } : {}), stdio: ['pipe', 'pipe', 'pipe'] });
-  execFileSync('bash', [path.join(REPO, 'scripts/testbed/build-spark-operator.sh')], { stdio: ['ignore', 'ignore', 'inherit'] });
-  const crds = execFileSync('bash', [path.join(REPO, 'scripts/testbed/build-spark-operator.sh'), '--print-crds'], { encoding: 'utf8' }).trim();
+  const kubectl = (args: string[], input?: string): string =>
+    execFileSync('kubectl', ['--kubeconfig', kubeconfig, ...args], {
+      encoding: 'utf8',
+      ...(input ? { input } : {}),
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+  execFileSync('bash', [path.join(REPO, 'scripts/testbed/build-spark-operator.sh')], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const crds = execFileSync('bash', [path.join(REPO, 'scripts/testbed/build-spark-operator.sh'), '--print-crds'], {
+    encoding: 'utf8',
+  }).trim();
   kubectl(['apply', '--server-side', '-f', crds]);
   kubectl(['create', 'namespace', namespace]);
   for (let i = 0; i < 100; i++) {
-    if (spawnSync('kubectl', ['--kubeconfig', kubeconfig, '-n', namespace, 'get', 'sa', 'default'], { stdio: 'ignore' }).status === 0) break;
+    if (
+      spawnSync('kubectl', ['--kubeconfig', kubeconfig, '-n', namespace, 'get', 'sa', 'default'], { stdio: 'ignore' })
+        .status === 0
+    )
+      break;
     spawnSync('sleep', ['0.1']);
   }
   kubectl(['-n', namespace, 'create', 'serviceaccount', 'spark-operator-spark']);
   // What the object-store component puts in every job namespace (values are placeholders).
-  kubectl(['-n', namespace, 'create', 'secret', 'generic', 'object-store-s3', '--from-literal=AWS_ACCESS_KEY_ID=bench', '--from-literal=AWS_SECRET_ACCESS_KEY=bench']);
+  kubectl([
+    '-n',
+    namespace,
+    'create',
+    'secret',
+    'generic',
+    'object-store-s3',
+    '--from-literal=AWS_ACCESS_KEY_ID=bench',
+    '--from-literal=AWS_SECRET_ACCESS_KEY=bench',
+  ]);
   for (let i = 0; i < 100; i++) {
-    if (spawnSync('kubectl', ['--kubeconfig', kubeconfig, 'get', 'sparkapplications', '-A'], { stdio: 'ignore' }).status === 0) break;
+    if (
+      spawnSync('kubectl', ['--kubeconfig', kubeconfig, 'get', 'sparkapplications', '-A'], { stdio: 'ignore' })
+        .status === 0
+    )
+      break;
     spawnSync('sleep', ['0.1']);
   }
   return {
@@ -64,7 +97,9 @@ export function startBed(namespace = 'spark-jobs'): BenchBed {
 }
 
 /** A TCP proxy that counts the bytes clients send through it (what a push uploads). */
-export async function countingProxy(targetPort: number): Promise<{ port: number; bytesUp: () => number; reset: () => void; close: () => void }> {
+export async function countingProxy(
+  targetPort: number,
+): Promise<{ port: number; bytesUp: () => number; reset: () => void; close: () => void }> {
   let up = 0;
   const server = net.createServer((client) => {
     const upstream = net.connect(targetPort, '127.0.0.1');
@@ -78,7 +113,12 @@ export async function countingProxy(targetPort: number): Promise<{ port: number;
     upstream.on('error', () => client.destroy());
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { port: (server.address() as net.AddressInfo).port, bytesUp: () => up, reset: () => (up = 0), close: () => server.close() };
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    bytesUp: () => up,
+    reset: () => (up = 0),
+    close: () => server.close(),
+  };
 }
 
 export function freePort(): Promise<number> {
@@ -92,5 +132,6 @@ export function freePort(): Promise<number> {
 }
 
 export const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-export const percentile = (xs: number[], p: number): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((xs.length * p) / 100))]!;
+export const percentile = (xs: number[], p: number): number =>
+  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((xs.length * p) / 100))]!;
 export const mb = (bytes: number): string => `${(bytes / 1e6).toFixed(2)} MB`;

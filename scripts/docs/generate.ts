@@ -9,7 +9,10 @@ import { withAllowMatrix } from '../../src/components/network-policies/readme.ts
 const root = path.resolve(import.meta.dirname, '../..');
 const config = defaultConfig(root);
 const policies = networkPoliciesMarkdown(config);
-for (const [file, text] of [['docs/network-policies.md', policies], ['docs/rbac.md', rbacMarkdown(config)]] as const) {
+for (const [file, text] of [
+  ['docs/network-policies.md', policies],
+  ['docs/rbac.md', rbacMarkdown(config)],
+] as const) {
   writeFileSync(path.join(root, file), text);
   console.log(`wrote ${file}`);
 }

@@ -56,10 +56,15 @@ export async function fetchChart(pin: ChartPin, options: FetchOptions = {}): Pro
   if (cachedOk && cached.source === source) return { file, source, fromCache: true };
   try {
     options.report?.(`fetching chart ${base} from ${source}`);
-    const data = source.startsWith('oci://') ? await pullOci(source, pin, options.signal) : await downloadFromIndex(source, pin, options.signal);
+    const data = source.startsWith('oci://')
+      ? await pullOci(source, pin, options.signal)
+      : await downloadFromIndex(source, pin, options.signal);
     await mkdir(dir, { recursive: true });
     await writeAtomically(file, data);
-    await writeAtomically(recordFile, Buffer.from(`${JSON.stringify({ source, sha256: sha256(data) } satisfies CacheRecord, null, 2)}\n`));
+    await writeAtomically(
+      recordFile,
+      Buffer.from(`${JSON.stringify({ source, sha256: sha256(data) } satisfies CacheRecord, null, 2)}\n`),
+    );
     return { file, source, fromCache: false };
   } catch (error) {
     if (options.signal?.aborted) throw error;
@@ -81,17 +86,27 @@ export async function fetchChart(pin: ChartPin, options: FetchOptions = {}): Pro
 async function downloadFromIndex(repository: string, pin: ChartPin, signal?: AbortSignal): Promise<Buffer> {
   const indexUrl = `${repository}/index.yaml`;
   const { load } = await import('js-yaml');
-  const index = load((await get(indexUrl, signal)).toString('utf8')) as { entries?: Record<string, Array<{ version?: string; urls?: string[]; digest?: string }>> };
+  const index = load((await get(indexUrl, signal)).toString('utf8')) as {
+    entries?: Record<string, Array<{ version?: string; urls?: string[]; digest?: string }>>;
+  };
   const versions = index?.entries?.[pin.name];
   if (!versions) throw new Error(`${indexUrl} has no chart "${pin.name}"`);
   const entry = versions.find((e) => String(e.version) === pin.version);
-  if (!entry) throw new Error(`${indexUrl} has no ${pin.name} ${pin.version} (it has ${versions.slice(0, 5).map((e) => e.version).join(', ')}${versions.length > 5 ? ', …' : ''})`);
+  if (!entry)
+    throw new Error(
+      `${indexUrl} has no ${pin.name} ${pin.version} (it has ${versions
+        .slice(0, 5)
+        .map((e) => e.version)
+        .join(', ')}${versions.length > 5 ? ', …' : ''})`,
+    );
   const url = entry.urls?.[0];
   if (!url) throw new Error(`${indexUrl}: ${pin.name} ${pin.version} has no download URL`);
   const data = await get(new URL(url, `${repository}/`).toString(), signal);
   const want = entry.digest === undefined || entry.digest === null ? undefined : String(entry.digest);
   if (want && sha256(data) !== want) {
-    throw new Error(`${pin.name}-${pin.version}.tgz does not match the digest in ${indexUrl} (got ${sha256(data).slice(0, 12)}…, want ${want.slice(0, 12)}…)`);
+    throw new Error(
+      `${pin.name}-${pin.version}.tgz does not match the digest in ${indexUrl} (got ${sha256(data).slice(0, 12)}…, want ${want.slice(0, 12)}…)`,
+    );
   }
   return data;
 }
@@ -100,7 +115,12 @@ async function downloadFromIndex(repository: string, pin: ChartPin, signal?: Abo
 async function pullOci(source: string, pin: ChartPin, signal?: AbortSignal): Promise<Buffer> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'koala-chart-'));
   try {
-    await runTool({ tool: 'helm', args: ['pull', `${source}/${pin.name}`, '--version', pin.version, '--destination', dir], timeoutMs: 5 * 60_000, ...(signal ? { signal } : {}) });
+    await runTool({
+      tool: 'helm',
+      args: ['pull', `${source}/${pin.name}`, '--version', pin.version, '--destination', dir],
+      timeoutMs: 5 * 60_000,
+      ...(signal ? { signal } : {}),
+    });
     const [name] = (await readdir(dir)).filter((f) => f.endsWith('.tgz'));
     if (!name) throw new Error(`helm pull ${source}/${pin.name} wrote no chart`);
     return await readFile(path.join(dir, name));

@@ -42,7 +42,8 @@ export function validatePins(raw: unknown, file: string): Pins {
   const charts = {} as Record<ChartKey, ChartPin>;
   for (const key of CHART_KEYS) {
     const pin = doc.charts?.[key];
-    if (!pin || typeof pin.repository !== 'string' || typeof pin.name !== 'string' || typeof pin.version !== 'string') fail(`charts.${key} needs repository, name and version`);
+    if (!pin || typeof pin.repository !== 'string' || typeof pin.name !== 'string' || typeof pin.version !== 'string')
+      fail(`charts.${key} needs repository, name and version`);
     charts[key] = { repository: pin!.repository!, name: pin!.name!, version: String(pin!.version) };
   }
   const images = {} as Record<ImageKey, string>;

@@ -9,7 +9,9 @@ import { EXIT, KoalaError } from '../util/errors.ts';
 /** oclif's parse output shapes (not exported by @oclif/core). */
 type Output = { [name: string]: unknown };
 
-export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof KoalaCommand)['baseFlags'] & T['flags']>;
+export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<
+  (typeof KoalaCommand)['baseFlags'] & T['flags']
+>;
 
 /**
  * What every koala command shares: --json / --verbose / --config, the output mode, Ctrl-C
@@ -19,8 +21,16 @@ export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(type
 export abstract class KoalaCommand extends Command {
   static override baseFlags = {
     json: Flags.boolean({ description: 'Print one JSON document on stdout, for scripts.', helpGroup: 'OUTPUT' }),
-    verbose: Flags.boolean({ char: 'v', description: 'Show every external command koala runs (secrets redacted).', helpGroup: 'OUTPUT' }),
-    config: Flags.string({ description: 'Path of koala.yaml (default: ./koala.yaml or the nearest one above, up to the git root).', env: 'KOALA_CONFIG', helpGroup: 'CONFIG' }),
+    verbose: Flags.boolean({
+      char: 'v',
+      description: 'Show every external command koala runs (secrets redacted).',
+      helpGroup: 'OUTPUT',
+    }),
+    config: Flags.string({
+      description: 'Path of koala.yaml (default: ./koala.yaml or the nearest one above, up to the git root).',
+      env: 'KOALA_CONFIG',
+      helpGroup: 'CONFIG',
+    }),
   };
 
   protected mode: OutputMode = 'plain';
@@ -49,8 +59,16 @@ export abstract class KoalaCommand extends Command {
     if (flags.verbose) setCommandLogger((line) => process.stderr.write(`${line}\n`));
   }
 
-  protected async loadConfig(configFile: string | undefined, flags: Array<{ path: string; value: unknown; flag: string }> = []): Promise<LoadedConfig> {
-    const loaded = await loadConfig({ cwd: process.cwd(), processEnv: process.env, ...(configFile ? { configFile } : {}), flags });
+  protected async loadConfig(
+    configFile: string | undefined,
+    flags: Array<{ path: string; value: unknown; flag: string }> = [],
+  ): Promise<LoadedConfig> {
+    const loaded = await loadConfig({
+      cwd: process.cwd(),
+      processEnv: process.env,
+      ...(configFile ? { configFile } : {}),
+      flags,
+    });
     for (const warning of loaded.warnings) this.note(`warning: ${warning}`);
     return loaded;
   }
@@ -71,7 +89,10 @@ export abstract class KoalaCommand extends Command {
    * every CLIError carries `oclif.exit` and a `skipOclifErrorHandling` field, and the flag and
    * argument parse functions throw plain Errors.
    */
-  protected override async parse<F extends Output, B extends Output, A extends Output>(options?: Input<F, B, A>, argv: string[] = this.argv): Promise<ParserOutput<F, B, A>> {
+  protected override async parse<F extends Output, B extends Output, A extends Output>(
+    options?: Input<F, B, A>,
+    argv: string[] = this.argv,
+  ): Promise<ParserOutput<F, B, A>> {
     try {
       return await super.parse(options, argv);
     } catch (error) {
@@ -88,7 +109,11 @@ export abstract class KoalaCommand extends Command {
     // exitWith()/this.exit(): the command has already said what it had to; oclif exits quietly.
     if (error.code === 'EEXIT') throw error;
     const exitCode = error instanceof KoalaError ? error.exitCode : EXIT.failure;
-    if (this.mode === 'json') this.printJson({ ok: false, error: { message: error.message, ...(error instanceof KoalaError && error.hint ? { hint: error.hint } : {}) } });
+    if (this.mode === 'json')
+      this.printJson({
+        ok: false,
+        error: { message: error.message, ...(error instanceof KoalaError && error.hint ? { hint: error.hint } : {}) },
+      });
     else process.stderr.write(`${renderError(error)}\n`);
     process.exitCode = exitCode;
     return this.exit(exitCode);
@@ -102,10 +127,18 @@ export abstract class KoalaCommand extends Command {
 
 /** oclif's parse error in koala's words: what was wrong, what is accepted, and `--help`. */
 export function usageError(error: unknown, command: string, flags: readonly string[]): KoalaError {
-  let message = (error instanceof Error ? error.message : String(error)).replace(/\n+See more help with --help\s*$/, '');
+  let message = (error instanceof Error ? error.message : String(error)).replace(
+    /\n+See more help with --help\s*$/,
+    '',
+  );
   // "Parsing --workers \n\tExpected an integer but received: abc"
   message = message.replace(/^Parsing (--[\w-]+) ?\n\t/, '$1: ');
   const unknown = /^Nonexistent flags?: (.*)$/s.exec(message);
-  if (unknown) message = `Unknown flag${unknown[1]!.includes(',') ? 's' : ''}: ${unknown[1]} (accepted: ${flags.join(', ')})`;
-  return new KoalaError(message, { exitCode: EXIT.usage, hint: `Run \`${command} --help\` for the accepted flags and arguments; nothing was changed.`, cause: error });
+  if (unknown)
+    message = `Unknown flag${unknown[1]!.includes(',') ? 's' : ''}: ${unknown[1]} (accepted: ${flags.join(', ')})`;
+  return new KoalaError(message, {
+    exitCode: EXIT.usage,
+    hint: `Run \`${command} --help\` for the accepted flags and arguments; nothing was changed.`,
+    cause: error,
+  });
 }

@@ -79,9 +79,20 @@ export function renderCommandHelp(bin: string, command: ManifestCommand, style: 
   const render = (s: string): string => s.replaceAll('<%= config.bin %>', bin).replaceAll('<%= command.id %>', id);
   const wrap = (s: string, spacing = INDENT): string => wrapPlain(render(s), width - spacing);
   const section = (header: string, body: string | Array<[string, string | undefined]>): string =>
-    `${bold(header)}\n${indent(typeof body === 'string' ? render(body) : renderList(body.map(([l, r]) => [render(l), r && render(r)]), width, wrap), INDENT)}`;
+    `${bold(header)}\n${indent(
+      typeof body === 'string'
+        ? render(body)
+        : renderList(
+            body.map(([l, r]) => [render(l), r && render(r)]),
+            width,
+            wrap,
+          ),
+      INDENT,
+    )}`;
 
-  const declared = Object.entries(command.flags ?? {}).filter(([, f]) => !f.hidden).map(([name, f]) => ({ ...f, name }));
+  const declared = Object.entries(command.flags ?? {})
+    .filter(([, f]) => !f.hidden)
+    .map(([name, f]) => ({ ...f, name }));
   // USAGE lists flags as declared; the FLAGS sections sort them (short names first).
   const flags = sortBy([...declared], (f) => [!f.char, f.char, f.name]);
   const args = Object.values(command.args ?? {}).filter((a) => !a.hidden);
@@ -101,37 +112,67 @@ export function renderCommandHelp(bin: string, command: ManifestCommand, style: 
   const groups = new Map<string, ManifestFlag[]>([['', []]]);
   for (const f of flags) groups.set(f.helpGroup ?? '', [...(groups.get(f.helpGroup ?? '') ?? []), f]);
   for (const [group, members] of groups) {
-    if (members.length > 0) out.push(section(group ? `${group.toUpperCase()} FLAGS` : 'FLAGS', flagRows(members, underline)));
+    if (members.length > 0)
+      out.push(section(group ? `${group.toUpperCase()} FLAGS` : 'FLAGS', flagRows(members, underline)));
   }
 
   if (command.description) {
-    const lines = [...(command.summary ? `${command.summary}\n`.split(/\r\n|\n/) : []), ...command.description.split(/\r\n|\n/)];
+    const lines = [
+      ...(command.summary ? `${command.summary}\n`.split(/\r\n|\n/) : []),
+      ...command.description.split(/\r\n|\n/),
+    ];
     out.push(section('DESCRIPTION', wrap(lines.join('\n'))));
   }
   const examples = examplesBody(bin, command.examples ?? [], render, wrap);
   if (examples) out.push(section('EXAMPLES', examples));
 
-  const summary = command.summary ? render(command.summary.split('\n', 1)[0]!) : command.description && render(command.description).split('\n', 1)[0];
+  const summary = command.summary
+    ? render(command.summary.split('\n', 1)[0]!)
+    : command.description && render(command.description).split('\n', 1)[0];
   return `${summary ? `${summary}\n\n` : ''}${out.join('\n\n')}\n\n`;
 }
 
 /** What the renderer knows: everything koala's commands use. Anything else is oclif's to render. */
 function supported(c: ManifestCommand): boolean {
   const flags = Object.values(c.flags ?? {});
-  const text = [c.summary, c.description, ...(c.examples ?? []).map((e) => (typeof e === 'string' ? e : `${e.description}\n${e.command}`)), ...flags.flatMap((f) => [f.description, f.helpValue, ...(f.options ?? [])].flat()), ...Object.values(c.args ?? {}).flatMap((a) => [a.description, ...(a.options ?? [])])].join('\n');
+  const text = [
+    c.summary,
+    c.description,
+    ...(c.examples ?? []).map((e) => (typeof e === 'string' ? e : `${e.description}\n${e.command}`)),
+    ...flags.flatMap((f) => [f.description, f.helpValue, ...(f.options ?? [])].flat()),
+    ...Object.values(c.args ?? {}).flatMap((a) => [a.description, ...(a.options ?? [])]),
+  ].join('\n');
   return (
-    c.usage === undefined && !c.state && !c.deprecationOptions && !c.deprecateAliases && !c.hasDynamicHelp && (c.aliases ?? []).length === 0 &&
-    flags.every((f) => !f.summary && !f.dependsOn && !f.exclusive && !f.combinable && !f.relationships && !f.deprecated) &&
+    c.usage === undefined &&
+    !c.state &&
+    !c.deprecationOptions &&
+    !c.deprecateAliases &&
+    !c.hasDynamicHelp &&
+    (c.aliases ?? []).length === 0 &&
+    flags.every(
+      (f) => !f.summary && !f.dependsOn && !f.exclusive && !f.combinable && !f.relationships && !f.deprecated,
+    ) &&
     // Plain ASCII without templates beyond config.bin and command.id: what a greedy wrap renders exactly.
-    /^[\x20-\x7e\n]*$/.test(text) && !/<%(?!= (config\.bin|command\.id) %>)/.test(text)
+    /^[\x20-\x7e\n]*$/.test(text) &&
+    !/<%(?!= (config\.bin|command\.id) %>)/.test(text)
   );
 }
 
-function usage(bin: string, c: ManifestCommand, flags: ManifestFlag[], args: ManifestArg[], width: number, wrap: (s: string, spacing?: number) => string): string {
+function usage(
+  bin: string,
+  c: ManifestCommand,
+  flags: ManifestFlag[],
+  args: ManifestArg[],
+  width: number,
+  wrap: (s: string, spacing?: number) => string,
+): string {
   // oclif's docopts: required flags first, then optional ones in brackets.
-  const element = (f: ManifestFlag): string => `${f.char ? `-${f.char}` : `--${f.name}`}${f.type === 'option' ? ` ${usageType(f, true)}` : ''}`;
+  const element = (f: ManifestFlag): string =>
+    `${f.char ? `-${f.char}` : `--${f.name}`}${f.type === 'option' ? ` ${usageType(f, true)}` : ''}`;
   const parts = [
-    ...args.map((a) => `${a.name.toUpperCase()}${a.multiple || c.strict === false ? '...' : ''}`).map((n, i) => (args[i]!.required ? n : `[${n}]`)),
+    ...args
+      .map((a) => `${a.name.toUpperCase()}${a.multiple || c.strict === false ? '...' : ''}`)
+      .map((n, i) => (args[i]!.required ? n : `[${n}]`)),
     ...flags.filter((f) => f.required).map(element),
     ...flags.filter((f) => !f.required).map((f) => `[${element(f)}]`),
   ];
@@ -146,21 +187,34 @@ function usage(bin: string, c: ManifestCommand, flags: ManifestFlag[], args: Man
 }
 
 function usageType(f: ManifestFlag, showOptions: boolean): string {
-  const values = f.helpValue ? (typeof f.helpValue === 'string' ? [f.helpValue] : f.helpValue) : f.options ? [showOptions ? f.options.join('|') : '<option>'] : ['<value>'];
+  const values = f.helpValue
+    ? typeof f.helpValue === 'string'
+      ? [f.helpValue]
+      : f.helpValue
+    : f.options
+      ? [showOptions ? f.options.join('|') : '<option>']
+      : ['<value>'];
   return values.map((v) => `${v}${f.multiple ? '...' : ''}`).join(' ');
 }
 
 function flagRows(flags: ManifestFlag[], underline: (s: string) => string): Array<[string, string]> {
   const noChar = flags.every((f) => f.char === undefined);
   return flags.map((f) => {
-    let left = f.helpLabel ?? [f.char ? `-${f.char[0]}` : '  ', `--${f.type === 'boolean' && f.allowNo ? '[no-]' : ''}${f.name.trim()}`].join(f.char ? ', ' : '  ');
+    let left =
+      f.helpLabel ??
+      [f.char ? `-${f.char[0]}` : '  ', `--${f.type === 'boolean' && f.allowNo ? '[no-]' : ''}${f.name.trim()}`].join(
+        f.char ? ', ' : '  ',
+      );
     if (f.type === 'option') {
       const value = usageType(f, false);
       left += `=${value.includes('|') ? value : underline(value)}`;
     }
     if (noChar) left = left.replace('    ', '');
     let right = f.description ?? '';
-    const meta = [...(f.type === 'option' && f.default && !f.noCacheDefault ? [`default: ${String(f.default)}`] : []), ...(f.env ? [`env: ${f.env}`] : [])];
+    const meta = [
+      ...(f.type === 'option' && f.default && !f.noCacheDefault ? [`default: ${String(f.default)}`] : []),
+      ...(f.env ? [`env: ${f.env}`] : []),
+    ];
     if (meta.length > 0) right = `[${meta.join(', ')}] ${right}`;
     if (f.required) right = `(required) ${right}`;
     if (f.type === 'option' && f.options && !f.helpValue) right += `\n<options: ${f.options.join('|')}>`;
@@ -168,7 +222,12 @@ function flagRows(flags: ManifestFlag[], underline: (s: string) => string): Arra
   });
 }
 
-function examplesBody(bin: string, examples: NonNullable<ManifestCommand['examples']>, render: (s: string) => string, wrap: (s: string, spacing?: number) => string): string | undefined {
+function examplesBody(
+  bin: string,
+  examples: NonNullable<ManifestCommand['examples']>,
+  render: (s: string) => string,
+  wrap: (s: string, spacing?: number) => string,
+): string | undefined {
   if (examples.length === 0) return undefined;
   const formatIfCommand = (example: string): string => {
     const e = render(example);
@@ -181,14 +240,21 @@ function examplesBody(bin: string, examples: NonNullable<ManifestCommand['exampl
       let commands: string[];
       if (typeof a === 'string') {
         const lines = a.split(/\r\n|\n/).filter(Boolean);
-        if (!(lines.length >= 2 && !isCommand(lines[0]!) && lines.slice(1).every(isCommand))) return lines.map(formatIfCommand).join('\n');
+        if (!(lines.length >= 2 && !isCommand(lines[0]!) && lines.slice(1).every(isCommand)))
+          return lines.map(formatIfCommand).join('\n');
         description = lines[0]!;
         commands = lines.slice(1);
       } else {
         description = a.description;
         commands = [a.command];
       }
-      const body = commands.map((c) => indent(wrap(formatIfCommand(c), INDENT * 2 + 4), INDENT).split(/\r\n|\n/).join(' \\\n  ')).join('\n');
+      const body = commands
+        .map((c) =>
+          indent(wrap(formatIfCommand(c), INDENT * 2 + 4), INDENT)
+            .split(/\r\n|\n/)
+            .join(' \\\n  '),
+        )
+        .join('\n');
       return `${wrap(description, INDENT * 2)}\n\n${body}`;
     })
     .join('\n\n');
@@ -199,7 +265,11 @@ const ANSI = new RegExp(`${ESC}\\[[0-9;]*m`, 'g');
 const visible = (s: string): number => s.replace(ANSI, '').length;
 
 /** oclif's renderList: two columns, or one entry under the other when a description wraps a lot. */
-function renderList(rows: Array<[string, string | undefined]>, width: number, wrap: (s: string, spacing?: number) => string): string {
+function renderList(
+  rows: Array<[string, string | undefined]>,
+  width: number,
+  wrap: (s: string, spacing?: number) => string,
+): string {
   const indentation = INDENT;
   const multiline = (): string => {
     let output = '';
@@ -221,7 +291,9 @@ function renderList(rows: Array<[string, string | undefined]>, width: number, wr
       current = current.trim();
       continue;
     }
-    const [first, ...lines] = wrap(right.trim(), indentation + widest + 2).split('\n').map((s) => s.trim());
+    const [first, ...lines] = wrap(right.trim(), indentation + widest + 2)
+      .split('\n')
+      .map((s) => s.trim());
     current += ' '.repeat(widest - visible(current) + 2) + first;
     if (lines.length === 0) continue;
     if (lines.length > 4) return multiline();
@@ -258,7 +330,9 @@ function sortBy<T>(items: T[], key: (item: T) => Key[]): T[] {
 
 /** For bin/run.js: print the page and return true, or return false to let oclif answer. */
 export function printCommandHelp(root: URL, words: string[]): boolean {
-  const manifest = JSON.parse(readFileSync(new URL('oclif.manifest.json', root), 'utf8')) as { commands: Record<string, ManifestCommand> };
+  const manifest = JSON.parse(readFileSync(new URL('oclif.manifest.json', root), 'utf8')) as {
+    commands: Record<string, ManifestCommand>;
+  };
   const command = manifest.commands[words.join(':')];
   if (!command || command.hidden) return false;
   const { bin } = (JSON.parse(readFileSync(new URL('package.json', root), 'utf8')) as { oclif: { bin: string } }).oclif;

@@ -70,11 +70,17 @@ ${bashScript(bin, commands).split('\n').slice(1).join('\n')}`;
 
 export function fishScript(bin: string, commands: readonly CompletionCommand[]): string {
   const quote = (s: string): string => `'${s.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`;
-  const lines = [`# ${bin} completion for fish: put it in ~/.config/fish/completions/${bin}.fish`, `complete -c ${bin} -f`];
+  const lines = [
+    `# ${bin} completion for fish: put it in ~/.config/fish/completions/${bin}.fish`,
+    `complete -c ${bin} -f`,
+  ];
   const summaries = new Map(commands.map((c) => [c.id.replaceAll(':', ' '), c.summary?.split('\n')[0] ?? '']));
   for (const [parent, words] of tree(commands)) {
     const depth = parent ? parent.split(' ').length : 0;
-    const cond = depth === 0 ? '__fish_use_subcommand' : `__fish_seen_subcommand_from ${parent} && test (count (commandline -opc)) -eq ${depth + 1}`;
+    const cond =
+      depth === 0
+        ? '__fish_use_subcommand'
+        : `__fish_seen_subcommand_from ${parent} && test (count (commandline -opc)) -eq ${depth + 1}`;
     for (const w of words.sort()) {
       const description = summaries.get(parent ? `${parent} ${w}` : w) ?? '';
       lines.push(`complete -c ${bin} -n ${quote(cond)} -a ${w}${description ? ` -d ${quote(description)}` : ''}`);
@@ -84,12 +90,17 @@ export function fishScript(bin: string, commands: readonly CompletionCommand[]):
     const words = c.id.split(':');
     const cond = `__fish_seen_subcommand_from ${words.at(-1)}${words.length > 1 ? `; and __fish_seen_subcommand_from ${words[0]}` : ''}`;
     for (const f of c.flags) lines.push(`complete -c ${bin} -n ${quote(cond)} -l ${f}`);
-    if (c.arg === 'apps') lines.push(`complete -c ${bin} -n ${quote(cond)} -a '(command ls -1 spark-applications 2>/dev/null)'`);
+    if (c.arg === 'apps')
+      lines.push(`complete -c ${bin} -n ${quote(cond)} -a '(command ls -1 spark-applications 2>/dev/null)'`);
     else if (c.arg) lines.push(`complete -c ${bin} -n ${quote(cond)} -a ${quote(c.arg.options.join(' '))}`);
   }
   return `${lines.join('\n')}\n`;
 }
 
 export function completionScript(shell: Shell, bin: string, commands: readonly CompletionCommand[]): string {
-  return shell === 'bash' ? bashScript(bin, commands) : shell === 'zsh' ? zshScript(bin, commands) : fishScript(bin, commands);
+  return shell === 'bash'
+    ? bashScript(bin, commands)
+    : shell === 'zsh'
+      ? zshScript(bin, commands)
+      : fishScript(bin, commands);
 }

@@ -25,7 +25,7 @@ export function terminal(env: NodeJS.ProcessEnv): Terminal {
 /** All of text to stdout, synchronously; a reader that went away (`| head`) is no error. */
 export function printSync(text: string): void {
   const bytes = Buffer.from(text);
-  for (let done = 0; done < bytes.length; ) {
+  for (let done = 0; done < bytes.length;) {
     try {
       done += writeSync(1, bytes, done);
     } catch (error) {
@@ -56,12 +56,21 @@ function supportsColor(env: NodeJS.ProcessEnv, isTTY: boolean): boolean {
   const min = force || 0;
   if (env.TERM === 'dumb') return min > 0;
   if ('CI' in env) {
-    if (['TRAVIS', 'CIRCLECI', 'APPVEYOR', 'GITLAB_CI', 'GITHUB_ACTIONS', 'BUILDKITE', 'DRONE'].some((s) => s in env) || env.CI_NAME === 'codeship') return true;
+    if (
+      ['TRAVIS', 'CIRCLECI', 'APPVEYOR', 'GITLAB_CI', 'GITHUB_ACTIONS', 'BUILDKITE', 'DRONE'].some((s) => s in env) ||
+      env.CI_NAME === 'codeship'
+    )
+      return true;
     return min > 0;
   }
   if ('TEAMCITY_VERSION' in env) return /^(9\.(0*[1-9]\d*)\.|\d{2,}\.)/.test(env.TEAMCITY_VERSION ?? '');
-  if (env.COLORTERM === 'truecolor' || env.TERM_PROGRAM === 'iTerm.app' || env.TERM_PROGRAM === 'Apple_Terminal') return true;
-  if (/-256(color)?$/i.test(env.TERM ?? '') || /^screen|^xterm|^vt100|^vt220|^rxvt|color|ansi|cygwin|linux/i.test(env.TERM ?? '')) return true;
+  if (env.COLORTERM === 'truecolor' || env.TERM_PROGRAM === 'iTerm.app' || env.TERM_PROGRAM === 'Apple_Terminal')
+    return true;
+  if (
+    /-256(color)?$/i.test(env.TERM ?? '') ||
+    /^screen|^xterm|^vt100|^vt220|^rxvt|color|ansi|cygwin|linux/i.test(env.TERM ?? '')
+  )
+    return true;
   if ('COLORTERM' in env) return true;
   return min > 0;
 }
@@ -75,7 +84,8 @@ function ansisColor(env: NodeJS.ProcessEnv, isTTY: boolean): boolean {
   if ('FORCE_COLOR' in env && level) return true;
   const term = env.TERM ?? '';
   const keys = `,${Object.keys(env).join(',')}`;
-  const detected = ({ '24bit': 3, truecolor: 3, ansi256: 2, ansi: 1 } as Record<string, number>)[env.COLORTERM ?? ''] ??
+  const detected =
+    ({ '24bit': 3, truecolor: 3, ansi256: 2, ansi: 1 } as Record<string, number>)[env.COLORTERM ?? ''] ??
     (env.TF_BUILD ? 1 : /,TEAMCI/.test(keys) ? 2 : env.CI ? 1 : !isTTY || /-mono|dumb/i.test(term) ? 0 : 1);
   return detected > 0;
 }

@@ -26,12 +26,20 @@ export function renderRootHelp(pjson: PackageJson, manifest: Manifest, width: nu
   const wrap = (text: string, spacing: number): string => wrapPlain(text, width - spacing);
   const userAgent = `${bin}/${pjson.version} ${process.platform}-${process.arch} node-${process.version}`;
   const rest = description.split('\n').slice(1).join('\n');
-  const root = [description.split('\n', 1)[0] ?? '', section('VERSION', wrap(userAgent, 2)), section('USAGE', wrap(`$ ${bin} [COMMAND]`, 2)), ...(rest ? [section('DESCRIPTION', wrap(rest, 2))] : [])].join('\n\n');
+  const root = [
+    description.split('\n', 1)[0] ?? '',
+    section('VERSION', wrap(userAgent, 2)),
+    section('USAGE', wrap(`$ ${bin} [COMMAND]`, 2)),
+    ...(rest ? [section('DESCRIPTION', wrap(rest, 2))] : []),
+  ].join('\n\n');
 
   const commands = Object.values(manifest.commands).filter((c) => !c.hidden);
   const topicNames = new Set(Object.keys(pjson.oclif.topics ?? {}).filter((t) => !pjson.oclif.topics?.[t]?.hidden));
   for (const c of commands) if (c.id.includes(':')) topicNames.add(c.id.split(':')[0]!);
-  const topics = [...topicNames].filter((t) => !t.includes(':')).sort().map((name) => [name, (pjson.oclif.topics?.[name]?.description ?? '').split('\n', 1)[0] ?? ''] as const);
+  const topics = [...topicNames]
+    .filter((t) => !t.includes(':'))
+    .sort()
+    .map((name) => [name, (pjson.oclif.topics?.[name]?.description ?? '').split('\n', 1)[0] ?? ''] as const);
   // Plain comparison, as oclif sorts; localeCompare would start ICU (about 10 ms).
   const rootCommands = commands
     .filter((c) => !c.id.includes(':'))
@@ -48,16 +56,23 @@ export function renderRootHelp(pjson: PackageJson, manifest: Manifest, width: nu
 function renderList(rows: ReadonlyArray<readonly [string, string]>, width: number): string {
   const widest = Math.max(...rows.map(([left]) => left.length));
   // oclif puts each description under its name when one would wrap past five lines beside it.
-  const tooLong = rows.some(([, right]) => right && wrapPlain(right.trim(), width - (2 + widest + 2)).split('\n').length > 5);
+  const tooLong = rows.some(
+    ([, right]) => right && wrapPlain(right.trim(), width - (2 + widest + 2)).split('\n').length > 5,
+  );
   if (tooLong) {
     return rows
-      .map(([left, right]) => `${wrapPlain(left.trim(), width - 2)}${right ? `\n${indent(wrapPlain(right.trim(), width - 4), 4)}` : ''}`)
+      .map(
+        ([left, right]) =>
+          `${wrapPlain(left.trim(), width - 2)}${right ? `\n${indent(wrapPlain(right.trim(), width - 4), 4)}` : ''}`,
+      )
       .join('\n\n');
   }
   return rows
     .map(([left, right]) => {
       if (!right) return left;
-      const [first, ...more] = wrapPlain(right.trim(), width - (2 + widest + 2)).split('\n').map((s) => s.trim());
+      const [first, ...more] = wrapPlain(right.trim(), width - (2 + widest + 2))
+        .split('\n')
+        .map((s) => s.trim());
       const line = `${left}${' '.repeat(widest - left.length + 2)}${first}`;
       return more.length === 0 ? line : `${line}\n${indent(more.join('\n'), widest + 2)}`;
     })

@@ -6,7 +6,11 @@ import type { KoalaConfig } from '../config/schema.ts';
 import type { Installed } from '../tools/install.ts';
 import type { PinnedTool } from '../tools/pins.ts';
 
-export async function installWithProgress(tools: PinnedTool[], source: KoalaConfig['tools'], options: { signal?: AbortSignal; dir?: string } = {}): Promise<Installed[]> {
+export async function installWithProgress(
+  tools: PinnedTool[],
+  source: KoalaConfig['tools'],
+  options: { signal?: AbortSignal; dir?: string } = {},
+): Promise<Installed[]> {
   const { installTools } = await import('../tools/install.ts');
   const tty = process.stderr.isTTY === true;
   const shown = new Map<PinnedTool, number>();
@@ -37,7 +41,10 @@ export async function installWithProgress(tools: PinnedTool[], source: KoalaConf
  * Offers the pinned copies of the tools that are missing or too old: with `yes` at once, in a
  * terminal after asking, otherwise not (preflight then says what to run). Returns what it installed.
  */
-export async function offerTools(config: KoalaConfig, options: { yes: boolean; signal?: AbortSignal; log: (line: string) => void }): Promise<Installed[]> {
+export async function offerTools(
+  config: KoalaConfig,
+  options: { yes: boolean; signal?: AbortSignal; log: (line: string) => void },
+): Promise<Installed[]> {
   const { toolsNeeded } = await import('../cluster/preflight.ts');
   const needed = await toolsNeeded();
   if (needed.length === 0) return [];
@@ -47,8 +54,15 @@ export async function offerTools(config: KoalaConfig, options: { yes: boolean; s
   if (!options.yes) {
     if (!process.stdin.isTTY || !process.stderr.isTTY) return [];
     const { confirm } = await import('@inquirer/prompts');
-    const ok = await confirm({ message: `Fetch ${what} into ${toolsBinDir()}?`, default: true }, { output: process.stderr, ...(options.signal ? { signal: options.signal } : {}) });
+    const ok = await confirm(
+      { message: `Fetch ${what} into ${toolsBinDir()}?`, default: true },
+      { output: process.stderr, ...(options.signal ? { signal: options.signal } : {}) },
+    );
     if (!ok) return [];
   } else options.log(`Fetching ${what} into ${toolsBinDir()}.`);
-  return installWithProgress(needed.map((n) => n.tool), config.tools, options.signal ? { signal: options.signal } : {});
+  return installWithProgress(
+    needed.map((n) => n.tool),
+    config.tools,
+    options.signal ? { signal: options.signal } : {},
+  );
 }

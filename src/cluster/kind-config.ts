@@ -25,11 +25,17 @@ export function renderKindConfig(spec: ClusterSpec, template: Record<string, unk
   for (let i = 0; i < spec.controlPlanes; i++) {
     const node: KindNode = { role: 'control-plane', image: spec.nodeImage };
     if (i === 0 && spec.portMappings.length > 0) {
-      node.extraPortMappings = spec.portMappings.map((p) => ({ containerPort: p.nodePort, hostPort: p.hostPort, listenAddress: '127.0.0.1', protocol: 'TCP' }));
+      node.extraPortMappings = spec.portMappings.map((p) => ({
+        containerPort: p.nodePort,
+        hostPort: p.hostPort,
+        listenAddress: '127.0.0.1',
+        protocol: 'TCP',
+      }));
     }
     nodes.push(node);
   }
-  for (let i = 0; i < spec.workers; i++) nodes.push({ role: 'worker', image: spec.nodeImage, labels: { 'koala.dev/pool': 'workloads' } });
+  for (let i = 0; i < spec.workers; i++)
+    nodes.push({ role: 'worker', image: spec.nodeImage, labels: { 'koala.dev/pool': 'workloads' } });
   return { ...structuredClone(template), name: spec.name, nodes };
 }
 

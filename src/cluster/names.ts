@@ -69,7 +69,9 @@ export function clusterContainers(shape: ClusterShape): KindContainer[] {
 
 /** The Kubernetes nodes of a cluster of this shape (the load balancer is not one). */
 export function nodeNames(shape: ClusterShape): string[] {
-  return clusterContainers(shape).filter((c) => c.kubernetesNode).map((c) => c.name);
+  return clusterContainers(shape)
+    .filter((c) => c.kubernetesNode)
+    .map((c) => c.name);
 }
 
 /** What a container of this cluster is, from its name; undefined when kind would not name one so. */

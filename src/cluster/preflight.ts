@@ -34,7 +34,10 @@ export const INOTIFY = { max_user_watches: 524288, max_user_instances: 512 } as 
 const GiB = 1024 ** 3;
 
 /** Memory the nodes alone need, and what the platform on top needs as well (rough, measured on kind). */
-export function memoryBudget(spec: Pick<ClusterSpec, 'controlPlanes' | 'workers'>): { nodes: number; platform: number } {
+export function memoryBudget(spec: Pick<ClusterSpec, 'controlPlanes' | 'workers'>): {
+  nodes: number;
+  platform: number;
+} {
   const nodes = spec.controlPlanes * 1.0 * GiB + spec.workers * 0.5 * GiB;
   return { nodes, platform: nodes + 4 * GiB };
 }
@@ -52,16 +55,25 @@ export interface PreflightInputs {
  * Every check `koala up` runs before it changes anything, and `koala doctor` prints. Checks
  * run in parallel and never throw: a check that cannot run is a failure with a reason.
  */
-export async function runPreflight(inputs: PreflightInputs): Promise<{ outcomes: CheckOutcome[]; docker?: DockerInfo }> {
+export async function runPreflight(
+  inputs: PreflightInputs,
+): Promise<{ outcomes: CheckOutcome[]; docker?: DockerInfo }> {
   const info = dockerInfo().then(
     (value) => ({ ok: true as const, value }),
     (error: unknown) => ({ ok: false as const, error }),
   );
-  const guard = async (id: string, title: string, fn: () => Promise<Omit<CheckOutcome, 'id' | 'title'>>): Promise<CheckOutcome> => {
+  const guard = async (
+    id: string,
+    title: string,
+    fn: () => Promise<Omit<CheckOutcome, 'id' | 'title'>>,
+  ): Promise<CheckOutcome> => {
     try {
       return { id, title, ...(await fn()) };
     } catch (error) {
-      const fix = error instanceof ToolMissingError && isPinned(error.tool) ? installFix(error.tool) : 'Run `koala doctor --verbose` to see the command that failed.';
+      const fix =
+        error instanceof ToolMissingError && isPinned(error.tool)
+          ? installFix(error.tool)
+          : 'Run `koala doctor --verbose` to see the command that failed.';
       return { id, title, status: 'fail', detail: failureLine(error), fix };
     }
   };
@@ -69,7 +81,12 @@ export async function runPreflight(inputs: PreflightInputs): Promise<{ outcomes:
   const checks: Array<Promise<CheckOutcome>> = [
     guard('docker', 'Docker daemon reachable', async () => {
       const result = await info;
-      if (!result.ok) return { status: 'fail', detail: failureLine(result.error), fix: 'Start Docker (Docker Desktop, or `sudo systemctl start docker`), then run the command again.' };
+      if (!result.ok)
+        return {
+          status: 'fail',
+          detail: failureLine(result.error),
+          fix: 'Start Docker (Docker Desktop, or `sudo systemctl start docker`), then run the command again.',
+        };
       return { status: 'pass', detail: `Docker ${result.value.serverVersion} (${result.value.operatingSystem})` };
     }),
     guard('kind', `kind >= ${MIN_KIND}`, async () => {
@@ -84,12 +101,19 @@ export async function runPreflight(inputs: PreflightInputs): Promise<{ outcomes:
     guard('helm', `helm ${MIN_HELM3}+ or 4.x`, async () => {
       const v = await helmVersion();
       if (!v) return { status: 'fail', detail: 'could not read the helm version', fix: installHelm };
-      if (v.major < 3 || (v.major === 3 && !atLeast(v, MIN_HELM3))) return { status: 'fail', detail: `helm ${formatVersion(v)} is too old (the Airflow chart needs ${MIN_HELM3}+)`, fix: installHelm };
+      if (v.major < 3 || (v.major === 3 && !atLeast(v, MIN_HELM3)))
+        return {
+          status: 'fail',
+          detail: `helm ${formatVersion(v)} is too old (the Airflow chart needs ${MIN_HELM3}+)`,
+          fix: installHelm,
+        };
       return { status: 'pass', detail: `helm ${formatVersion(v)}` };
     }),
     guard('kubectl', 'kubectl present', async () => {
       const v = await kubectlVersion();
-      return v ? { status: 'pass', detail: `kubectl ${formatVersion(v)}` } : { status: 'fail', detail: 'could not read the kubectl version', fix: installKubectl };
+      return v
+        ? { status: 'pass', detail: `kubectl ${formatVersion(v)}` }
+        : { status: 'fail', detail: 'could not read the kubectl version', fix: installKubectl };
     }),
     guard('cgroup', 'cgroup version fits the node image', async () => {
       const result = await info;
@@ -98,10 +122,19 @@ export async function runPreflight(inputs: PreflightInputs): Promise<{ outcomes:
       try {
         // The same choice `up` makes: an unpinned version falls back to one cgroup v1 can run.
         const image = resolveNodeImage(inputs.config.cluster, version);
-        if (image.note) return { status: 'warn', detail: image.note, fix: 'Move Docker to cgroup v2 (systemd.unified_cgroup_hierarchy=1) to run newer Kubernetes versions.' };
+        if (image.note)
+          return {
+            status: 'warn',
+            detail: image.note,
+            fix: 'Move Docker to cgroup v2 (systemd.unified_cgroup_hierarchy=1) to run newer Kubernetes versions.',
+          };
         return { status: 'pass', detail: `cgroup v${version}, Kubernetes ${image.version}` };
       } catch (error) {
-        return { status: 'fail', detail: errorMessage(error), fix: `Set cluster.kubernetesVersion: ${NEWEST_FOR_CGROUP_V1} in koala.yaml, or move Docker to cgroup v2.` };
+        return {
+          status: 'fail',
+          detail: errorMessage(error),
+          fix: `Set cluster.kubernetesVersion: ${NEWEST_FOR_CGROUP_V1} in koala.yaml, or move Docker to cgroup v2.`,
+        };
       }
     }),
     guard('memory', 'memory for the nodes', async () => {
@@ -112,8 +145,18 @@ export async function runPreflight(inputs: PreflightInputs): Promise<{ outcomes:
       const gib = (n: number): string => `${(n / GiB).toFixed(1)} GiB`;
       const nodes = nodeNames(inputs.spec).length;
       const fix = `Give Docker more memory (Docker Desktop: Settings → Resources), or use fewer nodes: cluster.controlPlanes: 1 and cluster.workers: 1 in koala.yaml.`;
-      if (have < budget.nodes) return { status: 'fail', detail: `Docker has ${gib(have)}; ${nodes} nodes need about ${gib(budget.nodes)}`, fix };
-      if (have < budget.platform) return { status: 'warn', detail: `Docker has ${gib(have)}; the nodes plus the platform need about ${gib(budget.platform)}`, fix };
+      if (have < budget.nodes)
+        return {
+          status: 'fail',
+          detail: `Docker has ${gib(have)}; ${nodes} nodes need about ${gib(budget.nodes)}`,
+          fix,
+        };
+      if (have < budget.platform)
+        return {
+          status: 'warn',
+          detail: `Docker has ${gib(have)}; the nodes plus the platform need about ${gib(budget.platform)}`,
+          fix,
+        };
       return { status: 'pass', detail: `Docker has ${gib(have)} (about ${gib(budget.platform)} needed)` };
     }),
     guard('ports', 'host ports free', async () => checkPorts(inputs)),
@@ -127,7 +170,8 @@ export async function runPreflight(inputs: PreflightInputs): Promise<{ outcomes:
           const value = Number((await read(`/proc/sys/fs/inotify/${key}`)).trim());
           if (value < min) low.push(`fs.inotify.${key}=${value} (needs ${min})`);
         }
-        if (low.length === 0) return { status: 'pass', detail: 'max_user_watches and max_user_instances are high enough' };
+        if (low.length === 0)
+          return { status: 'pass', detail: 'max_user_watches and max_user_instances are high enough' };
         const nodes = nodeNames(inputs.spec).length;
         const fixCmd = `sudo sysctl fs.inotify.max_user_watches=${INOTIFY.max_user_watches} fs.inotify.max_user_instances=${INOTIFY.max_user_instances}`;
         return {
@@ -164,11 +208,14 @@ const installKubectl = installFix('kubectl');
 
 /** kind, helm and kubectl that are missing or too old for `up`, by the same rules as the checks above. */
 export async function toolsNeeded(): Promise<Array<{ tool: PinnedTool; reason: string }>> {
-  const read = async (fn: () => Promise<SemVer | undefined>): Promise<SemVer | undefined> => fn().catch(() => undefined);
+  const read = async (fn: () => Promise<SemVer | undefined>): Promise<SemVer | undefined> =>
+    fn().catch(() => undefined);
   const [kind, helm, kubectl] = await Promise.all([read(kindVersion), read(helmVersion), read(kubectlVersion)]);
   const needed: Array<{ tool: PinnedTool; reason: string }> = [];
-  if (!kind || !atLeast(kind, MIN_KIND)) needed.push({ tool: 'kind', reason: kind ? `${formatVersion(kind)} is older than ${MIN_KIND}` : 'missing' });
-  if (!helm || helm.major < 3 || (helm.major === 3 && !atLeast(helm, MIN_HELM3))) needed.push({ tool: 'helm', reason: helm ? `${formatVersion(helm)} is older than ${MIN_HELM3}` : 'missing' });
+  if (!kind || !atLeast(kind, MIN_KIND))
+    needed.push({ tool: 'kind', reason: kind ? `${formatVersion(kind)} is older than ${MIN_KIND}` : 'missing' });
+  if (!helm || helm.major < 3 || (helm.major === 3 && !atLeast(helm, MIN_HELM3)))
+    needed.push({ tool: 'helm', reason: helm ? `${formatVersion(helm)} is older than ${MIN_HELM3}` : 'missing' });
   if (!kubectl) needed.push({ tool: 'kubectl', reason: 'missing' });
   return needed;
 }
@@ -176,8 +223,20 @@ export async function toolsNeeded(): Promise<Array<{ tool: PinnedTool; reason: s
 async function checkPorts(inputs: PreflightInputs): Promise<Omit<CheckOutcome, 'id' | 'title'>> {
   const { config, spec } = inputs;
   const wanted: Array<{ port: number; what: string; field: string; ours: (holder: string) => boolean }> = [];
-  if (config.registry.enabled) wanted.push({ port: config.registry.port, what: 'the registry', field: 'registry.port', ours: (h) => h === config.registry.name });
-  for (const m of spec.portMappings) wanted.push({ port: m.hostPort, what: m.service, field: `ports.${m.service}`, ours: (h) => h === firstControlPlane(spec.name) });
+  if (config.registry.enabled)
+    wanted.push({
+      port: config.registry.port,
+      what: 'the registry',
+      field: 'registry.port',
+      ours: (h) => h === config.registry.name,
+    });
+  for (const m of spec.portMappings)
+    wanted.push({
+      port: m.hostPort,
+      what: m.service,
+      field: `ports.${m.service}`,
+      ours: (h) => h === firstControlPlane(spec.name),
+    });
   const isFree = inputs.isPortFree ?? portIsFree;
   const busy: string[] = [];
   for (const w of wanted) {
@@ -185,10 +244,17 @@ async function checkPorts(inputs: PreflightInputs): Promise<Omit<CheckOutcome, '
     // A port held by koala's own registry or cluster is fine: `up` is running again.
     const holders = await containersPublishing(w.port).catch(() => []);
     if (holders.some(w.ours)) continue;
-    busy.push(`${w.port} (${w.what}, ${w.field})${holders.length ? ` is used by container ${holders.join(', ')}` : ' is in use'}`);
+    busy.push(
+      `${w.port} (${w.what}, ${w.field})${holders.length ? ` is used by container ${holders.join(', ')}` : ' is in use'}`,
+    );
   }
-  if (busy.length === 0) return { status: 'pass', detail: wanted.map((w) => w.port).join(', ') || 'no host ports needed' };
-  return { status: 'fail', detail: busy.join('; '), fix: 'Stop what holds the port, or pick another one in koala.yaml (a ports.* value of 0 turns that mapping off).' };
+  if (busy.length === 0)
+    return { status: 'pass', detail: wanted.map((w) => w.port).join(', ') || 'no host ports needed' };
+  return {
+    status: 'fail',
+    detail: busy.join('; '),
+    fix: 'Stop what holds the port, or pick another one in koala.yaml (a ports.* value of 0 turns that mapping off).',
+  };
 }
 
 export function portIsFree(port: number, host = '127.0.0.1'): Promise<boolean> {

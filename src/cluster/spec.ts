@@ -38,7 +38,11 @@ export function resolveNodeImage(cluster: KoalaConfig['cluster'], cgroupVersion:
   if (cluster.nodeImage) {
     const version = /:(v\d+\.\d+\.\d+)(?=[@-]|$)/.exec(cluster.nodeImage)?.[1] ?? cluster.kubernetesVersion;
     if (cluster.nodeImage.includes('@sha256:')) return { version, image: cluster.nodeImage };
-    return { version, image: cluster.nodeImage, note: `node image ${cluster.nodeImage} is not pinned by digest: kind uses the image of that name Docker has` };
+    return {
+      version,
+      image: cluster.nodeImage,
+      note: `node image ${cluster.nodeImage} is not pinned by digest: kind uses the image of that name Docker has`,
+    };
   }
   const cgroupV1 = cgroupVersion === '1';
   const wanted = findNodeImage(cluster.kubernetesVersion) ?? findNodeImage(DEFAULT_KUBERNETES_VERSION)!;
@@ -46,11 +50,17 @@ export function resolveNodeImage(cluster: KoalaConfig['cluster'], cgroupVersion:
     if (cluster.kubernetesVersionPinned) {
       throw new KoalaError(
         `Kubernetes ${wanted.version} cannot run on this host: its Docker uses cgroup v1, and Kubernetes 1.35 and later need cgroup v2`,
-        { hint: `Set cluster.kubernetesVersion to ${NEWEST_FOR_CGROUP_V1} (or older) in koala.yaml, or move Docker to cgroup v2.`, exitCode: EXIT.usage },
+        {
+          hint: `Set cluster.kubernetesVersion to ${NEWEST_FOR_CGROUP_V1} (or older) in koala.yaml, or move Docker to cgroup v2.`,
+          exitCode: EXIT.usage,
+        },
       );
     }
     const fallback = findNodeImage(NEWEST_FOR_CGROUP_V1)!;
-    return { ...fallback, note: `Docker uses cgroup v1, which Kubernetes 1.35+ no longer supports: using ${fallback.version}` };
+    return {
+      ...fallback,
+      note: `Docker uses cgroup v1, which Kubernetes 1.35+ no longer supports: using ${fallback.version}`,
+    };
   }
   return { version: wanted.version, image: wanted.image };
 }

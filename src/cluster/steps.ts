@@ -3,7 +3,14 @@ import type { Step } from '../engine/step.ts';
 import { waitFor } from '../kube/wait.ts';
 import type { PlatformContext } from '../platform/context.ts';
 import { readRecord, writeRecord } from '../platform/state.ts';
-import { createCluster, createClusterArgs, deleteCluster, deleteClusterArgs, kindClusters, kindNodes } from '../tools/kind.ts';
+import {
+  createCluster,
+  createClusterArgs,
+  deleteCluster,
+  deleteClusterArgs,
+  kindClusters,
+  kindNodes,
+} from '../tools/kind.ts';
 import { KoalaError } from '../util/errors.ts';
 import { kindConfigYaml, loadKindTemplate, renderKindConfig } from './kind-config.ts';
 import { clusterContainers, nodeNames } from './names.ts';
@@ -29,7 +36,8 @@ export function clusterStep(ctx: PlatformContext): Step {
     async check({ signal }) {
       if (!(await kindClusters(signal)).includes(spec.name)) return { done: false, reason: 'no such cluster' };
       if (ctx.recreate) return { done: false, reason: '--recreate' };
-      if ((await readRecord(ctx.home))?.phase === 'creating') return { done: false, reason: 'an earlier create was interrupted' };
+      if ((await readRecord(ctx.home))?.phase === 'creating')
+        return { done: false, reason: 'an earlier create was interrupted' };
       const nodes = await kindNodes(spec.name, signal);
       const missing = expected.filter((n) => !nodes.includes(n));
       if (missing.length > 0) return { done: false, reason: `containers missing: ${missing.join(', ')}` };
@@ -37,7 +45,11 @@ export function clusterStep(ctx: PlatformContext): Step {
     },
     async run({ signal, report }) {
       if ((await kindClusters(signal)).includes(spec.name)) {
-        report(ctx.recreate ? 'deleting the existing cluster (--recreate)' : 'deleting an incomplete cluster left by an interrupted run');
+        report(
+          ctx.recreate
+            ? 'deleting the existing cluster (--recreate)'
+            : 'deleting an incomplete cluster left by an interrupted run',
+        );
         await deleteUntilGone(spec.name, signal, report);
       }
       await writeRecord(ctx.home, 'creating');
@@ -65,12 +77,21 @@ async function deleteUntilGone(name: string, signal: AbortSignal, report: (line:
     const left = await kindNodes(name, signal);
     if (left.length === 0) return;
     if (Date.now() > deadline) {
-      throw new KoalaError(`kind could not delete ${left.join(', ')} of cluster "${name}"`, { hint: `Remove them with \`docker rm -f ${left.join(' ')}\`, then run \`koala up\` again.` });
+      throw new KoalaError(`kind could not delete ${left.join(', ')} of cluster "${name}"`, {
+        hint: `Remove them with \`docker rm -f ${left.join(' ')}\`, then run \`koala up\` again.`,
+      });
     }
     report(`${left.length} node containers are still starting; deleting them again`);
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(resolve, 2_000);
-      signal.addEventListener('abort', () => { clearTimeout(timer); reject(signal.reason as Error); }, { once: true });
+      signal.addEventListener(
+        'abort',
+        () => {
+          clearTimeout(timer);
+          reject(signal.reason as Error);
+        },
+        { once: true },
+      );
     });
   }
 }
@@ -93,7 +114,9 @@ export function nodesReadyStep(ctx: PlatformContext): Step {
         await kube.version(3_000);
         const nodes = await kube.list<V1Node>('v1', 'Node');
         const ready = nodes.filter(isReady).length;
-        return ready >= expected ? { done: true, detail: `${ready} nodes Ready` } : { done: false, reason: `${ready}/${expected} Ready` };
+        return ready >= expected
+          ? { done: true, detail: `${ready} nodes Ready` }
+          : { done: false, reason: `${ready}/${expected} Ready` };
       } catch {
         return { done: false, reason: 'API server not reachable yet' };
       }
@@ -120,7 +143,10 @@ export function nodesReadyStep(ctx: PlatformContext): Step {
  * The API server cannot be watched before it answers, so this is the one place koala probes:
  * a short per-probe timeout (a wedged server must not hang the probe) under an overall deadline.
  */
-async function waitForApiServer(ctx: PlatformContext, options: { signal: AbortSignal; report: (l: string) => void; timeoutMs: number }) {
+async function waitForApiServer(
+  ctx: PlatformContext,
+  options: { signal: AbortSignal; report: (l: string) => void; timeoutMs: number },
+) {
   const deadline = Date.now() + options.timeoutMs;
   options.report(`waiting up to ${Math.round(options.timeoutMs / 1000)}s for the API server`);
   let lastError: unknown;
@@ -134,10 +160,13 @@ async function waitForApiServer(ctx: PlatformContext, options: { signal: AbortSi
       lastError = error;
     }
     if (Date.now() > deadline) {
-      throw new KoalaError(`The API server of "${ctx.spec.name}" did not answer within ${Math.round(options.timeoutMs / 1000)}s`, {
-        hint: 'HA kind clusters do not survive a Docker restart; `koala up --recreate` builds the cluster again.',
-        cause: lastError,
-      });
+      throw new KoalaError(
+        `The API server of "${ctx.spec.name}" did not answer within ${Math.round(options.timeoutMs / 1000)}s`,
+        {
+          hint: 'HA kind clusters do not survive a Docker restart; `koala up --recreate` builds the cluster again.',
+          cause: lastError,
+        },
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, 1_000));
   }

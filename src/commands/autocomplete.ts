@@ -8,19 +8,30 @@ const TARGETS = {
 } as const;
 
 export default class Autocomplete extends KoalaCommand {
-  static override summary = 'Print or install shell completion for bash, zsh or fish: commands, flags, app names and personas.';
+  static override summary =
+    'Print or install shell completion for bash, zsh or fish: commands, flags, app names and personas.';
   static override description =
     'Without --install the script goes to stdout: `eval "$(koala autocomplete bash)"` in ~/.bashrc loads it. With --install it is written where the shell looks for completions.';
-  static override examples = ['<%= config.bin %> autocomplete bash --install', 'eval "$(<%= config.bin %> autocomplete zsh)"'];
-  static override args = { shell: Args.string({ description: 'bash, zsh or fish (default: from $SHELL).', options: ['bash', 'zsh', 'fish'] }) };
-  static override flags = { install: Flags.boolean({ description: `Write the script to the shell's completion folder (bash: ${TARGETS.bash}).` }) };
+  static override examples = [
+    '<%= config.bin %> autocomplete bash --install',
+    'eval "$(<%= config.bin %> autocomplete zsh)"',
+  ];
+  static override args = {
+    shell: Args.string({ description: 'bash, zsh or fish (default: from $SHELL).', options: ['bash', 'zsh', 'fish'] }),
+  };
+  static override flags = {
+    install: Flags.boolean({
+      description: `Write the script to the shell's completion folder (bash: ${TARGETS.bash}).`,
+    }),
+  };
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Autocomplete);
     this.setup(flags);
     const { completionScript, SHELLS } = await import('../cli/completion.ts');
     const fromEnv = (process.env.SHELL ?? '').split('/').at(-1) ?? '';
-    const shell = (args.shell ?? ((SHELLS as readonly string[]).includes(fromEnv) ? fromEnv : 'bash')) as 'bash' | 'zsh' | 'fish';
+    const shell = (args.shell ?? ((SHELLS as readonly string[]).includes(fromEnv) ? fromEnv : 'bash')) as
+      'bash' | 'zsh' | 'fish';
     const commands = this.config.commands
       .filter((c) => !c.hidden)
       .map((c) => {

@@ -4,13 +4,23 @@ import { clusterFlags, clusterSelection } from '../cli/cluster-flag.ts';
 import { parseBuildArgs } from '../cli/jobs-flags.ts';
 
 export default class Build extends KoalaCommand {
-  static override summary = "Build a Spark app's image, tagged with the hash of its build context, and push it to the local registry.";
-  static override description = 'An unchanged app is neither rebuilt nor pushed: the tag says whether the registry already has it. --load uses `kind load` instead of the registry.';
-  static override examples = ['<%= config.bin %> build pagerank', '<%= config.bin %> build pagerank --load', '<%= config.bin %> build pagerank --build-arg SPARK_IMAGE=my-mirror/spark:4.0.4'];
-  static override args = { app: Args.string({ description: 'App name (spark-applications/<name>) or folder.', required: true }) };
+  static override summary =
+    "Build a Spark app's image, tagged with the hash of its build context, and push it to the local registry.";
+  static override description =
+    'An unchanged app is neither rebuilt nor pushed: the tag says whether the registry already has it. --load uses `kind load` instead of the registry.';
+  static override examples = [
+    '<%= config.bin %> build pagerank',
+    '<%= config.bin %> build pagerank --load',
+    '<%= config.bin %> build pagerank --build-arg SPARK_IMAGE=my-mirror/spark:4.0.4',
+  ];
+  static override args = {
+    app: Args.string({ description: 'App name (spark-applications/<name>) or folder.', required: true }),
+  };
   static override flags = {
     ...clusterFlags,
-    load: Flags.boolean({ description: 'Load the image into the kind nodes (`kind load`) instead of pushing to the registry.' }),
+    load: Flags.boolean({
+      description: 'Load the image into the kind nodes (`kind load`) instead of pushing to the registry.',
+    }),
     'build-arg': Flags.string({ description: 'A Docker build argument KEY=VALUE (repeatable).', multiple: true }),
   };
 
@@ -31,7 +41,11 @@ export default class Build extends KoalaCommand {
       app: app.name,
       dir: app.dir,
       dockerfile: app.build.dockerfile,
-      buildArgs: { ...sparkBuildArgs(loaded.config, await loadPins(), app.sparkVersion), ...app.build.args, ...parseBuildArgs(flags['build-arg']) },
+      buildArgs: {
+        ...sparkBuildArgs(loaded.config, await loadPins(), app.sparkVersion),
+        ...app.build.args,
+        ...parseBuildArgs(flags['build-arg']),
+      },
       delivery: deliveryFor(ctx, flags.load),
       signal: this.signal,
       ...(flags.verbose ? { onLine: (l: string) => process.stderr.write(`  ${l}\n`) } : {}),

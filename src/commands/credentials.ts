@@ -20,22 +20,48 @@ export default class Credentials extends KoalaCommand {
     const ctx = existingClusterContext(loaded);
     const stored = await storedCredentials(ctx);
     if (!stored) {
-      throw new KoalaError(`No credentials for cluster "${ctx.spec.name}" yet`, { hint: 'Run `koala up`: it generates them (or takes yours from .env.private).', exitCode: EXIT.failure });
+      throw new KoalaError(`No credentials for cluster "${ctx.spec.name}" yet`, {
+        hint: 'Run `koala up`: it generates them (or takes yours from .env.private).',
+        exitCode: EXIT.failure,
+      });
     }
     const c = stored.credentials;
     const targets = portForwardTargets(loaded.config);
-    if (this.mode === 'json') return this.printJson({ ok: true, file: stored.file, source: stored.source, credentials: { airflow: { username: c.airflow.username, password: c.airflow.password }, objectStore: c.objectStore } });
+    if (this.mode === 'json')
+      return this.printJson({
+        ok: true,
+        file: stored.file,
+        source: stored.source,
+        credentials: {
+          airflow: { username: c.airflow.username, password: c.airflow.password },
+          objectStore: c.objectStore,
+        },
+      });
     const { table } = await import('../ui/table.ts');
     this.log(
       table(
         ['SERVICE', 'USER / ACCESS KEY', 'PASSWORD / SECRET KEY', 'REACH IT WITH'],
         [
-          ['Airflow UI', c.airflow.username, c.airflow.password, `http://127.0.0.1:${targets.airflow?.localPort ?? loaded.config.ports.airflow} or koala port-forward airflow`],
-          [`Object store (${loaded.config.objectStore.type})`, c.objectStore.accessKey, c.objectStore.secretKey, `http://127.0.0.1:${targets['object-store']?.localPort ?? loaded.config.ports.objectStore} or koala port-forward object-store`],
+          [
+            'Airflow UI',
+            c.airflow.username,
+            c.airflow.password,
+            `http://127.0.0.1:${targets.airflow?.localPort ?? loaded.config.ports.airflow} or koala port-forward airflow`,
+          ],
+          [
+            `Object store (${loaded.config.objectStore.type})`,
+            c.objectStore.accessKey,
+            c.objectStore.secretKey,
+            `http://127.0.0.1:${targets['object-store']?.localPort ?? loaded.config.ports.objectStore} or koala port-forward object-store`,
+          ],
         ],
       ),
     );
     this.log('');
-    this.log(stored.source === 'file' ? `Kept in ${stored.file} (mode 0600) and in Secrets in the cluster.` : `Read from the cluster: ${stored.file} is missing; \`koala up\` writes it again.`);
+    this.log(
+      stored.source === 'file'
+        ? `Kept in ${stored.file} (mode 0600) and in Secrets in the cluster.`
+        : `Read from the cluster: ${stored.file} is missing; \`koala up\` writes it again.`,
+    );
   }
 }

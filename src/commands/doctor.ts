@@ -4,11 +4,15 @@ import { clusterFlags, clusterSelection } from '../cli/cluster-flag.ts';
 import { EXIT } from '../util/errors.ts';
 
 export default class Doctor extends KoalaCommand {
-  static override summary = 'Check the prerequisites of `koala up` and say how to fix each problem. Changes nothing, unless asked to fetch a missing tool.';
+  static override summary =
+    'Check the prerequisites of `koala up` and say how to fix each problem. Changes nothing, unless asked to fetch a missing tool.';
   static override examples = ['<%= config.bin %> doctor', '<%= config.bin %> doctor --json'];
   static override flags = {
     ...clusterFlags,
-    yes: Flags.boolean({ char: 'y', description: 'Fetch the pinned kind, helm or kubectl without asking when one is missing or too old.' }),
+    yes: Flags.boolean({
+      char: 'y',
+      description: 'Fetch the pinned kind, helm or kubectl without asking when one is missing or too old.',
+    }),
   };
 
   async run(): Promise<void> {
@@ -29,8 +33,12 @@ export default class Doctor extends KoalaCommand {
         this.log(`${mark[o.status]} ${o.status.padEnd(4)}  ${o.title}: ${o.detail}`);
         if (o.fix && o.status !== 'pass') this.log(`        fix: ${o.fix}`);
       }
-      this.log('', );
-      this.log(failed === 0 ? 'Ready for `koala up`.' : `${failed} check(s) failed: fix them, then run \`koala doctor\` again.`);
+      this.log('');
+      this.log(
+        failed === 0
+          ? 'Ready for `koala up`.'
+          : `${failed} check(s) failed: fix them, then run \`koala doctor\` again.`,
+      );
     }
     if (failed > 0) this.exitWith(EXIT.failure);
   }

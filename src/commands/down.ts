@@ -24,7 +24,10 @@ export default class Down extends KoalaCommand {
 
     if (!flags.yes) {
       if (this.mode !== 'tty' || !process.stdin.isTTY) {
-        throw new KoalaError('`koala down` deletes the cluster and its data, and needs confirmation', { hint: 'Add --yes to confirm from a script.', exitCode: EXIT.usage });
+        throw new KoalaError('`koala down` deletes the cluster and its data, and needs confirmation', {
+          hint: 'Add --yes to confirm from a script.',
+          exitCode: EXIT.usage,
+        });
       }
       const { confirm } = await import('@inquirer/prompts');
       const registry = `registry "${loaded.config.registry.name}" (unless another cluster uses it)`;
@@ -40,8 +43,14 @@ export default class Down extends KoalaCommand {
       const { resultJson } = await import('../ui/summary.ts');
       this.printJson(resultJson(result));
     } else if (result.ok) {
-      this.log(removed.length === 0 ? 'Nothing to delete.' : `Removed: ${removed.join(', ')}. \`koala up\` creates it all again.`);
-      const left = result.steps.filter((s) => s.status === 'unchanged').map((s) => `${s.id} (${s.detail ?? 'already gone'})`);
+      this.log(
+        removed.length === 0
+          ? 'Nothing to delete.'
+          : `Removed: ${removed.join(', ')}. \`koala up\` creates it all again.`,
+      );
+      const left = result.steps
+        .filter((s) => s.status === 'unchanged')
+        .map((s) => `${s.id} (${s.detail ?? 'already gone'})`);
       if (left.length > 0) this.log(`Left alone: ${left.join(', ')}.`);
     } else {
       const { renderSummary } = await import('../ui/summary.ts');

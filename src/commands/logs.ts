@@ -3,13 +3,24 @@ import { KoalaCommand } from '../cli/base.ts';
 import { clusterFlags, clusterSelection } from '../cli/cluster-flag.ts';
 
 export default class Logs extends KoalaCommand {
-  static override summary = 'Print the driver (or an executor) log of a run; -f follows it, across pod restarts, until the run ends.';
-  static override examples = ['<%= config.bin %> logs pagerank -f', '<%= config.bin %> logs pagerank-3 --executor 2', '<%= config.bin %> logs pagerank --tail 50'];
-  static override args = { target: Args.string({ description: 'A run (pagerank-3) or an app (its newest run).', required: true }) };
+  static override summary =
+    'Print the driver (or an executor) log of a run; -f follows it, across pod restarts, until the run ends.';
+  static override examples = [
+    '<%= config.bin %> logs pagerank -f',
+    '<%= config.bin %> logs pagerank-3 --executor 2',
+    '<%= config.bin %> logs pagerank --tail 50',
+  ];
+  static override args = {
+    target: Args.string({ description: 'A run (pagerank-3) or an app (its newest run).', required: true }),
+  };
   static override flags = {
     ...clusterFlags,
     follow: Flags.boolean({ char: 'f', description: 'Keep printing new lines until the run has finished.' }),
-    executor: Flags.integer({ char: 'e', description: 'Executor id (as in the Spark UI) instead of the driver.', min: 1 }),
+    executor: Flags.integer({
+      char: 'e',
+      description: 'Executor id (as in the Spark UI) instead of the driver.',
+      min: 1,
+    }),
     tail: Flags.integer({ description: 'Only the last N lines.', min: 0 }),
     namespace: Flags.string({ char: 'n', description: 'Job namespace (default: every one in spark.jobNamespaces).' }),
   };

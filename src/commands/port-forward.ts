@@ -3,10 +3,21 @@ import { KoalaCommand } from '../cli/base.ts';
 import { clusterFlags, clusterSelection } from '../cli/cluster-flag.ts';
 
 export default class PortForward extends KoalaCommand {
-  static override summary = 'Reach the Spark UI of a run, Airflow or the object store from this machine, through the API server.';
-  static override description = 'Picks a free local port (or --port) and prints the URL. Each new connection goes to the current pod, so a replaced pod is picked up. Ctrl-C closes everything.';
-  static override examples = ['<%= config.bin %> port-forward pagerank', '<%= config.bin %> port-forward airflow --port 8080', '<%= config.bin %> port-forward object-store-console'];
-  static override args = { target: Args.string({ description: 'A run or app (its Spark UI), or airflow, object-store, object-store-console.', required: true }) };
+  static override summary =
+    'Reach the Spark UI of a run, Airflow or the object store from this machine, through the API server.';
+  static override description =
+    'Picks a free local port (or --port) and prints the URL. Each new connection goes to the current pod, so a replaced pod is picked up. Ctrl-C closes everything.';
+  static override examples = [
+    '<%= config.bin %> port-forward pagerank',
+    '<%= config.bin %> port-forward airflow --port 8080',
+    '<%= config.bin %> port-forward object-store-console',
+  ];
+  static override args = {
+    target: Args.string({
+      description: 'A run or app (its Spark UI), or airflow, object-store, object-store-console.',
+      required: true,
+    }),
+  };
   static override flags = {
     ...clusterFlags,
     port: Flags.integer({ char: 'p', description: 'Local port (default: a free one).', min: 1, max: 65535 }),
@@ -30,7 +41,8 @@ export default class PortForward extends KoalaCommand {
         if (e.type === 'error') process.stderr.write(`${e.message}\n`);
         else {
           const id = `${e.target.pod}/${e.target.uid ?? ''}`;
-          if (lastPod && id !== lastPod) process.stderr.write(`now forwarding to ${e.target.pod} (the pod was replaced)\n`);
+          if (lastPod && id !== lastPod)
+            process.stderr.write(`now forwarding to ${e.target.pod} (the pod was replaced)\n`);
           lastPod = id;
         }
       },

@@ -6,16 +6,17 @@ import type { PlatformContext } from '../platform/context.ts';
 import { EXIT, KoalaError } from '../util/errors.ts';
 
 export default class Run extends KoalaCommand {
-  static override summary = 'Run a Spark app on the cluster and follow it to the end: build if needed, submit, stream the driver log.';
+  static override summary =
+    'Run a Spark app on the cluster and follow it to the end: build if needed, submit, stream the driver log.';
   static override description = [
-  'Each run is a new SparkApplication (<app>-<n>); older finished runs of the same app and file are pruned beyond',
-  'keepRuns. A manifest (-f) is checked against the SparkApplication schema of the operator koala installs before any',
-  'cluster is needed, then by the API server against the installed CRD (a server-side dry run) before it is created.',
-  'ConfigMaps and Secrets in the same file are applied with the run, in its namespace; a ScheduledSparkApplication',
-  'runs its template once.\nWhile following, the reason a pod is not starting is shown; a driver whose image cannot',
-  'be pulled, or that misses a ConfigMap or Secret for 30s, stops the command.\nExits 0 when the run COMPLETED, 1 with',
-  'the error and the driver log tail when it FAILED. Ctrl-C asks whether to stop the run.',
-].join(' ');
+    'Each run is a new SparkApplication (<app>-<n>); older finished runs of the same app and file are pruned beyond',
+    'keepRuns. A manifest (-f) is checked against the SparkApplication schema of the operator koala installs before any',
+    'cluster is needed, then by the API server against the installed CRD (a server-side dry run) before it is created.',
+    'ConfigMaps and Secrets in the same file are applied with the run, in its namespace; a ScheduledSparkApplication',
+    'runs its template once.\nWhile following, the reason a pod is not starting is shown; a driver whose image cannot',
+    'be pulled, or that misses a ConfigMap or Secret for 30s, stops the command.\nExits 0 when the run COMPLETED, 1 with',
+    'the error and the driver log tail when it FAILED. Ctrl-C asks whether to stop the run.',
+  ].join(' ');
   static override examples = [
     '<%= config.bin %> run pagerank',
     '<%= config.bin %> run -f spark-applications/pagerank/pagerank.yml',
@@ -26,13 +27,19 @@ export default class Run extends KoalaCommand {
   static override flags = {
     ...clusterFlags,
     file: Flags.string({ char: 'f', description: 'Run an existing SparkApplication manifest instead of an app.' }),
-    namespace: Flags.string({ char: 'n', description: 'Job namespace (default: the app\'s, the manifest\'s, or the first of spark.jobNamespaces).' }),
+    namespace: Flags.string({
+      char: 'n',
+      description: "Job namespace (default: the app's, the manifest's, or the first of spark.jobNamespaces).",
+    }),
     detach: Flags.boolean({ char: 'd', description: 'Return once the run is submitted.' }),
     load: Flags.boolean({ description: 'Deliver the image with `kind load` instead of the registry.' }),
     'build-arg': Flags.string({ description: 'A Docker build argument KEY=VALUE (repeatable).', multiple: true }),
     image: Flags.string({ description: 'Use this image as is (no build).' }),
     'service-account': Flags.string({ description: "The driver's ServiceAccount (default: the operator chart's)." }),
-    'keep-runs': Flags.integer({ description: 'Finished runs of this app to keep (default: keepRuns in spark-app.yaml, else 5).', min: 1 }),
+    'keep-runs': Flags.integer({
+      description: 'Finished runs of this app to keep (default: keepRuns in spark-app.yaml, else 5).',
+      min: 1,
+    }),
     'no-logs': Flags.boolean({ description: 'Follow states and pods but do not stream the driver log.' }),
     'dry-run': Flags.boolean({
       description: 'With -f: check the manifest and print what would be submitted; no cluster is needed.',
@@ -42,7 +49,11 @@ export default class Run extends KoalaCommand {
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Run);
     this.setup(flags);
-    if (!args.app === !flags.file) throw new KoalaError('Give an app name or -f <file>, not both and not neither', { exitCode: EXIT.usage, hint: 'Example: `koala run pagerank` or `koala run -f pagerank.yml`.' });
+    if (!args.app === !flags.file)
+      throw new KoalaError('Give an app name or -f <file>, not both and not neither', {
+        exitCode: EXIT.usage,
+        hint: 'Example: `koala run pagerank` or `koala run -f pagerank.yml`.',
+      });
     if (flags['dry-run'] && !flags.file) {
       const hint = 'Example: `koala run -f spark-pi.yaml --dry-run`.';
       throw new KoalaError('--dry-run checks a manifest: use it with -f <file>', { exitCode: EXIT.usage, hint });
@@ -99,7 +110,9 @@ export default class Run extends KoalaCommand {
     const { name, namespace } = submitted;
     if (submitted.build) this.note(renderBuild(submitted.build));
     if (submitted.applied.length) this.note(`applied ${submitted.applied.join(', ')} in ${namespace}`);
-    this.note(`submitted ${namespace}/${name} in ${Math.round(submitted.submitMs)}ms${submitted.pruned.length ? ` (pruned ${submitted.pruned.join(', ')})` : ''}`);
+    this.note(
+      `submitted ${namespace}/${name} in ${Math.round(submitted.submitMs)}ms${submitted.pruned.length ? ` (pruned ${submitted.pruned.join(', ')})` : ''}`,
+    );
     const base = {
       run: name,
       namespace,
@@ -131,14 +144,26 @@ export default class Run extends KoalaCommand {
     }
     const ok = result.state === 'COMPLETED';
     const durationMs = performance.now() - started;
-    if (this.mode === 'json') this.printJson({ ok, ...base, state: result.state, durationMs: Math.round(durationMs), ...(result.errorMessage ? { errorMessage: result.errorMessage } : {}), ...(ok ? {} : { driverLogTail: result.driverLogTail }) });
+    if (this.mode === 'json')
+      this.printJson({
+        ok,
+        ...base,
+        state: result.state,
+        durationMs: Math.round(durationMs),
+        ...(result.errorMessage ? { errorMessage: result.errorMessage } : {}),
+        ...(ok ? {} : { driverLogTail: result.driverLogTail }),
+      });
     if (ok) {
       if (this.mode !== 'json') this.log(`${name} COMPLETED in ${Math.round(durationMs / 1000)}s.`);
       return;
     }
     if (this.mode !== 'json') {
-      const tail = result.driverLogTail.length ? `\nLast lines of the driver log:\n${result.driverLogTail.map((l) => `  ${l}`).join('\n')}` : '\n(no driver log)';
-      process.stderr.write(`Error: ${name} ${result.state}${result.errorMessage ? `: ${result.errorMessage}` : ''}${tail}\n→ \`koala apps events ${name}\` shows what the operator and Kubernetes reported; fix the app and \`koala run\` again.\n`);
+      const tail = result.driverLogTail.length
+        ? `\nLast lines of the driver log:\n${result.driverLogTail.map((l) => `  ${l}`).join('\n')}`
+        : '\n(no driver log)';
+      process.stderr.write(
+        `Error: ${name} ${result.state}${result.errorMessage ? `: ${result.errorMessage}` : ''}${tail}\n→ \`koala apps events ${name}\` shows what the operator and Kubernetes reported; fix the app and \`koala run\` again.\n`,
+      );
     }
     this.exitWith(EXIT.failure);
   }
@@ -148,14 +173,18 @@ export default class Run extends KoalaCommand {
     let stop = false;
     if (this.mode === 'tty' && process.stdin.isTTY) {
       const { confirm } = await import('@inquirer/prompts');
-      stop = await confirm({ message: `Stop ${name} too (it is ${state || 'submitted'})?`, default: false }).catch(() => false);
+      stop = await confirm({ message: `Stop ${name} too (it is ${state || 'submitted'})?`, default: false }).catch(
+        () => false,
+      );
     }
     if (stop) {
       const { stopRun } = await import('../jobs/apps.ts');
       await stopRun(await ctx.kube(), namespace, name);
       this.note(`${name} stopped (deleted).`);
     } else {
-      this.note(`${name} keeps running: \`koala logs ${name} -f\` follows it again, \`koala apps delete ${name}\` stops it.`);
+      this.note(
+        `${name} keeps running: \`koala logs ${name} -f\` follows it again, \`koala apps delete ${name}\` stops it.`,
+      );
     }
     this.exitWith(EXIT.interrupted);
   }

@@ -5,7 +5,8 @@ import type { UpDryRunJson } from '../platform/up.ts';
 import { EXIT } from '../util/errors.ts';
 
 export default class Up extends KoalaCommand {
-  static override summary = 'Create the local data platform: an HA kind cluster, a registry, and the platform components.';
+  static override summary =
+    'Create the local data platform: an HA kind cluster, a registry, and the platform components.';
   static override description = `Each step checks whether its work is already done, so a second \`koala up\` changes nothing and an \`up\` after a failure or Ctrl-C resumes where it stopped.`;
   static override examples = [
     '<%= config.bin %> up',
@@ -16,16 +17,37 @@ export default class Up extends KoalaCommand {
 
   static override flags = {
     ...clusterFlags,
-    'control-planes': Flags.integer({ description: 'Control-plane nodes: 1, 3 or 5 (cluster.controlPlanes).', helpGroup: 'CLUSTER' }),
+    'control-planes': Flags.integer({
+      description: 'Control-plane nodes: 1, 3 or 5 (cluster.controlPlanes).',
+      helpGroup: 'CLUSTER',
+    }),
     workers: Flags.integer({ description: 'Worker nodes (cluster.workers).', helpGroup: 'CLUSTER' }),
-    'kubernetes-version': Flags.string({ description: 'Kubernetes version of the nodes (cluster.kubernetesVersion).', helpGroup: 'CLUSTER' }),
-    'registry-port': Flags.integer({ description: 'Host port of the local registry (registry.port).', helpGroup: 'CLUSTER' }),
+    'kubernetes-version': Flags.string({
+      description: 'Kubernetes version of the nodes (cluster.kubernetesVersion).',
+      helpGroup: 'CLUSTER',
+    }),
+    'registry-port': Flags.integer({
+      description: 'Host port of the local registry (registry.port).',
+      helpGroup: 'CLUSTER',
+    }),
     recreate: Flags.boolean({ description: 'Delete and recreate the cluster when it exists (its data is lost).' }),
     'dry-run': Flags.boolean({ description: 'Print the plan (commands and manifests) and execute nothing.' }),
-    only: Flags.string({ description: 'Run only these steps (comma-separated); the steps they need must already be done.', multiple: true, delimiter: ',' }),
+    only: Flags.string({
+      description: 'Run only these steps (comma-separated); the steps they need must already be done.',
+      multiple: true,
+      delimiter: ',',
+    }),
     skip: Flags.string({ description: 'Leave these steps out (comma-separated).', multiple: true, delimiter: ',' }),
-    yes: Flags.boolean({ char: 'y', description: 'Fetch the pinned kind, helm or kubectl without asking when one is missing or too old.' }),
-    'ignore-checks': Flags.string({ description: 'Go on although these preflight checks fail (comma-separated check ids from `koala doctor --json`; or KOALA_IGNORE_CHECKS).', multiple: true, delimiter: ',' }),
+    yes: Flags.boolean({
+      char: 'y',
+      description: 'Fetch the pinned kind, helm or kubectl without asking when one is missing or too old.',
+    }),
+    'ignore-checks': Flags.string({
+      description:
+        'Go on although these preflight checks fail (comma-separated check ids from `koala doctor --json`; or KOALA_IGNORE_CHECKS).',
+      multiple: true,
+      delimiter: ',',
+    }),
   };
 
   async run(): Promise<void> {
@@ -38,7 +60,19 @@ export default class Up extends KoalaCommand {
       { path: 'cluster.kubernetesVersion', value: flags['kubernetes-version'], flag: 'kubernetes-version' },
       { path: 'registry.port', value: flags['registry-port'], flag: 'registry-port' },
     ]);
-    const request = { loaded, recreate: flags.recreate, ...(flags.only ? { only: flags.only } : {}), ...(flags.skip ? { skip: flags.skip } : {}), ignoreChecks: flags['ignore-checks'] ?? (process.env.KOALA_IGNORE_CHECKS?.split(',').map((s) => s.trim()).filter(Boolean) ?? []), signal: this.signal };
+    const request = {
+      loaded,
+      recreate: flags.recreate,
+      ...(flags.only ? { only: flags.only } : {}),
+      ...(flags.skip ? { skip: flags.skip } : {}),
+      ignoreChecks:
+        flags['ignore-checks'] ??
+        process.env.KOALA_IGNORE_CHECKS?.split(',')
+          .map((s) => s.trim())
+          .filter(Boolean) ??
+        [],
+      signal: this.signal,
+    };
 
     if (flags['dry-run']) {
       const { planUpDry } = await import('../platform/up.ts');
@@ -61,11 +95,17 @@ export default class Up extends KoalaCommand {
     const { renderSummary, resultJson } = await import('../ui/summary.ts');
     const { upSummary } = await import('../platform/summary.ts');
     const prepared = await prepareUp(request);
-    for (const o of prepared.preflight.filter((x) => x.status === 'warn')) this.note(`warning: ${o.title}: ${o.detail}${o.fix ? ` (fix: ${o.fix})` : ''}`);
+    for (const o of prepared.preflight.filter((x) => x.status === 'warn'))
+      this.note(`warning: ${o.title}: ${o.detail}${o.fix ? ` (fix: ${o.fix})` : ''}`);
     for (const n of prepared.notes) this.note(n);
     const result = await runWithProgress(prepared.plan, { mode: this.mode, signal: this.signal });
     const summary = upSummary(prepared.ctx, result);
-    if (this.mode === 'json') this.printJson({ ...(resultJson(result) as object), cluster: prepared.ctx.spec, endpoints: summary.endpoints ?? [] });
+    if (this.mode === 'json')
+      this.printJson({
+        ...(resultJson(result) as object),
+        cluster: prepared.ctx.spec,
+        endpoints: summary.endpoints ?? [],
+      });
     else this.log(renderSummary({ ...summary, notes: prepared.notes }));
     if (!result.ok) this.exitWith(result.interrupted ? EXIT.interrupted : EXIT.failure);
   }

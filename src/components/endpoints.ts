@@ -10,8 +10,13 @@ import { COMPONENTS } from './index.ts';
 export type PortForwardTarget = Omit<PlatformService, 'name'>;
 
 /** Every named service of every component, on or off (a port-forward to one that is off says so). */
-export function portForwardTargets(config: KoalaConfig, components: readonly Component[] = COMPONENTS): Record<string, PortForwardTarget> {
-  return Object.fromEntries(components.flatMap((c) => c.services?.(config) ?? []).map(({ name, ...target }) => [name, target]));
+export function portForwardTargets(
+  config: KoalaConfig,
+  components: readonly Component[] = COMPONENTS,
+): Record<string, PortForwardTarget> {
+  return Object.fromEntries(
+    components.flatMap((c) => c.services?.(config) ?? []).map(({ name, ...target }) => [name, target]),
+  );
 }
 
 /** The endpoints of a component that lists none of its own: its services, by host port or port-forward. */

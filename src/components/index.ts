@@ -8,4 +8,12 @@ import { registry } from './registry/index.ts';
 import { sparkOperator } from './spark-operator/index.ts';
 
 /** Every component koala knows, in the order `status` lists them. */
-export const COMPONENTS: readonly Component[] = [registry, foundation, sparkOperator, objectStore, airflow, rbac, networkPolicies];
+export const COMPONENTS: readonly Component[] = [
+  registry,
+  foundation,
+  sparkOperator,
+  objectStore,
+  airflow,
+  rbac,
+  networkPolicies,
+];

@@ -28,7 +28,13 @@ export const SECRETS = {
   airflowConnections: 'airflow-connections',
 } as const;
 
-export const POSTGRES = { name: 'airflow-postgres', database: 'airflow', user: 'airflow', port: 5432, podLabel: { 'app.kubernetes.io/name': 'koala-postgres' } } as const;
+export const POSTGRES = {
+  name: 'airflow-postgres',
+  database: 'airflow',
+  user: 'airflow',
+  port: 5432,
+  podLabel: { 'app.kubernetes.io/name': 'koala-postgres' },
+} as const;
 
 /** Every namespace koala runs workloads in (personas and NetworkPolicies cover exactly these). */
 export function platformNamespaces(config: KoalaConfig): string[] {

@@ -9,7 +9,14 @@ import { followPods } from '../kube/readiness.ts';
 import type { PlatformContext } from '../platform/context.ts';
 import type { UpStepId } from '../platform/up-order.ts';
 import { ToolMissingError } from '../tools/exec.ts';
-import { recoverStuckRelease, releaseState, releaseValues, templateChart, upgradeInstall, type ReleaseState } from '../tools/helm.ts';
+import {
+  recoverStuckRelease,
+  releaseState,
+  releaseValues,
+  templateChart,
+  upgradeInstall,
+  type ReleaseState,
+} from '../tools/helm.ts';
 import { redact, REDACTED } from '../tools/redact.ts';
 import { assetPath } from '../util/paths.ts';
 
@@ -70,31 +77,55 @@ export const PLATFORM_CHART = 'koala-platform';
 export async function platformChart(): Promise<ChartSpec & { digest: string }> {
   const dir = assetPath('charts', PLATFORM_CHART);
   const version = /^version:\s*(\S+)/m.exec(await readFile(path.join(dir, 'Chart.yaml'), 'utf8'))?.[1] ?? '0.0.0';
-  return { name: PLATFORM_CHART, version, origin: 'assets/charts/koala-platform', digest: await directoryDigest(dir), resolve: async () => dir, local: dir };
+  return {
+    name: PLATFORM_CHART,
+    version,
+    origin: 'assets/charts/koala-platform',
+    digest: await directoryDigest(dir),
+    resolve: async () => dir,
+    local: dir,
+  };
 }
 
 export async function directoryDigest(dir: string): Promise<string> {
-  const files = (await readdir(dir, { recursive: true, withFileTypes: true })).filter((e) => e.isFile()).map((e) => path.join(e.parentPath, e.name)).sort();
+  const files = (await readdir(dir, { recursive: true, withFileTypes: true }))
+    .filter((e) => e.isFile())
+    .map((e) => path.join(e.parentPath, e.name))
+    .sort();
   const parts = await Promise.all(files.map(async (f) => `${path.relative(dir, f)}\0${sha256(await readFile(f))}`));
   return sha256(parts.join('\n')).slice(0, 16);
 }
 
 /** koala's values with the user's overrides (components.<id>.values) merged over them. */
-export function withOverrides(ctx: PlatformContext, componentId: string, values: Record<string, unknown>): Record<string, unknown> {
+export function withOverrides(
+  ctx: PlatformContext,
+  componentId: string,
+  values: Record<string, unknown>,
+): Record<string, unknown> {
   const overrides = ctx.config.components[componentId]?.values;
   return overrides ? deepMerge(values, overrides) : values;
 }
 
-export type Freshness = { upToDate: true; state: ReleaseState } | { upToDate: false; reason: string; state?: ReleaseState };
+export type Freshness =
+  { upToDate: true; state: ReleaseState } | { upToDate: false; reason: string; state?: ReleaseState };
 
 /** Does the release already hold the wanted chart version and values? Read-only. */
-export async function releaseFreshness(ctx: PlatformContext, def: ReleaseDef, signal?: AbortSignal): Promise<Freshness> {
+export async function releaseFreshness(
+  ctx: PlatformContext,
+  def: ReleaseDef,
+  signal?: AbortSignal,
+): Promise<Freshness> {
   const state = await releaseState(ctx.kubeTarget, def.release, def.namespace, signal);
   if (!state) return { upToDate: false, reason: `release ${def.release} is not installed` };
-  if (state.status !== 'deployed') return { upToDate: false, reason: `release ${def.release} is ${state.status}`, state };
+  if (state.status !== 'deployed')
+    return { upToDate: false, reason: `release ${def.release} is ${state.status}`, state };
   const chart = await def.chart();
-  if (state.chart !== `${chart.name}-${chart.version}`) return { upToDate: false, reason: `${state.chart} is installed, ${chart.name}-${chart.version} is wanted`, state };
-  const [live, wanted] = await Promise.all([releaseValues(ctx.kubeTarget, def.release, def.namespace, signal), def.values()]);
+  if (state.chart !== `${chart.name}-${chart.version}`)
+    return { upToDate: false, reason: `${state.chart} is installed, ${chart.name}-${chart.version} is wanted`, state };
+  const [live, wanted] = await Promise.all([
+    releaseValues(ctx.kubeTarget, def.release, def.namespace, signal),
+    def.values(),
+  ]);
   if (!sameValues(live, wanted)) return { upToDate: false, reason: `the values of ${def.release} changed`, state };
   return { upToDate: true, state };
 }
@@ -111,7 +142,11 @@ function canonical(value: unknown): string {
 function normalize(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(normalize);
   if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.keys(value).sort().map((k) => [k, normalize((value as Record<string, unknown>)[k])]));
+    return Object.fromEntries(
+      Object.keys(value)
+        .sort()
+        .map((k) => [k, normalize((value as Record<string, unknown>)[k])]),
+    );
   }
   return value;
 }
@@ -121,12 +156,17 @@ function normalize(value: unknown): unknown {
  * the plan users review: `helm template` needs no cluster. Secret values are masked whatever
  * the values held. Without helm, a note says what is missing instead.
  */
-async function renderedObjects(def: ReleaseDef, chartDir: string, values: Record<string, unknown>): Promise<Array<Record<string, unknown>> | string> {
+async function renderedObjects(
+  def: ReleaseDef,
+  chartDir: string,
+  values: Record<string, unknown>,
+): Promise<Array<Record<string, unknown>> | string> {
   let text: string;
   try {
     text = await templateChart({ release: def.release, namespace: def.namespace, chart: chartDir, values });
   } catch (error) {
-    if (error instanceof ToolMissingError) return `the objects of ${def.release} are not listed: ${error.message}; install helm to see them`;
+    if (error instanceof ToolMissingError)
+      return `the objects of ${def.release} are not listed: ${error.message}; install helm to see them`;
     throw error;
   }
   const { loadAll } = await import('js-yaml');
@@ -136,8 +176,13 @@ async function renderedObjects(def: ReleaseDef, chartDir: string, values: Record
 
 function maskSecret(object: Record<string, unknown>): Record<string, unknown> {
   if (object.kind !== 'Secret') return object;
-  const mask = (data: unknown): unknown => (data && typeof data === 'object' ? Object.fromEntries(Object.keys(data).map((k) => [k, REDACTED])) : data);
-  return { ...object, ...('data' in object ? { data: mask(object.data) } : {}), ...('stringData' in object ? { stringData: mask(object.stringData) } : {}) };
+  const mask = (data: unknown): unknown =>
+    data && typeof data === 'object' ? Object.fromEntries(Object.keys(data).map((k) => [k, REDACTED])) : data;
+  return {
+    ...object,
+    ...('data' in object ? { data: mask(object.data) } : {}),
+    ...('stringData' in object ? { stringData: mask(object.stringData) } : {}),
+  };
 }
 
 /**
@@ -146,7 +191,11 @@ function maskSecret(object: Record<string, unknown>): Record<string, unknown> {
  */
 export function releaseStep(
   ctx: PlatformContext,
-  spec: ({ id: UpStepId } | { id: string; needs: readonly string[] }) & { title: string; def: ReleaseDef; readiness?: ReadinessDef },
+  spec: ({ id: UpStepId } | { id: string; needs: readonly string[] }) & {
+    title: string;
+    def: ReleaseDef;
+    readiness?: ReadinessDef;
+  },
 ): Step {
   const { def, readiness } = spec;
   const waitMs = ctx.config.timeouts.componentSeconds * 1000;
@@ -162,7 +211,11 @@ export function releaseStep(
       const rendered = chart.local ? await renderedObjects(def, chart.local, values) : undefined;
       return [
         {
-          kind: 'helm', release: def.release, namespace: def.namespace, chart: `${chart.name} (${chart.origin})`, version: chart.version,
+          kind: 'helm',
+          release: def.release,
+          namespace: def.namespace,
+          chart: `${chart.name} (${chart.origin})`,
+          version: chart.version,
           values: JSON.parse(redact(JSON.stringify(values))) as Record<string, unknown>,
           ...(Array.isArray(rendered) ? { objects: rendered } : {}),
         },
@@ -184,7 +237,11 @@ export function releaseStep(
       const { signal, report } = stepCtx;
       const kube = await ctx.kube();
       let fresh = await releaseFreshness(ctx, def, signal);
-      if (!fresh.upToDate && fresh.state && (await recoverStuckRelease(ctx.kubeTarget, fresh.state, { signal, report }))) {
+      if (
+        !fresh.upToDate &&
+        fresh.state &&
+        (await recoverStuckRelease(ctx.kubeTarget, fresh.state, { signal, report }))
+      ) {
         fresh = await releaseFreshness(ctx, def, signal);
       }
       let detail = fresh.upToDate ? `${fresh.state.chart} already installed` : '';
@@ -196,11 +253,26 @@ export function releaseStep(
         const chart = await def.chart();
         const chartPath = await chart.resolve({ signal, report });
         if (fresh.state && def.beforeUpgrade) await def.beforeUpgrade(kube, stepCtx);
-        report(`${fresh.state ? (repair ? 'repairing' : 'upgrading') : 'installing'} ${def.release} (${chart.name} ${chart.version}); helm waits up to ${def.timeoutSeconds}s`);
+        report(
+          `${fresh.state ? (repair ? 'repairing' : 'upgrading') : 'installing'} ${def.release} (${chart.name} ${chart.version}); helm waits up to ${def.timeoutSeconds}s`,
+        );
         const progress = new AbortController();
-        const following = def.progressNamespace ? followPods(kube, def.progressNamespace, AbortSignal.any([signal, progress.signal]), report) : Promise.resolve();
+        const following = def.progressNamespace
+          ? followPods(kube, def.progressNamespace, AbortSignal.any([signal, progress.signal]), report)
+          : Promise.resolve();
         try {
-          await upgradeInstall(ctx.kubeTarget, { release: def.release, namespace: def.namespace, chart: chartPath, values: await def.values(), timeoutSeconds: def.timeoutSeconds, ...(def.createNamespace ? { createNamespace: true } : {}) }, { signal });
+          await upgradeInstall(
+            ctx.kubeTarget,
+            {
+              release: def.release,
+              namespace: def.namespace,
+              chart: chartPath,
+              values: await def.values(),
+              timeoutSeconds: def.timeoutSeconds,
+              ...(def.createNamespace ? { createNamespace: true } : {}),
+            },
+            { signal },
+          );
         } finally {
           progress.abort();
           await following;

@@ -12,7 +12,10 @@ export interface EnvValue {
  * The environment koala reads: .env, then .env.private (the git-ignored file for secrets),
  * then the real environment, each overriding the one before, as dotenv users expect.
  */
-export async function loadEnv(projectDir: string, processEnv: NodeJS.ProcessEnv): Promise<{ env: Map<string, EnvValue>; warnings: string[] }> {
+export async function loadEnv(
+  projectDir: string,
+  processEnv: NodeJS.ProcessEnv,
+): Promise<{ env: Map<string, EnvValue>; warnings: string[] }> {
   const { parse } = await import('dotenv');
   const env = new Map<string, EnvValue>();
   const warnings: string[] = [];
@@ -26,7 +29,8 @@ export async function loadEnv(projectDir: string, processEnv: NodeJS.ProcessEnv)
     }
     if (name === '.env.private') {
       const mode = (await stat(file)).mode & 0o777;
-      if (mode & 0o077) warnings.push(`${file} is readable by other users (mode ${mode.toString(8)}); run \`chmod 600 ${file}\``);
+      if (mode & 0o077)
+        warnings.push(`${file} is readable by other users (mode ${mode.toString(8)}); run \`chmod 600 ${file}\``);
     }
     const lines = text.split(/\r?\n/);
     for (const [key, value] of Object.entries(parse(text))) {

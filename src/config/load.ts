@@ -64,7 +64,12 @@ export async function loadConfig(inputs: ConfigInputs): Promise<LoadedConfig> {
 
   if (explicitFile && !existsSync(file!)) {
     throw new ConfigError([
-      { source: inputs.configFile ? 'flag --config' : 'environment variable KOALA_CONFIG', field: 'config', message: `${file} does not exist`, accepted: 'the path of a koala.yaml file' },
+      {
+        source: inputs.configFile ? 'flag --config' : 'environment variable KOALA_CONFIG',
+        field: 'config',
+        message: `${file} does not exist`,
+        accepted: 'the path of a koala.yaml file',
+      },
     ]);
   }
   if (file) {
@@ -73,7 +78,14 @@ export async function loadConfig(inputs: ConfigInputs): Promise<LoadedConfig> {
     if (parsed.yaml) {
       const { value, lineOf } = parsed.yaml;
       if (value !== null && !isPlainObject(value)) {
-        problems.push({ source: file, line: 1, field: '(top level)', message: 'expected a mapping of settings', accepted: 'cluster, registry, ports, charts, images, tools, spark, namespaces, networkPolicies, objectStore, airflow, components, timeouts' });
+        problems.push({
+          source: file,
+          line: 1,
+          field: '(top level)',
+          message: 'expected a mapping of settings',
+          accepted:
+            'cluster, registry, ports, charts, images, tools, spark, namespaces, networkPolicies, objectStore, airflow, components, timeouts',
+        });
       } else {
         layers.push({ value: value ?? {}, locate: (p) => withLine(file, lineOf(p)) });
       }
@@ -96,7 +108,9 @@ export async function loadConfig(inputs: ConfigInputs): Promise<LoadedConfig> {
     locate: (p) => {
       const hit = envSources.get(p.slice(0, 2).join('.')) ?? envSources.get(p.slice(0, 1).join('.'));
       if (!hit) return { source: 'environment' };
-      return hit.source.startsWith('environment') ? { source: hit.source } : { source: `${hit.source} (${hit.name})`, ...(hit.line ? { line: hit.line } : {}) };
+      return hit.source.startsWith('environment')
+        ? { source: hit.source }
+        : { source: `${hit.source} (${hit.name})`, ...(hit.line ? { line: hit.line } : {}) };
     },
   });
 
@@ -104,22 +118,35 @@ export async function loadConfig(inputs: ConfigInputs): Promise<LoadedConfig> {
   for (const f of inputs.flags ?? []) if (f.value !== undefined) setPath(flagLayer, f.path, f.value);
   layers.push({
     value: flagLayer,
-    locate: (p) => ({ source: `flag --${inputs.flags?.find((f) => p.join('.').startsWith(f.path))?.flag ?? p.join('.')}` }),
+    locate: (p) => ({
+      source: `flag --${inputs.flags?.find((f) => p.join('.').startsWith(f.path))?.flag ?? p.join('.')}`,
+    }),
   });
 
   for (const layer of layers) {
     for (const problem of validateValue(layer.value, CONFIG_SPEC)) {
-      problems.push({ ...layer.locate(problem.path), field: problem.path.join('.'), message: problem.message, ...(problem.accepted ? { accepted: problem.accepted } : {}) });
+      problems.push({
+        ...layer.locate(problem.path),
+        field: problem.path.join('.'),
+        message: problem.message,
+        ...(problem.accepted ? { accepted: problem.accepted } : {}),
+      });
     }
   }
   if (problems.length > 0) throw new ConfigError(problems);
 
-  const merged = layers.reduce<Record<string, unknown>>((acc, layer) => deepMerge(acc, layer.value), defaultConfig(projectDir) as unknown as Record<string, unknown>);
+  const merged = layers.reduce<Record<string, unknown>>(
+    (acc, layer) => deepMerge(acc, layer.value),
+    defaultConfig(projectDir) as unknown as Record<string, unknown>,
+  );
   const config = merged as unknown as KoalaConfig;
   config.projectDir = projectDir;
   config.configFile = file;
-  config.cluster.kubernetesVersion = findNodeImage(config.cluster.kubernetesVersion)?.version ?? config.cluster.kubernetesVersion;
-  config.cluster.kubernetesVersionPinned = layers.some((l) => isPlainObject(l.value.cluster) && 'kubernetesVersion' in l.value.cluster);
+  config.cluster.kubernetesVersion =
+    findNodeImage(config.cluster.kubernetesVersion)?.version ?? config.cluster.kubernetesVersion;
+  config.cluster.kubernetesVersionPinned = layers.some(
+    (l) => isPlainObject(l.value.cluster) && 'kubernetesVersion' in l.value.cluster,
+  );
   // The registry's image is a host container's, not a pin: the mirror reaches it unless it was set.
   if (!layers.some((l) => getPath(l.value, ['registry', 'image']) !== undefined)) {
     config.registry.image = mirrorReference(config.registry.image, config.images.mirror);
@@ -147,12 +174,24 @@ function crossFieldProblems(config: KoalaConfig, layers: Layer[]): ConfigProblem
   for (const [p, port] of ports) {
     if (port === 0) continue;
     const other = seen.get(port);
-    if (other) problems.push({ ...locate(p), field: p.join('.'), message: `port ${port} is also used by ${other}`, accepted: 'a host port no other koala service uses' });
+    if (other)
+      problems.push({
+        ...locate(p),
+        field: p.join('.'),
+        message: `port ${port} is also used by ${other}`,
+        accepted: 'a host port no other koala service uses',
+      });
     seen.set(port, p.join('.'));
   }
   const namespaces = config.spark.jobNamespaces;
   const dupe = namespaces.find((ns, i) => namespaces.indexOf(ns) !== i);
-  if (dupe) problems.push({ ...locate(['spark', 'jobNamespaces']), field: 'spark.jobNamespaces', message: `"${dupe}" is listed twice`, accepted: 'distinct namespace names' });
+  if (dupe)
+    problems.push({
+      ...locate(['spark', 'jobNamespaces']),
+      field: 'spark.jobNamespaces',
+      message: `"${dupe}" is listed twice`,
+      accepted: 'distinct namespace names',
+    });
   // Every platform namespace gets default-deny NetworkPolicies, so each must be koala's own.
   const platform: Array<[string[], string]> = [
     ...(Object.entries(config.namespaces).map(([k, ns]) => [['namespaces', k], ns]) as Array<[string[], string]>),
@@ -161,9 +200,21 @@ function crossFieldProblems(config: KoalaConfig, layers: Layer[]): ConfigProblem
   const owner = new Map<string, string>();
   for (const [p, ns] of platform) {
     const field = p.join('.');
-    if (RESERVED_NAMESPACES.includes(ns)) problems.push({ ...locate(p), field, message: `"${ns}" is a system namespace`, accepted: `a namespace of koala's own (not ${RESERVED_NAMESPACES.join(', ')})` });
+    if (RESERVED_NAMESPACES.includes(ns))
+      problems.push({
+        ...locate(p),
+        field,
+        message: `"${ns}" is a system namespace`,
+        accepted: `a namespace of koala's own (not ${RESERVED_NAMESPACES.join(', ')})`,
+      });
     const other = owner.get(ns);
-    if (other && other !== field) problems.push({ ...locate(p), field, message: `"${ns}" is also used by ${other}`, accepted: 'a namespace no other platform part uses' });
+    if (other && other !== field)
+      problems.push({
+        ...locate(p),
+        field,
+        message: `"${ns}" is also used by ${other}`,
+        accepted: 'a namespace no other platform part uses',
+      });
     owner.set(ns, field);
   }
   return problems;

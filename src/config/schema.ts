@@ -28,7 +28,10 @@ export interface KoalaConfig {
   spark: { jobNamespaces: string[] };
   /** Where the platform lives: the Spark operator, the object store, Airflow and koala's own releases. */
   namespaces: { system: string; sparkOperator: string; objectStore: string; airflow: string };
-  networkPolicies: { enabled: boolean; /** Extra egress for Spark jobs (e.g. 0.0.0.0/0 to download packages). */ jobEgressCidrs: string[] };
+  networkPolicies: {
+    enabled: boolean;
+    /** Extra egress for Spark jobs (e.g. 0.0.0.0/0 to download packages). */ jobEgressCidrs: string[];
+  };
   objectStore: { type: 'minio' | 'seaweedfs'; buckets: string[] };
   airflow: { dagsDir: string };
   components: Record<string, ComponentSettings>;
@@ -45,15 +48,20 @@ export interface ComponentSettings {
 
 export const COMPONENT_IDS = ['spark-operator', 'object-store', 'airflow', 'rbac'] as const;
 
-const dnsLabel = { pattern: /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, accepted: 'lowercase letters, digits and "-", starting and ending with a letter or digit, at most 63 characters' };
+const dnsLabel = {
+  pattern: /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/,
+  accepted: 'lowercase letters, digits and "-", starting and ending with a letter or digit, at most 63 characters',
+};
 const port: FieldSpec = { type: 'int', min: 1024, max: 65535 };
 const hostPort: FieldSpec = { type: 'int', min: 0, max: 65535, doc: '0 turns the mapping off' };
 const seconds: FieldSpec = { type: 'int', min: 10, max: 7200 };
 /** Docker's reference grammar: [host[:port]/]path[:tag][@sha256:digest], no scheme. */
 const imageReference: FieldSpec = {
   type: 'string',
-  pattern: /^([a-zA-Z0-9.-]+(:\d+)?\/)?[a-z0-9]+([._-]+[a-z0-9]+)*(\/[a-z0-9]+([._-]+[a-z0-9]+)*)*(:\w[\w.-]{0,127})?(@sha256:[0-9a-f]{64})?$/,
-  accepted: 'an image reference like registry.internal:5000/apache/airflow:3.2.2 (no scheme; a tag and/or @sha256 digest)',
+  pattern:
+    /^([a-zA-Z0-9.-]+(:\d+)?\/)?[a-z0-9]+([._-]+[a-z0-9]+)*(\/[a-z0-9]+([._-]+[a-z0-9]+)*)*(:\w[\w.-]{0,127})?(@sha256:[0-9a-f]{64})?$/,
+  accepted:
+    'an image reference like registry.internal:5000/apache/airflow:3.2.2 (no scheme; a tag and/or @sha256 digest)',
 };
 
 const component: FieldSpec = {
@@ -65,7 +73,11 @@ const component: FieldSpec = {
   },
 };
 
-const sha256: FieldSpec = { type: 'string', pattern: /^[0-9a-f]{64}$/, accepted: '64 lowercase hex digits (a SHA-256)' };
+const sha256: FieldSpec = {
+  type: 'string',
+  pattern: /^[0-9a-f]{64}$/,
+  accepted: '64 lowercase hex digits (a SHA-256)',
+};
 
 /** The shape of koala.yaml. Everything is optional; defaults fill the rest. */
 export const CONFIG_SPEC: FieldSpec = {
@@ -79,7 +91,8 @@ export const CONFIG_SPEC: FieldSpec = {
         name: {
           type: 'string',
           pattern: /^(?=.{1,40}$)[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/,
-          accepted: 'a kind cluster name: lowercase letters, digits, "-" and ".", each part starting and ending with a letter or digit, at most 40 characters',
+          accepted:
+            'a kind cluster name: lowercase letters, digits, "-" and ".", each part starting and ending with a letter or digit, at most 40 characters',
         },
         controlPlanes: { type: 'int', oneOf: [1, 3, 5], doc: 'an odd number, so etcd keeps a majority' },
         workers: { type: 'int', min: 0, max: 10 },
@@ -89,7 +102,8 @@ export const CONFIG_SPEC: FieldSpec = {
         nodeImage: {
           type: 'string',
           pattern: /^[\w./-]+(:\d+)?(\/[\w./-]+)*(:[\w][\w.-]{0,127})(@sha256:[0-9a-f]{64})?$/,
-          accepted: 'an image pinned by digest, like kindest/node:v1.35.8@sha256:<64 hex digits>, or a local image by name:tag',
+          accepted:
+            'an image pinned by digest, like kindest/node:v1.35.8@sha256:<64 hex digits>, or a local image by name:tag',
         },
       },
     },
@@ -105,7 +119,13 @@ export const CONFIG_SPEC: FieldSpec = {
     ports: { type: 'object', fields: { airflow: hostPort, objectStore: hostPort, objectStoreConsole: hostPort } },
     charts: {
       type: 'object',
-      fields: { mirror: { type: 'string', pattern: /^(https?|oci):\/\/\S+$/, accepted: 'an http(s):// chart repository URL or an oci:// registry' } },
+      fields: {
+        mirror: {
+          type: 'string',
+          pattern: /^(https?|oci):\/\/\S+$/,
+          accepted: 'an http(s):// chart repository URL or an oci:// registry',
+        },
+      },
     },
     images: {
       type: 'object',
@@ -121,7 +141,11 @@ export const CONFIG_SPEC: FieldSpec = {
     tools: {
       type: 'object',
       fields: {
-        mirror: { type: 'string', pattern: /^https?:\/\/\S+$/, accepted: 'an http(s):// URL serving <tool>/<version>/<platform>/<file>' },
+        mirror: {
+          type: 'string',
+          pattern: /^https?:\/\/\S+$/,
+          accepted: 'an http(s):// URL serving <tool>/<version>/<platform>/<file>',
+        },
         // The sums of the files the mirror serves for this machine, when they are not the official ones.
         sha256: { type: 'object', fields: Object.fromEntries(['kind', 'helm', 'kubectl'].map((t) => [t, sha256])) },
       },
@@ -134,18 +158,37 @@ export const CONFIG_SPEC: FieldSpec = {
       type: 'object',
       fields: {
         type: { type: 'enum', values: ['minio', 'seaweedfs'] },
-        buckets: { type: 'list', of: { type: 'string', pattern: /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, accepted: 'an S3 bucket name: 3-63 lowercase letters, digits, "." and "-"' } },
+        buckets: {
+          type: 'list',
+          of: {
+            type: 'string',
+            pattern: /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/,
+            accepted: 'an S3 bucket name: 3-63 lowercase letters, digits, "." and "-"',
+          },
+        },
       },
     },
     namespaces: {
       type: 'object',
-      fields: { system: { type: 'string', ...dnsLabel }, sparkOperator: { type: 'string', ...dnsLabel }, objectStore: { type: 'string', ...dnsLabel }, airflow: { type: 'string', ...dnsLabel } },
+      fields: {
+        system: { type: 'string', ...dnsLabel },
+        sparkOperator: { type: 'string', ...dnsLabel },
+        objectStore: { type: 'string', ...dnsLabel },
+        airflow: { type: 'string', ...dnsLabel },
+      },
     },
     networkPolicies: {
       type: 'object',
       fields: {
         enabled: { type: 'bool' },
-        jobEgressCidrs: { type: 'list', of: { type: 'string', pattern: /^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/, accepted: 'an IPv4 CIDR like 0.0.0.0/0 or 10.0.0.0/8' } },
+        jobEgressCidrs: {
+          type: 'list',
+          of: {
+            type: 'string',
+            pattern: /^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/,
+            accepted: 'an IPv4 CIDR like 0.0.0.0/0 or 10.0.0.0/8',
+          },
+        },
       },
     },
     airflow: { type: 'object', fields: { dagsDir: { type: 'string' } } },
@@ -176,7 +219,12 @@ export function defaultConfig(projectDir: string): KoalaConfig {
     images: {},
     tools: { mirror: undefined, sha256: {} },
     spark: { jobNamespaces: ['spark-jobs'] },
-    namespaces: { system: 'koala-system', sparkOperator: 'spark-operator', objectStore: 'object-store', airflow: 'airflow' },
+    namespaces: {
+      system: 'koala-system',
+      sparkOperator: 'spark-operator',
+      objectStore: 'object-store',
+      airflow: 'airflow',
+    },
     networkPolicies: { enabled: true, jobEgressCidrs: [] },
     objectStore: { type: 'minio', buckets: ['spark-data'] },
     airflow: { dagsDir: 'dags' },

@@ -25,7 +25,8 @@ function describe(spec: FieldSpec): string {
     case 'string':
       return spec.accepted ?? 'a string';
     case 'int':
-      if (spec.oneOf) return `${spec.oneOf.slice(0, -1).join(', ')} or ${spec.oneOf.at(-1)}${spec.doc ? ` (${spec.doc})` : ''}`;
+      if (spec.oneOf)
+        return `${spec.oneOf.slice(0, -1).join(', ')} or ${spec.oneOf.at(-1)}${spec.doc ? ` (${spec.doc})` : ''}`;
       return spec.min !== undefined && spec.max !== undefined
         ? `a whole number from ${spec.min} to ${spec.max}`
         : spec.min !== undefined
@@ -65,23 +66,29 @@ export function validateValue(value: unknown, spec: FieldSpec, path: string[] = 
       if (spec.pattern && !spec.pattern.test(value)) return bad(`"${value}" is not valid`);
       return [];
     case 'int':
-      if (typeof value !== 'number' || !Number.isInteger(value)) return bad(`expected a whole number, got ${typeName(value)}`);
+      if (typeof value !== 'number' || !Number.isInteger(value))
+        return bad(`expected a whole number, got ${typeName(value)}`);
       if (spec.oneOf && !spec.oneOf.includes(value)) return bad(`${value} is not allowed`);
-      if ((spec.min !== undefined && value < spec.min) || (spec.max !== undefined && value > spec.max)) return bad(`${value} is out of range`);
+      if ((spec.min !== undefined && value < spec.min) || (spec.max !== undefined && value > spec.max))
+        return bad(`${value} is out of range`);
       return [];
     case 'bool':
       return typeof value === 'boolean' ? [] : bad(`expected true or false, got ${typeName(value)}`);
     case 'enum':
-      return typeof value === 'string' && spec.values.includes(value) ? [] : bad(`${typeName(value)} is not one of the accepted values`);
+      return typeof value === 'string' && spec.values.includes(value)
+        ? []
+        : bad(`${typeName(value)} is not one of the accepted values`);
     case 'list': {
       if (!Array.isArray(value)) return bad(`expected a list, got ${typeName(value)}`);
-      if (spec.minItems !== undefined && value.length < spec.minItems) return bad(`needs at least ${spec.minItems} item(s)`);
+      if (spec.minItems !== undefined && value.length < spec.minItems)
+        return bad(`needs at least ${spec.minItems} item(s)`);
       return value.flatMap((item, i) => validateValue(item, spec.of, [...path, String(i)]));
     }
     case 'map': {
       if (!isPlainObject(value)) return bad(`expected a mapping, got ${typeName(value)}`);
       return Object.entries(value).flatMap(([k, v]) => {
-        if (spec.key && !spec.key.pattern.test(k)) return [{ path: [...path, k], message: `"${k}" is not a valid key`, accepted: spec.key.accepted }];
+        if (spec.key && !spec.key.pattern.test(k))
+          return [{ path: [...path, k], message: `"${k}" is not a valid key`, accepted: spec.key.accepted }];
         return validateValue(v, spec.of, [...path, k]);
       });
     }
@@ -92,7 +99,13 @@ export function validateValue(value: unknown, spec: FieldSpec, path: string[] = 
         const field = spec.fields[k];
         if (!field) {
           const near = closest(k, known);
-          return [{ path: [...path, k], message: `unknown field${near ? ` (did you mean "${near}"?)` : ''}`, accepted: known.join(', ') }];
+          return [
+            {
+              path: [...path, k],
+              message: `unknown field${near ? ` (did you mean "${near}"?)` : ''}`,
+              accepted: known.join(', '),
+            },
+          ];
         }
         return validateValue(v, field, [...path, k]);
       });

@@ -12,7 +12,10 @@ export interface LocatedYaml {
  * Parse YAML keeping positions (the `yaml` package, because js-yaml does not expose node
  * positions after parsing). Syntax errors come back as problems, never as exceptions.
  */
-export async function parseLocatedYaml(file: string, text: string): Promise<{ yaml?: LocatedYaml; problems: ConfigProblem[] }> {
+export async function parseLocatedYaml(
+  file: string,
+  text: string,
+): Promise<{ yaml?: LocatedYaml; problems: ConfigProblem[] }> {
   const { parseDocument, LineCounter, isMap, isSeq, isScalar, isPair } = await import('yaml');
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
@@ -27,7 +30,8 @@ export async function parseLocatedYaml(file: string, text: string): Promise<{ ya
       })),
     };
   }
-  const lineAt = (offset: number | undefined): number | undefined => (offset === undefined ? undefined : lineCounter.linePos(offset).line);
+  const lineAt = (offset: number | undefined): number | undefined =>
+    offset === undefined ? undefined : lineCounter.linePos(offset).line;
 
   const lineOf = (path: readonly string[]): number | undefined => {
     let node: unknown = doc.contents;

@@ -42,10 +42,12 @@ export async function runPlan(plan: Plan, options: RunOptions = {}): Promise<Run
   const startStep = (entry: PlannedStep): void => {
     const { step } = entry;
     emit({ type: 'step-start', id: step.id, title: step.title });
-    const promise = executeStep(entry, options, (line) => emit({ type: 'step-log', id: step.id, line })).then((result) => {
-      running.delete(step.id);
-      finish(result);
-    });
+    const promise = executeStep(entry, options, (line) => emit({ type: 'step-log', id: step.id, line })).then(
+      (result) => {
+        running.delete(step.id);
+        finish(result);
+      },
+    );
     running.set(step.id, promise);
   };
 
@@ -98,7 +100,11 @@ export async function runPlan(plan: Plan, options: RunOptions = {}): Promise<Run
   };
 }
 
-async function executeStep(entry: PlannedStep, options: RunOptions, report: (line: string) => void): Promise<StepResult> {
+async function executeStep(
+  entry: PlannedStep,
+  options: RunOptions,
+  report: (line: string) => void,
+): Promise<StepResult> {
   const { step, mode } = entry;
   const started = performance.now();
   const timeoutMs = step.timeoutMs ?? options.defaultTimeoutMs ?? DEFAULT_TIMEOUT_MS;
@@ -111,7 +117,13 @@ async function executeStep(entry: PlannedStep, options: RunOptions, report: (lin
   try {
     const work = (async (): Promise<StepResult> => {
       const check = await step.check(ctx);
-      if (check.done) return { ...base, status: 'unchanged', durationMs: elapsed(), ...(check.detail ? { detail: check.detail } : {}) };
+      if (check.done)
+        return {
+          ...base,
+          status: 'unchanged',
+          durationMs: elapsed(),
+          ...(check.detail ? { detail: check.detail } : {}),
+        };
       if (mode === 'verify') {
         throw new KoalaError(`"${step.id}" is not done${check.reason ? `: ${check.reason}` : ''}`, {
           hint: `Run \`koala up\` without --only to complete it, or add it to --only.`,
@@ -137,7 +149,12 @@ async function executeStep(entry: PlannedStep, options: RunOptions, report: (lin
         }),
       };
     }
-    return { ...base, status: 'failed', durationMs: elapsed(), error: error instanceof Error ? error : new Error(errorMessage(error)) };
+    return {
+      ...base,
+      status: 'failed',
+      durationMs: elapsed(),
+      error: error instanceof Error ? error : new Error(errorMessage(error)),
+    };
   }
 }
 

@@ -39,14 +39,22 @@ export interface SparkApp {
   /** Give the driver and executors the object store's credentials and s3a settings. */
   objectStore: boolean;
   sparkConf: Record<string, string>;
-  restartPolicy?: { type: 'Never' | 'OnFailure' | 'Always'; onFailureRetries?: number; onFailureRetryInterval?: number };
+  restartPolicy?: {
+    type: 'Never' | 'OnFailure' | 'Always';
+    onFailureRetries?: number;
+    onFailureRetryInterval?: number;
+  };
   build: { args: Record<string, string>; dockerfile: string };
   /** Finished runs kept in the cluster; older ones are deleted when a new run starts. */
   keepRuns: number;
 }
 
 const dnsName = /^[a-z]([a-z0-9-]{0,38}[a-z0-9])?$/;
-const quantity = { type: 'string', pattern: /^\d+(\.\d+)?([kKmMgGtT]i?|[mkMG])?$/, accepted: 'a quantity like 512m, 1g or 1200m' } as const;
+const quantity = {
+  type: 'string',
+  pattern: /^\d+(\.\d+)?([kKmMgGtT]i?|[mkMG])?$/,
+  accepted: 'a quantity like 512m, 1g or 1200m',
+} as const;
 const resources = (withInstances: boolean): FieldSpec => ({
   type: 'object',
   fields: {
@@ -60,16 +68,29 @@ const resources = (withInstances: boolean): FieldSpec => ({
 export const APP_SPEC: FieldSpec = {
   type: 'object',
   fields: {
-    name: { type: 'string', pattern: dnsName, accepted: 'lowercase letters, digits and "-", starting with a letter, at most 40 characters (run names add a suffix)' },
+    name: {
+      type: 'string',
+      pattern: dnsName,
+      accepted:
+        'lowercase letters, digits and "-", starting with a letter, at most 40 characters (run names add a suffix)',
+    },
     type: { type: 'enum', values: ['Python', 'Scala', 'Java'] },
-    mainFile: { type: 'string', pattern: /^[\w./-]+$/, accepted: 'a path inside the app folder, like pagerank.py or target/app.jar' },
+    mainFile: {
+      type: 'string',
+      pattern: /^[\w./-]+$/,
+      accepted: 'a path inside the app folder, like pagerank.py or target/app.jar',
+    },
     mainClass: { type: 'string', pattern: /^[\w.$]+$/, accepted: 'a fully qualified class name' },
     arguments: { type: 'list', of: { type: 'string' } },
     sparkVersion: { type: 'string', pattern: /^\d+\.\d+\.\d+$/, accepted: 'a Spark version like 4.0.4' },
     namespace: { type: 'string', pattern: /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, accepted: 'a namespace name' },
     driver: resources(false),
     executor: resources(true),
-    env: { type: 'map', of: { type: 'string' }, key: { pattern: /^[A-Za-z_][A-Za-z0-9_]*$/, accepted: 'an environment variable name' } },
+    env: {
+      type: 'map',
+      of: { type: 'string' },
+      key: { pattern: /^[A-Za-z_][A-Za-z0-9_]*$/, accepted: 'an environment variable name' },
+    },
     objectStore: { type: 'bool' },
     sparkConf: { type: 'map', of: { type: 'string' } },
     restartPolicy: {
@@ -80,20 +101,30 @@ export const APP_SPEC: FieldSpec = {
         onFailureRetryInterval: { type: 'int', min: 1, max: 3600 },
       },
     },
-    build: { type: 'object', fields: { args: { type: 'map', of: { type: 'string' } }, dockerfile: { type: 'string' } } },
+    build: {
+      type: 'object',
+      fields: { args: { type: 'map', of: { type: 'string' } }, dockerfile: { type: 'string' } },
+    },
     keepRuns: { type: 'int', min: 1, max: 100 },
   },
 };
 
 /** Find an app by name (spark-applications/<name>) or by path, from the project dir. */
 export function findAppDir(projectDir: string, nameOrPath: string): string {
-  const candidates = [path.resolve(projectDir, APPS_DIR, nameOrPath), path.resolve(process.cwd(), nameOrPath), path.resolve(projectDir, nameOrPath)];
+  const candidates = [
+    path.resolve(projectDir, APPS_DIR, nameOrPath),
+    path.resolve(process.cwd(), nameOrPath),
+    path.resolve(projectDir, nameOrPath),
+  ];
   const found = candidates.find((dir) => existsSync(path.join(dir, APP_FILE)));
   if (!found) {
-    throw new KoalaError(`No Spark app "${nameOrPath}": no ${APP_FILE} in ${path.join(projectDir, APPS_DIR, nameOrPath)}`, {
-      exitCode: EXIT.usage,
-      hint: `Create one with \`koala new spark-app ${path.basename(nameOrPath)}\`, or run an existing manifest with \`koala run -f <file.yaml>\`.`,
-    });
+    throw new KoalaError(
+      `No Spark app "${nameOrPath}": no ${APP_FILE} in ${path.join(projectDir, APPS_DIR, nameOrPath)}`,
+      {
+        exitCode: EXIT.usage,
+        hint: `Create one with \`koala new spark-app ${path.basename(nameOrPath)}\`, or run an existing manifest with \`koala run -f <file.yaml>\`.`,
+      },
+    );
   }
   return found;
 }
@@ -117,11 +148,23 @@ export async function loadApp(dir: string): Promise<SparkApp> {
   need('name', 'the app name, like pagerank');
   need('type', 'Python, Scala or Java');
   need('mainFile', 'the main file, like pagerank.py');
-  if ((value.type === 'Scala' || value.type === 'Java') && value.mainClass === undefined) need('mainClass', 'the class with main(), e.g. com.example.Main');
-  if (typeof value.mainFile === 'string' && !existsSync(path.join(dir, value.mainFile)) && !/\.jar$/.test(value.mainFile)) {
-    problems.push({ source: file, line: parsed.yaml.lineOf(['mainFile']) ?? 1, field: 'mainFile', message: `${value.mainFile} does not exist in ${dir}`, accepted: 'a file in the app folder' });
+  if ((value.type === 'Scala' || value.type === 'Java') && value.mainClass === undefined)
+    need('mainClass', 'the class with main(), e.g. com.example.Main');
+  if (
+    typeof value.mainFile === 'string' &&
+    !existsSync(path.join(dir, value.mainFile)) &&
+    !/\.jar$/.test(value.mainFile)
+  ) {
+    problems.push({
+      source: file,
+      line: parsed.yaml.lineOf(['mainFile']) ?? 1,
+      field: 'mainFile',
+      message: `${value.mainFile} does not exist in ${dir}`,
+      accepted: 'a file in the app folder',
+    });
   }
-  if (problems.length > 0) throw new ConfigError(problems, `Fix ${file} and run the command again; nothing was submitted.`);
+  if (problems.length > 0)
+    throw new ConfigError(problems, `Fix ${file} and run the command again; nothing was submitted.`);
 
   const driver = (value.driver ?? {}) as Partial<Resources>;
   const executor = (value.executor ?? {}) as Partial<Resources & { instances: number }>;
@@ -136,8 +179,17 @@ export async function loadApp(dir: string): Promise<SparkApp> {
     arguments: (value.arguments as string[] | undefined) ?? [],
     sparkVersion: (value.sparkVersion as string | undefined) ?? DEFAULT_SPARK_VERSION,
     ...(value.namespace ? { namespace: value.namespace as string } : {}),
-    driver: { cores: driver.cores ?? 1, memory: driver.memory ?? '512m', ...(driver.coreLimit ? { coreLimit: driver.coreLimit } : {}) },
-    executor: { cores: executor.cores ?? 1, memory: executor.memory ?? '512m', instances: executor.instances ?? 3, ...(executor.coreLimit ? { coreLimit: executor.coreLimit } : {}) },
+    driver: {
+      cores: driver.cores ?? 1,
+      memory: driver.memory ?? '512m',
+      ...(driver.coreLimit ? { coreLimit: driver.coreLimit } : {}),
+    },
+    executor: {
+      cores: executor.cores ?? 1,
+      memory: executor.memory ?? '512m',
+      instances: executor.instances ?? 3,
+      ...(executor.coreLimit ? { coreLimit: executor.coreLimit } : {}),
+    },
     env: (value.env as Record<string, string> | undefined) ?? {},
     objectStore: (value.objectStore as boolean | undefined) ?? false,
     sparkConf: (value.sparkConf as Record<string, string> | undefined) ?? {},

@@ -17,7 +17,10 @@ export interface ContextHash {
   bytes: number;
 }
 
-export async function hashBuildContext(dir: string, options: { dockerfile?: string; buildArgs?: Record<string, string> } = {}): Promise<ContextHash> {
+export async function hashBuildContext(
+  dir: string,
+  options: { dockerfile?: string; buildArgs?: Record<string, string> } = {},
+): Promise<ContextHash> {
   const ignore = await readDockerignore(dir);
   const files = (await walk(dir, '', ignore)).sort();
   const hash = createHash('sha256');
@@ -27,10 +30,13 @@ export async function hashBuildContext(dir: string, options: { dockerfile?: stri
     const [content, info] = await Promise.all([readFile(full), stat(full)]);
     bytes += content.length;
     // Executable bits matter to the image; other mode bits and mtimes do not.
-    hash.update(`${relative}\0${info.mode & 0o111 ? 'x' : '-'}\0${createHash('sha256').update(content).digest('hex')}\n`);
+    hash.update(
+      `${relative}\0${info.mode & 0o111 ? 'x' : '-'}\0${createHash('sha256').update(content).digest('hex')}\n`,
+    );
   }
   hash.update(`dockerfile\0${options.dockerfile ?? 'Dockerfile'}\n`);
-  for (const [key, value] of Object.entries(options.buildArgs ?? {}).sort(([a], [b]) => a.localeCompare(b))) hash.update(`arg\0${key}\0${value}\n`);
+  for (const [key, value] of Object.entries(options.buildArgs ?? {}).sort(([a], [b]) => a.localeCompare(b)))
+    hash.update(`arg\0${key}\0${value}\n`);
   const digest = hash.digest('hex');
   return { digest, tag: digest.slice(0, 16), files: files.length, bytes };
 }
@@ -49,7 +55,10 @@ export async function readDockerignore(dir: string): Promise<Matcher> {
     .split(/\r?\n/)
     .map((l) => l.trim())
     .filter((l) => l && !l.startsWith('#'))
-    .map((l) => ({ negate: l.startsWith('!'), re: globToRegExp(path.posix.normalize(l.replace(/^!/, '').replace(/^\/+/, '').replace(/\/+$/, ''))) }));
+    .map((l) => ({
+      negate: l.startsWith('!'),
+      re: globToRegExp(path.posix.normalize(l.replace(/^!/, '').replace(/^\/+/, '').replace(/\/+$/, ''))),
+    }));
   return (relative) => {
     const parts = relative.split('/');
     const candidates = parts.map((_, i) => parts.slice(0, i + 1).join('/'));

@@ -105,7 +105,13 @@ export async function followRun(kube: Kube, options: FollowOptions): Promise<Fol
       const previous = state;
       state = next;
       const errorMessage = object.status?.applicationState?.errorMessage;
-      options.onEvent({ type: 'state', state: next, previous, ...(errorMessage ? { errorMessage } : {}), at: performance.now() });
+      options.onEvent({
+        type: 'state',
+        state: next,
+        previous,
+        ...(errorMessage ? { errorMessage } : {}),
+        at: performance.now(),
+      });
       if (isTerminal(next)) finished();
     }
   };
@@ -113,7 +119,7 @@ export async function followRun(kube: Kube, options: FollowOptions): Promise<Fol
   const onPod = (pod: V1Pod, removed: boolean): void => {
     const name = pod.metadata?.name ?? '';
     const role = pod.metadata?.labels?.[POD_LABEL_ROLE];
-    const phase = removed ? 'Deleted' : pod.status?.phase ?? 'Pending';
+    const phase = removed ? 'Deleted' : (pod.status?.phase ?? 'Pending');
     podNames.add(name);
     checkProblem(pod, role, removed);
     const before = phases.get(`${name}/${pod.metadata?.uid}`);
@@ -121,7 +127,14 @@ export async function followRun(kube: Kube, options: FollowOptions): Promise<Fol
     else phases.set(`${name}/${pod.metadata?.uid}`, phase);
     if (before !== phase) {
       if (role === 'driver') options.onEvent({ type: 'driver', pod: name, phase, at: performance.now() });
-      else if (role === 'executor') options.onEvent({ type: 'executor', pod: name, phase, change: removed ? 'removed' : before === undefined ? 'added' : 'changed', at: performance.now() });
+      else if (role === 'executor')
+        options.onEvent({
+          type: 'executor',
+          pod: name,
+          phase,
+          change: removed ? 'removed' : before === undefined ? 'added' : 'changed',
+          at: performance.now(),
+        });
     }
     if (role === 'driver' && options.logs !== false) {
       if (removed) logs.removed(pod);
@@ -176,7 +189,10 @@ export async function followRun(kube: Kube, options: FollowOptions): Promise<Fol
   const watches = Promise.all([appWatch, podWatch, eventWatch.catch(() => undefined)]);
   watches.catch(() => finished());
 
-  await Promise.race([terminal, new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }))]);
+  await Promise.race([
+    terminal,
+    new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true })),
+  ]);
   // The driver has stopped: let its log stream deliver the last lines before closing.
   if (!options.signal.aborted && !blocked) await logs.drain(3_000);
   for (const p of problems.values()) clearTimeout(p.timer);
@@ -187,7 +203,11 @@ export async function followRun(kube: Kube, options: FollowOptions): Promise<Fol
 
   if (tail.length === 0 && app && !options.signal.aborted && !blocked) {
     const driverPod = app.status?.driverInfo?.podName ?? `${options.name}-driver`;
-    await streamPodLog(kube, { namespace: options.namespace, pod: driverPod, container: DRIVER_CONTAINER, tailLines: tailSize }, (line) => tail.push(line)).catch(() => undefined);
+    await streamPodLog(
+      kube,
+      { namespace: options.namespace, pod: driverPod, container: DRIVER_CONTAINER, tailLines: tailSize },
+      (line) => tail.push(line),
+    ).catch(() => undefined);
   }
   const errorMessage = app?.status?.applicationState?.errorMessage;
   return {

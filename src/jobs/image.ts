@@ -45,15 +45,26 @@ export function imageRepository(app: string, delivery: Delivery): string {
 export async function buildAppImage(request: BuildRequest): Promise<BuildResult> {
   const started = performance.now();
   if (!existsSync(path.join(request.dir, request.dockerfile))) {
-    throw new KoalaError(`No ${request.dockerfile} in ${request.dir}`, { exitCode: EXIT.usage, hint: `Every koala app is built from a Dockerfile; \`koala new spark-app <name>\` writes one.` });
+    throw new KoalaError(`No ${request.dockerfile} in ${request.dir}`, {
+      exitCode: EXIT.usage,
+      hint: `Every koala app is built from a Dockerfile; \`koala new spark-app <name>\` writes one.`,
+    });
   }
   const context = await hashBuildContext(request.dir, { dockerfile: request.dockerfile, buildArgs: request.buildArgs });
   const image = `${imageRepository(request.app, request.delivery)}:${context.tag}`;
   const result = (partial: Partial<BuildResult> & { reason: string }): BuildResult => ({
-    image, context, built: false, delivered: false, layersPushed: 0, layersReused: 0, durationMs: performance.now() - started, ...partial,
+    image,
+    context,
+    built: false,
+    delivered: false,
+    layersPushed: 0,
+    layersReused: 0,
+    durationMs: performance.now() - started,
+    ...partial,
   });
 
-  if (await alreadyDelivered(image, request.delivery, request.signal)) return result({ reason: `${image} is up to date` });
+  if (await alreadyDelivered(image, request.delivery, request.signal))
+    return result({ reason: `${image} is up to date` });
 
   let built = false;
   if (!(await localImageExists(image, request.signal))) {
@@ -62,11 +73,26 @@ export async function buildAppImage(request: BuildRequest): Promise<BuildResult>
   }
   if (request.delivery.kind === 'push') {
     const pushed = await dockerPush(image, request);
-    return result({ built, delivered: true, ...pushed, reason: `pushed ${pushed.layersPushed} new layer(s), ${pushed.layersReused} already in the registry` });
+    return result({
+      built,
+      delivered: true,
+      ...pushed,
+      reason: `pushed ${pushed.layersPushed} new layer(s), ${pushed.layersReused} already in the registry`,
+    });
   }
-  await runTool({ tool: 'kind', args: ['load', 'docker-image', image, '--name', request.delivery.cluster], timeoutMs: 10 * 60_000, ...(request.signal ? { signal: request.signal } : {}), ...(request.onLine ? { onLine: request.onLine } : {}) });
+  await runTool({
+    tool: 'kind',
+    args: ['load', 'docker-image', image, '--name', request.delivery.cluster],
+    timeoutMs: 10 * 60_000,
+    ...(request.signal ? { signal: request.signal } : {}),
+    ...(request.onLine ? { onLine: request.onLine } : {}),
+  });
   await recordLoaded(request.delivery, image);
-  return result({ built, delivered: true, reason: `loaded into the nodes of kind cluster ${request.delivery.cluster}` });
+  return result({
+    built,
+    delivered: true,
+    reason: `loaded into the nodes of kind cluster ${request.delivery.cluster}`,
+  });
 }
 
 async function alreadyDelivered(image: string, delivery: Delivery, signal?: AbortSignal): Promise<boolean> {
@@ -85,14 +111,22 @@ export async function registryHasTag(port: number, image: string, signal?: Abort
     const response = await fetch(`http://127.0.0.1:${port}/v2/${name}/manifests/${tag}`, {
       method: 'HEAD',
       headers: {
-        Accept: ['application/vnd.oci.image.index.v1+json', 'application/vnd.oci.image.manifest.v1+json', 'application/vnd.docker.distribution.manifest.v2+json', 'application/vnd.docker.distribution.manifest.list.v2+json'].join(', '),
+        Accept: [
+          'application/vnd.oci.image.index.v1+json',
+          'application/vnd.oci.image.manifest.v1+json',
+          'application/vnd.docker.distribution.manifest.v2+json',
+          'application/vnd.docker.distribution.manifest.list.v2+json',
+        ].join(', '),
       },
       signal: signal ? AbortSignal.any([signal, AbortSignal.timeout(5_000)]) : AbortSignal.timeout(5_000),
     });
     return response.ok;
   } catch (error) {
     if (signal?.aborted) throw error;
-    throw new KoalaError(`The local registry on localhost:${port} does not answer`, { hint: 'Start it with `koala up` (or check `koala status`); `koala build --load` loads the image into the kind nodes without a registry.', cause: error });
+    throw new KoalaError(`The local registry on localhost:${port} does not answer`, {
+      hint: 'Start it with `koala up` (or check `koala status`); `koala build --load` loads the image into the kind nodes without a registry.',
+      cause: error,
+    });
   }
 }
 
@@ -102,7 +136,13 @@ function splitImage(image: string): [string, string] {
 }
 
 async function localImageExists(image: string, signal?: AbortSignal): Promise<boolean> {
-  const result = await runTool({ tool: 'docker', args: ['image', 'inspect', '--format', '{{.Id}}', image], okExitCodes: [1], timeoutMs: 30_000, ...(signal ? { signal } : {}) });
+  const result = await runTool({
+    tool: 'docker',
+    args: ['image', 'inspect', '--format', '{{.Id}}', image],
+    okExitCodes: [1],
+    timeoutMs: 30_000,
+    ...(signal ? { signal } : {}),
+  });
   return result.exitCode === 0;
 }
 
@@ -110,11 +150,26 @@ async function dockerBuild(image: string, request: BuildRequest): Promise<void> 
   const args = ['build', '-t', image, '-f', path.join(request.dir, request.dockerfile)];
   for (const [key, value] of Object.entries(request.buildArgs)) args.push('--build-arg', `${key}=${value}`);
   args.push('--label', `dev.koala.app=${request.app}`, request.dir);
-  await runTool({ tool: 'docker', args, timeoutMs: 30 * 60_000, ...(request.signal ? { signal: request.signal } : {}), ...(request.onLine ? { onLine: request.onLine } : {}) });
+  await runTool({
+    tool: 'docker',
+    args,
+    timeoutMs: 30 * 60_000,
+    ...(request.signal ? { signal: request.signal } : {}),
+    ...(request.onLine ? { onLine: request.onLine } : {}),
+  });
 }
 
-async function dockerPush(image: string, request: BuildRequest): Promise<{ layersPushed: number; layersReused: number }> {
-  const { stdout } = await runTool({ tool: 'docker', args: ['push', image], timeoutMs: 30 * 60_000, ...(request.signal ? { signal: request.signal } : {}), ...(request.onLine ? { onLine: request.onLine } : {}) });
+async function dockerPush(
+  image: string,
+  request: BuildRequest,
+): Promise<{ layersPushed: number; layersReused: number }> {
+  const { stdout } = await runTool({
+    tool: 'docker',
+    args: ['push', image],
+    timeoutMs: 30 * 60_000,
+    ...(request.signal ? { signal: request.signal } : {}),
+    ...(request.onLine ? { onLine: request.onLine } : {}),
+  });
   return countPushedLayers(stdout);
 }
 

@@ -23,7 +23,9 @@ export interface LogsRequest {
 }
 
 export function podSelector(run: string, executor?: number): string {
-  return executor === undefined ? `${POD_LABEL_APP_NAME}=${run},${POD_LABEL_ROLE}=driver` : `${POD_LABEL_APP_NAME}=${run},${POD_LABEL_ROLE}=executor,spark-exec-id=${executor}`;
+  return executor === undefined
+    ? `${POD_LABEL_APP_NAME}=${run},${POD_LABEL_ROLE}=driver`
+    : `${POD_LABEL_APP_NAME}=${run},${POD_LABEL_ROLE}=executor,spark-exec-id=${executor}`;
 }
 
 /**
@@ -31,7 +33,11 @@ export function podSelector(run: string, executor?: number): string {
  * names carry a hash), print its log, and with -f keep following: through a driver that the
  * operator resubmits or a container that restarts, until the run has finished.
  */
-export async function showLogs(kube: Kube, platform: SparkPlatform, request: LogsRequest): Promise<{ run: string; lines: number }> {
+export async function showLogs(
+  kube: Kube,
+  platform: SparkPlatform,
+  request: LogsRequest,
+): Promise<{ run: string; lines: number }> {
   const run = await resolveRun(kube, platform, request.target, request.namespace);
   const namespace = run.metadata.namespace!;
   const name = run.metadata.name;
@@ -40,9 +46,17 @@ export async function showLogs(kube: Kube, platform: SparkPlatform, request: Log
 
   if (!request.follow) {
     const pods = await kube.list<V1Pod>('v1', 'Pod', { namespace, labelSelector: selector });
-    const pod = pods.sort((a, b) => new Date(b.metadata?.creationTimestamp ?? 0).getTime() - new Date(a.metadata?.creationTimestamp ?? 0).getTime())[0];
+    const pod = pods.sort(
+      (a, b) =>
+        new Date(b.metadata?.creationTimestamp ?? 0).getTime() - new Date(a.metadata?.creationTimestamp ?? 0).getTime(),
+    )[0];
     if (!pod) throw noPod(run, what);
-    const follower = new PodLogFollower(kube, { onLine: request.onLine, signal: request.signal, follow: false, ...(request.tailLines !== undefined ? { tailLines: request.tailLines } : {}) });
+    const follower = new PodLogFollower(kube, {
+      onLine: request.onLine,
+      signal: request.signal,
+      follow: false,
+      ...(request.tailLines !== undefined ? { tailLines: request.tailLines } : {}),
+    });
     follower.update(pod);
     await follower.drain(60_000);
     return { run: name, lines: follower.linesSeen };
@@ -50,7 +64,12 @@ export async function showLogs(kube: Kube, platform: SparkPlatform, request: Log
 
   const stop = new AbortController();
   const signal = AbortSignal.any([request.signal, stop.signal]);
-  const follower = new PodLogFollower(kube, { onLine: request.onLine, signal, follow: true, ...(request.tailLines !== undefined ? { tailLines: request.tailLines } : {}) });
+  const follower = new PodLogFollower(kube, {
+    onLine: request.onLine,
+    signal,
+    follow: true,
+    ...(request.tailLines !== undefined ? { tailLines: request.tailLines } : {}),
+  });
   let state = stateOf(run);
   let sawPod = false;
   let podsSynced = false;
@@ -102,6 +121,9 @@ export async function showLogs(kube: Kube, platform: SparkPlatform, request: Log
 function noPod(run: SparkApplication, what: string): KoalaError {
   return new KoalaError(`Run ${run.metadata.name} has no ${what} pod (state ${stateOf(run)})`, {
     exitCode: EXIT.failure,
-    hint: what === 'driver' ? '`koala apps status` shows the run and `koala apps events` why it has no driver.' : '`koala apps status` lists the executors that exist.',
+    hint:
+      what === 'driver'
+        ? '`koala apps status` shows the run and `koala apps events` why it has no driver.'
+        : '`koala apps status` lists the executors that exist.',
   });
 }

@@ -28,8 +28,8 @@ interface Doc {
   lineOf(path: readonly string[]): number;
 }
 
-const ACCEPTED_KINDS = `a ${SPARK_KIND} (or a ${SCHEDULED_KIND}, whose template runs once), `
-  + 'with ConfigMaps and Secrets it uses';
+const ACCEPTED_KINDS =
+  `a ${SPARK_KIND} (or a ${SCHEDULED_KIND}, whose template runs once), ` + 'with ConfigMaps and Secrets it uses';
 const RUN_NAME = /^[a-z0-9]([a-z0-9-]{0,40}[a-z0-9])?$/;
 const OBJECT_NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
 
@@ -78,8 +78,8 @@ export async function loadManifestFile(file: string): Promise<ManifestSource> {
   if (others.length) {
     throw new ConfigError(
       others.map((d) => at(d.line, 'kind', `${label(d)} would be left out: run -f does not apply it`, ACCEPTED_KINDS)),
-      `Apply those objects yourself (kubectl apply -f) and keep only the app, its ConfigMaps and Secrets in `
-        + `${path.basename(file)}; nothing was submitted.`,
+      `Apply those objects yourself (kubectl apply -f) and keep only the app, its ConfigMaps and Secrets in ` +
+        `${path.basename(file)}; nothing was submitted.`,
     );
   }
 
@@ -101,8 +101,8 @@ export async function loadManifestFile(file: string): Promise<ManifestSource> {
     app = { apiVersion: doc.value.apiVersion as string, kind: SPARK_KIND, metadata, spec };
     const schedule = typeof scheduled.spec?.schedule === 'string' ? ` ("${scheduled.spec.schedule}")` : '';
     notices.push(
-      `${SCHEDULED_KIND} ${String(metadata.name)}: koala does not run schedules yet${schedule}; `
-        + 'running its template once now (kubectl apply -f lets the operator schedule it)',
+      `${SCHEDULED_KIND} ${String(metadata.name)}: koala does not run schedules yet${schedule}; ` +
+        'running its template once now (kubectl apply -f lets the operator schedule it)',
     );
   } else {
     specPath = ['spec'];

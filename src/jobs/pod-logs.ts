@@ -34,7 +34,10 @@ export class PodLogFollower {
   private lastPod: V1Pod | undefined;
   linesSeen = 0;
 
-  constructor(kube: Kube, options: { onLine: (line: LogLine) => void; signal: AbortSignal; follow: boolean; tailLines?: number }) {
+  constructor(
+    kube: Kube,
+    options: { onLine: (line: LogLine) => void; signal: AbortSignal; follow: boolean; tailLines?: number },
+  ) {
     this.kube = kube;
     this.onLine = options.onLine;
     this.signal = options.signal;
@@ -47,7 +50,12 @@ export class PodLogFollower {
     this.lastPod = pod;
     this.endFinishedStreams(pod, false);
     const status = containerStatus(pod);
-    const started = status?.state?.running || status?.state?.terminated || pod.status?.phase === 'Running' || pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
+    const started =
+      status?.state?.running ||
+      status?.state?.terminated ||
+      pod.status?.phase === 'Running' ||
+      pod.status?.phase === 'Succeeded' ||
+      pod.status?.phase === 'Failed';
     if (!started) return;
     const incarnation = `${pod.metadata?.uid}/${status?.restartCount ?? 0}`;
     if (this.seen.has(incarnation)) return;
@@ -78,7 +86,11 @@ export class PodLogFollower {
   private endFinishedStreams(pod: V1Pod, deleted: boolean): void {
     if (!this.follow) return; // without -f every stream ends by itself
     const status = containerStatus(pod);
-    const finished = deleted || status?.state?.terminated !== undefined || pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
+    const finished =
+      deleted ||
+      status?.state?.terminated !== undefined ||
+      pod.status?.phase === 'Succeeded' ||
+      pod.status?.phase === 'Failed';
     for (const [incarnation, stopper] of this.stoppers) {
       const samePod = stopper.uid === pod.metadata?.uid;
       const thisRestart = incarnation === `${pod.metadata?.uid}/${status?.restartCount ?? 0}`;
@@ -119,7 +131,11 @@ export class PodLogFollower {
             ...(container ? { container } : {}),
             follow: this.follow,
             timestamps: true,
-            ...(lastStamp ? { sinceTime: lastStamp.replace(/\.\d+Z$/, 'Z') } : this.tailLines !== undefined ? { tailLines: this.tailLines } : {}),
+            ...(lastStamp
+              ? { sinceTime: lastStamp.replace(/\.\d+Z$/, 'Z') }
+              : this.tailLines !== undefined
+                ? { tailLines: this.tailLines }
+                : {}),
             signal: signal,
           },
           (raw) => {
@@ -156,7 +172,9 @@ function containerStatus(pod: V1Pod | undefined) {
 
 function pickContainer(pod: V1Pod): string | undefined {
   const names = (pod.spec?.containers ?? []).map((c) => c.name);
-  return names.find((n) => n === DRIVER_CONTAINER || n === EXECUTOR_CONTAINER) ?? (names.length > 1 ? names[0] : undefined);
+  return (
+    names.find((n) => n === DRIVER_CONTAINER || n === EXECUTOR_CONTAINER) ?? (names.length > 1 ? names[0] : undefined)
+  );
 }
 
 /** "2026-11-22T02:40:58.123456789Z text" → stamp + text (timestamps=true). */

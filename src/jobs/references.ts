@@ -143,9 +143,23 @@ export function operatorFeatures(config: KoalaConfig): OperatorFeatures {
 
 /** Pod fields the operator sets through its mutating webhook only. */
 const WEBHOOK_FIELDS = [
-  'env', 'envFrom', 'volumeMounts', 'affinity', 'tolerations', 'securityContext', 'podSecurityContext', 'sidecars',
-  'initContainers', 'hostNetwork', 'schedulerName', 'dnsConfig', 'hostAliases', 'lifecycle', 'priorityClassName',
-  'shareProcessNamespace', 'terminationGracePeriodSeconds',
+  'env',
+  'envFrom',
+  'volumeMounts',
+  'affinity',
+  'tolerations',
+  'securityContext',
+  'podSecurityContext',
+  'sidecars',
+  'initContainers',
+  'hostNetwork',
+  'schedulerName',
+  'dnsConfig',
+  'hostAliases',
+  'lifecycle',
+  'priorityClassName',
+  'shareProcessNamespace',
+  'terminationGracePeriodSeconds',
 ];
 const VALUES = 'components.spark-operator.values';
 
@@ -156,8 +170,8 @@ export function ignoredFields(spec: Obj, features: OperatorFeatures, prefix = 's
   if (!features.batchScheduler && (scheduler || spec.batchSchedulerOptions !== undefined)) {
     const field = scheduler ? `${prefix}.batchScheduler (${scheduler})` : `${prefix}.batchSchedulerOptions`;
     notices.push(
-      `${field} is ignored: koala's Spark operator has no batch scheduler enabled, so pods go to the default `
-        + `scheduler (controller.batchScheduler in ${VALUES} enables one)`,
+      `${field} is ignored: koala's Spark operator has no batch scheduler enabled, so pods go to the default ` +
+        `scheduler (controller.batchScheduler in ${VALUES} enables one)`,
     );
   }
   const ui = obj(spec.sparkUIOptions) ?? {};

@@ -54,7 +54,11 @@ function resources(r: Resources): Record<string, unknown> {
  * The SparkApplication of one run of an app, as pure data. The image tag is the build's content
  * hash, so IfNotPresent is exact (no `:latest` + Always pulling on every run).
  */
-export function renderSparkApplication(app: SparkApp, run: RunIdentity, options: { image: string; contextDigest: string; platform: SparkPlatform }): SparkApplication {
+export function renderSparkApplication(
+  app: SparkApp,
+  run: RunIdentity,
+  options: { image: string; contextDigest: string; platform: SparkPlatform },
+): SparkApplication {
   const { platform } = options;
   const labels = { [LABEL_MANAGED_BY]: 'koala', [LABEL_APP]: app.name, [LABEL_RUN_NUMBER]: String(run.number) };
   const sparkConf: Record<string, string> = { ...app.sparkConf };
@@ -93,8 +97,10 @@ export function renderSparkApplication(app: SparkApp, run: RunIdentity, options:
     // Keys come from the Secret through Spark's own secretKeyRef confs, so they are never in
     // the SparkApplication or a log, and reach the pods with or without the operator's webhook.
     for (const role of ['driver', 'executor']) {
-      sparkConf[`spark.kubernetes.${role}.secretKeyRef.AWS_ACCESS_KEY_ID`] = `${store.secretName}:${store.accessKeyKey}`;
-      sparkConf[`spark.kubernetes.${role}.secretKeyRef.AWS_SECRET_ACCESS_KEY`] = `${store.secretName}:${store.secretKeyKey}`;
+      sparkConf[`spark.kubernetes.${role}.secretKeyRef.AWS_ACCESS_KEY_ID`] =
+        `${store.secretName}:${store.accessKeyKey}`;
+      sparkConf[`spark.kubernetes.${role}.secretKeyRef.AWS_SECRET_ACCESS_KEY`] =
+        `${store.secretName}:${store.secretKeyKey}`;
     }
     sparkConf['spark.jars.ivy'] = '/tmp/.ivy2';
     spec.deps = { packages: [HADOOP_AWS_PACKAGE] };
@@ -137,7 +143,12 @@ export function renderFromManifest(
     metadata: {
       name: runName(run.app, run.number),
       namespace: run.namespace,
-      labels: { ...(manifest.metadata.labels ?? {}), [LABEL_MANAGED_BY]: 'koala', [LABEL_APP]: run.app, [LABEL_RUN_NUMBER]: String(run.number) },
+      labels: {
+        ...(manifest.metadata.labels ?? {}),
+        [LABEL_MANAGED_BY]: 'koala',
+        [LABEL_APP]: run.app,
+        [LABEL_RUN_NUMBER]: String(run.number),
+      },
       annotations: { ...(manifest.metadata.annotations ?? {}), [ANNOTATION_SOURCE]: overrides.file },
     },
     spec,

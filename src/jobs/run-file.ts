@@ -35,7 +35,8 @@ export function prepareFile(source: ManifestSource, request: RunRequest, default
   };
   const probe = renderFromManifest(source.app, { app: appName, number: 0, namespace }, overrides);
   ignoredFields(probe.spec, operatorFeatures(request.ctx.config)).forEach(notice);
-  if (mirror && !request.image && probe.spec.image !== source.app.spec.image) notice(`image ${source.app.spec.image} runs as ${probe.spec.image}`);
+  if (mirror && !request.image && probe.spec.image !== source.app.spec.image)
+    notice(`image ${source.app.spec.image} runs as ${probe.spec.image}`);
   const companions = source.companions.map((c): Manifest => {
     const from = c.metadata.namespace;
     if (from && from !== namespace) {
@@ -77,9 +78,9 @@ function redactSecret(secret: Manifest): Manifest {
 /** Runs of one name from another file: histories are kept apart; names on the command line are shared. */
 export function sharedNotice(app: string, namespace: string, other: string, field: string): string {
   return (
-    `runs named ${app}-<n> in ${namespace} also come from ${other}: each file prunes only its own runs, but `
-    + `\`koala logs ${app}\` and \`koala apps status ${app}\` show the newest of either `
-    + `(give one file another ${field})`
+    `runs named ${app}-<n> in ${namespace} also come from ${other}: each file prunes only its own runs, but ` +
+    `\`koala logs ${app}\` and \`koala apps status ${app}\` show the newest of either ` +
+    `(give one file another ${field})`
   );
 }
 
@@ -89,8 +90,8 @@ export function missingError(file: string, namespace: string, missing: Reference
   return new KoalaError(`${head}:\n${lines}`, {
     exitCode: EXIT.usage,
     hint:
-      `Create them in ${namespace} (e.g. \`kubectl -n ${namespace} create configmap <name> --from-file=…\`), `
-      + `or add them to ${file}: koala applies the ConfigMaps and Secrets in the file with the run. `
-      + 'Nothing was submitted.',
+      `Create them in ${namespace} (e.g. \`kubectl -n ${namespace} create configmap <name> --from-file=…\`), ` +
+      `or add them to ${file}: koala applies the ConfigMaps and Secrets in the file with the run. ` +
+      'Nothing was submitted.',
   });
 }

@@ -45,7 +45,8 @@ export interface Submitted {
 }
 
 export function deliveryFor(ctx: PlatformContext, load: boolean | undefined): Delivery {
-  if (load || !ctx.config.registry.enabled) return { kind: 'load', cluster: ctx.config.cluster.name, stateDir: ctx.home };
+  if (load || !ctx.config.registry.enabled)
+    return { kind: 'load', cluster: ctx.config.cluster.name, stateDir: ctx.home };
   return { kind: 'push', registryPort: ctx.config.registry.port };
 }
 
@@ -95,7 +96,11 @@ export async function submit(request: RunRequest): Promise<Submitted> {
     // build all start at once; a failed check cancels a build already under way.
     const cancelBuild = new AbortController();
     const kubeReady = ctx.kube();
-    const probe = renderSparkApplication(app, { app: app.name, number: 0, namespace }, { image: 'probe', contextDigest: '', platform });
+    const probe = renderSparkApplication(
+      app,
+      { app: app.name, number: 0, namespace },
+      { image: 'probe', contextDigest: '', platform },
+    );
     if (request.serviceAccount) probe.spec.driver = { ...probe.spec.driver, serviceAccount: request.serviceAccount };
     const building = request.image
       ? undefined
@@ -103,7 +108,11 @@ export async function submit(request: RunRequest): Promise<Submitted> {
           app: app.name,
           dir: app.dir,
           dockerfile: app.build.dockerfile,
-          buildArgs: { ...sparkBuildArgs(ctx.config, await loadPins(), app.sparkVersion), ...app.build.args, ...request.buildArgs },
+          buildArgs: {
+            ...sparkBuildArgs(ctx.config, await loadPins(), app.sparkVersion),
+            ...app.build.args,
+            ...request.buildArgs,
+          },
           delivery: deliveryFor(ctx, request.load),
           signal: AbortSignal.any([request.signal, cancelBuild.signal]),
           ...(request.onBuildLine ? { onLine: request.onBuildLine } : {}),
@@ -130,8 +139,13 @@ export async function submit(request: RunRequest): Promise<Submitted> {
     build = building ? await building : undefined;
     mark('image');
     const image = request.image ?? build!.image;
-    manifest = renderSparkApplication(app, { app: app.name, number, namespace }, { image, contextDigest: build?.context.digest ?? '', platform });
-    if (request.serviceAccount) manifest.spec.driver = { ...manifest.spec.driver, serviceAccount: request.serviceAccount };
+    manifest = renderSparkApplication(
+      app,
+      { app: app.name, number, namespace },
+      { image, contextDigest: build?.context.digest ?? '', platform },
+    );
+    if (request.serviceAccount)
+      manifest.spec.driver = { ...manifest.spec.driver, serviceAccount: request.serviceAccount };
   }
 
   const kube = await ctx.kube();

@@ -32,12 +32,18 @@ export interface ScaffoldResult {
 export async function scaffoldSparkApp(request: ScaffoldRequest): Promise<ScaffoldResult> {
   const nameSpec = APP_SPEC.type === 'object' ? APP_SPEC.fields.name : undefined;
   if (nameSpec?.type === 'string' && nameSpec.pattern && !nameSpec.pattern.test(request.name)) {
-    throw new KoalaError(`"${request.name}" is not a valid app name: use ${nameSpec.accepted}`, { exitCode: EXIT.usage, hint: 'Pick a name like pagerank or daily-sales.' });
+    throw new KoalaError(`"${request.name}" is not a valid app name: use ${nameSpec.accepted}`, {
+      exitCode: EXIT.usage,
+      hint: 'Pick a name like pagerank or daily-sales.',
+    });
   }
   const language = request.language ?? 'python';
   const dir = path.join(request.projectDir, APPS_DIR, request.name);
   if (existsSync(dir)) {
-    throw new KoalaError(`${dir} already exists`, { exitCode: EXIT.usage, hint: `Choose another name, or delete ${dir} first; koala never overwrites an app.` });
+    throw new KoalaError(`${dir} already exists`, {
+      exitCode: EXIT.usage,
+      hint: `Choose another name, or delete ${dir} first; koala never overwrites an app.`,
+    });
   }
   const template = assetPath('templates', 'spark-app', language);
   const sparkVersion = request.sparkVersion ?? DEFAULT_SPARK_VERSION;
@@ -53,7 +59,10 @@ export async function scaffoldSparkApp(request: ScaffoldRequest): Promise<Scaffo
     const text = await readFile(path.join(template, relative), 'utf8');
     const target = path.join(dir, relative);
     await mkdir(path.dirname(target), { recursive: true });
-    await writeFile(target, text.replaceAll(/\{\{(\w+)\}\}/g, (whole, key: string) => values[key] ?? whole));
+    await writeFile(
+      target,
+      text.replaceAll(/\{\{(\w+)\}\}/g, (whole, key: string) => values[key] ?? whole),
+    );
     files.push(relative);
   }
   return { dir, files: files.sort() };

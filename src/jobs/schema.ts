@@ -38,8 +38,20 @@ export const CRD_FILE = 'sparkoperator.k8s.io_sparkapplications.yaml';
 export const SCHEMA_ASSET = ['spark-operator', 'sparkapplication.schema.json'] as const;
 
 const KEPT = new Set([
-  'type', 'properties', 'additionalProperties', 'items', 'required', 'enum', 'pattern', 'minimum', 'maximum',
-  'nullable', 'anyOf', 'format', 'x-kubernetes-int-or-string', 'x-kubernetes-preserve-unknown-fields',
+  'type',
+  'properties',
+  'additionalProperties',
+  'items',
+  'required',
+  'enum',
+  'pattern',
+  'minimum',
+  'maximum',
+  'nullable',
+  'anyOf',
+  'format',
+  'x-kubernetes-int-or-string',
+  'x-kubernetes-preserve-unknown-fields',
 ]);
 
 /** The validation part of a CRD version's schema: descriptions, defaults and list hints dropped. */
@@ -86,7 +98,7 @@ export interface SchemaProblem {
 
 const typeName = (v: unknown): string =>
   v === null ? 'null' : Array.isArray(v) ? 'array' : Number.isInteger(v) ? 'integer' : typeof v;
-const show = (v: unknown): string => (typeof v === 'string' ? `"${v}"` : JSON.stringify(v) ?? String(v));
+const show = (v: unknown): string => (typeof v === 'string' ? `"${v}"` : (JSON.stringify(v) ?? String(v)));
 
 function typeMatches(value: unknown, schema: Schema): boolean {
   if (schema['x-kubernetes-int-or-string']) return Number.isInteger(value) || typeof value === 'string';

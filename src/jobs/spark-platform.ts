@@ -54,7 +54,10 @@ export function sparkPlatform(config: KoalaConfig): SparkPlatform {
       sparkConf: jobs.sparkConf,
     },
     services: Object.fromEntries(
-      Object.entries(portForwardTargets(config)).map(([name, t]) => [name, { namespace: t.namespace, name: t.service, port: t.port }]),
+      Object.entries(portForwardTargets(config)).map(([name, t]) => [
+        name,
+        { namespace: t.namespace, name: t.service, port: t.port },
+      ]),
     ),
   };
 }

@@ -16,7 +16,9 @@ export const SPARK_CRD = 'sparkapplications.sparkoperator.k8s.io';
 export const TERMINAL_STATES = ['COMPLETED', 'FAILED'] as const;
 
 export function sparkAppsPath(namespace?: string): string {
-  return namespace ? `/apis/${SPARK_API_VERSION}/namespaces/${namespace}/sparkapplications` : `/apis/${SPARK_API_VERSION}/sparkapplications`;
+  return namespace
+    ? `/apis/${SPARK_API_VERSION}/namespaces/${namespace}/sparkapplications`
+    : `/apis/${SPARK_API_VERSION}/sparkapplications`;
 }
 
 export function stateOf(app: SparkApplication): string {
@@ -31,8 +33,14 @@ export function isTerminal(state: string): boolean {
  * The namespaces the operator really watches: the --namespaces flag of the operator Deployments
  * in its namespace (empty or "" means all), otherwise what koala.yaml says it installed.
  */
-export async function watchedNamespaces(kube: Kube, platform: SparkPlatform): Promise<{ namespaces: string[] | 'all'; source: string }> {
-  const deployments = await getJson<{ items: V1Deployment[] }>(kube, `/apis/apps/v1/namespaces/${platform.operatorNamespace}/deployments?labelSelector=app.kubernetes.io%2Fname%3Dspark-operator`)
+export async function watchedNamespaces(
+  kube: Kube,
+  platform: SparkPlatform,
+): Promise<{ namespaces: string[] | 'all'; source: string }> {
+  const deployments = await getJson<{ items: V1Deployment[] }>(
+    kube,
+    `/apis/apps/v1/namespaces/${platform.operatorNamespace}/deployments?labelSelector=app.kubernetes.io%2Fname%3Dspark-operator`,
+  )
     .then((l) => l?.items ?? [])
     .catch(() => []);
   const watched = new Set<string>();
@@ -41,7 +49,10 @@ export async function watchedNamespaces(kube: Kube, platform: SparkPlatform): Pr
     for (const container of deployment.spec?.template.spec?.containers ?? []) {
       const flag = [...(container.command ?? []), ...(container.args ?? [])].find((a) => a.startsWith('--namespaces='));
       if (flag === undefined) continue;
-      const list = flag.slice('--namespaces='.length).split(',').map((n) => n.trim());
+      const list = flag
+        .slice('--namespaces='.length)
+        .split(',')
+        .map((n) => n.trim());
       const where = `the operator's Deployment ${deployment.metadata?.namespace}/${deployment.metadata?.name}`;
       if (list.every((n) => n === '')) return { namespaces: 'all', source: where };
       list.filter(Boolean).forEach((n) => watched.add(n));
@@ -67,40 +78,62 @@ export async function preflightSubmit(
   const serviceAccount = app.spec.driver?.serviceAccount as string | undefined;
   // Secrets the pods take keys from (the object store's): a missing one would leave them stuck.
   // (`run -f` checks every reference of a manifest itself, with the field that makes it.)
-  const sparkConf = (options.secrets === false ? {} : app.spec.sparkConf ?? {}) as Record<string, string>;
-  const secrets = [...new Set(Object.entries(sparkConf).filter(([k]) => /^spark\.kubernetes\.(driver|executor)\.secretKeyRef\./.test(k)).map(([, v]) => v.split(':')[0]!))];
+  const sparkConf = (options.secrets === false ? {} : (app.spec.sparkConf ?? {})) as Record<string, string>;
+  const secrets = [
+    ...new Set(
+      Object.entries(sparkConf)
+        .filter(([k]) => /^spark\.kubernetes\.(driver|executor)\.secretKeyRef\./.test(k))
+        .map(([, v]) => v.split(':')[0]!),
+    ),
+  ];
   // Independent reads, all at once.
   const [crd, watched, ns, sa, ...found] = await Promise.all([
     // Only its metadata: the CRD with its schema is about a megabyte of JSON.
     getJson(kube, `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${SPARK_CRD}`, METADATA_ONLY),
     watchedNamespaces(kube, platform),
     getJson(kube, `/api/v1/namespaces/${namespace}`),
-    serviceAccount ? getJson(kube, `/api/v1/namespaces/${namespace}/serviceaccounts/${serviceAccount}`) : Promise.resolve({}),
+    serviceAccount
+      ? getJson(kube, `/api/v1/namespaces/${namespace}/serviceaccounts/${serviceAccount}`)
+      : Promise.resolve({}),
     ...secrets.map((name) => getJson(kube, `/api/v1/namespaces/${namespace}/secrets/${name}`)),
   ]);
   if (!crd) {
-    throw new KoalaError(`The SparkApplication CRD (${SPARK_CRD}) is not installed`, { hint: 'Install the Spark operator with `koala up` (or `koala up --only spark-operator`).' });
+    throw new KoalaError(`The SparkApplication CRD (${SPARK_CRD}) is not installed`, {
+      hint: 'Install the Spark operator with `koala up` (or `koala up --only spark-operator`).',
+    });
   }
   if (watched.namespaces !== 'all' && !watched.namespaces.includes(namespace)) {
-    throw new KoalaError(`The Spark operator does not watch namespace "${namespace}" (it watches: ${watched.namespaces.join(', ') || 'none'}, per ${watched.source}); a run there would never start`, {
-      exitCode: EXIT.usage,
-      hint: `Run it in a watched namespace (--namespace ${watched.namespaces[0] ?? '<ns>'}), or add "${namespace}" to spark.jobNamespaces in koala.yaml and run \`koala up\`.`,
-    });
+    throw new KoalaError(
+      `The Spark operator does not watch namespace "${namespace}" (it watches: ${watched.namespaces.join(', ') || 'none'}, per ${watched.source}); a run there would never start`,
+      {
+        exitCode: EXIT.usage,
+        hint: `Run it in a watched namespace (--namespace ${watched.namespaces[0] ?? '<ns>'}), or add "${namespace}" to spark.jobNamespaces in koala.yaml and run \`koala up\`.`,
+      },
+    );
   }
   if (!ns) {
-    throw new KoalaError(`Namespace "${namespace}" does not exist`, { exitCode: EXIT.usage, hint: 'Run `koala up`: it creates the job namespaces listed in spark.jobNamespaces.' });
+    throw new KoalaError(`Namespace "${namespace}" does not exist`, {
+      exitCode: EXIT.usage,
+      hint: 'Run `koala up`: it creates the job namespaces listed in spark.jobNamespaces.',
+    });
   }
   if (serviceAccount && !sa) {
-    throw new KoalaError(`The driver's ServiceAccount "${serviceAccount}" does not exist in namespace "${namespace}"; spark-submit would fail to create the driver`, {
-      exitCode: EXIT.usage,
-      hint: `The operator's chart creates "${platform.serviceAccount}" in every job namespace: use --service-account ${platform.serviceAccount}, or fix spec.driver.serviceAccount.`,
-    });
+    throw new KoalaError(
+      `The driver's ServiceAccount "${serviceAccount}" does not exist in namespace "${namespace}"; spark-submit would fail to create the driver`,
+      {
+        exitCode: EXIT.usage,
+        hint: `The operator's chart creates "${platform.serviceAccount}" in every job namespace: use --service-account ${platform.serviceAccount}, or fix spec.driver.serviceAccount.`,
+      },
+    );
   }
   const missing = secrets.filter((_, i) => !found[i]);
   if (missing.length) {
-    throw new KoalaError(`Secret ${missing.join(', ')} does not exist in namespace "${namespace}"; the driver and executors take the object store's keys from it`, {
-      hint: 'Run `koala up` (the object-store component creates it in every job namespace), or set `objectStore: false` in spark-app.yaml if the app does not use it.',
-    });
+    throw new KoalaError(
+      `Secret ${missing.join(', ')} does not exist in namespace "${namespace}"; the driver and executors take the object store's keys from it`,
+      {
+        hint: 'Run `koala up` (the object-store component creates it in every job namespace), or set `objectStore: false` in spark-app.yaml if the app does not use it.',
+      },
+    );
   }
 }
 
@@ -119,19 +152,26 @@ export async function submitRun(
     // The ConfigMaps and Secrets of the file go first: the driver mounts them as it starts.
     // All are dry-run before anything is written, so a rejected one changes nothing.
     for (const companion of companions) await applyCompanion(kube, companion, dryRun);
-    const { status, body } = await kube.raw(`${path}?fieldManager=koala&fieldValidation=Strict${dryRun ? '&dryRun=All' : ''}`, {
-      method: 'POST',
-      body: JSON.stringify(app),
-      headers: { 'Content-Type': 'application/json' },
-    });
-    if (status === 409) throw new KoalaError(`A run named ${app.metadata.name} already exists in ${app.metadata.namespace}`, { hint: 'Run the command again: koala picks the next free run number.' });
+    const { status, body } = await kube.raw(
+      `${path}?fieldManager=koala&fieldValidation=Strict${dryRun ? '&dryRun=All' : ''}`,
+      {
+        method: 'POST',
+        body: JSON.stringify(app),
+        headers: { 'Content-Type': 'application/json' },
+      },
+    );
+    if (status === 409)
+      throw new KoalaError(`A run named ${app.metadata.name} already exists in ${app.metadata.namespace}`, {
+        hint: 'Run the command again: koala picks the next free run number.',
+      });
     if (status === 422 || status === 400) {
       throw new KoalaError(`The SparkApplication is not valid for the installed CRD:\n${invalidFields(body)}`, {
         exitCode: EXIT.usage,
         hint: 'Fix the fields above (in spark-app.yaml or the manifest); nothing was submitted.',
       });
     }
-    if (status < 200 || status >= 300) throw new KubeApiError(status, `create ${SPARK_KIND} ${app.metadata.namespace}/${app.metadata.name}`, body);
+    if (status < 200 || status >= 300)
+      throw new KubeApiError(status, `create ${SPARK_KIND} ${app.metadata.namespace}/${app.metadata.name}`, body);
     if (!dryRun || options.dryRunOnly) return JSON.parse(body) as SparkApplication;
   }
   throw new Error('unreachable');
@@ -154,7 +194,10 @@ async function applyCompanion(kube: Kube, companion: Manifest, dryRun: boolean):
 /** The API server's field errors, one per line. */
 function invalidFields(body: string): string {
   try {
-    const parsed = JSON.parse(body) as { message?: string; details?: { causes?: Array<{ field?: string; message?: string }> } };
+    const parsed = JSON.parse(body) as {
+      message?: string;
+      details?: { causes?: Array<{ field?: string; message?: string }> };
+    };
     const causes = parsed.details?.causes ?? [];
     if (causes.length) return causes.map((c) => `  ${c.field ?? '(object)'}: ${c.message ?? ''}`).join('\n');
     return `  ${parsed.message ?? body}`;
@@ -166,7 +209,11 @@ function invalidFields(body: string): string {
 const METADATA_ONLY = { Accept: 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json' };
 
 /** GET a path; undefined when it does not exist (404). */
-async function getJson<T = unknown>(kube: Kube, path: string, headers?: Record<string, string>): Promise<T | undefined> {
+async function getJson<T = unknown>(
+  kube: Kube,
+  path: string,
+  headers?: Record<string, string>,
+): Promise<T | undefined> {
   const { status, body } = await kube.raw(path, headers ? { headers } : {});
   if (status === 404) return undefined;
   if (status < 200 || status >= 300) throw new KubeApiError(status, `GET ${path}`, body);
@@ -174,9 +221,13 @@ async function getJson<T = unknown>(kube: Kube, path: string, headers?: Record<s
 }
 
 /** Every run of an app in a namespace, newest first. */
-export async function listRuns(kube: Kube, options: { namespace?: string; app?: string } = {}): Promise<SparkApplication[]> {
+export async function listRuns(
+  kube: Kube,
+  options: { namespace?: string; app?: string } = {},
+): Promise<SparkApplication[]> {
   const query = options.app ? `?labelSelector=${encodeURIComponent(`${LABEL_APP}=${options.app}`)}` : '';
-  const items = (await getJson<{ items: SparkApplication[] }>(kube, `${sparkAppsPath(options.namespace)}${query}`))?.items ?? [];
+  const items =
+    (await getJson<{ items: SparkApplication[] }>(kube, `${sparkAppsPath(options.namespace)}${query}`))?.items ?? [];
   return items.sort((a, b) => runNumber(b) - runNumber(a) || createdAt(b) - createdAt(a));
 }
 
@@ -194,10 +245,15 @@ export async function nextRunNumber(kube: Kube, namespace: string, app: string):
   // or a new run would be confused with their leftovers.
   const [runs, pods] = await Promise.all([
     listRuns(kube, { namespace, app }),
-    getJson<{ items: Array<{ metadata?: { labels?: Record<string, string> } }> }>(kube, `/api/v1/namespaces/${namespace}/pods?labelSelector=${encodeURIComponent(POD_LABEL_APP_NAME)}`),
+    getJson<{ items: Array<{ metadata?: { labels?: Record<string, string> } }> }>(
+      kube,
+      `/api/v1/namespaces/${namespace}/pods?labelSelector=${encodeURIComponent(POD_LABEL_APP_NAME)}`,
+    ),
   ]);
   const pattern = new RegExp(`^${app.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}-(\\d+)$`);
-  const leftovers = (pods?.items ?? []).map((p) => Number(pattern.exec(p.metadata?.labels?.[POD_LABEL_APP_NAME] ?? '')?.[1] ?? 0));
+  const leftovers = (pods?.items ?? []).map((p) =>
+    Number(pattern.exec(p.metadata?.labels?.[POD_LABEL_APP_NAME] ?? '')?.[1] ?? 0),
+  );
   return Math.max(0, ...runs.map(runNumber), ...leftovers) + 1;
 }
 
@@ -224,6 +280,11 @@ export async function pruneRuns(
     (r.metadata.annotations?.[ANNOTATION_SOURCE] ?? source) === source;
   const runs = (await listRuns(kube, { namespace, app })).filter((r) => source === undefined || sameSource(r));
   const old = runs.filter((r) => isTerminal(stateOf(r))).slice(keep);
-  for (const run of old) await kube.delete({ apiVersion: SPARK_API_VERSION, kind: SPARK_KIND, metadata: { name: run.metadata.name, namespace } });
+  for (const run of old)
+    await kube.delete({
+      apiVersion: SPARK_API_VERSION,
+      kind: SPARK_KIND,
+      metadata: { name: run.metadata.name, namespace },
+    });
   return old.map((r) => r.metadata.name);
 }

@@ -43,5 +43,8 @@ export async function canI(kube: Kube, q: AccessQuery, signal?: AbortSignal): Pr
 
 /** The identity the API server gives a ServiceAccount's token. */
 export function serviceAccountSubject(namespace: string, name: string): { user: string; groups: string[] } {
-  return { user: `system:serviceaccount:${namespace}:${name}`, groups: ['system:serviceaccounts', `system:serviceaccounts:${namespace}`, 'system:authenticated'] };
+  return {
+    user: `system:serviceaccount:${namespace}:${name}`,
+    groups: ['system:serviceaccounts', `system:serviceaccounts:${namespace}`, 'system:authenticated'],
+  };
 }

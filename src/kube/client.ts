@@ -68,7 +68,16 @@ export class Kube {
   }
 
   /** One HTTP request with the cluster's TLS settings and credentials applied. */
-  async raw(path: string, options: { timeoutMs?: number; signal?: AbortSignal; method?: string; body?: string; headers?: Record<string, string> } = {}): Promise<{ status: number; body: string }> {
+  async raw(
+    path: string,
+    options: {
+      timeoutMs?: number;
+      signal?: AbortSignal;
+      method?: string;
+      body?: string;
+      headers?: Record<string, string>;
+    } = {},
+  ): Promise<{ status: number; body: string }> {
     const cluster = this.kc.getCurrentCluster();
     if (!cluster) throw new KoalaError(`context "${this.target.context}" has no cluster`);
     const url = new URL(path, cluster.server);
@@ -78,7 +87,9 @@ export class Kube {
     };
     // Sets the CA, client certificate and key, or bearer token from the kubeconfig.
     await this.kc.applyToHTTPSOptions(requestOptions);
-    const signals = [options.signal, AbortSignal.timeout(options.timeoutMs ?? 30_000)].filter((s): s is AbortSignal => Boolean(s));
+    const signals = [options.signal, AbortSignal.timeout(options.timeoutMs ?? 30_000)].filter((s): s is AbortSignal =>
+      Boolean(s),
+    );
     const signal = AbortSignal.any(signals);
     const transport = url.protocol === 'http:' ? http : https;
     return new Promise((resolve, reject) => {
@@ -97,13 +108,24 @@ export class Kube {
   /** Server-side apply: koala owns the fields it sets and leaves the rest alone. */
   async apply<T extends Manifest>(manifest: T, options: { dryRun?: boolean } = {}): Promise<T> {
     try {
-      return (await this.objects.patch(manifest, undefined, options.dryRun ? 'All' : undefined, FIELD_MANAGER, true, this.lib.PatchStrategy.ServerSideApply)) as T;
+      return (await this.objects.patch(
+        manifest,
+        undefined,
+        options.dryRun ? 'All' : undefined,
+        FIELD_MANAGER,
+        true,
+        this.lib.PatchStrategy.ServerSideApply,
+      )) as T;
     } catch (error) {
       throw toKubeError(error, `apply ${describe(manifest)}`);
     }
   }
 
-  async get<T extends KubernetesObject>(header: { apiVersion: string; kind: string; metadata: { name: string; namespace?: string } }): Promise<T | undefined> {
+  async get<T extends KubernetesObject>(header: {
+    apiVersion: string;
+    kind: string;
+    metadata: { name: string; namespace?: string };
+  }): Promise<T | undefined> {
     try {
       return (await this.objects.read(header as never)) as T;
     } catch (error) {
@@ -112,9 +134,22 @@ export class Kube {
     }
   }
 
-  async list<T extends KubernetesObject>(apiVersion: string, kind: string, options: { namespace?: string; labelSelector?: string; fieldSelector?: string } = {}): Promise<T[]> {
+  async list<T extends KubernetesObject>(
+    apiVersion: string,
+    kind: string,
+    options: { namespace?: string; labelSelector?: string; fieldSelector?: string } = {},
+  ): Promise<T[]> {
     try {
-      const list = await this.objects.list<T>(apiVersion, kind, options.namespace, undefined, undefined, undefined, options.fieldSelector, options.labelSelector);
+      const list = await this.objects.list<T>(
+        apiVersion,
+        kind,
+        options.namespace,
+        undefined,
+        undefined,
+        undefined,
+        options.fieldSelector,
+        options.labelSelector,
+      );
       return list.items;
     } catch (error) {
       if (statusOf(error) === 404) return [];
@@ -123,7 +158,11 @@ export class Kube {
   }
 
   /** Delete; an object that is already gone is not an error. */
-  async delete(header: { apiVersion: string; kind: string; metadata: { name: string; namespace?: string } }): Promise<boolean> {
+  async delete(header: {
+    apiVersion: string;
+    kind: string;
+    metadata: { name: string; namespace?: string };
+  }): Promise<boolean> {
     try {
       await this.objects.delete(header as never, undefined, undefined, undefined, undefined, 'Background');
       return true;
@@ -154,7 +193,9 @@ export function containsSubset(live: unknown, desired: unknown): boolean {
     return Array.isArray(live) && live.length === desired.length && desired.every((d, i) => containsSubset(live[i], d));
   }
   if (live === null || typeof live !== 'object' || Array.isArray(live)) return false;
-  return Object.entries(desired as Record<string, unknown>).every(([k, v]) => v === undefined || containsSubset((live as Record<string, unknown>)[k], v));
+  return Object.entries(desired as Record<string, unknown>).every(
+    ([k, v]) => v === undefined || containsSubset((live as Record<string, unknown>)[k], v),
+  );
 }
 
 export class KubeApiError extends KoalaError {
@@ -199,7 +240,11 @@ export function toKubeError(error: unknown, what: string): Error {
     return new KubeApiError(status, what, typeof body === 'string' ? body : JSON.stringify(body ?? ''));
   }
   const cause = error instanceof Error ? error : new Error(String(error));
-  if (/ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|fetch failed|socket hang up/i.test(`${cause.message} ${String((cause as { cause?: unknown }).cause ?? '')}`)) {
+  if (
+    /ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|fetch failed|socket hang up/i.test(
+      `${cause.message} ${String((cause as { cause?: unknown }).cause ?? '')}`,
+    )
+  ) {
     return new KoalaError(`Kubernetes API: ${what}: the API server does not answer`, {
       hint: 'Is the cluster running? `koala status` tells; `koala up` starts or repairs it.',
       cause,

@@ -37,35 +37,51 @@ export async function streamPodLog(kube: Kube, options: PodLogOptions, onLine: (
   const transport = url.protocol === 'http:' ? http : https;
 
   await new Promise<void>((resolve, reject) => {
-    const req = transport.request(url, { ...requestOptions, ...(options.signal ? { signal: options.signal } : {}) }, (res) => {
-      if ((res.statusCode ?? 0) >= 300) {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => reject(new KubeApiError(res.statusCode ?? 0, `logs of pod ${options.namespace}/${options.pod}`, Buffer.concat(chunks).toString('utf8'))));
-        res.on('error', reject);
-        return;
-      }
-      let pending = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => {
-        pending += chunk;
-        let newline = pending.indexOf('\n');
-        while (newline >= 0) {
-          onLine(pending.slice(0, newline).replace(/\r$/, ''));
-          pending = pending.slice(newline + 1);
-          newline = pending.indexOf('\n');
+    const req = transport.request(
+      url,
+      { ...requestOptions, ...(options.signal ? { signal: options.signal } : {}) },
+      (res) => {
+        if ((res.statusCode ?? 0) >= 300) {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () =>
+            reject(
+              new KubeApiError(
+                res.statusCode ?? 0,
+                `logs of pod ${options.namespace}/${options.pod}`,
+                Buffer.concat(chunks).toString('utf8'),
+              ),
+            ),
+          );
+          res.on('error', reject);
+          return;
         }
-      });
-      const finish = (): void => {
-        if (pending) onLine(pending);
-        pending = '';
-        resolve();
-      };
-      res.on('end', finish);
-      res.on('close', finish);
-      res.on('error', (error) => (options.signal?.aborted ? finish() : reject(error)));
-    });
-    req.on('error', (error) => (options.signal?.aborted ? resolve() : reject(toKubeError(error, `logs of pod ${options.namespace}/${options.pod}`))));
+        let pending = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          pending += chunk;
+          let newline = pending.indexOf('\n');
+          while (newline >= 0) {
+            onLine(pending.slice(0, newline).replace(/\r$/, ''));
+            pending = pending.slice(newline + 1);
+            newline = pending.indexOf('\n');
+          }
+        });
+        const finish = (): void => {
+          if (pending) onLine(pending);
+          pending = '';
+          resolve();
+        };
+        res.on('end', finish);
+        res.on('close', finish);
+        res.on('error', (error) => (options.signal?.aborted ? finish() : reject(error)));
+      },
+    );
+    req.on('error', (error) =>
+      options.signal?.aborted
+        ? resolve()
+        : reject(toKubeError(error, `logs of pod ${options.namespace}/${options.pod}`)),
+    );
     req.end();
   });
 }

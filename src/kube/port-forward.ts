@@ -75,7 +75,14 @@ export async function startPortForward(kube: Kube, options: PortForwardOptions):
       },
     });
     try {
-      const ws = (await forwarder.portForward(target.namespace, target.pod, [target.port], output, errors, socket)) as unknown as {
+      const ws = (await forwarder.portForward(
+        target.namespace,
+        target.pod,
+        [target.port],
+        output,
+        errors,
+        socket,
+      )) as unknown as {
         close(): void;
         on(event: string, listener: (...args: unknown[]) => void): void;
       };
@@ -90,7 +97,10 @@ export async function startPortForward(kube: Kube, options: PortForwardOptions):
       socket.on('close', () => ws.close());
       socket.resume();
     } catch (error) {
-      options.onEvent?.({ type: 'error', message: `port-forward to ${target.namespace}/${target.pod}:${target.port} failed: ${error instanceof Error ? error.message : String(error)}` });
+      options.onEvent?.({
+        type: 'error',
+        message: `port-forward to ${target.namespace}/${target.pod}:${target.port} failed: ${error instanceof Error ? error.message : String(error)}`,
+      });
       socket.destroy();
     }
   }

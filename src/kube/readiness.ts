@@ -1,4 +1,11 @@
-import type { KubernetesObject, V1CustomResourceDefinition, V1Deployment, V1Job, V1Pod, V1StatefulSet } from '@kubernetes/client-node';
+import type {
+  KubernetesObject,
+  V1CustomResourceDefinition,
+  V1Deployment,
+  V1Job,
+  V1Pod,
+  V1StatefulSet,
+} from '@kubernetes/client-node';
 import type { Kube } from './client.ts';
 import { waitFor } from './wait.ts';
 
@@ -22,7 +29,10 @@ export function statefulSetReady(s: V1StatefulSet): boolean {
 }
 
 export function podReady(p: V1Pod): boolean {
-  return p.status?.phase === 'Running' && (p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false);
+  return (
+    p.status?.phase === 'Running' &&
+    (p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false)
+  );
 }
 
 export function crdEstablished(crd: V1CustomResourceDefinition): boolean {
@@ -46,24 +56,43 @@ const name = (o: KubernetesObject): string => o.metadata?.name ?? '?';
 /** Deployments and StatefulSets of a set, read once. */
 export async function workloadsReadiness(kube: Kube, set: WorkloadSet): Promise<Readiness> {
   const opts = { namespace: set.namespace, ...(set.labelSelector ? { labelSelector: set.labelSelector } : {}) };
-  const [deployments, statefulSets] = await Promise.all([kube.list<V1Deployment>('apps/v1', 'Deployment', opts), kube.list<V1StatefulSet>('apps/v1', 'StatefulSet', opts)]);
+  const [deployments, statefulSets] = await Promise.all([
+    kube.list<V1Deployment>('apps/v1', 'Deployment', opts),
+    kube.list<V1StatefulSet>('apps/v1', 'StatefulSet', opts),
+  ]);
   return summarize(deployments, statefulSets, set.minimum ?? 1);
 }
 
 function summarize(deployments: V1Deployment[], statefulSets: V1StatefulSet[], minimum: number): Readiness {
   const total = deployments.length + statefulSets.length;
-  const notReady = [...deployments.filter((d) => !deploymentReady(d)).map(name), ...statefulSets.filter((s) => !statefulSetReady(s)).map(name)];
+  const notReady = [
+    ...deployments.filter((d) => !deploymentReady(d)).map(name),
+    ...statefulSets.filter((s) => !statefulSetReady(s)).map(name),
+  ];
   if (total < minimum) return { ready: false, detail: `${total} of at least ${minimum} workloads exist` };
-  if (notReady.length > 0) return { ready: false, detail: `${total - notReady.length}/${total} workloads ready; waiting for ${notReady.slice(0, 3).join(', ')}${notReady.length > 3 ? ', …' : ''}` };
+  if (notReady.length > 0)
+    return {
+      ready: false,
+      detail: `${total - notReady.length}/${total} workloads ready; waiting for ${notReady.slice(0, 3).join(', ')}${notReady.length > 3 ? ', …' : ''}`,
+    };
   return { ready: true, detail: `${total}/${total} workloads ready` };
 }
 
 /** Wait, through watches, until every Deployment and StatefulSet of the set is ready. */
-export async function waitForWorkloads(kube: Kube, set: WorkloadSet, o: { what: string; timeoutMs: number; signal?: AbortSignal; onProgress?: (line: string) => void }): Promise<string> {
+export async function waitForWorkloads(
+  kube: Kube,
+  set: WorkloadSet,
+  o: { what: string; timeoutMs: number; signal?: AbortSignal; onProgress?: (line: string) => void },
+): Promise<string> {
   const started = Date.now();
   const left = (): number => Math.max(1_000, o.timeoutMs - (Date.now() - started));
   const selector = set.labelSelector ? { labelSelector: set.labelSelector } : {};
-  const common = { what: o.what, ...(o.signal ? { signal: o.signal } : {}), ...(o.onProgress ? { onProgress: o.onProgress } : {}), ...selector };
+  const common = {
+    what: o.what,
+    ...(o.signal ? { signal: o.signal } : {}),
+    ...(o.onProgress ? { onProgress: o.onProgress } : {}),
+    ...selector,
+  };
   // Deployments first, then StatefulSets: each watch reports its own progress.
   const deployments = await waitFor<V1Deployment>(kube, {
     ...common,
@@ -71,7 +100,10 @@ export async function waitForWorkloads(kube: Kube, set: WorkloadSet, o: { what: 
     timeoutMs: left(),
     until: (items) => {
       const notReady = items.filter((d) => !deploymentReady(d));
-      return { done: notReady.length === 0, progress: `${items.length - notReady.length}/${items.length} deployments available${notReady.length ? ` (waiting for ${notReady.map(name).slice(0, 3).join(', ')})` : ''}` };
+      return {
+        done: notReady.length === 0,
+        progress: `${items.length - notReady.length}/${items.length} deployments available${notReady.length ? ` (waiting for ${notReady.map(name).slice(0, 3).join(', ')})` : ''}`,
+      };
     },
   });
   const statefulSets = await waitFor<V1StatefulSet>(kube, {
@@ -81,7 +113,10 @@ export async function waitForWorkloads(kube: Kube, set: WorkloadSet, o: { what: 
     until: (items) => {
       const notReady = items.filter((s) => !statefulSetReady(s));
       const enough = deployments.length + items.length >= (set.minimum ?? 1);
-      return { done: enough && notReady.length === 0, progress: `${items.length - notReady.length}/${items.length} statefulsets ready${notReady.length ? ` (waiting for ${notReady.map(name).slice(0, 3).join(', ')})` : ''}` };
+      return {
+        done: enough && notReady.length === 0,
+        progress: `${items.length - notReady.length}/${items.length} statefulsets ready${notReady.length ? ` (waiting for ${notReady.map(name).slice(0, 3).join(', ')})` : ''}`,
+      };
     },
   });
   return summarize(deployments, statefulSets, set.minimum ?? 1).detail;
@@ -89,11 +124,23 @@ export async function waitForWorkloads(kube: Kube, set: WorkloadSet, o: { what: 
 
 /** CRDs that are missing or not yet Established. */
 export async function crdsNotEstablished(kube: Kube, names: readonly string[]): Promise<string[]> {
-  const crds = await Promise.all(names.map((n) => kube.get<V1CustomResourceDefinition>({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name: n } })));
+  const crds = await Promise.all(
+    names.map((n) =>
+      kube.get<V1CustomResourceDefinition>({
+        apiVersion: 'apiextensions.k8s.io/v1',
+        kind: 'CustomResourceDefinition',
+        metadata: { name: n },
+      }),
+    ),
+  );
   return names.filter((_, i) => !crds[i] || !crdEstablished(crds[i]!));
 }
 
-export async function waitForCrds(kube: Kube, names: readonly string[], o: { timeoutMs: number; signal?: AbortSignal; onProgress?: (line: string) => void }): Promise<void> {
+export async function waitForCrds(
+  kube: Kube,
+  names: readonly string[],
+  o: { timeoutMs: number; signal?: AbortSignal; onProgress?: (line: string) => void },
+): Promise<void> {
   await waitFor<V1CustomResourceDefinition>(kube, {
     path: '/apis/apiextensions.k8s.io/v1/customresourcedefinitions',
     what: `the CRDs ${names.join(', ')} to be Established`,
@@ -103,7 +150,10 @@ export async function waitForCrds(kube: Kube, names: readonly string[], o: { tim
     until: (items) => {
       const established = new Set(items.filter(crdEstablished).map(name));
       const missing = names.filter((n) => !established.has(n));
-      return { done: missing.length === 0, progress: `${names.length - missing.length}/${names.length} CRDs Established` };
+      return {
+        done: missing.length === 0,
+        progress: `${names.length - missing.length}/${names.length} CRDs Established`,
+      };
     },
   });
 }
@@ -113,12 +163,18 @@ export type JobOutcome = 'missing' | 'running' | 'succeeded' | 'failed';
 export function jobOutcome(job: V1Job | undefined): JobOutcome {
   if (!job) return 'missing';
   const conditions = job.status?.conditions ?? [];
-  if (conditions.some((c) => (c.type === 'Complete' || c.type === 'SuccessCriteriaMet') && c.status === 'True')) return 'succeeded';
+  if (conditions.some((c) => (c.type === 'Complete' || c.type === 'SuccessCriteriaMet') && c.status === 'True'))
+    return 'succeeded';
   if (conditions.some((c) => c.type === 'Failed' && c.status === 'True')) return 'failed';
   return 'running';
 }
 
-export async function waitForJob(kube: Kube, namespace: string, jobName: string, o: { timeoutMs: number; signal?: AbortSignal; onProgress?: (line: string) => void }): Promise<JobOutcome> {
+export async function waitForJob(
+  kube: Kube,
+  namespace: string,
+  jobName: string,
+  o: { timeoutMs: number; signal?: AbortSignal; onProgress?: (line: string) => void },
+): Promise<JobOutcome> {
   const [job] = await waitFor<V1Job>(kube, {
     path: `/apis/batch/v1/namespaces/${namespace}/jobs`,
     fieldSelector: `metadata.name=${jobName}`,
@@ -138,7 +194,12 @@ export async function waitForJob(kube: Kube, namespace: string, jobName: string,
  * Report pod readiness in some namespaces until `signal` aborts: what a user sees while helm
  * itself waits silently.
  */
-export async function followPods(kube: Kube, namespace: string, signal: AbortSignal, report: (line: string) => void): Promise<void> {
+export async function followPods(
+  kube: Kube,
+  namespace: string,
+  signal: AbortSignal,
+  report: (line: string) => void,
+): Promise<void> {
   try {
     await waitFor<V1Pod>(kube, {
       path: `/api/v1/namespaces/${namespace}/pods`,
@@ -149,7 +210,10 @@ export async function followPods(kube: Kube, namespace: string, signal: AbortSig
       until: (pods) => {
         const live = pods.filter((p) => p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed');
         const waiting = live.filter((p) => !podReady(p)).map(name);
-        return { done: false, progress: `${live.length - waiting.length}/${live.length} pods ready in ${namespace}${waiting.length ? ` (waiting for ${waiting.slice(0, 2).join(', ')}${waiting.length > 2 ? ', …' : ''})` : ''}` };
+        return {
+          done: false,
+          progress: `${live.length - waiting.length}/${live.length} pods ready in ${namespace}${waiting.length ? ` (waiting for ${waiting.slice(0, 2).join(', ')}${waiting.length > 2 ? ', …' : ''})` : ''}`,
+        };
       },
     });
   } catch {
@@ -158,8 +222,15 @@ export async function followPods(kube: Kube, namespace: string, signal: AbortSig
 }
 
 /** Named workloads (each a Deployment or a StatefulSet), read once: all must exist and be ready. */
-export async function namedWorkloadsReadiness(kube: Kube, namespace: string, names: readonly string[]): Promise<Readiness> {
-  const [deployments, statefulSets] = await Promise.all([kube.list<V1Deployment>('apps/v1', 'Deployment', { namespace }), kube.list<V1StatefulSet>('apps/v1', 'StatefulSet', { namespace })]);
+export async function namedWorkloadsReadiness(
+  kube: Kube,
+  namespace: string,
+  names: readonly string[],
+): Promise<Readiness> {
+  const [deployments, statefulSets] = await Promise.all([
+    kube.list<V1Deployment>('apps/v1', 'Deployment', { namespace }),
+    kube.list<V1StatefulSet>('apps/v1', 'StatefulSet', { namespace }),
+  ]);
   const missing: string[] = [];
   const notReady: string[] = [];
   for (const wanted of names) {

@@ -34,7 +34,10 @@ export async function watchCollection<T extends KubernetesObject>(kube: Kube, op
   while (!signal.aborted) {
     try {
       if (resourceVersion === undefined) {
-        const list = (await kube.request(`${options.path}${query.size ? `?${query}` : ''}`, { signal, timeoutMs: 30_000 })) as { items: T[]; metadata: { resourceVersion: string } };
+        const list = (await kube.request(`${options.path}${query.size ? `?${query}` : ''}`, {
+          signal,
+          timeoutMs: 30_000,
+        })) as { items: T[]; metadata: { resourceVersion: string } };
         const fresh = new Map(list.items.map((o) => [keyOf(o), o]));
         // After a re-list, report what happened while we were not watching.
         for (const [k, o] of known) if (!fresh.has(k)) options.onEvent({ type: 'DELETED', object: o });
@@ -98,7 +101,10 @@ function watchOnce<T extends KubernetesObject>(
           if (phase === 'BOOKMARK') return;
           onChange(phase as 'ADDED' | 'MODIFIED' | 'DELETED', object);
         },
-        (error: unknown) => (error && !(error instanceof Error && /abort/i.test(error.name + error.message)) ? settle(error instanceof Error ? error : new Error(String(error))) : settle('closed')),
+        (error: unknown) =>
+          error && !(error instanceof Error && /abort/i.test(error.name + error.message))
+            ? settle(error instanceof Error ? error : new Error(String(error)))
+            : settle('closed'),
       )
       .then(
         (c) => {

@@ -59,7 +59,9 @@ export function createPlatformContext(options: {
 
 /** Size and mtime of every kubeconfig file, to tell when one was rewritten. */
 function kubeconfigStamp(env: NodeJS.ProcessEnv): string {
-  const files = env.KUBECONFIG ? env.KUBECONFIG.split(path.delimiter).filter(Boolean) : [path.join(os.homedir(), '.kube', 'config')];
+  const files = env.KUBECONFIG
+    ? env.KUBECONFIG.split(path.delimiter).filter(Boolean)
+    : [path.join(os.homedir(), '.kube', 'config')];
   return files
     .map((file) => {
       try {

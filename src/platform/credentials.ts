@@ -40,19 +40,58 @@ export function randomString(length: number, alphabet = ALNUM): string {
 }
 
 export const CREDENTIAL_FIELDS: readonly Field[] = [
-  { group: 'objectStore', key: 'accessKey', env: ['KOALA_OBJECT_STORE_ACCESS_KEY', 'MINIO_ACCESS_KEY'], generate: () => randomString(20, UPPER_DIGITS), identity: true, minLength: 3 },
-  { group: 'objectStore', key: 'secretKey', env: ['KOALA_OBJECT_STORE_SECRET_KEY', 'MINIO_SECRET_KEY'], generate: () => randomString(40), minLength: 12 },
-  { group: 'airflow', key: 'username', env: ['KOALA_AIRFLOW_USERNAME', 'AIRFLOW_USERNAME'], generate: () => 'admin', identity: true, minLength: 1 },
-  { group: 'airflow', key: 'password', env: ['KOALA_AIRFLOW_PASSWORD', 'AIRFLOW_PASSWORD'], generate: () => randomString(24), minLength: 12 },
+  {
+    group: 'objectStore',
+    key: 'accessKey',
+    env: ['KOALA_OBJECT_STORE_ACCESS_KEY', 'MINIO_ACCESS_KEY'],
+    generate: () => randomString(20, UPPER_DIGITS),
+    identity: true,
+    minLength: 3,
+  },
+  {
+    group: 'objectStore',
+    key: 'secretKey',
+    env: ['KOALA_OBJECT_STORE_SECRET_KEY', 'MINIO_SECRET_KEY'],
+    generate: () => randomString(40),
+    minLength: 12,
+  },
+  {
+    group: 'airflow',
+    key: 'username',
+    env: ['KOALA_AIRFLOW_USERNAME', 'AIRFLOW_USERNAME'],
+    generate: () => 'admin',
+    identity: true,
+    minLength: 1,
+  },
+  {
+    group: 'airflow',
+    key: 'password',
+    env: ['KOALA_AIRFLOW_PASSWORD', 'AIRFLOW_PASSWORD'],
+    generate: () => randomString(24),
+    minLength: 12,
+  },
   // Fernet keys are 32 random bytes, URL-safe base64 with padding.
-  { group: 'airflow', key: 'fernetKey', env: [], generate: () => randomBytes(32).toString('base64').replaceAll('+', '-').replaceAll('/', '_'), minLength: 44 },
+  {
+    group: 'airflow',
+    key: 'fernetKey',
+    env: [],
+    generate: () => randomBytes(32).toString('base64').replaceAll('+', '-').replaceAll('/', '_'),
+    minLength: 44,
+  },
   { group: 'airflow', key: 'apiSecretKey', env: [], generate: () => randomBytes(32).toString('hex'), minLength: 32 },
   { group: 'airflow', key: 'jwtSecret', env: [], generate: () => randomBytes(32).toString('hex'), minLength: 32 },
-  { group: 'postgres', key: 'password', env: ['KOALA_POSTGRES_PASSWORD'], generate: () => randomString(24), minLength: 12 },
+  {
+    group: 'postgres',
+    key: 'password',
+    env: ['KOALA_POSTGRES_PASSWORD'],
+    generate: () => randomString(24),
+    minLength: 12,
+  },
 ];
 
 /** Values that are placeholders or well-known defaults, never accepted as a credential. */
-const WEAK = /^(admin|administrator|password|passw0rd|secret|changeme|minioadmin|minio123|airflow|postgres|root|test|123456.*|qwerty)$/i;
+const WEAK =
+  /^(admin|administrator|password|passw0rd|secret|changeme|minioadmin|minio123|airflow|postgres|root|test|123456.*|qwerty)$/i;
 const PLACEHOLDER = /^(my|your)_[a-z0-9_]*$|change[_-]?me|placeholder|<[^>]*>|^x{3,}$|^\$\{/i;
 
 export const CREDENTIALS_FILE = 'credentials.json';
@@ -111,7 +150,11 @@ export async function resolveCredentials(
     out[field.group][field.key] = field.generate();
     sources[id] = 'generated';
   }
-  if (problems.length > 0) throw new ConfigError(problems, 'Set a strong value in .env.private (chmod 600), or remove the variable to let koala generate one; nothing was changed.');
+  if (problems.length > 0)
+    throw new ConfigError(
+      problems,
+      'Set a strong value in .env.private (chmod 600), or remove the variable to let koala generate one; nothing was changed.',
+    );
   const credentials = out as unknown as Credentials;
   registerCredentials(credentials);
   return { credentials, sources };
@@ -128,7 +171,11 @@ export function checkCredentialInputs(env: ReadonlyMap<string, EnvValue>): void 
     const problem = name ? checkUserValue(field, name, env.get(name)!) : undefined;
     if (problem) problems.push(problem);
   }
-  if (problems.length > 0) throw new ConfigError(problems, 'Set a strong value in .env.private (chmod 600), or remove the variable to let koala generate one; nothing was changed.');
+  if (problems.length > 0)
+    throw new ConfigError(
+      problems,
+      'Set a strong value in .env.private (chmod 600), or remove the variable to let koala generate one; nothing was changed.',
+    );
 }
 
 function checkUserValue(field: Field, name: string, found: EnvValue): ConfigProblem | undefined {
@@ -136,14 +183,31 @@ function checkUserValue(field: Field, name: string, found: EnvValue): ConfigProb
   const value = found.value;
   // A committed .env is the wrong place for a secret; .env.private is git-ignored.
   if (!field.identity && path.basename(found.source) === '.env') {
-    return { ...at, message: 'a secret in .env (which is often committed)', accepted: 'the same line in .env.private, or the environment' };
+    return {
+      ...at,
+      message: 'a secret in .env (which is often committed)',
+      accepted: 'the same line in .env.private, or the environment',
+    };
   }
   if (PLACEHOLDER.test(value) || (!field.identity && WEAK.test(value))) {
-    return { ...at, message: 'is a placeholder or a well-known default', accepted: `a value of your own, at least ${field.minLength} characters` };
+    return {
+      ...at,
+      message: 'is a placeholder or a well-known default',
+      accepted: `a value of your own, at least ${field.minLength} characters`,
+    };
   }
-  if (value.length < field.minLength) return { ...at, message: `is too short (${value.length} characters)`, accepted: `at least ${field.minLength} characters` };
+  if (value.length < field.minLength)
+    return {
+      ...at,
+      message: `is too short (${value.length} characters)`,
+      accepted: `at least ${field.minLength} characters`,
+    };
   if (field.identity && !/^[A-Za-z0-9._@-]{1,64}$/.test(value)) {
-    return { ...at, message: 'has characters a user name cannot have', accepted: 'letters, digits and . _ @ -, at most 64 characters' };
+    return {
+      ...at,
+      message: 'has characters a user name cannot have',
+      accepted: 'letters, digits and . _ @ -, at most 64 characters',
+    };
   }
   return undefined;
 }
@@ -152,9 +216,13 @@ export function registerCredentials(c: Credentials): void {
   for (const field of CREDENTIAL_FIELDS) if (!field.identity) registerSecret(c[field.group][field.key as never]);
 }
 
-export async function readCredentialsFile(file: string): Promise<Partial<Record<Group, Record<string, string>>> | undefined> {
+export async function readCredentialsFile(
+  file: string,
+): Promise<Partial<Record<Group, Record<string, string>>> | undefined> {
   try {
-    const parsed = JSON.parse(await readFile(file, 'utf8')) as { credentials?: Partial<Record<Group, Record<string, string>>> };
+    const parsed = JSON.parse(await readFile(file, 'utf8')) as {
+      credentials?: Partial<Record<Group, Record<string, string>>>;
+    };
     return parsed.credentials;
   } catch {
     return undefined;
@@ -165,6 +233,9 @@ export async function readCredentialsFile(file: string): Promise<Partial<Record<
 export async function storeCredentials(file: string, credentials: Credentials): Promise<boolean> {
   const current = await readCredentialsFile(file);
   if (current && JSON.stringify(current) === JSON.stringify(credentials)) return false;
-  await writePrivateFile(file, `${JSON.stringify({ note: 'Written by koala: the credentials of this cluster. Keep it private (mode 0600).', credentials }, null, 2)}\n`);
+  await writePrivateFile(
+    file,
+    `${JSON.stringify({ note: 'Written by koala: the credentials of this cluster. Keep it private (mode 0600).', credentials }, null, 2)}\n`,
+  );
   return true;
 }

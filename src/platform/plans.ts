@@ -31,7 +31,11 @@ export function upPlan(ctx: PlatformContext, components: readonly Component[] = 
 }
 
 /** `koala down`: the cluster (and everything in it), then what lives outside it. */
-export function downPlan(ctx: PlatformContext, options: { keepRegistry: boolean }, components: readonly Component[] = COMPONENTS): Plan {
+export function downPlan(
+  ctx: PlatformContext,
+  options: { keepRegistry: boolean },
+  components: readonly Component[] = COMPONENTS,
+): Plan {
   const name = ctx.spec.name;
   const cluster: Step = {
     id: 'cluster-delete',

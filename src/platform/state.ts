@@ -19,7 +19,10 @@ export async function readRecord(home: string): Promise<ClusterRecord | undefine
 }
 
 export async function writeRecord(home: string, phase: ClusterRecord['phase']): Promise<void> {
-  await writePrivateFile(path.join(home, 'cluster.json'), `${JSON.stringify({ phase, updatedAt: new Date().toISOString() }, null, 2)}\n`);
+  await writePrivateFile(
+    path.join(home, 'cluster.json'),
+    `${JSON.stringify({ phase, updatedAt: new Date().toISOString() }, null, 2)}\n`,
+  );
 }
 
 export async function removeHome(home: string): Promise<void> {

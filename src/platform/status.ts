@@ -31,7 +31,11 @@ export interface PlatformStatus {
 }
 
 /** Everything `koala status` reports, gathered in parallel and read-only. */
-export async function collectStatus(ctx: PlatformContext, signal: AbortSignal, known: readonly Component[] = COMPONENTS): Promise<PlatformStatus> {
+export async function collectStatus(
+  ctx: PlatformContext,
+  signal: AbortSignal,
+  known: readonly Component[] = COMPONENTS,
+): Promise<PlatformStatus> {
   const name = ctx.spec.name;
   const clusters = await kindClusters(signal);
   const exists = clusters.includes(name);
@@ -58,9 +62,12 @@ export async function collectStatus(ctx: PlatformContext, signal: AbortSignal, k
   }
   const components = await Promise.all(
     enabledComponents(ctx, known).map(async (c) => {
-      const health = !cluster.reachable && c.id !== 'registry'
-        ? { ok: false, detail: 'cluster not reachable' }
-        : await c.health(ctx, signal).catch((error: unknown): Health => ({ ok: false, detail: errorMessage(error).split('\n')[0]! }));
+      const health =
+        !cluster.reachable && c.id !== 'registry'
+          ? { ok: false, detail: 'cluster not reachable' }
+          : await c
+              .health(ctx, signal)
+              .catch((error: unknown): Health => ({ ok: false, detail: errorMessage(error).split('\n')[0]! }));
       return { id: c.id, title: c.title, ...health };
     }),
   );

@@ -9,19 +9,25 @@ import { serviceEndpoints } from '../components/endpoints.ts';
 import { COMPONENTS } from '../components/index.ts';
 
 /** The end of `koala up`: the headline, endpoints and the next commands. */
-export function upSummary(ctx: PlatformContext, result: RunResult, components: readonly Component[] = COMPONENTS): Summary {
+export function upSummary(
+  ctx: PlatformContext,
+  result: RunResult,
+  components: readonly Component[] = COMPONENTS,
+): Summary {
   const { spec } = ctx;
   const shape = `${spec.controlPlanes} control-plane, ${spec.workers} worker, ${spec.kubernetesVersion}`;
   const changed = result.steps.filter((s) => s.status === 'done').length;
   let headline: string;
   if (result.ok) {
-    headline = changed === 0
-      ? `koala is up; nothing to change (${formatDuration(result.durationMs)}): cluster "${spec.name}" (${shape})`
-      : `koala is up in ${formatDuration(result.durationMs)}: cluster "${spec.name}" (${shape})`;
+    headline =
+      changed === 0
+        ? `koala is up; nothing to change (${formatDuration(result.durationMs)}): cluster "${spec.name}" (${shape})`
+        : `koala is up in ${formatDuration(result.durationMs)}: cluster "${spec.name}" (${shape})`;
   } else if (result.interrupted) {
     headline = 'koala up was interrupted. Run `koala up` again to resume where it stopped.';
   } else {
-    headline = 'koala up did not finish. Fix the failure below, then run `koala up` again: finished steps are not repeated.';
+    headline =
+      'koala up did not finish. Fix the failure below, then run `koala up` again: finished steps are not repeated.';
   }
   if (!result.ok) return { headline, result };
   return {
@@ -32,7 +38,10 @@ export function upSummary(ctx: PlatformContext, result: RunResult, components: r
       ['koala status', 'the health of the cluster and every component'],
       ...(anyDataComponent(ctx.config)
         ? ([
-            ['koala credentials', `the Airflow and object store credentials (kept in ${ctx.home}/credentials.json, mode 0600)`],
+            [
+              'koala credentials',
+              `the Airflow and object store credentials (kept in ${ctx.home}/credentials.json, mode 0600)`,
+            ],
             ['koala users kubeconfig view', 'a kubeconfig for the view persona (or admin, edit)'],
             ['koala dags sync', `publish changes to ${ctx.config.airflow.dagsDir}/ to Airflow`],
           ] as Array<[string, string]>)

@@ -50,16 +50,24 @@ export async function prepareUp(request: UpRequest): Promise<PreparedUp> {
   // Bad input stops here, before anything changes (exit 2).
   checkCredentialInputs(env);
   const provisional = resolveNodeImage(config.cluster, undefined);
-  const { outcomes, docker } = await runPreflight({ config, spec: clusterSpec(config, provisional), platform: process.platform });
+  const { outcomes, docker } = await runPreflight({
+    config,
+    spec: clusterSpec(config, provisional),
+    platform: process.platform,
+  });
   const image = resolveNodeImage(config.cluster, docker?.cgroupVersion);
   const spec = clusterSpec(config, image);
   const ignored = new Set(request.ignoreChecks ?? []);
   const unknown = [...ignored].filter((id) => !outcomes.some((o) => o.id === id));
   if (unknown.length > 0) {
-    throw new KoalaError(`Unknown check for --ignore-checks: ${unknown.join(', ')}`, { hint: `Checks: ${outcomes.map((o) => o.id).join(', ')}`, exitCode: EXIT.usage });
+    throw new KoalaError(`Unknown check for --ignore-checks: ${unknown.join(', ')}`, {
+      hint: `Checks: ${outcomes.map((o) => o.id).join(', ')}`,
+      exitCode: EXIT.usage,
+    });
   }
   const preflight = outcomes.map((o) => {
-    if (o.status === 'fail' && ignored.has(o.id)) return { ...o, status: 'warn' as const, detail: `${o.detail} (ignored: --ignore-checks)` };
+    if (o.status === 'fail' && ignored.has(o.id))
+      return { ...o, status: 'warn' as const, detail: `${o.detail} (ignored: --ignore-checks)` };
     return o;
   });
   const failed = preflight.filter((o) => o.status === 'fail');
@@ -71,9 +79,12 @@ export async function prepareUp(request: UpRequest): Promise<PreparedUp> {
   if (existing.exists && existing.spec && !request.recreate) {
     const diff = diffSpecs(existing.spec, spec);
     if (diff.length > 0) {
-      throw new KoalaError(`Cluster "${spec.name}" exists with a different spec:\n${diff.map((d) => `  ${d}`).join('\n')}`, {
-        hint: 'Run `koala up --recreate` to delete and recreate it (its data goes with it), or change koala.yaml back.',
-      });
+      throw new KoalaError(
+        `Cluster "${spec.name}" exists with a different spec:\n${diff.map((d) => `  ${d}`).join('\n')}`,
+        {
+          hint: 'Run `koala up --recreate` to delete and recreate it (its data goes with it), or change koala.yaml back.',
+        },
+      );
     }
   }
   // The cluster step deletes a cluster whose create was interrupted and makes it again.
@@ -88,7 +99,10 @@ export async function prepareUp(request: UpRequest): Promise<PreparedUp> {
 }
 
 function select(plan: Plan, request: UpRequest): Plan {
-  return plan.select({ ...(request.only ? { only: request.only } : {}), ...(request.skip ? { skip: request.skip } : {}) });
+  return plan.select({
+    ...(request.only ? { only: request.only } : {}),
+    ...(request.skip ? { skip: request.skip } : {}),
+  });
 }
 
 export class PreflightError extends KoalaError {

@@ -89,7 +89,9 @@ async function ensureGitignore(dir: string, content: string, force: boolean): Pr
   }
   const existing = await readFile(target, 'utf8');
   const lines = new Set(existing.split(/\r?\n/).map((l) => l.trim()));
-  const missing = content.split('\n').filter((l) => l.trim() && !l.startsWith('#') && !lines.has(l.trim()) && !lines.has(`/${l.trim()}`));
+  const missing = content
+    .split('\n')
+    .filter((l) => l.trim() && !l.startsWith('#') && !lines.has(l.trim()) && !lines.has(`/${l.trim()}`));
   if (missing.length === 0) return { path: '.gitignore', action: 'unchanged' };
   if (!force) return { path: '.gitignore', action: 'kept' };
   await appendFile(target, `${existing.endsWith('\n') || existing === '' ? '' : '\n'}${content}`);

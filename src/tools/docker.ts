@@ -17,7 +17,14 @@ export async function dockerInfo(signal?: AbortSignal): Promise<DockerInfo> {
     timeoutMs: 20_000,
     ...(signal ? { signal } : {}),
   });
-  const info = JSON.parse(stdout) as { ServerVersion?: string; CgroupVersion?: string; MemTotal?: number; NCPU?: number; OperatingSystem?: string; ServerErrors?: string[] };
+  const info = JSON.parse(stdout) as {
+    ServerVersion?: string;
+    CgroupVersion?: string;
+    MemTotal?: number;
+    NCPU?: number;
+    OperatingSystem?: string;
+    ServerErrors?: string[];
+  };
   if (!info.ServerVersion) throw new Error(info.ServerErrors?.join('; ') || 'docker info returned no server version');
   return {
     serverVersion: info.ServerVersion,
@@ -59,7 +66,13 @@ export async function inspectContainer(name: string, signal?: AbortSignal): Prom
   for (const [port, bindings] of Object.entries(c.HostConfig?.PortBindings ?? {})) {
     ports[port] = (bindings ?? []).map((b) => `${b.HostIp}:${b.HostPort}`);
   }
-  return { running: c.State.Running, status: c.State.Status, networks: Object.keys(c.NetworkSettings.Networks ?? {}), image: c.Config.Image, ports };
+  return {
+    running: c.State.Running,
+    status: c.State.Status,
+    networks: Object.keys(c.NetworkSettings.Networks ?? {}),
+    image: c.Config.Image,
+    ports,
+  };
 }
 
 /** Names of containers that publish this host port. */
@@ -70,10 +83,16 @@ export async function containersPublishing(port: number, signal?: AbortSignal): 
     timeoutMs: 20_000,
     ...(signal ? { signal } : {}),
   });
-  return stdout.split('\n').map((l) => l.trim()).filter(Boolean);
+  return stdout
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
 }
 
-export async function docker(args: string[], options: { signal?: AbortSignal; input?: string; timeoutMs?: number; okExitCodes?: number[] } = {}): Promise<string> {
+export async function docker(
+  args: string[],
+  options: { signal?: AbortSignal; input?: string; timeoutMs?: number; okExitCodes?: number[] } = {},
+): Promise<string> {
   const { stdout } = await runTool({ tool: 'docker', args, timeoutMs: options.timeoutMs ?? 60_000, ...options });
   return stdout;
 }

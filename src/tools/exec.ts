@@ -60,7 +60,9 @@ export function toolPath(tool: ToolName): string {
 }
 
 export function formatCommand(tool: string, args: readonly string[]): string {
-  return redact([tool, ...args.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replaceAll("'", `'\\''`)}'`))].join(' '));
+  return redact(
+    [tool, ...args.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replaceAll("'", `'\\''`)}'`))].join(' '),
+  );
 }
 
 /** Run a tool and capture its output. Failures become a ToolError with a stderr tail and a hint. */
@@ -103,7 +105,11 @@ export async function runTool(call: ToolCall): Promise<ToolResult> {
     throw new ToolMissingError(call.tool, file);
   }
   if (result.timedOut) {
-    throw new ToolError(call, { exitCode: -1, stdout, stderr, durationMs }, `timed out after ${Math.round(timeoutMs / 1000)}s`);
+    throw new ToolError(
+      call,
+      { exitCode: -1, stdout, stderr, durationMs },
+      `timed out after ${Math.round(timeoutMs / 1000)}s`,
+    );
   }
   const exitCode = result.exitCode ?? -1;
   if (exitCode !== 0 && !(call.okExitCodes ?? []).includes(exitCode)) {
@@ -117,7 +123,9 @@ export class ToolMissingError extends KoalaError {
   readonly tool: ToolName;
 
   constructor(tool: ToolName, file: string) {
-    super(`${tool} was not found (looked for "${file}")`, { hint: `Install ${tool} and make sure it is on PATH; \`koala doctor\` checks every prerequisite.` });
+    super(`${tool} was not found (looked for "${file}")`, {
+      hint: `Install ${tool} and make sure it is on PATH; \`koala doctor\` checks every prerequisite.`,
+    });
     this.name = 'ToolMissingError';
     this.tool = tool;
   }
@@ -154,13 +162,41 @@ function indent(text: string): string {
 
 /** Known failure messages of the tools, with what to do about them. */
 const HINTS: Array<{ tool?: ToolName; match: RegExp; hint: string }> = [
-  { tool: 'docker', match: /Cannot connect to the Docker daemon|docker daemon is not running|permission denied.*docker\.sock/i, hint: 'Start Docker (or add your user to the docker group), then run the command again.' },
-  { tool: 'docker', match: /port is already allocated|address already in use/i, hint: 'Another program holds that port: stop it, or choose another port in koala.yaml.' },
-  { tool: 'docker', match: /no space left on device/i, hint: 'Free disk space (`docker system prune`), then run the command again.' },
-  { tool: 'kind', match: /node\(s\) already exist for a cluster with the name/i, hint: 'A cluster with this name exists: `koala up` reuses it when its spec matches, or `koala down` removes it.' },
-  { tool: 'kind', match: /failed to create cluster|could not find a log line/i, hint: 'kind could not start the nodes: check `docker info`, free memory and the inotify limits with `koala doctor`.' },
-  { tool: 'helm', match: /another operation \(install\/upgrade\/rollback\) is in progress/i, hint: 'A previous Helm operation was interrupted: run `koala up` again; koala rolls the stuck release back first.' },
-  { tool: 'helm', match: /context deadline exceeded|timed out waiting for the condition/i, hint: 'The release did not become ready in time: `koala status` shows which pods are not ready.' },
+  {
+    tool: 'docker',
+    match: /Cannot connect to the Docker daemon|docker daemon is not running|permission denied.*docker\.sock/i,
+    hint: 'Start Docker (or add your user to the docker group), then run the command again.',
+  },
+  {
+    tool: 'docker',
+    match: /port is already allocated|address already in use/i,
+    hint: 'Another program holds that port: stop it, or choose another port in koala.yaml.',
+  },
+  {
+    tool: 'docker',
+    match: /no space left on device/i,
+    hint: 'Free disk space (`docker system prune`), then run the command again.',
+  },
+  {
+    tool: 'kind',
+    match: /node\(s\) already exist for a cluster with the name/i,
+    hint: 'A cluster with this name exists: `koala up` reuses it when its spec matches, or `koala down` removes it.',
+  },
+  {
+    tool: 'kind',
+    match: /failed to create cluster|could not find a log line/i,
+    hint: 'kind could not start the nodes: check `docker info`, free memory and the inotify limits with `koala doctor`.',
+  },
+  {
+    tool: 'helm',
+    match: /another operation \(install\/upgrade\/rollback\) is in progress/i,
+    hint: 'A previous Helm operation was interrupted: run `koala up` again; koala rolls the stuck release back first.',
+  },
+  {
+    tool: 'helm',
+    match: /context deadline exceeded|timed out waiting for the condition/i,
+    hint: 'The release did not become ready in time: `koala status` shows which pods are not ready.',
+  },
 ];
 
 function hintFor(tool: ToolName, stderr: string): string | undefined {

@@ -22,7 +22,12 @@ export interface HelmInfo {
 }
 
 export async function helmVersion(signal?: AbortSignal): Promise<SemVer | undefined> {
-  const { stdout } = await runTool({ tool: 'helm', args: ['version', '--template', '{{.Version}}'], timeoutMs: 15_000, ...(signal ? { signal } : {}) });
+  const { stdout } = await runTool({
+    tool: 'helm',
+    args: ['version', '--template', '{{.Version}}'],
+    timeoutMs: 15_000,
+    ...(signal ? { signal } : {}),
+  });
   return parseVersion(stdout);
 }
 
@@ -45,12 +50,19 @@ export function detectHelm(signal?: AbortSignal): Promise<HelmInfo> {
 }
 
 export function helmInfo(version: SemVer | undefined, binary = 'helm'): HelmInfo {
-  if (!version) throw new KoalaError(`Could not read the version of ${binary}`, { hint: 'Check that `helm version` works; set KOALA_HELM to the helm binary to use.' });
+  if (!version)
+    throw new KoalaError(`Could not read the version of ${binary}`, {
+      hint: 'Check that `helm version` works; set KOALA_HELM to the helm binary to use.',
+    });
   if (version.major !== 3 && version.major !== 4) {
-    throw new KoalaError(`Helm ${formatVersion(version)} is not supported (koala knows Helm 3 and 4)`, { hint: 'Install Helm 4 (or Helm 3.19+) and run the command again.' });
+    throw new KoalaError(`Helm ${formatVersion(version)} is not supported (koala knows Helm 3 and 4)`, {
+      hint: 'Install Helm 4 (or Helm 3.19+) and run the command again.',
+    });
   }
   if (!atLeast(version, MIN_HELM_VERSION)) {
-    throw new KoalaError(`Helm ${formatVersion(version)} is too old; koala needs ${MIN_HELM_VERSION} or later`, { hint: 'Upgrade Helm (https://helm.sh/docs/intro/install/) and run the command again.' });
+    throw new KoalaError(`Helm ${formatVersion(version)} is too old; koala needs ${MIN_HELM_VERSION} or later`, {
+      hint: 'Upgrade Helm (https://helm.sh/docs/intro/install/) and run the command again.',
+    });
   }
   return { version, major: version.major };
 }
@@ -78,14 +90,21 @@ export interface InstallOptions {
 export function upgradeArgs(helm: HelmInfo, o: InstallOptions): string[] {
   const safety = helm.major === 4 ? ['--wait=watcher', '--rollback-on-failure'] : ['--wait', '--atomic'];
   return [
-    'upgrade', '--install', o.release, o.chart,
-    '--namespace', o.namespace,
+    'upgrade',
+    '--install',
+    o.release,
+    o.chart,
+    '--namespace',
+    o.namespace,
     ...(o.createNamespace ? ['--create-namespace'] : []),
-    '--values', o.valuesFile,
+    '--values',
+    o.valuesFile,
     ...safety,
-    '--timeout', `${o.timeoutSeconds}s`,
+    '--timeout',
+    `${o.timeoutSeconds}s`,
     // Each revision keeps a copy of the release in a Secret; a handful is enough to roll back.
-    '--history-max', '5',
+    '--history-max',
+    '5',
   ];
 }
 
@@ -102,7 +121,16 @@ export interface ReleaseState {
 
 /** Helm 3 lists only deployed and failed releases unless told --all; Helm 4 lists every status and has no --all. */
 export function listArgs(helm: HelmInfo, release: string, namespace: string): string[] {
-  return ['list', '--namespace', namespace, '--filter', `^${escapeRegex(release)}$`, ...(helm.major === 3 ? ['--all'] : []), '--output', 'json'];
+  return [
+    'list',
+    '--namespace',
+    namespace,
+    '--filter',
+    `^${escapeRegex(release)}$`,
+    ...(helm.major === 3 ? ['--all'] : []),
+    '--output',
+    'json',
+  ];
 }
 
 function call(target: KubeTarget, args: string[], extra: Partial<ToolCall> = {}): ToolCall {
@@ -110,7 +138,12 @@ function call(target: KubeTarget, args: string[], extra: Partial<ToolCall> = {})
 }
 
 /** The release as `helm list` sees it (any status), or undefined when there is none. */
-export async function releaseState(target: KubeTarget, release: string, namespace: string, signal?: AbortSignal): Promise<ReleaseState | undefined> {
+export async function releaseState(
+  target: KubeTarget,
+  release: string,
+  namespace: string,
+  signal?: AbortSignal,
+): Promise<ReleaseState | undefined> {
   const helm = await detectHelm(signal);
   const { stdout } = await runTool(call(target, listArgs(helm, release, namespace), signal ? { signal } : {}));
   const rows = parseJson(stdout, 'helm list') as Array<Record<string, unknown>> | null;
@@ -127,8 +160,15 @@ export async function releaseState(target: KubeTarget, release: string, namespac
 }
 
 /** The values the release was installed with (what koala passed, not the chart's defaults). */
-export async function releaseValues(target: KubeTarget, release: string, namespace: string, signal?: AbortSignal): Promise<Record<string, unknown>> {
-  const { stdout } = await runTool(call(target, ['get', 'values', release, '--namespace', namespace, '--output', 'json'], signal ? { signal } : {}));
+export async function releaseValues(
+  target: KubeTarget,
+  release: string,
+  namespace: string,
+  signal?: AbortSignal,
+): Promise<Record<string, unknown>> {
+  const { stdout } = await runTool(
+    call(target, ['get', 'values', release, '--namespace', namespace, '--output', 'json'], signal ? { signal } : {}),
+  );
   return (parseJson(stdout, 'helm get values') as Record<string, unknown> | null) ?? {};
 }
 
@@ -143,12 +183,14 @@ export async function upgradeInstall(
 ): Promise<void> {
   const helm = await detectHelm(run.signal);
   await withValuesFile(options.values, async (valuesFile) => {
-    await runTool(call(target, upgradeArgs(helm, { ...options, valuesFile }), {
-      // Helm's own --timeout bounds the wait; this one only catches a helm that hangs after it.
-      timeoutMs: (options.timeoutSeconds + 120) * 1000,
-      ...(run.signal ? { signal: run.signal } : {}),
-      ...(run.onLine ? { onLine: run.onLine } : {}),
-    }));
+    await runTool(
+      call(target, upgradeArgs(helm, { ...options, valuesFile }), {
+        // Helm's own --timeout bounds the wait; this one only catches a helm that hangs after it.
+        timeoutMs: (options.timeoutSeconds + 120) * 1000,
+        ...(run.signal ? { signal: run.signal } : {}),
+        ...(run.onLine ? { onLine: run.onLine } : {}),
+      }),
+    );
   });
 }
 
@@ -156,7 +198,10 @@ export async function upgradeInstall(
  * The objects a chart on disk renders to with these values (`helm template`: no cluster, no
  * release), as one multi-document YAML string. Values travel in a 0600 file, as for installs.
  */
-export async function templateChart(options: { release: string; namespace: string; chart: string; values: Record<string, unknown> }, signal?: AbortSignal): Promise<string> {
+export async function templateChart(
+  options: { release: string; namespace: string; chart: string; values: Record<string, unknown> },
+  signal?: AbortSignal,
+): Promise<string> {
   return withValuesFile(options.values, async (valuesFile) => {
     const args = ['template', options.release, options.chart, '--namespace', options.namespace, '--values', valuesFile];
     const { stdout } = await runTool({ tool: 'helm', args, timeoutMs: 60_000, ...(signal ? { signal } : {}) });
@@ -164,7 +209,10 @@ export async function templateChart(options: { release: string; namespace: strin
   });
 }
 
-export async function withValuesFile<T>(values: Record<string, unknown>, use: (file: string) => Promise<T>): Promise<T> {
+export async function withValuesFile<T>(
+  values: Record<string, unknown>,
+  use: (file: string) => Promise<T>,
+): Promise<T> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'koala-values-'));
   try {
     const file = path.join(dir, 'values.json');
@@ -176,18 +224,40 @@ export async function withValuesFile<T>(values: Record<string, unknown>, use: (f
   }
 }
 
-export async function uninstall(target: KubeTarget, release: string, namespace: string, options: { signal?: AbortSignal; timeoutSeconds?: number } = {}): Promise<void> {
-  await runTool(call(target, ['uninstall', release, '--namespace', namespace, '--wait', '--timeout', `${options.timeoutSeconds ?? 300}s`], {
-    timeoutMs: ((options.timeoutSeconds ?? 300) + 60) * 1000,
-    ...(options.signal ? { signal: options.signal } : {}),
-  }));
+export async function uninstall(
+  target: KubeTarget,
+  release: string,
+  namespace: string,
+  options: { signal?: AbortSignal; timeoutSeconds?: number } = {},
+): Promise<void> {
+  await runTool(
+    call(
+      target,
+      ['uninstall', release, '--namespace', namespace, '--wait', '--timeout', `${options.timeoutSeconds ?? 300}s`],
+      {
+        timeoutMs: ((options.timeoutSeconds ?? 300) + 60) * 1000,
+        ...(options.signal ? { signal: options.signal } : {}),
+      },
+    ),
+  );
 }
 
-export async function rollback(target: KubeTarget, release: string, namespace: string, options: { signal?: AbortSignal; timeoutSeconds?: number } = {}): Promise<void> {
-  await runTool(call(target, ['rollback', release, '--namespace', namespace, '--wait', '--timeout', `${options.timeoutSeconds ?? 300}s`], {
-    timeoutMs: ((options.timeoutSeconds ?? 300) + 60) * 1000,
-    ...(options.signal ? { signal: options.signal } : {}),
-  }));
+export async function rollback(
+  target: KubeTarget,
+  release: string,
+  namespace: string,
+  options: { signal?: AbortSignal; timeoutSeconds?: number } = {},
+): Promise<void> {
+  await runTool(
+    call(
+      target,
+      ['rollback', release, '--namespace', namespace, '--wait', '--timeout', `${options.timeoutSeconds ?? 300}s`],
+      {
+        timeoutMs: ((options.timeoutSeconds ?? 300) + 60) * 1000,
+        ...(options.signal ? { signal: options.signal } : {}),
+      },
+    ),
+  );
 }
 
 /**
@@ -195,10 +265,16 @@ export async function rollback(target: KubeTarget, release: string, namespace: s
  * later upgrade with "another operation is in progress". Put it back to a state helm can act on:
  * a first install that never finished is removed; an upgrade or rollback is rolled back.
  */
-export async function recoverStuckRelease(target: KubeTarget, state: ReleaseState, options: { signal?: AbortSignal; report?: (line: string) => void } = {}): Promise<boolean> {
+export async function recoverStuckRelease(
+  target: KubeTarget,
+  state: ReleaseState,
+  options: { signal?: AbortSignal; report?: (line: string) => void } = {},
+): Promise<boolean> {
   if (!state.status.startsWith('pending-')) return false;
   if (state.status === 'pending-install' || state.revision <= 1) {
-    options.report?.(`release ${state.name} was left ${state.status} by an interrupted run; removing it to install again`);
+    options.report?.(
+      `release ${state.name} was left ${state.status} by an interrupted run; removing it to install again`,
+    );
     await uninstall(target, state.name, state.namespace, options);
   } else {
     options.report?.(`release ${state.name} was left ${state.status} by an interrupted run; rolling it back first`);
@@ -222,7 +298,9 @@ function parseJson(text: string, what: string): unknown {
   try {
     return JSON.parse(trimmed);
   } catch {
-    throw new KoalaError(`${what} printed something that is not JSON: ${trimmed.slice(0, 200)}`, { hint: 'Check the helm binary (`helm version`); set KOALA_HELM to the one to use.' });
+    throw new KoalaError(`${what} printed something that is not JSON: ${trimmed.slice(0, 200)}`, {
+      hint: 'Check the helm binary (`helm version`); set KOALA_HELM to the one to use.',
+    });
   }
 }
 

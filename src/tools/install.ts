@@ -39,14 +39,21 @@ export interface Installed {
 }
 
 /** Where a tool comes from and the sum it must have, or why koala will not fetch it. */
-export function resolveSource(tool: PinnedTool, source: ToolSource, platform: ToolPlatform): { url: string; sha256: string } {
+export function resolveSource(
+  tool: PinnedTool,
+  source: ToolSource,
+  platform: ToolPlatform,
+): { url: string; sha256: string } {
   const pin = TOOL_PINS[tool];
   const url = source.mirror ? mirrorUrl(source.mirror, tool, platform) : pin.officialUrl(platform);
   const sha256 = (source.mirror ? source.sha256?.[tool] : undefined) ?? pin.sha256[platform];
   if (!sha256) {
-    throw new KoalaError(`${tool} ${pin.version} for ${platform} has no verified SHA-256 in koala's pins, so koala will not install it from ${url}`, {
-      hint: `Install ${tool} by hand (${pin.manual}), or serve it from a mirror and set tools.mirror and tools.sha256.${tool} in koala.yaml.`,
-    });
+    throw new KoalaError(
+      `${tool} ${pin.version} for ${platform} has no verified SHA-256 in koala's pins, so koala will not install it from ${url}`,
+      {
+        hint: `Install ${tool} by hand (${pin.manual}), or serve it from a mirror and set tools.mirror and tools.sha256.${tool} in koala.yaml.`,
+      },
+    );
   }
   return { url, sha256 };
 }
@@ -55,7 +62,10 @@ export function resolveSource(tool: PinnedTool, source: ToolSource, platform: To
 export async function installTools(tools: readonly PinnedTool[], options: InstallOptions = {}): Promise<Installed[]> {
   const platform = options.platform ?? currentPlatform();
   if (!platform) {
-    throw new KoalaError(`kind, helm and kubectl are published for linux and darwin on amd64 and arm64, not ${process.platform}-${process.arch}`, { hint: 'Install them by hand.' });
+    throw new KoalaError(
+      `kind, helm and kubectl are published for linux and darwin on amd64 and arm64, not ${process.platform}-${process.arch}`,
+      { hint: 'Install them by hand.' },
+    );
   }
   // Resolve every source first: an unverifiable pin stops before anything is downloaded.
   const sources = tools.map((tool) => ({ tool, ...resolveSource(tool, options, platform) }));
@@ -73,11 +83,19 @@ export async function installTools(tools: readonly PinnedTool[], options: Instal
     }
     const part = `${target}.part-${process.pid}`;
     try {
-      const actual = await download(url, part, (received, total) => options.onProgress?.(tool, received, total), options.signal);
+      const actual = await download(
+        url,
+        part,
+        (received, total) => options.onProgress?.(tool, received, total),
+        options.signal,
+      );
       if (actual !== sha256) {
-        throw new KoalaError(`${path.basename(new URL(url).pathname)} from ${url} has SHA-256 ${actual}, expected ${sha256}; the file was deleted`, {
-          hint: 'The download was corrupted or tampered with: check the mirror (tools.mirror) or the network, then run the command again.',
-        });
+        throw new KoalaError(
+          `${path.basename(new URL(url).pathname)} from ${url} has SHA-256 ${actual}, expected ${sha256}; the file was deleted`,
+          {
+            hint: 'The download was corrupted or tampered with: check the mirror (tools.mirror) or the network, then run the command again.',
+          },
+        );
       }
       const member = TOOL_PINS[tool].member?.(platform);
       if (member) await writeFile(part, extractTarMember(gunzipSync(await readFile(part)), member, url));
@@ -97,7 +115,12 @@ export async function installTools(tools: readonly PinnedTool[], options: Instal
  * than fetch: undici's fetch trips an internal assertion when an HTTP/1.0 server closes the
  * connection while the body is paused. Redirects are followed (kind's and kubectl's URLs redirect).
  */
-async function download(url: string, file: string, onProgress: (received: number, total: number | undefined) => void, signal?: AbortSignal): Promise<string> {
+async function download(
+  url: string,
+  file: string,
+  onProgress: (received: number, total: number | undefined) => void,
+  signal?: AbortSignal,
+): Promise<string> {
   const response = await get(url, signal, 5);
   const total = Number(response.headers['content-length']) || undefined;
   const hash = createHash('sha256');
@@ -116,9 +139,14 @@ async function download(url: string, file: string, onProgress: (received: number
     await pipeline(response, meter, createWriteStream(file, { mode: 0o600 }), signal ? { signal } : {});
   } catch (error) {
     if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : error;
-    throw new KoalaError(`the download of ${url} broke off: ${(error as Error).message}`, { hint: 'Run the command again.' });
+    throw new KoalaError(`the download of ${url} broke off: ${(error as Error).message}`, {
+      hint: 'Run the command again.',
+    });
   }
-  if (total !== undefined && received !== total) throw new KoalaError(`the download of ${url} broke off at ${received} of ${total} bytes`, { hint: 'Run the command again.' });
+  if (total !== undefined && received !== total)
+    throw new KoalaError(`the download of ${url} broke off at ${received} of ${total} bytes`, {
+      hint: 'Run the command again.',
+    });
   return hash.digest('hex');
 }
 
@@ -128,7 +156,12 @@ async function get(url: string, signal: AbortSignal | undefined, redirects: numb
     const request = client.get(url, signal ? { signal } : {}, resolve);
     request.on('error', (error) => {
       if (signal?.aborted) reject(signal.reason instanceof Error ? signal.reason : error);
-      else reject(new KoalaError(`could not fetch ${url}: ${error.message}`, { hint: 'Check the network; behind a proxy, point tools.mirror in koala.yaml at a mirror.' }));
+      else
+        reject(
+          new KoalaError(`could not fetch ${url}: ${error.message}`, {
+            hint: 'Check the network; behind a proxy, point tools.mirror in koala.yaml at a mirror.',
+          }),
+        );
     });
   });
   const status = response.statusCode ?? 0;
@@ -138,17 +171,23 @@ async function get(url: string, signal: AbortSignal | undefined, redirects: numb
   }
   if (status !== 200) {
     response.resume();
-    throw new KoalaError(`could not fetch ${url}: HTTP ${status}`, { hint: 'Check the URL (tools.mirror in koala.yaml) and run the command again.' });
+    throw new KoalaError(`could not fetch ${url}: HTTP ${status}`, {
+      hint: 'Check the URL (tools.mirror in koala.yaml) and run the command again.',
+    });
   }
   return response;
 }
 
 /** The bytes of one regular file in a tar archive (ustar and GNU headers, no long names). */
 export function extractTarMember(tar: Buffer, member: string, source: string): Buffer {
-  for (let offset = 0; offset + 512 <= tar.length; ) {
+  for (let offset = 0; offset + 512 <= tar.length;) {
     const header = tar.subarray(offset, offset + 512);
     if (header.every((b) => b === 0)) break;
-    const field = (start: number, length: number): string => header.subarray(start, start + length).toString('latin1').replace(/\0.*$/s, '');
+    const field = (start: number, length: number): string =>
+      header
+        .subarray(start, start + length)
+        .toString('latin1')
+        .replace(/\0.*$/s, '');
     const prefix = field(345, 155);
     const name = (prefix ? `${prefix}/` : '') + field(0, 100);
     const size = parseInt(field(124, 12).trim() || '0', 8);
@@ -156,7 +195,10 @@ export function extractTarMember(tar: Buffer, member: string, source: string): B
     if (name.replace(/^\.\//, '') === member) return tar.subarray(body, body + size);
     offset = body + Math.ceil(size / 512) * 512;
   }
-  throw new KoalaError(`${source} has no ${member} in it`, { exitCode: EXIT.failure, hint: 'The mirror serves another file under this name: check tools.mirror.' });
+  throw new KoalaError(`${source} has no ${member} in it`, {
+    exitCode: EXIT.failure,
+    hint: 'The mirror serves another file under this name: check tools.mirror.',
+  });
 }
 
 /** Leftovers of downloads that were killed before their cleanup ran. */

@@ -62,7 +62,10 @@ export const TOOL_PINS: Record<PinnedTool, ToolPin> = {
 };
 
 /** The platform of this machine in release-file terms, or undefined where no release is published. */
-export function currentPlatform(platform: NodeJS.Platform = process.platform, arch: string = process.arch): ToolPlatform | undefined {
+export function currentPlatform(
+  platform: NodeJS.Platform = process.platform,
+  arch: string = process.arch,
+): ToolPlatform | undefined {
   const os = platform === 'linux' || platform === 'darwin' ? platform : undefined;
   const cpu = arch === 'x64' ? 'amd64' : arch === 'arm64' ? 'arm64' : undefined;
   return os && cpu ? (`${os}-${cpu}` as ToolPlatform) : undefined;

@@ -34,14 +34,15 @@ export function renderBlocked(
 ): { message: string; hint: string } {
   const detail = blocked.message ? `: ${blocked.message}` : '';
   const message = `${run}'s driver ${blocked.pod} cannot start: ${blocked.reason}${detail}`;
-  const keep = `The run is left as it is: \`koala apps events ${run}\` shows what Kubernetes reported, `
-    + `\`koala apps delete ${run}\` removes it.`;
+  const keep =
+    `The run is left as it is: \`koala apps events ${run}\` shows what Kubernetes reported, ` +
+    `\`koala apps delete ${run}\` removes it.`;
   const what = typeof image === 'string' ? ` ${image}` : '';
   const fix =
     problemKind(blocked) === 'image'
       ? `Check that the image${what} exists and the cluster can pull it (--image <ref> runs another).`
-      : `Create what it names in namespace ${namespace}, or add the ConfigMap or Secret to the manifest file `
-        + '(koala applies those with the run).';
+      : `Create what it names in namespace ${namespace}, or add the ConfigMap or Secret to the manifest file ` +
+        '(koala applies those with the run).';
   return { message, hint: `${fix} ${keep}` };
 }
 
@@ -52,7 +53,9 @@ function formatClock(ms: number): string {
 
 export function renderBuild(build: BuildResult): string {
   const what = build.built ? 'built' : 'not rebuilt';
-  return build.delivered ? `image ${build.image}: ${what}, ${build.reason} (${formatDuration(build.durationMs)})` : `image ${build.image}: unchanged, nothing built or pushed (${formatDuration(build.durationMs)})`;
+  return build.delivered
+    ? `image ${build.image}: ${what}, ${build.reason} (${formatDuration(build.durationMs)})`
+    : `image ${build.image}: unchanged, nothing built or pushed (${formatDuration(build.durationMs)})`;
 }
 
 export function formatSeconds(seconds: number | undefined): string {
@@ -66,7 +69,15 @@ export function renderRunTable(runs: RunSummary[]): string {
   if (runs.length === 0) return 'No runs. Start one with `koala run <app>` or `koala run -f <sparkapplication.yaml>`.';
   return table(
     ['NAMESPACE', 'RUN', 'APP', 'STATE', 'AGE', 'DURATION', 'DRIVER'],
-    runs.map((r) => [r.namespace, r.name, r.app, r.state, formatSeconds(r.ageSeconds), formatSeconds(r.durationSeconds), r.driverPod ?? '-']),
+    runs.map((r) => [
+      r.namespace,
+      r.name,
+      r.app,
+      r.state,
+      formatSeconds(r.ageSeconds),
+      formatSeconds(r.durationSeconds),
+      r.driverPod ?? '-',
+    ]),
   );
 }
 
@@ -79,11 +90,21 @@ export function renderRunStatus(status: RunStatus): string {
     `Driver:    ${status.driverPod ?? '-'}`,
     `Spark UI:  ${status.uiService ? `service ${status.uiService} (koala port-forward ${status.name})` : '-'}`,
   ];
-  if (status.pods.length) lines.push('', table(['POD', 'ROLE', 'PHASE', 'RESTARTS', 'NODE'], status.pods.map((p) => [p.name, p.role, p.phase, String(p.restarts), p.node ?? '-'])));
+  if (status.pods.length)
+    lines.push(
+      '',
+      table(
+        ['POD', 'ROLE', 'PHASE', 'RESTARTS', 'NODE'],
+        status.pods.map((p) => [p.name, p.role, p.phase, String(p.restarts), p.node ?? '-']),
+      ),
+    );
   return lines.join('\n');
 }
 
 export function renderRunEvents(events: RunEventLine[]): string {
   if (events.length === 0) return 'No events (Kubernetes keeps them for an hour).';
-  return table(['TIME', 'TYPE', 'REASON', 'OBJECT', 'MESSAGE'], events.map((e) => [e.time.replace(/\.\d+Z$/, 'Z'), e.type, e.reason, e.object, e.message]));
+  return table(
+    ['TIME', 'TYPE', 'REASON', 'OBJECT', 'MESSAGE'],
+    events.map((e) => [e.time.replace(/\.\d+Z$/, 'Z'), e.type, e.reason, e.object, e.message]),
+  );
 }

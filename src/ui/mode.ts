@@ -7,7 +7,11 @@ export type OutputMode =
   /** A script: nothing but one JSON document on stdout. */
   | 'json';
 
-export function detectMode(options: { json?: boolean; stream?: NodeJS.WriteStream; env?: NodeJS.ProcessEnv }): OutputMode {
+export function detectMode(options: {
+  json?: boolean;
+  stream?: NodeJS.WriteStream;
+  env?: NodeJS.ProcessEnv;
+}): OutputMode {
   if (options.json) return 'json';
   const env = options.env ?? process.env;
   const stream = options.stream ?? process.stdout;

@@ -7,7 +7,8 @@ export async function renderPlan(plan: PlanDescription): Promise<string> {
   const { dump } = await import('js-yaml');
   const out: string[] = ['Plan (dry run: nothing is executed):', ''];
   plan.forEach((step, i) => {
-    const mode = step.mode === 'run' ? '' : step.mode === 'verify' ? '  [verify only: must already be done]' : '  [skipped]';
+    const mode =
+      step.mode === 'run' ? '' : step.mode === 'verify' ? '  [verify only: must already be done]' : '  [skipped]';
     out.push(`${i + 1}. ${step.id}: ${step.title}${mode}`);
     if (step.needs.length > 0) out.push(`   needs: ${step.needs.join(', ')}`);
     for (const action of step.actions) out.push(...renderAction(action, dump).map((l) => `   ${l}`));
@@ -17,17 +18,34 @@ export async function renderPlan(plan: PlanDescription): Promise<string> {
 }
 
 function renderAction(action: Action, dump: (v: unknown, o?: object) => string): string[] {
-  const block = (value: unknown): string[] => dump(value, { lineWidth: 160, noRefs: true }).trimEnd().split('\n').map((l) => `    ${l}`);
+  const block = (value: unknown): string[] =>
+    dump(value, { lineWidth: 160, noRefs: true })
+      .trimEnd()
+      .split('\n')
+      .map((l) => `    ${l}`);
   switch (action.kind) {
     case 'command':
-      return [`$ ${formatCommand(action.tool, action.args)}${action.input ? `   (stdin: ${action.input.includes('\n') ? 'below' : action.input})` : ''}`, ...(action.input?.includes('\n') ? action.input.trimEnd().split('\n').map((l) => `    ${l}`) : [])];
+      return [
+        `$ ${formatCommand(action.tool, action.args)}${action.input ? `   (stdin: ${action.input.includes('\n') ? 'below' : action.input})` : ''}`,
+        ...(action.input?.includes('\n')
+          ? action.input
+              .trimEnd()
+              .split('\n')
+              .map((l) => `    ${l}`)
+          : []),
+      ];
     case 'manifest':
       return ['apply:', ...block(action.manifest)];
     case 'helm':
       return [
         `helm release ${action.namespace}/${action.release}: ${action.chart} ${action.version}`,
         ...(action.values ? ['values:', ...block(action.values)] : []),
-        ...(action.objects ? [`objects (${action.objects.length}, from helm template):`, ...action.objects.flatMap((o, i) => [...(i > 0 ? ['    ---'] : []), ...block(o)])] : []),
+        ...(action.objects
+          ? [
+              `objects (${action.objects.length}, from helm template):`,
+              ...action.objects.flatMap((o, i) => [...(i > 0 ? ['    ---'] : []), ...block(o)]),
+            ]
+          : []),
       ];
     case 'wait':
       return [`wait up to ${Math.round(action.timeoutMs / 1000)}s for ${action.what}`];

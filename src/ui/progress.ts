@@ -55,7 +55,13 @@ function plainRenderer(write: (line: string) => void): (event: EngineEvent) => v
  */
 async function runWithListr(plan: Plan, signal: AbortSignal | undefined): Promise<RunResult> {
   const { Listr } = await import('listr2');
-  type Waiter = { started: Promise<void>; ended: Promise<StepResult>; start(): void; end(r: StepResult): void; log?: (line: string) => void };
+  type Waiter = {
+    started: Promise<void>;
+    ended: Promise<StepResult>;
+    start(): void;
+    end(r: StepResult): void;
+    log?: (line: string) => void;
+  };
   const waiters = new Map<string, Waiter>();
   for (const { step } of plan.entries) {
     let start!: () => void;
@@ -77,7 +83,8 @@ async function runWithListr(plan: Plan, signal: AbortSignal | undefined): Promis
         const result = await waiter.ended;
         const took = formatDuration(result.durationMs);
         if (result.status === 'unchanged') return task.skip(`${step.title} (already done)`);
-        if (result.status === 'blocked' || result.status === 'cancelled') return task.skip(`${step.title} (${result.status})`);
+        if (result.status === 'blocked' || result.status === 'cancelled')
+          return task.skip(`${step.title} (${result.status})`);
         if (result.status === 'failed') throw result.error ?? new Error('failed');
         task.title = `${step.title} (${took}${result.detail ? `, ${result.detail}` : ''})`;
       },
@@ -87,7 +94,12 @@ async function runWithListr(plan: Plan, signal: AbortSignal | undefined): Promis
       exitOnError: false,
       collectErrors: false,
       registerSignalListeners: false,
-      rendererOptions: { collapseSubtasks: false, collapseSkips: true, showErrorMessage: false, formatOutput: 'truncate' },
+      rendererOptions: {
+        collapseSubtasks: false,
+        collapseSkips: true,
+        showErrorMessage: false,
+        formatOutput: 'truncate',
+      },
     },
   );
   const onEvent = (event: EngineEvent): void => {

@@ -11,10 +11,28 @@ export function renderStatus(s: PlatformStatus): string {
       : notCreated(c.others);
   out.push(`Cluster "${c.name}": ${state}`);
   if (s.nodes.length > 0) {
-    out.push('', table(['NODE', 'ROLE', 'READY', 'VERSION'], s.nodes.map((n) => [n.name, n.role, n.ready ? 'yes' : 'NO', n.version])).split('\n').map((l) => `  ${l}`).join('\n'));
+    out.push(
+      '',
+      table(
+        ['NODE', 'ROLE', 'READY', 'VERSION'],
+        s.nodes.map((n) => [n.name, n.role, n.ready ? 'yes' : 'NO', n.version]),
+      )
+        .split('\n')
+        .map((l) => `  ${l}`)
+        .join('\n'),
+    );
   }
   if (s.components.length > 0) {
-    out.push('', table(['COMPONENT', 'HEALTH', 'DETAIL'], s.components.map((x) => [x.id, x.ok ? 'ok' : x.missing ? 'missing' : 'UNHEALTHY', x.detail])).split('\n').map((l) => `  ${l}`).join('\n'));
+    out.push(
+      '',
+      table(
+        ['COMPONENT', 'HEALTH', 'DETAIL'],
+        s.components.map((x) => [x.id, x.ok ? 'ok' : x.missing ? 'missing' : 'UNHEALTHY', x.detail]),
+      )
+        .split('\n')
+        .map((l) => `  ${l}`)
+        .join('\n'),
+    );
   }
   const repair = 'Not healthy. `koala up` repairs what it can; `koala up --only <step>` retries one step.';
   out.push('', s.healthy ? 'All healthy.' : c.exists ? repair : create(c.others));

@@ -18,10 +18,26 @@ export function renderSummary(s: Summary): string {
   const out: string[] = [s.headline, ''];
   const rows = s.result.steps
     .filter((r) => r.status !== 'skipped')
-    .map((r) => [r.id, statusWord(r), formatDuration(r.durationMs), r.error ? errorMessage(r.error).split('\n')[0]! : (r.detail ?? '')]);
-  out.push(table(['STEP', 'RESULT', 'TIME', 'DETAIL'], rows).split('\n').map((l) => `  ${l}`).join('\n'));
+    .map((r) => [
+      r.id,
+      statusWord(r),
+      formatDuration(r.durationMs),
+      r.error ? errorMessage(r.error).split('\n')[0]! : (r.detail ?? ''),
+    ]);
+  out.push(
+    table(['STEP', 'RESULT', 'TIME', 'DETAIL'], rows)
+      .split('\n')
+      .map((l) => `  ${l}`)
+      .join('\n'),
+  );
   for (const r of s.result.steps.filter((x) => x.status === 'failed' && x.error)) {
-    out.push('', `${r.id} failed:`, ...errorMessage(r.error).split('\n').map((l) => `  ${l}`));
+    out.push(
+      '',
+      `${r.id} failed:`,
+      ...errorMessage(r.error)
+        .split('\n')
+        .map((l) => `  ${l}`),
+    );
     const hint = (r.error as { hint?: string }).hint;
     if (hint) out.push(`  → ${hint}`);
   }
@@ -57,7 +73,14 @@ export function resultJson(result: RunResult): unknown {
       status: r.status,
       durationMs: Math.round(r.durationMs),
       ...(r.detail ? { detail: r.detail } : {}),
-      ...(r.error ? { error: { message: redact(errorMessage(r.error)), ...((r.error as { hint?: string }).hint ? { hint: (r.error as { hint?: string }).hint } : {}) } } : {}),
+      ...(r.error
+        ? {
+            error: {
+              message: redact(errorMessage(r.error)),
+              ...((r.error as { hint?: string }).hint ? { hint: (r.error as { hint?: string }).hint } : {}),
+            },
+          }
+        : {}),
     })),
   };
 }

@@ -46,8 +46,12 @@ export function formatProblem(p: ConfigProblem): string {
 export class ConfigError extends KoalaError {
   readonly problems: ConfigProblem[];
 
-  constructor(problems: ConfigProblem[], hint = 'Fix the values above and run the command again; nothing was changed.') {
-    const head = problems.length === 1 ? 'Invalid configuration' : `Invalid configuration (${problems.length} problems)`;
+  constructor(
+    problems: ConfigProblem[],
+    hint = 'Fix the values above and run the command again; nothing was changed.',
+  ) {
+    const head =
+      problems.length === 1 ? 'Invalid configuration' : `Invalid configuration (${problems.length} problems)`;
     super(`${head}:\n${problems.map((p) => `  ${formatProblem(p)}`).join('\n')}`, { hint, exitCode: EXIT.usage });
     this.name = 'ConfigError';
     this.problems = problems;

@@ -9,7 +9,16 @@
  */
 import { describe, expect, it } from 'vitest';
 import { koala, type KoalaResult } from '../support/cli.ts';
-import { describeStop, difference, endState, interruptAtStart, undoStep, up, useConvergenceSuite, type PlatformWorld } from './world.ts';
+import {
+  describeStop,
+  difference,
+  endState,
+  interruptAtStart,
+  undoStep,
+  up,
+  useConvergenceSuite,
+  type PlatformWorld,
+} from './world.ts';
 
 interface Point {
   name: string;
@@ -26,7 +35,11 @@ const during = (step: string, tool: 'docker' | 'helm', args: string, delayMs = 0
     return koala(world, ['up']);
   },
 });
-const atStart = (step: string): Point => ({ name: `${step}: at its start`, step, stop: (world) => interruptAtStart(world, step) });
+const atStart = (step: string): Point => ({
+  name: `${step}: at its start`,
+  step,
+  stop: (world) => interruptAtStart(world, step),
+});
 
 const POINTS: Point[] = [
   {
@@ -55,15 +68,27 @@ const POINTS: Point[] = [
 const suite = useConvergenceSuite('Ctrl-C at every step of koala up, then koala up again', 'helm4');
 
 describe('Ctrl-C anywhere in koala up, then koala up: the same end state', () => {
-  it.each(POINTS.map((p) => [p.name, p] as const))('%s', async (_name, point) => {
-    const { world } = suite;
-    await undoStep(world, point.step);
-    const stopped = await point.stop(world);
-    const resumed = await up(world);
-    const state = resumed.code === 0 ? endState(world) : undefined;
-    const diff = state ? difference(suite.reference, state) : `the next up exited ${resumed.code}:\n${resumed.stdout}${resumed.stderr}`;
-    suite.outcomes.push({ point: point.name, stopped: describeStop(stopped, point.step), resumed: `exit ${resumed.code}`, converged: diff === '', detail: diff });
-    expect(stopped.code, `the interrupted run: ${stopped.stdout}${stopped.stderr}`).toBe(130);
-    expect(diff).toBe('');
-  }, 600_000);
+  it.each(POINTS.map((p) => [p.name, p] as const))(
+    '%s',
+    async (_name, point) => {
+      const { world } = suite;
+      await undoStep(world, point.step);
+      const stopped = await point.stop(world);
+      const resumed = await up(world);
+      const state = resumed.code === 0 ? endState(world) : undefined;
+      const diff = state
+        ? difference(suite.reference, state)
+        : `the next up exited ${resumed.code}:\n${resumed.stdout}${resumed.stderr}`;
+      suite.outcomes.push({
+        point: point.name,
+        stopped: describeStop(stopped, point.step),
+        resumed: `exit ${resumed.code}`,
+        converged: diff === '',
+        detail: diff,
+      });
+      expect(stopped.code, `the interrupted run: ${stopped.stdout}${stopped.stderr}`).toBe(130);
+      expect(diff).toBe('');
+    },
+    600_000,
+  );
 });

@@ -16,30 +16,72 @@ interface FailurePoint {
 }
 
 const POINTS: FailurePoint[] = [
-  { step: 'cluster', tool: 'kind', args: 'create cluster', stderr: 'ERROR: failed to create cluster: failed to join node with kubeadm' },
-  { step: 'registry', tool: 'docker', args: 'run -d --restart=always', stderr: 'docker: Error response from daemon: driver failed programming external connectivity.' },
-  { step: 'registry-hosts', tool: 'docker', args: 'exec -i', stderr: 'Error response from daemon: container is restarting, wait until the container is running' },
-  { step: 'spark-operator', tool: 'helm', args: 'upgrade spark-operator', stderr: 'Error: INSTALLATION FAILED: context deadline exceeded' },
-  { step: 'airflow', tool: 'helm', args: 'upgrade airflow', stderr: 'Error: INSTALLATION FAILED: resource not ready, name: airflow-scheduler, kind: Deployment' },
-  { step: 'network-policies', tool: 'helm', args: 'upgrade koala-network-policies', stderr: 'Error: UPGRADE FAILED: the server is currently unable to handle the request' },
+  {
+    step: 'cluster',
+    tool: 'kind',
+    args: 'create cluster',
+    stderr: 'ERROR: failed to create cluster: failed to join node with kubeadm',
+  },
+  {
+    step: 'registry',
+    tool: 'docker',
+    args: 'run -d --restart=always',
+    stderr: 'docker: Error response from daemon: driver failed programming external connectivity.',
+  },
+  {
+    step: 'registry-hosts',
+    tool: 'docker',
+    args: 'exec -i',
+    stderr: 'Error response from daemon: container is restarting, wait until the container is running',
+  },
+  {
+    step: 'spark-operator',
+    tool: 'helm',
+    args: 'upgrade spark-operator',
+    stderr: 'Error: INSTALLATION FAILED: context deadline exceeded',
+  },
+  {
+    step: 'airflow',
+    tool: 'helm',
+    args: 'upgrade airflow',
+    stderr: 'Error: INSTALLATION FAILED: resource not ready, name: airflow-scheduler, kind: Deployment',
+  },
+  {
+    step: 'network-policies',
+    tool: 'helm',
+    args: 'upgrade koala-network-policies',
+    stderr: 'Error: UPGRADE FAILED: the server is currently unable to handle the request',
+  },
 ];
 
 const suite = useConvergenceSuite('A failing tool at each step of koala up, then koala up again', 'helm3');
 
 describe('a failing tool anywhere in koala up, then koala up: the same end state', () => {
-  it.each(POINTS.map((p) => [`${p.step}: ${p.tool} ${p.args} fails`, p] as const))('%s', async (name, point) => {
-    const { world } = suite;
-    await undoStep(world, point.step);
-    world.fault({ tool: point.tool, args: point.args, mode: 'fail', times: 1, stderr: point.stderr });
-    const failed = await up(world);
-    const resumed = await up(world);
-    const state = resumed.code === 0 ? endState(world) : undefined;
-    const diff = state ? difference(suite.reference, state) : `the next up exited ${resumed.code}:\n${resumed.stdout}${resumed.stderr}`;
-    suite.outcomes.push({ point: name, stopped: describeStop(failed, point.step), resumed: `exit ${resumed.code}`, converged: diff === '', detail: diff });
-    expect(failed.code, failed.stdout + failed.stderr).toBe(1);
-    // The failure is the tool's own words, and the run ends with what to do next.
-    expect(failed.stdout + failed.stderr).toContain(point.stderr.split(':').at(-1)!.trim());
-    expect(failed.stdout + failed.stderr).toMatch(/koala up/);
-    expect(diff).toBe('');
-  }, 600_000);
+  it.each(POINTS.map((p) => [`${p.step}: ${p.tool} ${p.args} fails`, p] as const))(
+    '%s',
+    async (name, point) => {
+      const { world } = suite;
+      await undoStep(world, point.step);
+      world.fault({ tool: point.tool, args: point.args, mode: 'fail', times: 1, stderr: point.stderr });
+      const failed = await up(world);
+      const resumed = await up(world);
+      const state = resumed.code === 0 ? endState(world) : undefined;
+      const diff = state
+        ? difference(suite.reference, state)
+        : `the next up exited ${resumed.code}:\n${resumed.stdout}${resumed.stderr}`;
+      suite.outcomes.push({
+        point: name,
+        stopped: describeStop(failed, point.step),
+        resumed: `exit ${resumed.code}`,
+        converged: diff === '',
+        detail: diff,
+      });
+      expect(failed.code, failed.stdout + failed.stderr).toBe(1);
+      // The failure is the tool's own words, and the run ends with what to do next.
+      expect(failed.stdout + failed.stderr).toContain(point.stderr.split(':').at(-1)!.trim());
+      expect(failed.stdout + failed.stderr).toMatch(/koala up/);
+      expect(diff).toBe('');
+    },
+    600_000,
+  );
 });

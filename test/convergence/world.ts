@@ -12,7 +12,16 @@ import { execFile, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { freePort, hostPortsYaml, koala, makeWorld, startKoala, waitForOutput, type KoalaResult, type World } from '../support/cli.ts';
+import {
+  freePort,
+  hostPortsYaml,
+  koala,
+  makeWorld,
+  startKoala,
+  waitForOutput,
+  type KoalaResult,
+  type World,
+} from '../support/cli.ts';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { platformVolumes, startChartMirror, testChartVersionsYaml, type ChartMirror } from '../support/chart-mirror.ts';
 import { REPO, testbed } from '../support/testbed.ts';
@@ -52,16 +61,27 @@ export async function platformWorld(mirror: ChartMirror, helm: 'helm3' | 'helm4'
     ].join('\n'),
   );
   const kubectl = (args: string[], input?: string): string =>
-    execFileSync('kubectl', ['--kubeconfig', world.env.KUBECONFIG!, '--context', `kind-${name}`, ...args], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, stdio: ['pipe', 'pipe', 'pipe'], ...(input ? { input } : {}) });
+    execFileSync('kubectl', ['--kubeconfig', world.env.KUBECONFIG!, '--context', `kind-${name}`, ...args], {
+      encoding: 'utf8',
+      maxBuffer: 256 * 1024 * 1024,
+      stdio: ['pipe', 'pipe', 'pipe'],
+      ...(input ? { input } : {}),
+    });
   // The stand-in's clusters have no volume provisioner: offer MinIO and Postgres their volumes
   // whenever a cluster of this name answers (a fresh one after each `down`). Asynchronous and
   // bounded, so a cluster that is still starting never blocks the test's own event loop.
-  const volumes = JSON.stringify({ apiVersion: 'v1', kind: 'List', items: platformVolumes(name, { objectStore: 'object-store', airflow: 'airflow' }) });
+  const volumes = JSON.stringify({
+    apiVersion: 'v1',
+    kind: 'List',
+    items: platformVolumes(name, { objectStore: 'object-store', airflow: 'airflow' }),
+  });
   const base = ['--kubeconfig', world.env.KUBECONFIG!, '--context', `kind-${name}`, '--request-timeout=5s'];
   let offered = '';
   let busy = false;
   const offer = async (): Promise<void> => {
-    const server = (await run('kubectl', [...base, 'config', 'view', '--minify', '-o', 'jsonpath={.clusters[0].cluster.server}'])).trim();
+    const server = (
+      await run('kubectl', [...base, 'config', 'view', '--minify', '-o', 'jsonpath={.clusters[0].cluster.server}'])
+    ).trim();
     if (server && server !== offered) {
       await run('kubectl', [...base, 'apply', '-f', '-'], volumes);
       offered = server;
@@ -80,7 +100,9 @@ export async function platformWorld(mirror: ChartMirror, helm: 'helm3' | 'helm4'
 /** A command with a deadline, off the event loop. */
 function run(file: string, args: string[], input?: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = execFile(file, args, { timeout: 10_000, encoding: 'utf8' }, (error, stdout) => (error ? reject(error) : resolve(stdout)));
+    const child = execFile(file, args, { timeout: 10_000, encoding: 'utf8' }, (error, stdout) =>
+      error ? reject(error) : resolve(stdout),
+    );
     child.stdin?.end(input ?? '');
   });
 }
@@ -98,22 +120,55 @@ export function endState(world: PlatformWorld): EndState {
   const tb = testbed();
   const helm = path.join(tb.binDir, 'helm4');
   const helmList = JSON.parse(
-    execFileSync(helm, ['list', '-A', '--deployed', '--failed', '--pending', '--uninstalling', '-o', 'json', '--kubeconfig', world.env.KUBECONFIG!, '--kube-context', `kind-${world.name}`], { encoding: 'utf8' }),
+    execFileSync(
+      helm,
+      [
+        'list',
+        '-A',
+        '--deployed',
+        '--failed',
+        '--pending',
+        '--uninstalling',
+        '-o',
+        'json',
+        '--kubeconfig',
+        world.env.KUBECONFIG!,
+        '--kube-context',
+        `kind-${world.name}`,
+      ],
+      { encoding: 'utf8' },
+    ),
   ) as Array<{ name: string; namespace: string; chart: string; status: string }>;
   const releases = helmList.map((r) => `${r.namespace}/${r.name} ${r.chart} ${r.status}`).sort();
   type Item = { kind: string; type?: string; metadata: { name: string; namespace?: string } };
   const list = (kinds: string, all: boolean): Item[] =>
     (JSON.parse(world.kubectl(['get', kinds, ...(all ? ['-A'] : []), '-o', 'json'])) as { items: Item[] }).items;
-  const objects = list('deployments,statefulsets,services,secrets,configmaps,serviceaccounts,roles,rolebindings,networkpolicies,jobs,persistentvolumeclaims', true)
-    .filter((o) => NAMESPACES.includes(o.metadata.namespace!) || (o.metadata.namespace === 'kube-public' && o.kind === 'ConfigMap' && o.metadata.name !== 'kube-root-ca.crt'))
-    .filter((o) => o.type !== 'helm.sh/release.v1' && o.metadata.name !== 'kube-root-ca.crt' && !(o.kind === 'ServiceAccount' && o.metadata.name === 'default'))
+  const objects = list(
+    'deployments,statefulsets,services,secrets,configmaps,serviceaccounts,roles,rolebindings,networkpolicies,jobs,persistentvolumeclaims',
+    true,
+  )
+    .filter(
+      (o) =>
+        NAMESPACES.includes(o.metadata.namespace!) ||
+        (o.metadata.namespace === 'kube-public' && o.kind === 'ConfigMap' && o.metadata.name !== 'kube-root-ca.crt'),
+    )
+    .filter(
+      (o) =>
+        o.type !== 'helm.sh/release.v1' &&
+        o.metadata.name !== 'kube-root-ca.crt' &&
+        !(o.kind === 'ServiceAccount' && o.metadata.name === 'default'),
+    )
     .map((o) => `${o.metadata.namespace}/${o.kind}/${o.metadata.name}`)
     .sort();
-  const clusterObjects = list('clusterroles,clusterrolebindings,mutatingwebhookconfigurations,validatingwebhookconfigurations,customresourcedefinitions', false)
+  const clusterObjects = list(
+    'clusterroles,clusterrolebindings,mutatingwebhookconfigurations,validatingwebhookconfigurations,customresourcedefinitions',
+    false,
+  )
     .filter((o) => /koala|spark/.test(o.metadata.name))
     .map((o) => `${o.kind}/${o.metadata.name}`)
     .sort();
-  const docker = (args: string[]): string[] => execFileSync(world.env.KOALA_DOCKER!, args, { env: world.env, encoding: 'utf8' }).split('\n').filter(Boolean);
+  const docker = (args: string[]): string[] =>
+    execFileSync(world.env.KOALA_DOCKER!, args, { env: world.env, encoding: 'utf8' }).split('\n').filter(Boolean);
   const dockerState = [
     ...docker(['ps', '-a', '--format', '{{.Names}} {{.State}}']).map((l) => `container ${l}`),
     ...docker(['network', 'ls', '--format', '{{.Name}}']).map((l) => `network ${l}`),
@@ -121,13 +176,21 @@ export function endState(world: PlatformWorld): EndState {
   ].sort();
 
   const problems: string[] = [];
-  for (const r of helmList) if (r.status !== 'deployed') problems.push(`release ${r.namespace}/${r.name} is ${r.status}`);
+  for (const r of helmList)
+    if (r.status !== 'deployed') problems.push(`release ${r.namespace}/${r.name} is ${r.status}`);
   // Credentials made by an interrupted run are the ones the cluster keeps: never generated twice.
   const file = path.join(world.env.KOALA_HOME!, 'clusters', world.name, 'credentials.json');
-  const stored = (JSON.parse(readFileSync(file, 'utf8')) as { credentials: { airflow: { password: string }; objectStore: { secretKey: string } } }).credentials;
-  const secret = (ns: string, name: string, key: string): string => Buffer.from(world.kubectl(['get', 'secret', name, '-n', ns, '-o', `jsonpath={.data.${key}}`]), 'base64').toString();
-  if (secret('airflow', 'airflow-admin', 'password') !== stored.airflow.password) problems.push('the Airflow admin Secret differs from credentials.json');
-  if (secret('spark-jobs', 'object-store-s3', 'AWS_SECRET_ACCESS_KEY') !== stored.objectStore.secretKey) problems.push('the job S3 Secret differs from credentials.json');
+  const stored = (
+    JSON.parse(readFileSync(file, 'utf8')) as {
+      credentials: { airflow: { password: string }; objectStore: { secretKey: string } };
+    }
+  ).credentials;
+  const secret = (ns: string, name: string, key: string): string =>
+    Buffer.from(world.kubectl(['get', 'secret', name, '-n', ns, '-o', `jsonpath={.data.${key}}`]), 'base64').toString();
+  if (secret('airflow', 'airflow-admin', 'password') !== stored.airflow.password)
+    problems.push('the Airflow admin Secret differs from credentials.json');
+  if (secret('spark-jobs', 'object-store-s3', 'AWS_SECRET_ACCESS_KEY') !== stored.objectStore.secretKey)
+    problems.push('the job S3 Secret differs from credentials.json');
   return { releases, objects, clusterObjects, docker: dockerState, problems };
 }
 
@@ -154,7 +217,8 @@ export interface Outcome {
 /** How a stopped run ended: its exit code and what it said of the step. */
 export function describeStop(result: KoalaResult, step: string): string {
   const text = result.stdout + result.stderr;
-  const line = new RegExp(`^\\[${step}\\] (done|already done|failed|cancelled|blocked|skipped)[^\\n]*`, 'm').exec(text)?.[0] ?? '';
+  const line =
+    new RegExp(`^\\[${step}\\] (done|already done|failed|cancelled|blocked|skipped)[^\\n]*`, 'm').exec(text)?.[0] ?? '';
   return `exit ${result.code ?? result.signal}${line ? `, ${line.replace(/\s*\(.*$/, '')}` : ''}`;
 }
 
@@ -184,9 +248,24 @@ export function table(outcomes: Outcome[]): string {
 export async function undoStep(world: PlatformWorld, step: string): Promise<void> {
   const tb = testbed();
   const helm = (release: string, namespace: string): void => {
-    execFileSync(path.join(tb.binDir, 'helm4'), ['uninstall', release, '--namespace', namespace, '--wait', '--kubeconfig', world.env.KUBECONFIG!, '--kube-context', `kind-${world.name}`], { stdio: 'ignore' });
+    execFileSync(
+      path.join(tb.binDir, 'helm4'),
+      [
+        'uninstall',
+        release,
+        '--namespace',
+        namespace,
+        '--wait',
+        '--kubeconfig',
+        world.env.KUBECONFIG!,
+        '--kube-context',
+        `kind-${world.name}`,
+      ],
+      { stdio: 'ignore' },
+    );
   };
-  const docker = (args: string[], input = ''): void => void execFileSync(world.env.KOALA_DOCKER!, args, { env: world.env, input, stdio: ['pipe', 'ignore', 'ignore'] });
+  const docker = (args: string[], input = ''): void =>
+    void execFileSync(world.env.KOALA_DOCKER!, args, { env: world.env, input, stdio: ['pipe', 'ignore', 'ignore'] });
   switch (step) {
     case 'cluster':
     case 'nodes-ready': {
@@ -201,7 +280,10 @@ export async function undoStep(world: PlatformWorld, step: string): Promise<void
     case 'registry-hosts': {
       // A stale hosts.toml on the worker (what a node left from an older registry would hold).
       const file = `/etc/containerd/certs.d/localhost:${world.registryPort}/hosts.toml`;
-      return docker(['exec', '-i', `${world.name}-worker`, 'sh', '-c', `cat > '${file}'`], '[host."http://elsewhere:5000"]\n');
+      return docker(
+        ['exec', '-i', `${world.name}-worker`, 'sh', '-c', `cat > '${file}'`],
+        '[host."http://elsewhere:5000"]\n',
+      );
     }
     case 'registry-hosting':
       return void world.kubectl(['delete', 'configmap', 'local-registry-hosting', '-n', 'kube-public']);

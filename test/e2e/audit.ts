@@ -12,7 +12,17 @@ export interface AuditEvent {
 
 /** The API-server audit log of a cluster made by the kind stand-in (writes only; see test/testbed/audit-policy.yaml). */
 export function auditLog(world: World, cluster: string): AuditEvent[] {
-  const file = path.join(world.state, 'kind', 'clusters', cluster, 'kwok', 'clusters', `kind-${cluster}`, 'logs', 'audit.log');
+  const file = path.join(
+    world.state,
+    'kind',
+    'clusters',
+    cluster,
+    'kwok',
+    'clusters',
+    `kind-${cluster}`,
+    'logs',
+    'audit.log',
+  );
   if (!existsSync(file)) throw new Error(`no audit log at ${file}`);
   return readFileSync(file, 'utf8')
     .split('\n')

@@ -37,13 +37,35 @@ describe('koala up and down end to end (real Docker, kind stand-in, real API ser
       // Nodes are Ready and kubectl's context is set, as kind would leave it.
       const kubeconfig = readFileSync(world.env.KUBECONFIG!, 'utf8');
       expect(kubeconfig).toMatch(new RegExp(`current-context: kind-${name}`));
-      const nodes = execFileSync('kubectl', ['--kubeconfig', world.env.KUBECONFIG!, 'get', 'nodes', '-o', 'jsonpath={range .items[*]}{.metadata.name}={.status.conditions[?(@.type=="Ready")].status} {end}'], { encoding: 'utf8' });
+      const nodes = execFileSync(
+        'kubectl',
+        [
+          '--kubeconfig',
+          world.env.KUBECONFIG!,
+          'get',
+          'nodes',
+          '-o',
+          'jsonpath={range .items[*]}{.metadata.name}={.status.conditions[?(@.type=="Ready")].status} {end}',
+        ],
+        { encoding: 'utf8' },
+      );
       expect(nodes.trim().split(' ').sort()).toEqual(
-        [`${name}-control-plane`, `${name}-control-plane2`, `${name}-control-plane3`, `${name}-worker`, `${name}-worker2`, `${name}-worker3`].map((n) => `${n}=True`).sort(),
+        [
+          `${name}-control-plane`,
+          `${name}-control-plane2`,
+          `${name}-control-plane3`,
+          `${name}-worker`,
+          `${name}-worker2`,
+          `${name}-worker3`,
+        ]
+          .map((n) => `${n}=True`)
+          .sort(),
       );
       // The registry is wired as kind's recipe has it: on the kind network, hosts.toml on each node.
       expect(docker('inspect', '-f', '{{json .NetworkSettings.Networks}}', registry)).toContain('"kind"');
-      expect(docker('exec', `${name}-worker2`, 'cat', `/etc/containerd/certs.d/localhost:${registryPort}/hosts.toml`)).toBe(`[host."http://${registry}:5000"]`);
+      expect(
+        docker('exec', `${name}-worker2`, 'cat', `/etc/containerd/certs.d/localhost:${registryPort}/hosts.toml`),
+      ).toBe(`[host."http://${registry}:5000"]`);
       // kind's load balancer is listed with the nodes but runs no containerd: it gets no hosts.toml.
       const hostsToml = `/etc/containerd/certs.d/localhost:${registryPort}/hosts.toml`;
       expect(() => docker('exec', `${name}-external-load-balancer`, 'cat', hostsToml)).toThrow(/No such file/);
@@ -56,7 +78,9 @@ describe('koala up and down end to end (real Docker, kind stand-in, real API ser
       const before = auditLog(world, name).length;
       const again = await koala(world, ['up', '--json']);
       expect(again.code, again.stderr).toBe(0);
-      expect((JSON.parse(again.stdout) as { steps: Array<{ status: string }> }).steps.every((s) => s.status === 'unchanged')).toBe(true);
+      expect(
+        (JSON.parse(again.stdout) as { steps: Array<{ status: string }> }).steps.every((s) => s.status === 'unchanged'),
+      ).toBe(true);
       await new Promise((r) => setTimeout(r, 1500)); // the audit backend writes asynchronously
       expect(clientWrites(auditLog(world, name).slice(before))).toEqual([]);
 
@@ -72,6 +96,8 @@ describe('koala up and down end to end (real Docker, kind stand-in, real API ser
     expect(docker('volume', 'ls', '-q', '--filter', `name=^${registry}-data$`)).toBe('');
     expect(readFileSync(world.env.KUBECONFIG!, 'utf8')).not.toContain(`kind-${name}`);
     // No process of its control plane is left (the bracket keeps pgrep from matching itself).
-  expect(execFileSync('bash', ['-c', `pgrep -f "[c]lusters/kind-${name}/" || true`], { encoding: 'utf8' }).trim()).toBe('');
+    expect(
+      execFileSync('bash', ['-c', `pgrep -f "[c]lusters/kind-${name}/" || true`], { encoding: 'utf8' }).trim(),
+    ).toBe('');
   });
 });

@@ -21,7 +21,10 @@ export function stateDir() {
 }
 
 export function record(tool, argv, extra = {}) {
-  appendFileSync(path.join(stateDir(), 'calls.jsonl'), `${JSON.stringify({ tool, argv, pid: process.pid, at: Date.now(), ...extra })}\n`);
+  appendFileSync(
+    path.join(stateDir(), 'calls.jsonl'),
+    `${JSON.stringify({ tool, argv, pid: process.pid, at: Date.now(), ...extra })}\n`,
+  );
 }
 
 export function readJson(file, fallback) {
@@ -46,7 +49,9 @@ export function takeFault(tool, argv) {
   if (!existsSync(file)) return undefined;
   const faults = readJson(file, []);
   const line = argv.join(' ');
-  const index = faults.findIndex((f) => f.tool === tool && line.startsWith(f.args) && (f.times === undefined || f.times > 0));
+  const index = faults.findIndex(
+    (f) => f.tool === tool && line.startsWith(f.args) && (f.times === undefined || f.times > 0),
+  );
   if (index < 0) return undefined;
   const fault = faults[index];
   if (fault.times !== undefined) {
@@ -86,7 +91,8 @@ export function parseFlags(args) {
     if (a.startsWith('--')) {
       const eq = a.indexOf('=');
       if (eq > 0) flags[a.slice(2, eq)] = a.slice(eq + 1);
-      else if (i + 1 < args.length && (!args[i + 1].startsWith('-') || args[i + 1] === '-')) flags[a.slice(2)] = args[++i];
+      else if (i + 1 < args.length && (!args[i + 1].startsWith('-') || args[i + 1] === '-'))
+        flags[a.slice(2)] = args[++i];
       else flags[a.slice(2)] = true;
     } else rest.push(a);
   }

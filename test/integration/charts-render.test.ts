@@ -44,7 +44,12 @@ async function plannedReleases(koalaYaml: Record<string, unknown> = {}): Promise
   for (const [id, version] of Object.entries(TEST_CHART_VERSIONS)) components[id] = { ...components[id], version };
   writeFileSync(path.join(dir, 'koala.yaml'), dump({ ...koalaYaml, components }));
   const { config, env } = await loadConfig({ cwd: dir, processEnv: {} });
-  const ctx = createPlatformContext({ config, env, spec: clusterSpec(config, resolveNodeImage(config.cluster, '2')), processEnv: { KOALA_HOME: path.join(dir, '.home') } });
+  const ctx = createPlatformContext({
+    config,
+    env,
+    spec: clusterSpec(config, resolveNodeImage(config.cluster, '2')),
+    processEnv: { KOALA_HOME: path.join(dir, '.home') },
+  });
   const description = await upPlan(ctx).describe();
   return description.flatMap((s) => s.actions).filter((a): a is HelmAction => a.kind === 'helm');
 }
@@ -58,7 +63,11 @@ function render(helm: string, action: HelmAction): K8sObject[] {
   const values = path.join(work, 'values.json');
   writeFileSync(values, JSON.stringify(action.values ?? {}));
   const env = { ...process.env, HELM_CONFIG_HOME: work, HELM_CACHE_HOME: work, HELM_DATA_HOME: work };
-  const out = execFileSync(helm, ['template', action.release, archive, '--namespace', action.namespace, '--values', values], { env, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, stdio: ['ignore', 'pipe', 'pipe'] });
+  const out = execFileSync(
+    helm,
+    ['template', action.release, archive, '--namespace', action.namespace, '--values', values],
+    { env, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   return (loadAll(out) as Array<K8sObject | null>).filter((o): o is K8sObject => Boolean(o?.kind));
 }
 
@@ -67,8 +76,11 @@ function renderAll(helm: string, actions: HelmAction[]): Map<string, K8sObject[]
   return new Map(upstream.map((a) => [a.release, render(helm, a)]));
 }
 
-function podSpecOf(o: K8sObject): { containers: Container[]; initContainers?: Container[]; volumes?: unknown[] } | undefined {
-  const spec = o.spec as { template?: { spec?: unknown }; jobTemplate?: { spec?: { template?: { spec?: unknown } } } } | undefined;
+function podSpecOf(
+  o: K8sObject,
+): { containers: Container[]; initContainers?: Container[]; volumes?: unknown[] } | undefined {
+  const spec = o.spec as
+    { template?: { spec?: unknown }; jobTemplate?: { spec?: { template?: { spec?: unknown } } } } | undefined;
   return (spec?.template?.spec ?? spec?.jobTemplate?.spec?.template?.spec) as ReturnType<typeof podSpecOf>;
 }
 
@@ -76,14 +88,22 @@ function containersOf(objects: K8sObject[]): Array<{ owner: string; container: C
   return objects.flatMap((o) => {
     const pod = podSpecOf(o);
     if (!pod) return [];
-    return [...(pod.initContainers ?? []), ...pod.containers].map((container) => ({ owner: `${o.kind}/${o.metadata.name}`, container }));
+    return [...(pod.initContainers ?? []), ...pod.containers].map((container) => ({
+      owner: `${o.kind}/${o.metadata.name}`,
+      container,
+    }));
   });
 }
 
-const find = (objects: K8sObject[], kind: string, name: string): K8sObject | undefined => objects.find((o) => o.kind === kind && o.metadata.name === name);
-const servicePorts = (svc: K8sObject | undefined) => ((svc?.spec?.ports ?? []) as Array<{ name?: string; port: number; nodePort?: number }>).map((p) => ({ port: p.port, nodePort: p.nodePort }));
+const find = (objects: K8sObject[], kind: string, name: string): K8sObject | undefined =>
+  objects.find((o) => o.kind === kind && o.metadata.name === name);
+const servicePorts = (svc: K8sObject | undefined) =>
+  ((svc?.spec?.ports ?? []) as Array<{ name?: string; port: number; nodePort?: number }>).map((p) => ({
+    port: p.port,
+    nodePort: p.nodePort,
+  }));
 
-describe.each(['helm3', 'helm4'])('the real charts rendered by %s with koala\'s values', (helmName) => {
+describe.each(['helm3', 'helm4'])("the real charts rendered by %s with koala's values", (helmName) => {
   const helm = (): string => path.join(testbed().binDir, helmName);
 
   it('defaults: every chart renders (values.schema.json included) into the objects koala relies on', async () => {
@@ -92,9 +112,15 @@ describe.each(['helm3', 'helm4'])('the real charts rendered by %s with koala\'s 
     expect([...rendered.keys()].sort()).toEqual(['airflow', 'minio', 'spark-operator']);
 
     const operator = rendered.get('spark-operator')!;
-    for (const name of ['spark-operator-controller', 'spark-operator-webhook']) expect(find(operator, 'Deployment', name), name).toBeDefined();
-    expect(operator.find((o) => o.kind === 'ServiceAccount' && o.metadata.name === 'spark-operator-spark')?.metadata.namespace).toBe('spark-jobs');
-    expect(servicePorts(find(operator, 'Service', 'spark-operator-webhook-svc'))).toEqual([{ port: 9443, nodePort: undefined }]);
+    for (const name of ['spark-operator-controller', 'spark-operator-webhook'])
+      expect(find(operator, 'Deployment', name), name).toBeDefined();
+    expect(
+      operator.find((o) => o.kind === 'ServiceAccount' && o.metadata.name === 'spark-operator-spark')?.metadata
+        .namespace,
+    ).toBe('spark-jobs');
+    expect(servicePorts(find(operator, 'Service', 'spark-operator-webhook-svc'))).toEqual([
+      { port: 9443, nodePort: undefined },
+    ]);
 
     const minio = rendered.get('minio')!;
     expect(find(minio, 'Deployment', 'minio')).toBeDefined();
@@ -102,17 +128,36 @@ describe.each(['helm3', 'helm4'])('the real charts rendered by %s with koala\'s 
     expect(servicePorts(find(minio, 'Service', 'minio-console'))).toEqual([{ port: 9001, nodePort: 30901 }]);
     const minioEnv = containersOf(minio).flatMap((c) => c.container.env ?? []);
     expect(minioEnv.filter((e) => e.valueFrom?.secretKeyRef).map((e) => e.valueFrom!.secretKeyRef)).toEqual(
-      expect.arrayContaining([{ name: 'object-store-credentials', key: 'rootUser' }, { name: 'object-store-credentials', key: 'rootPassword' }]),
+      expect.arrayContaining([
+        { name: 'object-store-credentials', key: 'rootUser' },
+        { name: 'object-store-credentials', key: 'rootPassword' },
+      ]),
     );
 
     const airflow = rendered.get('airflow')!;
-    for (const name of AIRFLOW_WORKLOADS) expect(find(airflow, 'Deployment', name), `${name} is a Deployment`).toBeDefined();
+    for (const name of AIRFLOW_WORKLOADS)
+      expect(find(airflow, 'Deployment', name), `${name} is a Deployment`).toBeDefined();
     expect(servicePorts(find(airflow, 'Service', 'airflow-api-server'))).toEqual([{ port: 8080, nodePort: 30080 }]);
     // LocalExecutor with worker persistence off: the scheduler claims no volume, nothing does.
-    expect(airflow.filter((o) => o.kind === 'StatefulSet' || o.kind === 'PersistentVolumeClaim').map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([]);
+    expect(
+      airflow
+        .filter((o) => o.kind === 'StatefulSet' || o.kind === 'PersistentVolumeClaim')
+        .map((o) => `${o.kind}/${o.metadata.name}`),
+    ).toEqual([]);
     // Every Secret the chart reads is one koala creates (the chart creates none of its own).
-    const secretRefs = new Set(containersOf(airflow).flatMap((c) => (c.container.env ?? []).map((e) => e.valueFrom?.secretKeyRef?.name)).filter(Boolean));
-    expect([...secretRefs].sort()).toEqual(['airflow-admin', 'airflow-api-secret-key', 'airflow-connections', 'airflow-fernet-key', 'airflow-jwt-secret', 'airflow-metadata']);
+    const secretRefs = new Set(
+      containersOf(airflow)
+        .flatMap((c) => (c.container.env ?? []).map((e) => e.valueFrom?.secretKeyRef?.name))
+        .filter(Boolean),
+    );
+    expect([...secretRefs].sort()).toEqual([
+      'airflow-admin',
+      'airflow-api-secret-key',
+      'airflow-connections',
+      'airflow-fernet-key',
+      'airflow-jwt-secret',
+      'airflow-metadata',
+    ]);
     // The chart's one Secret of its own is the Celery broker URL, made whatever the executor; with
     // no Redis it holds no URL at all (the chart prints Go's "%!s(<nil>)").
     const own = airflow.filter((o) => o.kind === 'Secret');
@@ -122,17 +167,25 @@ describe.each(['helm3', 'helm4'])('the real charts rendered by %s with koala\'s 
 
   it('Airflow: the admin password reaches the create-user Job alone, which waits for the migrations', async () => {
     const airflow = renderAll(helm(), await plannedReleases()).get('airflow')!;
-    const withPassword = containersOf(airflow).filter((c) => (c.container.env ?? []).some((e) => e.valueFrom?.secretKeyRef?.name === 'airflow-admin'));
+    const withPassword = containersOf(airflow).filter((c) =>
+      (c.container.env ?? []).some((e) => e.valueFrom?.secretKeyRef?.name === 'airflow-admin'),
+    );
     expect(withPassword.map((c) => `${c.owner}:${c.container.name}`)).toEqual(['Job/airflow-create-user:create-user']);
     const job = podSpecOf(find(airflow, 'Job', 'airflow-create-user')!)!;
-    const wait = job.initContainers?.find((c) => c.name === 'wait-for-airflow-migrations') as (Container & { args: string[] }) | undefined;
+    const wait = job.initContainers?.find((c) => c.name === 'wait-for-airflow-migrations') as
+      (Container & { args: string[] }) | undefined;
     expect(wait?.args.slice(0, 3)).toEqual(['airflow', 'db', 'check-migrations']);
     expect(wait?.image).toBe(job.containers[0]!.image);
-    expect(wait?.env?.find((e) => e.name === 'AIRFLOW__DATABASE__SQL_ALCHEMY_CONN')?.valueFrom?.secretKeyRef).toEqual({ name: 'airflow-metadata', key: 'connection' });
+    expect(wait?.env?.find((e) => e.name === 'AIRFLOW__DATABASE__SQL_ALCHEMY_CONN')?.valueFrom?.secretKeyRef).toEqual({
+      name: 'airflow-metadata',
+      key: 'connection',
+    });
   });
 
   it('values overrides reach the chart: createUserJob.enabled false turns the user Job off', async () => {
-    const actions = await plannedReleases({ components: { airflow: { values: { createUserJob: { enabled: false } } } } });
+    const actions = await plannedReleases({
+      components: { airflow: { values: { createUserJob: { enabled: false } } } },
+    });
     const airflow = renderAll(helm(), actions).get('airflow')!;
     expect(find(airflow, 'Job', 'airflow-create-user')).toBeUndefined();
     expect(find(airflow, 'Job', 'airflow-run-airflow-migrations')).toBeDefined();
@@ -154,7 +207,7 @@ describe.each(['helm3', 'helm4'])('the real charts rendered by %s with koala\'s 
     expect(find(render(helm(), airflow), 'Job', 'airflow-create-user')).toBeUndefined();
   });
 
-  it('SeaweedFS: one all-in-one workload with S3 on 8333, auth from koala\'s Secret', async () => {
+  it("SeaweedFS: one all-in-one workload with S3 on 8333, auth from koala's Secret", async () => {
     const rendered = renderAll(helm(), await plannedReleases({ objectStore: { type: 'seaweedfs' } }));
     expect([...rendered.keys()].sort()).toEqual(['airflow', 'seaweedfs', 'spark-operator']);
     const seaweed = rendered.get('seaweedfs')!;
@@ -167,11 +220,14 @@ describe.each(['helm3', 'helm4'])('the real charts rendered by %s with koala\'s 
 
   it('components turned off, one or three control planes, no host ports: only what is on renders', async () => {
     for (const controlPlanes of [1, 3]) {
-      const rendered = renderAll(helm(), await plannedReleases({
-        cluster: { controlPlanes, workers: 1 },
-        ports: { airflow: 0, objectStore: 0, objectStoreConsole: 0 },
-        components: { airflow: { enabled: false } },
-      }));
+      const rendered = renderAll(
+        helm(),
+        await plannedReleases({
+          cluster: { controlPlanes, workers: 1 },
+          ports: { airflow: 0, objectStore: 0, objectStoreConsole: 0 },
+          components: { airflow: { enabled: false } },
+        }),
+      );
       expect([...rendered.keys()].sort(), `controlPlanes ${controlPlanes}`).toEqual(['minio', 'spark-operator']);
       expect(find(rendered.get('minio')!, 'Service', 'minio')?.spec?.type).toBe('ClusterIP');
     }
@@ -179,8 +235,13 @@ describe.each(['helm3', 'helm4'])('the real charts rendered by %s with koala\'s 
 
   it('images: with a mirror every container of every chart pulls from it, and none is a Bitnami image', async () => {
     for (const store of ['minio', 'seaweedfs']) {
-      const rendered = renderAll(helm(), await plannedReleases({ images: { mirror: 'registry.internal:5000/hub' }, objectStore: { type: store } }));
-      const images = [...rendered.values()].flatMap((objects) => containersOf(objects).map((c) => `${c.owner} ${c.container.image}`));
+      const rendered = renderAll(
+        helm(),
+        await plannedReleases({ images: { mirror: 'registry.internal:5000/hub' }, objectStore: { type: store } }),
+      );
+      const images = [...rendered.values()].flatMap((objects) =>
+        containersOf(objects).map((c) => `${c.owner} ${c.container.image}`),
+      );
       expect(images.length).toBeGreaterThan(5);
       expect(images.filter((i) => !i.split(' ')[1]!.startsWith('registry.internal:5000/hub/'))).toEqual([]);
     }

@@ -55,7 +55,9 @@ describe.each(['helm3', 'helm4'])('credentials from the cluster with %s', (helmN
   it('a transient failure stops; "release: not found" from the real helm means new credentials; an installed release is read back', async () => {
     const config = platformConfig(prefix, undefined);
     // 1. helm fails once: no credentials, no guess.
-    await expect(platformCredentials(testbedContext(config))).rejects.toThrow(/Could not read the credentials the cluster already holds[\s\S]*Kubernetes cluster unreachable/);
+    await expect(platformCredentials(testbedContext(config))).rejects.toThrow(
+      /Could not read the credentials the cluster already holds[\s\S]*Kubernetes cluster unreachable/,
+    );
     // 2. The real helm: the release does not exist.
     const fresh = await platformCredentials(testbedContext(config));
     expect(new Set(Object.values(fresh.sources))).toEqual(new Set(['generated']));
@@ -64,11 +66,22 @@ describe.each(['helm3', 'helm4'])('credentials from the cluster with %s', (helmN
     const existing = (await resolveCredentials(new Map(), undefined)).credentials;
     const chart = await platformChart();
     const tb = testbed();
-    await upgradeInstall({ kubeconfig: tb.kubeconfig, context: tb.context }, {
-      release: 'koala-platform', namespace: `${prefix}-system`, createNamespace: true, chart: chart.local!, timeoutSeconds: 60,
-      // All in the release's namespace (the others do not exist here), one of each name.
-      values: { chartDigest: chart.digest, sections: { credentials: true }, secrets: oneOfEach(platformSecrets(config, existing)).map((s) => ({ ...s, namespace: `${prefix}-system` })) },
-    });
+    await upgradeInstall(
+      { kubeconfig: tb.kubeconfig, context: tb.context },
+      {
+        release: 'koala-platform',
+        namespace: `${prefix}-system`,
+        createNamespace: true,
+        chart: chart.local!,
+        timeoutSeconds: 60,
+        // All in the release's namespace (the others do not exist here), one of each name.
+        values: {
+          chartDigest: chart.digest,
+          sections: { credentials: true },
+          secrets: oneOfEach(platformSecrets(config, existing)).map((s) => ({ ...s, namespace: `${prefix}-system` })),
+        },
+      },
+    );
     const read = await platformCredentials(testbedContext(config));
     expect(read.credentials).toEqual(existing);
     expect(new Set(Object.values(read.sources))).toEqual(new Set(['cluster']));

@@ -23,13 +23,21 @@ interface Answer {
 
 function run(which: 'real' | 'fake', args: string[], input?: string): Answer {
   const [file, argv] = which === 'real' ? ['docker', args] : [process.execPath, [FAKE, ...args]];
-  const r = spawnSync(file, argv, { encoding: 'utf8', input: input ?? '', env: { ...process.env, KOALA_FAKE_STATE: fakeState } });
+  const r = spawnSync(file, argv, {
+    encoding: 'utf8',
+    input: input ?? '',
+    env: { ...process.env, KOALA_FAKE_STATE: fakeState },
+  });
   return { code: r.status, stdout: normalise(r.stdout), stderr: normalise(r.stderr) };
 }
 
 /** Ids differ between the two; the first line of an error is what callers match on. */
 function normalise(text: string): string {
-  return text.replace(/\b[0-9a-f]{64}\b/g, '<id>').replace(/\b[0-9a-f]{12}\b/g, '<id>').split('\n')[0]!.trim();
+  return text
+    .replace(/\b[0-9a-f]{64}\b/g, '<id>')
+    .replace(/\b[0-9a-f]{12}\b/g, '<id>')
+    .split('\n')[0]!
+    .trim();
 }
 
 function both(args: string[], input?: string): { real: Answer; fake: Answer } {
@@ -67,7 +75,22 @@ describe('fake docker answers like Docker', () => {
 
   it('through the life of a registry-like container', async () => {
     const port = await freePort();
-    const runArgs = ['run', '-d', '--restart=always', '--name', container, '--label', 'app.kubernetes.io/managed-by=koala', '-p', `127.0.0.1:${port}:5000`, '-v', `${volume}:/var/lib/registry`, IMAGE, 'sleep', '600'];
+    const runArgs = [
+      'run',
+      '-d',
+      '--restart=always',
+      '--name',
+      container,
+      '--label',
+      'app.kubernetes.io/managed-by=koala',
+      '-p',
+      `127.0.0.1:${port}:5000`,
+      '-v',
+      `${volume}:/var/lib/registry`,
+      IMAGE,
+      'sleep',
+      '600',
+    ];
     for (const args of [['network', 'create', network], runArgs]) {
       const { real, fake } = both(args);
       expect({ args, code: fake.code }).toEqual({ args, code: real.code });
@@ -75,9 +98,17 @@ describe('fake docker answers like Docker', () => {
     // The fields koala reads from `container inspect`.
     const inspect = (which: 'real' | 'fake'): unknown => {
       const [file, argv] = which === 'real' ? ['docker', []] : [process.execPath, [FAKE]];
-      const r = spawnSync(file, [...argv, 'container', 'inspect', '--format', '{{json .}}', container], { encoding: 'utf8', env: { ...process.env, KOALA_FAKE_STATE: fakeState } });
+      const r = spawnSync(file, [...argv, 'container', 'inspect', '--format', '{{json .}}', container], {
+        encoding: 'utf8',
+        env: { ...process.env, KOALA_FAKE_STATE: fakeState },
+      });
       type Bindings = Record<string, Array<{ HostIp: string; HostPort: string }> | null>;
-      const c = JSON.parse(r.stdout) as { State: { Running: boolean; Status: string }; Config: { Image: string; Labels: Record<string, string> }; HostConfig: { PortBindings: Bindings }; NetworkSettings: { Networks: Record<string, unknown>; Ports: Bindings } };
+      const c = JSON.parse(r.stdout) as {
+        State: { Running: boolean; Status: string };
+        Config: { Image: string; Labels: Record<string, string> };
+        HostConfig: { PortBindings: Bindings };
+        NetworkSettings: { Networks: Record<string, unknown>; Ports: Bindings };
+      };
       return {
         running: c.State.Running,
         status: c.State.Status,
@@ -93,11 +124,18 @@ describe('fake docker answers like Docker', () => {
     const sequence: Array<{ args: string[]; input?: string; compare: 'all' | 'code' }> = [
       { args: ['ps', '--filter', `publish=${port}`, '--format', '{{.Names}}'], compare: 'all' },
       { args: runArgs, compare: 'all' }, // a second run: the name is taken
-      { args: ['run', '-d', '--name', `${container}-2`, '-p', `127.0.0.1:${port}:5000`, IMAGE, 'sleep', '600'], compare: 'code' }, // the port is taken
+      {
+        args: ['run', '-d', '--name', `${container}-2`, '-p', `127.0.0.1:${port}:5000`, IMAGE, 'sleep', '600'],
+        compare: 'code',
+      }, // the port is taken
       { args: ['network', 'connect', network, container], compare: 'all' },
       { args: ['network', 'connect', network, container], compare: 'all' }, // already connected
       { args: ['exec', container, 'cat', '/etc/koala/hosts.toml'], compare: 'code' },
-      { args: ['exec', '-i', container, 'sh', '-c', "mkdir -p '/etc/koala' && cat > '/etc/koala/hosts.toml'"], input: '[host."http://r:5000"]\n', compare: 'all' },
+      {
+        args: ['exec', '-i', container, 'sh', '-c', "mkdir -p '/etc/koala' && cat > '/etc/koala/hosts.toml'"],
+        input: '[host."http://r:5000"]\n',
+        compare: 'all',
+      },
       { args: ['exec', container, 'cat', '/etc/koala/hosts.toml'], compare: 'all' },
       { args: ['volume', 'ls', '-q', '--filter', `name=^${volume}$`], compare: 'all' },
       { args: ['stop', '-t', '1', container], compare: 'all' },
@@ -109,7 +147,8 @@ describe('fake docker answers like Docker', () => {
     for (const step of sequence) {
       spawnSync('docker', ['rm', '-f', `${container}-2`], { stdio: 'ignore' });
       const { real, fake } = both(step.args, step.input);
-      if (step.compare === 'code') expect({ args: step.args, code: fake.code }).toEqual({ args: step.args, code: real.code });
+      if (step.compare === 'code')
+        expect({ args: step.args, code: fake.code }).toEqual({ args: step.args, code: real.code });
       else expect({ args: step.args, ...fake }).toEqual({ args: step.args, ...real });
       if (step.args[0] === 'stop' || step.args[0] === 'start') expect(inspect('fake')).toEqual(inspect('real'));
     }

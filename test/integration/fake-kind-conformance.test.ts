@@ -14,15 +14,25 @@ import { isDeepStrictEqual } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { REPO } from '../support/testbed.ts';
 
-const REAL = execFileSync('bash', [path.join(REPO, 'scripts/testbed/build-kind.sh'), '--print-bin'], { encoding: 'utf8' }).trim();
+const REAL = execFileSync('bash', [path.join(REPO, 'scripts/testbed/build-kind.sh'), '--print-bin'], {
+  encoding: 'utf8',
+}).trim();
 const FAKE = path.join(REPO, 'test/fakes/bin/kind');
 const state = mkdtempSync(path.join(os.tmpdir(), 'koala-fake-kind-'));
 const kubeconfig = path.join(state, 'kubeconfig');
 const name = `conf${randomBytes(3).toString('hex')}`;
 
-function answer(which: 'real' | 'fake', args: string[], input = ''): { code: number | null; stdout: string; stderr: string } {
+function answer(
+  which: 'real' | 'fake',
+  args: string[],
+  input = '',
+): { code: number | null; stdout: string; stderr: string } {
   const [file, argv] = which === 'real' ? [REAL, args] : [process.execPath, [FAKE, ...args]];
-  const r = spawnSync(file, argv, { encoding: 'utf8', input, env: { ...process.env, KOALA_FAKE_STATE: state, KUBECONFIG: kubeconfig } });
+  const r = spawnSync(file, argv, {
+    encoding: 'utf8',
+    input,
+    env: { ...process.env, KOALA_FAKE_STATE: state, KUBECONFIG: kubeconfig },
+  });
   if (r.error) throw r.error;
   return { code: r.status, stdout: r.stdout.trim(), stderr: r.stderr.trim() };
 }
@@ -36,10 +46,26 @@ describe('the kind stand-in answers like kind', () => {
     ['no nodes', ['get', 'nodes', '--name', name], ''],
     ['delete of a cluster that is not there', ['delete', 'cluster', '--name', name], ''],
     ['kubeconfig of a cluster that is not there', ['get', 'kubeconfig', '--name', name], ''],
-    ['a config file that does not exist', ['create', 'cluster', '--name', name, '--config', path.join(state, 'nope.yaml')], ''],
-    ['an unknown apiVersion', ['create', 'cluster', '--name', name, '--config', '-'], 'kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha3\n'],
-    ['an unknown node role', ['create', 'cluster', '--name', name, '--config', '-'], config('nodes:\n- role: master\n')],
-    ['workers without a control plane', ['create', 'cluster', '--name', name, '--config', '-'], config('nodes:\n- role: worker\n')],
+    [
+      'a config file that does not exist',
+      ['create', 'cluster', '--name', name, '--config', path.join(state, 'nope.yaml')],
+      '',
+    ],
+    [
+      'an unknown apiVersion',
+      ['create', 'cluster', '--name', name, '--config', '-'],
+      'kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha3\n',
+    ],
+    [
+      'an unknown node role',
+      ['create', 'cluster', '--name', name, '--config', '-'],
+      config('nodes:\n- role: master\n'),
+    ],
+    [
+      'workers without a control plane',
+      ['create', 'cluster', '--name', name, '--config', '-'],
+      config('nodes:\n- role: worker\n'),
+    ],
     ['an unknown command', ['frobnicate'], ''],
   ])('%s', async (_what, args, input) => {
     // Both read the same Docker daemon, which other test files share: a kind-labelled container

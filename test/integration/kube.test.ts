@@ -10,7 +10,12 @@ import { testbedKube, useNamespace } from '../support/testbed.ts';
 
 const ns = useNamespace('kube');
 
-const configMap = (name: string, data: Record<string, string>) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: ns.name, labels: { 'koala.test/kind': 'cm' } }, data });
+const configMap = (name: string, data: Record<string, string>) => ({
+  apiVersion: 'v1',
+  kind: 'ConfigMap',
+  metadata: { name, namespace: ns.name, labels: { 'koala.test/kind': 'cm' } },
+  data,
+});
 
 describe('Kube (client-node) against the API server', () => {
   it('server-side apply creates, then a same apply changes nothing and a different one updates', async () => {
@@ -22,14 +27,22 @@ describe('Kube (client-node) against the API server', () => {
     expect(await kube.isApplied(configMap('applied', { a: '2' }))).toBe(false);
     const changed: V1ConfigMap = await kube.apply(configMap('applied', { a: '2' }));
     expect(changed.metadata?.resourceVersion).not.toBe(first.metadata?.resourceVersion);
-    const live = await kube.get<V1ConfigMap>({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'applied', namespace: ns.name } });
+    const live = await kube.get<V1ConfigMap>({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'applied', namespace: ns.name },
+    });
     expect(live?.metadata?.managedFields?.map((f) => f.manager)).toContain('koala');
   });
 
   it('get returns undefined for what does not exist, and delete of it is not an error', async () => {
     const kube = await testbedKube();
-    expect(await kube.get({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'nope', namespace: ns.name } })).toBeUndefined();
-    expect(await kube.delete({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'nope', namespace: ns.name } })).toBe(false);
+    expect(
+      await kube.get({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'nope', namespace: ns.name } }),
+    ).toBeUndefined();
+    expect(
+      await kube.delete({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'nope', namespace: ns.name } }),
+    ).toBe(false);
   });
 
   it('waitFor follows a watch: it sees an object created after the wait began', async () => {
@@ -44,9 +57,15 @@ describe('Kube (client-node) against the API server', () => {
       until: (items) => ({ done: items.some((i) => i.data?.ready === 'yes'), progress: `${items.length} seen` }),
     });
     await new Promise((r) => setTimeout(r, 500));
-    await kube.apply({ ...configMap('late', { ready: 'no' }), metadata: { name: 'late', namespace: ns.name, labels: { 'koala.test/kind': 'late' } } });
+    await kube.apply({
+      ...configMap('late', { ready: 'no' }),
+      metadata: { name: 'late', namespace: ns.name, labels: { 'koala.test/kind': 'late' } },
+    });
     await new Promise((r) => setTimeout(r, 300));
-    await kube.apply({ ...configMap('late', { ready: 'yes' }), metadata: { name: 'late', namespace: ns.name, labels: { 'koala.test/kind': 'late' } } });
+    await kube.apply({
+      ...configMap('late', { ready: 'yes' }),
+      metadata: { name: 'late', namespace: ns.name, labels: { 'koala.test/kind': 'late' } },
+    });
     const items = await waiting;
     expect(items.map((i) => i.metadata?.name)).toEqual(['late']);
     expect(lines).toEqual(['0 seen', '1 seen']);
@@ -72,7 +91,10 @@ describe('Kube (client-node) against the API server', () => {
       fieldSelector: 'metadata.name=web',
       what: 'deployment web to be available',
       timeoutMs: 60_000,
-      until: (items) => ({ done: items[0]?.status?.readyReplicas === 2, progress: `${items[0]?.status?.readyReplicas ?? 0}/2 ready` }),
+      until: (items) => ({
+        done: items[0]?.status?.readyReplicas === 2,
+        progress: `${items[0]?.status?.readyReplicas ?? 0}/2 ready`,
+      }),
     });
     expect(deployment?.status?.readyReplicas).toBe(2);
   });
@@ -86,16 +108,25 @@ describe('Kube (client-node) against the API server', () => {
         timeoutMs: 1_500,
         until: (items) => ({ done: false, progress: `${items.length} ConfigMaps, none of them it` }),
       }),
-    ).rejects.toThrow(/Timed out after 1\.5s waiting for a ConfigMap that never comes \(\d+ ConfigMaps, none of them it\)/);
+    ).rejects.toThrow(
+      /Timed out after 1\.5s waiting for a ConfigMap that never comes \(\d+ ConfigMaps, none of them it\)/,
+    );
   });
 
   it('the API server rejects an invalid object, and the error names the field', async () => {
     const kube = await testbedKube();
-    const service = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'bad-port', namespace: ns.name }, spec: { ports: [{ port: 99999 }], selector: { app: 'x' } } };
+    const service = {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'bad-port', namespace: ns.name },
+      spec: { ports: [{ port: 99999 }], selector: { app: 'x' } },
+    };
     const error = await kube.apply(service).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(KubeApiError);
     expect((error as KubeApiError).status).toBe(422);
-    expect((error as KubeApiError).message).toMatch(/apply Service .*\/bad-port failed \(422\): .*spec\.ports\[0\]\.port: Invalid value: 99999: must be between 1 and 65535/);
+    expect((error as KubeApiError).message).toMatch(
+      /apply Service .*\/bad-port failed \(422\): .*spec\.ports\[0\]\.port: Invalid value: 99999: must be between 1 and 65535/,
+    );
     expect((error as KubeApiError).hint).toMatch(/names the field/);
   });
 });

@@ -15,8 +15,13 @@ let sparkHome = '';
 
 beforeAll(() => {
   // Installs on first use; in CI a failure here fails the test (nothing is skipped).
-  execFileSync('bash', [path.join(REPO, 'scripts/testbed/pyspark.sh')], { stdio: ['ignore', 'inherit', 'inherit'], timeout: 10 * 60_000 });
-  sparkHome = execFileSync('bash', [path.join(REPO, 'scripts/testbed/pyspark.sh'), '--print-home'], { encoding: 'utf8' }).trim();
+  execFileSync('bash', [path.join(REPO, 'scripts/testbed/pyspark.sh')], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+    timeout: 10 * 60_000,
+  });
+  sparkHome = execFileSync('bash', [path.join(REPO, 'scripts/testbed/pyspark.sh'), '--print-home'], {
+    encoding: 'utf8',
+  }).trim();
 }, 11 * 60_000);
 
 /** PageRank with damping 0.85 over an edge list, the textbook iteration the app implements. */
@@ -42,13 +47,37 @@ describe('the PageRank example app (pyspark, local mode)', () => {
     const { dir } = await scaffoldSparkApp({ projectDir: project, name: 'pagerank', bucket: 'spark-data' });
     const input = path.join(dir, 'data/pagerank_data.txt');
     const output = path.join(project, 'ranks');
-    const stdout = execFileSync(path.join(sparkHome, 'bin/spark-submit'), ['--master', 'local[1]', '--conf', 'spark.ui.enabled=false', '--conf', 'spark.default.parallelism=1', '--conf', 'spark.sql.shuffle.partitions=1', path.join(dir, 'pagerank.py')], {
-      encoding: 'utf8',
-      env: { ...process.env, SPARK_HOME: sparkHome, PAGERANK_INPUT: input, PAGERANK_ITERATIONS: '10', PAGERANK_OUTPUT: output, PYSPARK_PYTHON: path.join(sparkHome, '../../../../bin/python') },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      timeout: 5 * 60_000,
-    });
-    const edges = readFileSync(input, 'utf8').trim().split('\n').map((l) => l.trim().split(/\s+/) as [string, string]);
+    const stdout = execFileSync(
+      path.join(sparkHome, 'bin/spark-submit'),
+      [
+        '--master',
+        'local[1]',
+        '--conf',
+        'spark.ui.enabled=false',
+        '--conf',
+        'spark.default.parallelism=1',
+        '--conf',
+        'spark.sql.shuffle.partitions=1',
+        path.join(dir, 'pagerank.py'),
+      ],
+      {
+        encoding: 'utf8',
+        env: {
+          ...process.env,
+          SPARK_HOME: sparkHome,
+          PAGERANK_INPUT: input,
+          PAGERANK_ITERATIONS: '10',
+          PAGERANK_OUTPUT: output,
+          PYSPARK_PYTHON: path.join(sparkHome, '../../../../bin/python'),
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+        timeout: 5 * 60_000,
+      },
+    );
+    const edges = readFileSync(input, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => l.trim().split(/\s+/) as [string, string]);
     const expected = expectedRanks(edges, 10);
     const printed = new Map([...stdout.matchAll(/^(\S+) has rank: ([\d.]+)\.$/gm)].map((m) => [m[1]!, Number(m[2])]));
     expect([...printed.keys()].sort()).toEqual([...expected.keys()].sort());
@@ -60,7 +89,12 @@ describe('the PageRank example app (pyspark, local mode)', () => {
     const csv = readdirSync(output).find((f) => f.endsWith('.csv'))!;
     const rows = readFileSync(path.join(output, csv), 'utf8').trim().split('\n');
     expect(rows[0]).toBe('page,rank');
-    const written = new Map(rows.slice(1).map((r) => r.split(',') as [string, string]).map(([p, r]) => [p, Number(r)]));
+    const written = new Map(
+      rows
+        .slice(1)
+        .map((r) => r.split(',') as [string, string])
+        .map(([p, r]) => [p, Number(r)]),
+    );
     for (const [page, rank] of expected) expect(written.get(page), page).toBeCloseTo(rank, 9);
   });
 });

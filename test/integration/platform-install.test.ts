@@ -20,19 +20,39 @@ import { crdEstablished } from '../../src/kube/readiness.ts';
 import { credentialsFile, readCredentialsFile } from '../../src/platform/credentials.ts';
 import { setCommandLogger } from '../../src/tools/exec.ts';
 import { platformVolumes, startChartMirror, TEST_CHART_VERSIONS, type ChartMirror } from '../support/chart-mirror.ts';
-import { componentPlan, helmRecorder, platformConfig, testbedContext, uniquePrefix, type HelmRecorder } from '../support/platform.ts';
+import {
+  componentPlan,
+  helmRecorder,
+  platformConfig,
+  testbedContext,
+  uniquePrefix,
+  type HelmRecorder,
+} from '../support/platform.ts';
 import { kubectl, testbed, testbedKube } from '../support/testbed.ts';
 import type { PlatformContext } from '../../src/platform/context.ts';
 
-const RELEASES = ['koala-platform', 'koala-rbac', 'koala-network-policies', 'koala-postgres', 'spark-operator', 'minio', 'airflow'];
+const RELEASES = [
+  'koala-platform',
+  'koala-rbac',
+  'koala-network-policies',
+  'koala-postgres',
+  'spark-operator',
+  'minio',
+  'airflow',
+];
 
 function secretsOf(values: Record<string, Record<string, string>>): string[] {
   const identities = new Set([values.objectStore?.accessKey, values.airflow?.username]);
-  return Object.values(values).flatMap((group) => Object.values(group)).filter((v) => !identities.has(v));
+  return Object.values(values)
+    .flatMap((group) => Object.values(group))
+    .filter((v) => !identities.has(v));
 }
 
 function failures(result: RunResult): string {
-  return result.steps.filter((s) => !['done', 'unchanged', 'skipped'].includes(s.status)).map((s) => `${s.id}: ${s.status} ${s.error?.message ?? s.detail ?? ''}`).join('\n');
+  return result.steps
+    .filter((s) => !['done', 'unchanged', 'skipped'].includes(s.status))
+    .map((s) => `${s.id}: ${s.status} ${s.error?.message ?? s.detail ?? ''}`)
+    .join('\n');
 }
 
 describe.each(['helm3', 'helm4'])('the platform components with %s', (helmName) => {
@@ -66,14 +86,40 @@ describe.each(['helm3', 'helm4'])('the platform components with %s', (helmName) 
     // can install its own and no webhook is left pointing at a deleted Service.
     const tb = testbed();
     const helm = path.join(tb.binDir, helmName);
-    const releases = JSON.parse(execFileSync(helm, ['list', '-A', '-o', 'json', '--kubeconfig', tb.kubeconfig, '--kube-context', tb.context], { encoding: 'utf8' })) as Array<{ name: string; namespace: string }>;
+    const releases = JSON.parse(
+      execFileSync(helm, ['list', '-A', '-o', 'json', '--kubeconfig', tb.kubeconfig, '--kube-context', tb.context], {
+        encoding: 'utf8',
+      }),
+    ) as Array<{ name: string; namespace: string }>;
     for (const r of releases.filter((r) => r.namespace.startsWith(`${prefix}-`))) {
-      execFileSync(helm, ['uninstall', r.name, '--namespace', r.namespace, '--wait', '--kubeconfig', tb.kubeconfig, '--kube-context', tb.context], { stdio: 'ignore' });
+      execFileSync(
+        helm,
+        [
+          'uninstall',
+          r.name,
+          '--namespace',
+          r.namespace,
+          '--wait',
+          '--kubeconfig',
+          tb.kubeconfig,
+          '--kube-context',
+          tb.context,
+        ],
+        { stdio: 'ignore' },
+      );
     }
-    for (const ns of ['system', 'spark-operator', 'jobs', 'object-store', 'airflow']) kubectl(['delete', 'namespace', `${prefix}-${ns}`, '--ignore-not-found', '--wait=false']);
+    for (const ns of ['system', 'spark-operator', 'jobs', 'object-store', 'airflow'])
+      kubectl(['delete', 'namespace', `${prefix}-${ns}`, '--ignore-not-found', '--wait=false']);
     kubectl(['delete', 'pv', `${prefix}-pg`, `${prefix}-minio`, '--ignore-not-found', '--wait=false']);
     const cluster = `${prefix}-system`;
-    kubectl(['delete', 'clusterrole', `${cluster}-platform-namespaces`, `${cluster}-sparkapplications-edit`, `${cluster}-sparkapplications-view`, '--ignore-not-found']);
+    kubectl([
+      'delete',
+      'clusterrole',
+      `${cluster}-platform-namespaces`,
+      `${cluster}-sparkapplications-edit`,
+      `${cluster}-sparkapplications-view`,
+      '--ignore-not-found',
+    ]);
     kubectl(['delete', 'clusterrolebinding', `${cluster}-platform-namespaces`, '--ignore-not-found']);
     console.log(`[figures ${helmName}] ${JSON.stringify(figures)}`);
   });
@@ -95,36 +141,85 @@ describe.each(['helm3', 'helm4'])('the platform components with %s', (helmName) 
 
     // Charts came from the mirror: its index, then each pinned chart's .tgz.
     expect(mirror.requests).toContain('/index.yaml');
-    for (const chart of ['spark-operator-2.5.2.tgz', 'minio-5.4.0.tgz', `airflow-${TEST_CHART_VERSIONS.airflow}.tgz`]) expect(mirror.requests).toContain(`/${chart}`);
+    for (const chart of ['spark-operator-2.5.2.tgz', 'minio-5.4.0.tgz', `airflow-${TEST_CHART_VERSIONS.airflow}.tgz`])
+      expect(mirror.requests).toContain(`/${chart}`);
 
     // Helm was driven with the flags of its version, values in 0600 files, never --set.
     const installs = recorder.calls().filter((c) => c.args[0] === 'upgrade');
     expect(installs.map((c) => c.args[2]).sort()).toEqual([...RELEASES].sort());
     for (const call of installs) {
-      expect(call.args).toEqual(expect.arrayContaining(['--install', '--kube-context', ctx.kubeTarget.context, '--kubeconfig', ctx.kubeTarget.kubeconfig!]));
-      if (helmName === 'helm4') expect(call.args).toEqual(expect.arrayContaining(['--wait=watcher', '--rollback-on-failure']));
+      expect(call.args).toEqual(
+        expect.arrayContaining([
+          '--install',
+          '--kube-context',
+          ctx.kubeTarget.context,
+          '--kubeconfig',
+          ctx.kubeTarget.kubeconfig!,
+        ]),
+      );
+      if (helmName === 'helm4')
+        expect(call.args).toEqual(expect.arrayContaining(['--wait=watcher', '--rollback-on-failure']));
       else expect(call.args).toEqual(expect.arrayContaining(['--wait', '--atomic']));
       expect(call.args.some((a) => a.startsWith('--set'))).toBe(false);
       expect(call.valuesModes).toEqual(['600']);
     }
 
     const kube = await testbedKube();
-    const crds = await Promise.all(SPARK_CRDS.map((name) => kube.get<V1CustomResourceDefinition>({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name } })));
+    const crds = await Promise.all(
+      SPARK_CRDS.map((name) =>
+        kube.get<V1CustomResourceDefinition>({
+          apiVersion: 'apiextensions.k8s.io/v1',
+          kind: 'CustomResourceDefinition',
+          metadata: { name },
+        }),
+      ),
+    );
     expect(crds.every((c) => c && crdEstablished(c))).toBe(true);
     const operator = await kube.list<V1Deployment>('apps/v1', 'Deployment', { namespace: `${prefix}-spark-operator` });
-    expect(operator.map((d) => d.metadata?.name).sort()).toEqual(['spark-operator-controller', 'spark-operator-webhook']);
+    expect(operator.map((d) => d.metadata?.name).sort()).toEqual([
+      'spark-operator-controller',
+      'spark-operator-webhook',
+    ]);
     // What the job loop relies on: the driver ServiceAccount and the S3 Secret in the job namespace.
     const settings = sparkJobSettings(ctx.config);
     expect(settings.serviceAccount).toBe(SPARK_SERVICE_ACCOUNT);
-    expect(kubectl(['get', 'serviceaccount', settings.serviceAccount, '-n', settings.defaultNamespace, '-o', 'name']).trim()).toBe(`serviceaccount/${SPARK_SERVICE_ACCOUNT}`);
-    const s3 = await kube.get<V1Secret>({ apiVersion: 'v1', kind: 'Secret', metadata: { name: settings.s3Secret, namespace: settings.defaultNamespace } });
-    expect(Object.keys(s3?.data ?? {}).sort()).toEqual(['AWS_ACCESS_KEY_ID', 'AWS_ENDPOINT_URL', 'AWS_REGION', 'AWS_SECRET_ACCESS_KEY']);
-    expect(Buffer.from(s3!.data!.AWS_ENDPOINT_URL!, 'base64').toString()).toBe(`http://minio.${prefix}-object-store.svc.cluster.local:9000`);
+    expect(
+      kubectl(['get', 'serviceaccount', settings.serviceAccount, '-n', settings.defaultNamespace, '-o', 'name']).trim(),
+    ).toBe(`serviceaccount/${SPARK_SERVICE_ACCOUNT}`);
+    const s3 = await kube.get<V1Secret>({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: settings.s3Secret, namespace: settings.defaultNamespace },
+    });
+    expect(Object.keys(s3?.data ?? {}).sort()).toEqual([
+      'AWS_ACCESS_KEY_ID',
+      'AWS_ENDPOINT_URL',
+      'AWS_REGION',
+      'AWS_SECRET_ACCESS_KEY',
+    ]);
+    expect(Buffer.from(s3!.data!.AWS_ENDPOINT_URL!, 'base64').toString()).toBe(
+      `http://minio.${prefix}-object-store.svc.cluster.local:9000`,
+    );
     // The bucket job ran (the test bed completes Job pods; a real cluster runs mc).
-    expect(kubectl(['get', 'jobs', '-n', `${prefix}-object-store`, '-l', 'koala.dev/job=buckets', '-o', 'jsonpath={.items[*].status.succeeded}'])).toBe('1');
+    expect(
+      kubectl([
+        'get',
+        'jobs',
+        '-n',
+        `${prefix}-object-store`,
+        '-l',
+        'koala.dev/job=buckets',
+        '-o',
+        'jsonpath={.items[*].status.succeeded}',
+      ]),
+    ).toBe('1');
     // The DAG bundle, the policies, the credentials file.
-    expect(kubectl(['get', 'configmap', 'airflow-dags', '-n', `${prefix}-airflow`, '-o', 'jsonpath={.data.dags\\.json}'])).toBe('{"files":{}}');
-    const policies = await kube.list<V1NetworkPolicy>('networking.k8s.io/v1', 'NetworkPolicy', { namespace: `${prefix}-airflow` });
+    expect(
+      kubectl(['get', 'configmap', 'airflow-dags', '-n', `${prefix}-airflow`, '-o', 'jsonpath={.data.dags\\.json}']),
+    ).toBe('{"files":{}}');
+    const policies = await kube.list<V1NetworkPolicy>('networking.k8s.io/v1', 'NetworkPolicy', {
+      namespace: `${prefix}-airflow`,
+    });
     expect(policies.map((p) => p.metadata?.name)).toContain('koala-default-deny');
     expect(statSync(credentialsFile(ctx)).mode & 0o777).toBe(0o600);
   });
@@ -138,7 +233,9 @@ describe.each(['helm3', 'helm4'])('the platform components with %s', (helmName) 
     expect(result.steps.map((s) => s.status).filter((s) => s !== 'unchanged')).toEqual([]);
     const calls = recorder.calls().slice(before);
     // Only reads: the release list and its values.
-    expect([...new Set(calls.map((c) => c.args[0]))].filter((verb) => !['get', 'list', 'version'].includes(verb!))).toEqual([]);
+    expect(
+      [...new Set(calls.map((c) => c.args[0]))].filter((verb) => !['get', 'list', 'version'].includes(verb!)),
+    ).toEqual([]);
     figures.secondRunHelmCalls = calls.length;
   });
 
@@ -155,14 +252,28 @@ describe.each(['helm3', 'helm4'])('the platform components with %s', (helmName) 
     expect(status['airflow-postgres']).toBe('unchanged');
     expect(status.platform).toBe('unchanged');
     expect(status['spark-operator']).toBe('skipped');
-    expect(kubectl(['get', 'deployment', 'airflow-scheduler', '-n', `${prefix}-airflow`, '-o', 'name']).trim()).toBe('deployment.apps/airflow-scheduler');
+    expect(kubectl(['get', 'deployment', 'airflow-scheduler', '-n', `${prefix}-airflow`, '-o', 'name']).trim()).toBe(
+      'deployment.apps/airflow-scheduler',
+    );
   });
 
   it('status reports every component healthy', async () => {
     const controller = new AbortController();
-    const health = await Promise.all(COMPONENTS.filter((c) => c.id !== 'registry').map(async (c) => ({ id: c.id, ...(await c.health(ctx, controller.signal)) })));
+    const health = await Promise.all(
+      COMPONENTS.filter((c) => c.id !== 'registry').map(async (c) => ({
+        id: c.id,
+        ...(await c.health(ctx, controller.signal)),
+      })),
+    );
     expect(health.filter((h) => !h.ok)).toEqual([]);
-    expect(health.map((h) => h.id)).toEqual(['platform', 'spark-operator', 'object-store', 'airflow', 'rbac', 'network-policies']);
+    expect(health.map((h) => h.id)).toEqual([
+      'platform',
+      'spark-operator',
+      'object-store',
+      'airflow',
+      'rbac',
+      'network-policies',
+    ]);
   });
 
   it('no credential appears in any output, --verbose command, or helm argument list', async () => {
@@ -173,7 +284,8 @@ describe.each(['helm3', 'helm4'])('the platform components with %s', (helmName) 
     const haystacks = { output: output.join('\n'), argv: argv.join('\n') };
     expect(output.some((l) => l.startsWith('$ ') && l.includes(' upgrade --install '))).toBe(true);
     for (const secret of secrets) {
-      for (const [where, text] of Object.entries(haystacks)) expect(text.includes(secret), `a credential appears in ${where}`).toBe(false);
+      for (const [where, text] of Object.entries(haystacks))
+        expect(text.includes(secret), `a credential appears in ${where}`).toBe(false);
     }
   });
 });

@@ -14,7 +14,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { V1CertificateSigningRequest } from '@kubernetes/client-node';
 import { AIRFLOW_TASK_SERVICE_ACCOUNTS } from '../../src/components/airflow/values.ts';
 import { writePersonaKubeconfig } from '../../src/components/rbac/kubeconfig.ts';
-import { ACCESS_DESIGN, PERSONAS, persona, type AccessCheck, type Subject } from '../../src/components/rbac/personas.ts';
+import {
+  ACCESS_DESIGN,
+  PERSONAS,
+  persona,
+  type AccessCheck,
+  type Subject,
+} from '../../src/components/rbac/personas.ts';
 import { runPlan } from '../../src/engine/runner.ts';
 import { canI, serviceAccountSubject } from '../../src/kube/access.ts';
 import { Kube } from '../../src/kube/client.ts';
@@ -36,14 +42,24 @@ beforeAll(async () => {
 
 afterAll(() => {
   process.env.KOALA_HELM = saved;
-  for (const ns of ['system', 'spark-operator', 'jobs', 'object-store', 'airflow']) kubectl(['delete', 'namespace', `${prefix}-${ns}`, '--ignore-not-found', '--wait=false']);
+  for (const ns of ['system', 'spark-operator', 'jobs', 'object-store', 'airflow'])
+    kubectl(['delete', 'namespace', `${prefix}-${ns}`, '--ignore-not-found', '--wait=false']);
   const cluster = `${prefix}-system`;
-  kubectl(['delete', 'clusterrole', `${cluster}-platform-namespaces`, `${cluster}-sparkapplications-edit`, `${cluster}-sparkapplications-view`, '--ignore-not-found']);
+  kubectl([
+    'delete',
+    'clusterrole',
+    `${cluster}-platform-namespaces`,
+    `${cluster}-sparkapplications-edit`,
+    `${cluster}-sparkapplications-view`,
+    '--ignore-not-found',
+  ]);
   kubectl(['delete', 'clusterrolebinding', `${cluster}-platform-namespaces`, '--ignore-not-found']);
 });
 
 function where(check: AccessCheck): { namespace?: string; name?: string } {
-  const ns = { jobs: `${prefix}-jobs`, airflow: `${prefix}-airflow`, outside: 'kube-system', cluster: undefined }[check.scope];
+  const ns = { jobs: `${prefix}-jobs`, airflow: `${prefix}-airflow`, outside: 'kube-system', cluster: undefined }[
+    check.scope
+  ];
   const name = check.name === 'jobs' ? `${prefix}-jobs` : check.name;
   return { ...(ns ? { namespace: ns } : {}), ...(name ? { name } : {}) };
 }
@@ -51,9 +67,22 @@ function where(check: AccessCheck): { namespace?: string; name?: string } {
 function identities(): Array<{ label: string; subject: Subject; user: string; groups: string[] }> {
   const system = `${prefix}-system`;
   return [
-    ...PERSONAS.map((p) => ({ label: `group ${p.group}`, subject: p.name, user: `koala-${p.name}`, groups: [p.group, 'system:authenticated'] })),
-    ...PERSONAS.map((p) => ({ label: `sa ${p.serviceAccount}`, subject: p.name, ...serviceAccountSubject(system, p.serviceAccount) })),
-    ...AIRFLOW_TASK_SERVICE_ACCOUNTS.map((sa) => ({ label: `sa ${sa}`, subject: 'airflow' as Subject, ...serviceAccountSubject(`${prefix}-airflow`, sa) })),
+    ...PERSONAS.map((p) => ({
+      label: `group ${p.group}`,
+      subject: p.name,
+      user: `koala-${p.name}`,
+      groups: [p.group, 'system:authenticated'],
+    })),
+    ...PERSONAS.map((p) => ({
+      label: `sa ${p.serviceAccount}`,
+      subject: p.name,
+      ...serviceAccountSubject(system, p.serviceAccount),
+    })),
+    ...AIRFLOW_TASK_SERVICE_ACCOUNTS.map((sa) => ({
+      label: `sa ${sa}`,
+      subject: 'airflow' as Subject,
+      ...serviceAccountSubject(`${prefix}-airflow`, sa),
+    })),
   ];
 }
 
@@ -64,34 +93,58 @@ describe('RBAC: the SubjectAccessReview matrix', () => {
     const mismatches: string[] = [];
     for (const id of identities()) {
       for (const check of ACCESS_DESIGN) {
-        const allowed = await canI(kube, { user: id.user, groups: id.groups, verb: check.verb, group: check.group, resource: check.resource, ...(check.subresource ? { subresource: check.subresource } : {}), ...where(check) });
+        const allowed = await canI(kube, {
+          user: id.user,
+          groups: id.groups,
+          verb: check.verb,
+          group: check.group,
+          resource: check.resource,
+          ...(check.subresource ? { subresource: check.subresource } : {}),
+          ...where(check),
+        });
         const what = `${check.verb} ${check.resource}${check.subresource ? `/${check.subresource}` : ''} (${check.scope}${check.name ? ` ${check.name}` : ''})`;
         rows.push(`${id.label}\t${what}\t${allowed ? 'allow' : 'deny'}`);
-        if (allowed !== check.allowed[id.subject]) mismatches.push(`${id.label}: ${what}: API server says ${allowed ? 'allow' : 'deny'}, design says ${check.allowed[id.subject] ? 'allow' : 'deny'}`);
+        if (allowed !== check.allowed[id.subject])
+          mismatches.push(
+            `${id.label}: ${what}: API server says ${allowed ? 'allow' : 'deny'}, design says ${check.allowed[id.subject] ? 'allow' : 'deny'}`,
+          );
       }
     }
     expect(mismatches).toEqual([]);
     // 3 personas × 2 identities + 2 Airflow accounts, every check.
     expect(rows.length).toBe((PERSONAS.length * 2 + AIRFLOW_TASK_SERVICE_ACCOUNTS.length) * ACCESS_DESIGN.length);
-    console.log(`[figures rbac] ${rows.length} SubjectAccessReviews, ${rows.filter((r) => r.endsWith('allow')).length} allowed`);
+    console.log(
+      `[figures rbac] ${rows.length} SubjectAccessReviews, ${rows.filter((r) => r.endsWith('allow')).length} allowed`,
+    );
   });
 
   it('the design covers SparkApplications, pods, pods/log, secrets, roles and namespaces', () => {
-    const resources = new Set(ACCESS_DESIGN.map((c) => (c.subresource ? `${c.resource}/${c.subresource}` : c.resource)));
-    for (const r of ['sparkapplications', 'pods', 'pods/log', 'secrets', 'roles', 'namespaces']) expect(resources.has(r)).toBe(true);
+    const resources = new Set(
+      ACCESS_DESIGN.map((c) => (c.subresource ? `${c.resource}/${c.subresource}` : c.resource)),
+    );
+    for (const r of ['sparkapplications', 'pods', 'pods/log', 'secrets', 'roles', 'namespaces'])
+      expect(resources.has(r)).toBe(true);
   });
 });
 
 describe('koala users kubeconfig', () => {
   it('--method token: a working kubeconfig for the view persona, 0600, that may read but not write', async () => {
     const out = path.join(mkdtempSync(path.join(os.tmpdir(), 'koala-users-')), 'view.kubeconfig');
-    const result = await writePersonaKubeconfig(ctx, persona('view')!, { method: 'token', output: out, expirationSeconds: 3600 });
+    const result = await writePersonaKubeconfig(ctx, persona('view')!, {
+      method: 'token',
+      output: out,
+      expirationSeconds: 3600,
+    });
     expect(statSync(out).mode & 0o777).toBe(0o600);
     const view = await Kube.connect({ kubeconfig: out, context: result.context });
     const pods = await view.raw(`/api/v1/namespaces/${prefix}-jobs/pods`);
     const secrets = await view.raw(`/api/v1/namespaces/${prefix}-jobs/secrets`);
     expect([pods.status, secrets.status]).toEqual([200, 403]);
-    const apps = await view.raw(`/apis/sparkoperator.k8s.io/v1beta2/namespaces/${prefix}-jobs/sparkapplications`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"apiVersion":"sparkoperator.k8s.io/v1beta2","kind":"SparkApplication","metadata":{"name":"x"}}' });
+    const apps = await view.raw(`/apis/sparkoperator.k8s.io/v1beta2/namespaces/${prefix}-jobs/sparkapplications`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: '{"apiVersion":"sparkoperator.k8s.io/v1beta2","kind":"SparkApplication","metadata":{"name":"x"}}',
+    });
     expect(apps.status).toBe(403);
   });
 
@@ -99,17 +152,33 @@ describe('koala users kubeconfig', () => {
     const stop = startTestSigner();
     try {
       const out = path.join(mkdtempSync(path.join(os.tmpdir(), 'koala-users-')), 'edit.kubeconfig');
-      const result = await writePersonaKubeconfig(ctx, persona('edit')!, { method: 'cert', output: out, expirationSeconds: 3600, signTimeoutMs: 30_000 });
+      const result = await writePersonaKubeconfig(ctx, persona('edit')!, {
+        method: 'cert',
+        output: out,
+        expirationSeconds: 3600,
+        signTimeoutMs: 30_000,
+      });
       expect(statSync(out).mode & 0o777).toBe(0o600);
       const edit = await Kube.connect({ kubeconfig: out, context: result.context });
-      const review = await edit.raw('/apis/authentication.k8s.io/v1/selfsubjectreviews', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"apiVersion":"authentication.k8s.io/v1","kind":"SelfSubjectReview"}' });
-      const user = (JSON.parse(review.body) as { status: { userInfo: { username: string; groups: string[] } } }).status.userInfo;
+      const review = await edit.raw('/apis/authentication.k8s.io/v1/selfsubjectreviews', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: '{"apiVersion":"authentication.k8s.io/v1","kind":"SelfSubjectReview"}',
+      });
+      const user = (JSON.parse(review.body) as { status: { userInfo: { username: string; groups: string[] } } }).status
+        .userInfo;
       expect(user.username).toBe('koala-edit');
       expect(user.groups).toContain('koala:editors');
       expect((await edit.raw(`/api/v1/namespaces/${prefix}-jobs/secrets`)).status).toBe(200);
       expect((await edit.raw(`/apis/rbac.authorization.k8s.io/v1/namespaces/${prefix}-jobs/roles`)).status).toBe(403);
       // The request served its purpose and is gone.
-      const left = (await (await testbedKube()).list<V1CertificateSigningRequest>('certificates.k8s.io/v1', 'CertificateSigningRequest', { labelSelector: 'koala.dev/persona=edit' })).length;
+      const left = (
+        await (
+          await testbedKube()
+        ).list<V1CertificateSigningRequest>('certificates.k8s.io/v1', 'CertificateSigningRequest', {
+          labelSelector: 'koala.dev/persona=edit',
+        })
+      ).length;
       expect(left).toBe(0);
     } finally {
       stop();
@@ -117,7 +186,14 @@ describe('koala users kubeconfig', () => {
   });
 
   it('--method cert fails with a hint when nothing signs the request', async () => {
-    await expect(writePersonaKubeconfig(ctx, persona('admin')!, { method: 'cert', output: path.join(os.tmpdir(), `koala-never-${prefix}`), expirationSeconds: 3600, signTimeoutMs: 2_000 })).rejects.toMatchObject({
+    await expect(
+      writePersonaKubeconfig(ctx, persona('admin')!, {
+        method: 'cert',
+        output: path.join(os.tmpdir(), `koala-never-${prefix}`),
+        expirationSeconds: 3600,
+        signTimeoutMs: 2_000,
+      }),
+    ).rejects.toMatchObject({
       message: expect.stringContaining('did not sign'),
       hint: expect.stringContaining('--method token'),
     });
@@ -135,15 +211,43 @@ function startTestSigner(): () => void {
   const loop = async (): Promise<void> => {
     const kube = await testbedKube();
     while (!stopped) {
-      for (const csr of await kube.list<V1CertificateSigningRequest>('certificates.k8s.io/v1', 'CertificateSigningRequest')) {
+      for (const csr of await kube.list<V1CertificateSigningRequest>(
+        'certificates.k8s.io/v1',
+        'CertificateSigningRequest',
+      )) {
         const approved = csr.status?.conditions?.some((c) => c.type === 'Approved' && c.status === 'True');
-        if (!approved || csr.status?.certificate || csr.spec.signerName !== 'kubernetes.io/kube-apiserver-client') continue;
+        if (!approved || csr.status?.certificate || csr.spec.signerName !== 'kubernetes.io/kube-apiserver-client')
+          continue;
         const request = path.join(work, 'req.pem');
         writeFileSync(request, Buffer.from(csr.spec.request, 'base64'));
         // openssl checks the request's signature: koala's hand-built PKCS#10 must be valid.
-        execFileSync('openssl', ['x509', '-req', '-in', request, '-CA', path.join(pki, 'ca.crt'), '-CAkey', path.join(pki, 'ca.key'), '-CAcreateserial', '-days', '1', '-extfile', path.join(work, 'ext.cnf'), '-out', path.join(work, 'cert.pem')], { stdio: 'ignore' });
+        execFileSync(
+          'openssl',
+          [
+            'x509',
+            '-req',
+            '-in',
+            request,
+            '-CA',
+            path.join(pki, 'ca.crt'),
+            '-CAkey',
+            path.join(pki, 'ca.key'),
+            '-CAcreateserial',
+            '-days',
+            '1',
+            '-extfile',
+            path.join(work, 'ext.cnf'),
+            '-out',
+            path.join(work, 'cert.pem'),
+          ],
+          { stdio: 'ignore' },
+        );
         const certificate = readFileSync(path.join(work, 'cert.pem')).toString('base64');
-        await kube.raw(`/apis/certificates.k8s.io/v1/certificatesigningrequests/${csr.metadata!.name}/status`, { method: 'PUT', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ ...csr, status: { ...csr.status, certificate } }) });
+        await kube.raw(`/apis/certificates.k8s.io/v1/certificatesigningrequests/${csr.metadata!.name}/status`, {
+          method: 'PUT',
+          headers: { 'Content-Type': 'application/json' },
+          body: JSON.stringify({ ...csr, status: { ...csr.status, certificate } }),
+        });
       }
       await new Promise((resolve) => setTimeout(resolve, 200));
     }

@@ -138,7 +138,10 @@ describe('one registry, shared by the clusters that name it', () => {
     expect(again.stdout).toContain('Nothing to delete.\n');
     const kept = `registry-delete (kept: cluster "${a}" uses it)`;
     expect(again.stdout).toContain(`Left alone: cluster-delete (no such cluster), ${kept}.`);
-    const removals = w.calls().slice(before).filter((c) => c.tool === 'docker' && /^(rm|volume)$/.test(c.argv[0]!));
+    const removals = w
+      .calls()
+      .slice(before)
+      .filter((c) => c.tool === 'docker' && /^(rm|volume)$/.test(c.argv[0]!));
     expect(removals).toEqual([]);
 
     // The last cluster takes the registry and its volume with it.

@@ -6,7 +6,12 @@ import { kubeconfigFor } from '../support/spark.ts';
  * A project for the Spark job loop: a koala.yaml naming a cluster whose kubeconfig context
  * points at the test bed, with the given job namespaces. Real tools unless `fakes` says so.
  */
-export function jobsWorld(options: { jobNamespaces: string[]; registryPort?: number; fakes?: Array<'kind' | 'docker' | 'kubectl'>; extraYaml?: string }): World & { cluster: string } {
+export function jobsWorld(options: {
+  jobNamespaces: string[];
+  registryPort?: number;
+  fakes?: Array<'kind' | 'docker' | 'kubectl'>;
+  extraYaml?: string;
+}): World & { cluster: string } {
   const world = makeWorld({ fakes: options.fakes ?? ['kind'] });
   const cluster = `j${randomBytes(3).toString('hex')}`;
   kubeconfigFor(cluster, world.env.KUBECONFIG!);

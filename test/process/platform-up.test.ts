@@ -56,7 +56,10 @@ async function run(args: string[]): Promise<KoalaResult> {
 }
 
 function kubectlWorld(args: string[], input?: string): string {
-  return execFileSync('kubectl', ['--kubeconfig', world.env.KUBECONFIG!, '--context', `kind-${name}`, ...args], { encoding: 'utf8', ...(input ? { input } : {}) });
+  return execFileSync('kubectl', ['--kubeconfig', world.env.KUBECONFIG!, '--context', `kind-${name}`, ...args], {
+    encoding: 'utf8',
+    ...(input ? { input } : {}),
+  });
 }
 
 beforeAll(async () => {
@@ -64,21 +67,23 @@ beforeAll(async () => {
   mirror = await startChartMirror(path.join(binDir, 'helm3'));
   recorder = helmRecorder(path.join(binDir, 'helm4'));
   world = makeWorld({ env: { KOALA_IGNORE_CHECKS: 'inotify' } });
-  world.writeConfig([
-    'cluster:',
-    `  name: ${name}`,
-    '  controlPlanes: 1',
-    '  workers: 1',
-    'registry:',
-    '  enabled: false',
-    ...(await hostPortsYaml()),
-    'charts:',
-    `  mirror: ${mirror.url}`,
-    'timeouts:',
-    '  componentSeconds: 180',
-    'components:',
-    ...testChartVersionsYaml(),
-  ].join('\n'));
+  world.writeConfig(
+    [
+      'cluster:',
+      `  name: ${name}`,
+      '  controlPlanes: 1',
+      '  workers: 1',
+      'registry:',
+      '  enabled: false',
+      ...(await hostPortsYaml()),
+      'charts:',
+      `  mirror: ${mirror.url}`,
+      'timeouts:',
+      '  componentSeconds: 180',
+      'components:',
+      ...testChartVersionsYaml(),
+    ].join('\n'),
+  );
   writeFileSync(path.join(world.project, '.env.private'), `AIRFLOW_PASSWORD=${password}\n`);
   chmodSync(path.join(world.project, '.env.private'), 0o600);
 });
@@ -100,11 +105,17 @@ describe('koala up with the platform, end to end', () => {
   });
 
   it('installs the platform; a failed component resumes alone on the next run', async () => {
-    const first = await run(['up', '--verbose', '--skip', 'object-store,object-store-buckets,airflow-postgres,airflow']);
+    const first = await run([
+      'up',
+      '--verbose',
+      '--skip',
+      'object-store,object-store-buckets,airflow-postgres,airflow',
+    ]);
     expect(first.code, first.stderr + first.stdout).toBe(0);
     expect(first.stdout).toMatch(/spark-operator\s+done/);
     // The test bed has no volume provisioner: offer MinIO and Postgres their volumes, then resume.
-    for (const pv of platformVolumes(name, { objectStore: 'object-store', airflow: 'airflow' })) kubectlWorld(['apply', '-f', '-'], JSON.stringify(pv));
+    for (const pv of platformVolumes(name, { objectStore: 'object-store', airflow: 'airflow' }))
+      kubectlWorld(['apply', '-f', '-'], JSON.stringify(pv));
     const second = await run(['up', '--verbose']);
     expect(second.code, second.stderr + second.stdout).toBe(0);
     expect(second.stdout).toMatch(/airflow\s+done/);
@@ -122,7 +133,12 @@ describe('koala up with the platform, end to end', () => {
     expect(third.code, third.stderr).toBe(0);
     const report = JSON.parse(third.stdout) as { steps: Array<{ id: string; status: string }> };
     expect(report.steps.filter((s) => s.status !== 'unchanged' && s.status !== 'skipped')).toEqual([]);
-    expect(recorder.calls().slice(before).filter((c) => c.args[0] === 'upgrade')).toEqual([]);
+    expect(
+      recorder
+        .calls()
+        .slice(before)
+        .filter((c) => c.args[0] === 'upgrade'),
+    ).toEqual([]);
     await new Promise((r) => setTimeout(r, 1500)); // the audit backend writes asynchronously
     expect(clientWrites(auditLog(world, name).slice(audited)).map((e) => `${e.verb} ${e.requestURI}`)).toEqual([]);
   });
@@ -130,12 +146,22 @@ describe('koala up with the platform, end to end', () => {
   it('status reports each component', async () => {
     const status = await run(['status', '--json']);
     const parsed = JSON.parse(status.stdout) as { components: Array<{ id: string; ok: boolean; detail: string }> };
-    expect(parsed.components.map((c) => [c.id, c.ok])).toEqual([['platform', true], ['spark-operator', true], ['object-store', true], ['airflow', true], ['rbac', true], ['network-policies', true]]);
+    expect(parsed.components.map((c) => [c.id, c.ok])).toEqual([
+      ['platform', true],
+      ['spark-operator', true],
+      ['object-store', true],
+      ['airflow', true],
+      ['rbac', true],
+      ['network-policies', true],
+    ]);
   });
 
-  it('credentials: the user\'s own password, on request only', async () => {
+  it("credentials: the user's own password, on request only", async () => {
     const result = await koala(world, ['credentials', '--json']);
-    const creds = JSON.parse(result.stdout) as { file: string; credentials: { airflow: { password: string }; objectStore: { secretKey: string } } };
+    const creds = JSON.parse(result.stdout) as {
+      file: string;
+      credentials: { airflow: { password: string }; objectStore: { secretKey: string } };
+    };
     expect(creds.credentials.airflow.password).toBe(password);
     expect(creds.file).toContain(name);
   });
@@ -146,7 +172,9 @@ describe('koala up with the platform, end to end', () => {
     const result = await run(['dags', 'sync', '--verbose']);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toMatch(/1 files published/);
-    expect(kubectlWorld(['get', 'configmap', 'airflow-dags', '-n', 'airflow', '-o', 'jsonpath={.data.dags\\.json}'])).toContain('hello.py');
+    expect(
+      kubectlWorld(['get', 'configmap', 'airflow-dags', '-n', 'airflow', '-o', 'jsonpath={.data.dags\\.json}']),
+    ).toContain('hello.py');
     expect((await run(['dags', 'sync'])).stdout).toMatch(/unchanged/);
   });
 
@@ -154,17 +182,38 @@ describe('koala up with the platform, end to end', () => {
     const file = path.join(world.dir, 'view.kubeconfig');
     const result = await run(['users', 'kubeconfig', 'view', '--method', 'token', '--output', file, '--verbose']);
     expect(result.code, result.stderr).toBe(0);
-    const pods = execFileSync('kubectl', ['--kubeconfig', file, 'auth', 'can-i', 'list', 'pods', '-n', 'spark-jobs'], { encoding: 'utf8' }).trim();
+    const pods = execFileSync('kubectl', ['--kubeconfig', file, 'auth', 'can-i', 'list', 'pods', '-n', 'spark-jobs'], {
+      encoding: 'utf8',
+    }).trim();
     expect(pods).toBe('yes');
   });
 
   it('no credential in any output, --verbose line, helm argument list, or process argument list', async () => {
-    const creds = JSON.parse((await koala(world, ['credentials', '--json'])).stdout) as { credentials: { airflow: { password: string }; objectStore: { secretKey: string } } };
-    const stored = JSON.parse(readFileSync(path.join(world.env.KOALA_HOME!, 'clusters', name, 'credentials.json'), 'utf8')) as { credentials: Record<string, Record<string, string>> };
-    const secrets = [creds.credentials.airflow.password, creds.credentials.objectStore.secretKey, stored.credentials.postgres!.password!, stored.credentials.airflow!.fernetKey!, stored.credentials.airflow!.jwtSecret!];
+    const creds = JSON.parse((await koala(world, ['credentials', '--json'])).stdout) as {
+      credentials: { airflow: { password: string }; objectStore: { secretKey: string } };
+    };
+    const stored = JSON.parse(
+      readFileSync(path.join(world.env.KOALA_HOME!, 'clusters', name, 'credentials.json'), 'utf8'),
+    ) as { credentials: Record<string, Record<string, string>> };
+    const secrets = [
+      creds.credentials.airflow.password,
+      creds.credentials.objectStore.secretKey,
+      stored.credentials.postgres!.password!,
+      stored.credentials.airflow!.fernetKey!,
+      stored.credentials.airflow!.jwtSecret!,
+    ];
     expect(outputs.join('\n')).toMatch(/\$ .*helm.* upgrade --install/); // --verbose did show the commands
-    const haystacks = { 'koala output': outputs.join('\n'), 'helm argv': recorder.calls().map((c) => c.args.join(' ')).join('\n'), 'process args': [...commandLines].join('\n') };
+    const haystacks = {
+      'koala output': outputs.join('\n'),
+      'helm argv': recorder
+        .calls()
+        .map((c) => c.args.join(' '))
+        .join('\n'),
+      'process args': [...commandLines].join('\n'),
+    };
     expect(commandLines.size).toBeGreaterThan(20);
-    for (const secret of secrets) for (const [where, text] of Object.entries(haystacks)) expect(text.includes(secret), `credential in ${where}`).toBe(false);
+    for (const secret of secrets)
+      for (const [where, text] of Object.entries(haystacks))
+        expect(text.includes(secret), `credential in ${where}`).toBe(false);
   });
 });

@@ -31,7 +31,12 @@ beforeAll(async () => {
     apiVersion: 'kwok.x-k8s.io/v1alpha1',
     kind: 'ClusterPortForward',
     metadata: { name: `koala-test-${ns.name}` },
-    spec: { selector: { matchNamespaces: [ns.name] }, forwards: [{ ports: [4040, 8080], target: { address: '127.0.0.1', port: (server.address() as AddressInfo).port } }] },
+    spec: {
+      selector: { matchNamespaces: [ns.name] },
+      forwards: [
+        { ports: [4040, 8080], target: { address: '127.0.0.1', port: (server.address() as AddressInfo).port } },
+      ],
+    },
   });
 });
 afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
@@ -55,7 +60,10 @@ function refused(port: number): Promise<boolean> {
 describe('koala port-forward (real API server, kwok port-forward)', () => {
   it('serves the Spark UI of a run on a free port, follows a replaced driver, and leaves nothing on Ctrl-C', async () => {
     const world = jobsWorld({ jobNamespaces: [ns.name] });
-    const doc = parse(readFileSync(path.join(FIXTURES, 'example-spark-pi-python.yaml'), 'utf8')) as { metadata: { name: string }; spec: Record<string, unknown> };
+    const doc = parse(readFileSync(path.join(FIXTURES, 'example-spark-pi-python.yaml'), 'utf8')) as {
+      metadata: { name: string };
+      spec: Record<string, unknown>;
+    };
     doc.metadata.name = 'ui';
     doc.spec.restartPolicy = { type: 'OnFailure', onFailureRetries: 1, onFailureRetryInterval: 1 };
     writeFileSync(path.join(world.project, 'ui.yaml'), stringify(doc));
@@ -73,7 +81,16 @@ describe('koala port-forward (real API server, kwok port-forward)', () => {
     const firstUid = kubectl(['-n', ns.name, 'get', 'pod', 'ui-1-driver', '-o', 'jsonpath={.metadata.uid}']);
     await finishDriver(ns.name, 'ui-1', 'failed');
     for (let i = 0; i < 240; i++) {
-      const line = kubectl(['-n', ns.name, 'get', 'pods', '-l', 'spark-role=driver,sparkoperator.k8s.io/app-name=ui-1', '-o', 'jsonpath={range .items[*]}{.metadata.uid} {.status.phase}{end}']).trim();
+      const line = kubectl([
+        '-n',
+        ns.name,
+        'get',
+        'pods',
+        '-l',
+        'spark-role=driver,sparkoperator.k8s.io/app-name=ui-1',
+        '-o',
+        'jsonpath={range .items[*]}{.metadata.uid} {.status.phase}{end}',
+      ]).trim();
       if (line && !line.startsWith(firstUid) && line.endsWith('Running')) break;
       await new Promise((r) => setTimeout(r, 250));
     }
@@ -86,7 +103,14 @@ describe('koala port-forward (real API server, kwok port-forward)', () => {
     expect(result.code).toBe(0);
     expect(await refused(port)).toBe(true);
     await finishDriver(ns.name, 'ui-1', 'succeeded');
-    for (let i = 0; i < 240 && kubectl(['-n', ns.name, 'get', 'sparkapplication', 'ui-1', '-o', 'jsonpath={.status.applicationState.state}']) !== 'COMPLETED'; i++) await new Promise((r) => setTimeout(r, 250));
+    for (
+      let i = 0;
+      i < 240 &&
+      kubectl(['-n', ns.name, 'get', 'sparkapplication', 'ui-1', '-o', 'jsonpath={.status.applicationState.state}']) !==
+        'COMPLETED';
+      i++
+    )
+      await new Promise((r) => setTimeout(r, 250));
   });
 
   it('a run whose driver is not running, and an unknown target, are errors that say why', async () => {
@@ -101,14 +125,26 @@ describe('koala port-forward (real API server, kwok port-forward)', () => {
 
   it('resolves a named service to a ready pod and its target port (Service → pod)', async () => {
     const kube = await testbedKube();
-    await kube.apply({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'console', namespace: ns.name }, spec: { selector: { app: 'console' }, ports: [{ port: 9001, targetPort: 'http' }] } });
-    await kube.apply({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'console-0', namespace: ns.name, labels: { app: 'console' } }, spec: { containers: [{ name: 'c', image: 'x', ports: [{ name: 'http', containerPort: 8080 }] }] } });
+    await kube.apply({
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'console', namespace: ns.name },
+      spec: { selector: { app: 'console' }, ports: [{ port: 9001, targetPort: 'http' }] },
+    });
+    await kube.apply({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'console-0', namespace: ns.name, labels: { app: 'console' } },
+      spec: { containers: [{ name: 'c', image: 'x', ports: [{ name: 'http', containerPort: 8080 }] }] },
+    });
     let target;
     for (let i = 0; i < 100 && !target; i++) {
       target = await resolveService(kube, { namespace: ns.name, name: 'console', port: 9001 }).catch(() => undefined);
       if (!target) await new Promise((r) => setTimeout(r, 200));
     }
     expect(target).toMatchObject({ namespace: ns.name, pod: 'console-0', port: 8080 });
-    await expect(resolveService(kube, { namespace: ns.name, name: 'absent', port: 1 })).rejects.toThrow(/does not exist/);
+    await expect(resolveService(kube, { namespace: ns.name, name: 'absent', port: 1 })).rejects.toThrow(
+      /does not exist/,
+    );
   });
 });

@@ -28,7 +28,13 @@ beforeAll(async () => {
   registryPort = await freePort();
   docker(['run', '-d', '--name', registryName, '-p', `127.0.0.1:${registryPort}:5000`, 'koala-test/registry:3']);
   for (let i = 0; i < 100; i++) {
-    if (await fetch(`http://127.0.0.1:${registryPort}/v2/`).then((r) => r.ok, () => false)) break;
+    if (
+      await fetch(`http://127.0.0.1:${registryPort}/v2/`).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      break;
     await new Promise((r) => setTimeout(r, 100));
   }
 });
@@ -36,11 +42,26 @@ afterAll(() => {
   if (!registryPort) return;
   docker(['rm', '-f', '-v', registryName]);
   // The images koala built for this registry: leave the daemon as we found it.
-  const built = docker(['images', '--format', '{{.Repository}}:{{.Tag}}', '--filter', `reference=localhost:${registryPort}/*`]).split('\n').filter(Boolean);
+  const built = docker([
+    'images',
+    '--format',
+    '{{.Repository}}:{{.Tag}}',
+    '--filter',
+    `reference=localhost:${registryPort}/*`,
+  ])
+    .split('\n')
+    .filter(Boolean);
   if (built.length > 0) docker(['rmi', '-f', ...built]);
 });
 
-type BuildJson = { image: string; built: boolean; delivered: boolean; layersPushed: number; layersReused: number; context: { tag: string } };
+type BuildJson = {
+  image: string;
+  built: boolean;
+  delivered: boolean;
+  layersPushed: number;
+  layersReused: number;
+  context: { tag: string };
+};
 
 describe('koala new spark-app / build / run <app> (real Docker, registry and operator)', () => {
   it('scaffolds, builds and pushes once, does nothing for an unchanged app, pushes one layer for a code change', async () => {
@@ -48,7 +69,8 @@ describe('koala new spark-app / build / run <app> (real Docker, registry and ope
     const created = await koala(world, ['new', 'spark-app', 'pagerank']);
     expect(created.code, created.stderr).toBe(0);
     const dir = path.join(world.project, 'spark-applications/pagerank');
-    for (const f of ['Dockerfile', 'spark-app.yaml', 'pagerank.py', 'data/pagerank_data.txt', '.dockerignore']) expect(existsSync(path.join(dir, f)), f).toBe(true);
+    for (const f of ['Dockerfile', 'spark-app.yaml', 'pagerank.py', 'data/pagerank_data.txt', '.dockerignore'])
+      expect(existsSync(path.join(dir, f)), f).toBe(true);
     expect(readFileSync(path.join(dir, 'Dockerfile'), 'utf8')).toMatch(/^ARG SPARK_IMAGE=apache\/spark:4\.0\.\d+$/m);
     expect(readFileSync(path.join(dir, 'spark-app.yaml'), 'utf8')).toMatch(/instances: 3/);
     const again = await koala(world, ['new', 'spark-app', 'pagerank']);
@@ -58,18 +80,36 @@ describe('koala new spark-app / build / run <app> (real Docker, registry and ope
     const first = await koala(world, ['build', 'pagerank', '--build-arg', BASE, '--json']);
     expect(first.code, first.stderr).toBe(0);
     const one = JSON.parse(first.stdout) as BuildJson;
-    expect(one).toMatchObject({ built: true, delivered: true, image: `localhost:${registryPort}/koala/pagerank:${one.context.tag}` });
+    expect(one).toMatchObject({
+      built: true,
+      delivered: true,
+      image: `localhost:${registryPort}/koala/pagerank:${one.context.tag}`,
+    });
     expect(one.layersPushed).toBeGreaterThanOrEqual(2);
-    expect((await fetch(`http://127.0.0.1:${registryPort}/v2/koala/pagerank/tags/list`).then((r) => r.json())) as { tags: string[] }).toMatchObject({ tags: [one.context.tag] });
+    expect(
+      (await fetch(`http://127.0.0.1:${registryPort}/v2/koala/pagerank/tags/list`).then((r) => r.json())) as {
+        tags: string[];
+      },
+    ).toMatchObject({ tags: [one.context.tag] });
 
     const second = await koala(world, ['build', 'pagerank', '--build-arg', BASE, '--json', '--verbose']);
     expect(second.code, second.stderr).toBe(0);
-    expect(JSON.parse(second.stdout)).toMatchObject({ image: one.image, built: false, delivered: false, layersPushed: 0 });
+    expect(JSON.parse(second.stdout)).toMatchObject({
+      image: one.image,
+      built: false,
+      delivered: false,
+      layersPushed: 0,
+    });
     expect(second.stderr).not.toMatch(/\$ docker (build|push)/);
 
     const code = path.join(dir, 'pagerank.py');
-    writeFileSync(code, readFileSync(code, 'utf8').replace('DAMPING = 0.85', 'DAMPING = 0.85  # the usual damping factor'));
-    const third = JSON.parse((await koala(world, ['build', 'pagerank', '--build-arg', BASE, '--json'])).stdout) as BuildJson;
+    writeFileSync(
+      code,
+      readFileSync(code, 'utf8').replace('DAMPING = 0.85', 'DAMPING = 0.85  # the usual damping factor'),
+    );
+    const third = JSON.parse(
+      (await koala(world, ['build', 'pagerank', '--build-arg', BASE, '--json'])).stdout,
+    ) as BuildJson;
     expect(third.image).not.toBe(one.image);
     expect(third).toMatchObject({ built: true, delivered: true, layersPushed: 1 });
     expect(third.layersReused).toBeGreaterThanOrEqual(2);
@@ -100,18 +140,39 @@ describe('koala new spark-app / build / run <app> (real Docker, registry and ope
     const noSecret = await koala(world, ['run', 'ranks', '--build-arg', BASE]);
     expect(noSecret.code).toBe(1);
     expect(noSecret.stderr).toMatch(/Secret object-store-s3 does not exist in namespace/);
-    kubectl(['-n', ns.name, 'create', 'secret', 'generic', 'object-store-s3', '--from-literal=AWS_ACCESS_KEY_ID=test', '--from-literal=AWS_SECRET_ACCESS_KEY=test']);
+    kubectl([
+      '-n',
+      ns.name,
+      'create',
+      'secret',
+      'generic',
+      'object-store-s3',
+      '--from-literal=AWS_ACCESS_KEY_ID=test',
+      '--from-literal=AWS_SECRET_ACCESS_KEY=test',
+    ]);
     const run = startKoala(world, ['run', 'ranks', '--build-arg', BASE]);
     await waitForOutput(run.output, /submitted .*ranks-1/, 120_000);
     await finishDriver(ns.name, 'ranks-1', 'succeeded');
     const result = await run.done;
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout + result.stderr).toMatch(/image localhost:\d+\/koala\/ranks:[0-9a-f]{16}: built, pushed/);
-    const app = JSON.parse(kubectl(['-n', ns.name, 'get', 'sparkapplication', 'ranks-1', '-o', 'json'])) as { spec: Record<string, unknown> & { sparkConf: Record<string, string>; executor: { instances: number } } };
-    expect(app.spec).toMatchObject({ type: 'Python', mainApplicationFile: 'local:///app/pagerank.py', imagePullPolicy: 'IfNotPresent', executor: { instances: 3 } });
+    const app = JSON.parse(kubectl(['-n', ns.name, 'get', 'sparkapplication', 'ranks-1', '-o', 'json'])) as {
+      spec: Record<string, unknown> & { sparkConf: Record<string, string>; executor: { instances: number } };
+    };
+    expect(app.spec).toMatchObject({
+      type: 'Python',
+      mainApplicationFile: 'local:///app/pagerank.py',
+      imagePullPolicy: 'IfNotPresent',
+      executor: { instances: 3 },
+    });
     expect(app.spec.image).toMatch(new RegExp(`^localhost:${registryPort}/koala/ranks:[0-9a-f]{16}$`));
-    expect(app.spec.sparkConf).toMatchObject({ 'spark.kubernetes.driverEnv.PAGERANK_ITERATIONS': '10', 'spark.executorEnv.PAGERANK_INPUT': '/app/data/pagerank_data.txt' });
-    expect(app.spec.sparkConf['spark.kubernetes.driver.secretKeyRef.AWS_ACCESS_KEY_ID']).toMatch(/^[\w-]+:AWS_ACCESS_KEY_ID$/);
+    expect(app.spec.sparkConf).toMatchObject({
+      'spark.kubernetes.driverEnv.PAGERANK_ITERATIONS': '10',
+      'spark.executorEnv.PAGERANK_INPUT': '/app/data/pagerank_data.txt',
+    });
+    expect(app.spec.sparkConf['spark.kubernetes.driver.secretKeyRef.AWS_ACCESS_KEY_ID']).toMatch(
+      /^[\w-]+:AWS_ACCESS_KEY_ID$/,
+    );
 
     // The second run of the unchanged app: no build, no push, a new run name.
     const rerun = startKoala(world, ['run', 'ranks', '--build-arg', BASE, '--verbose']);

@@ -24,7 +24,10 @@ beforeAll(async () => {
 
 /** The Python example, renamed, with one retry after a failure. */
 function retryingManifest(dir: string, name: string): string {
-  const doc = parse(readFileSync(path.join(FIXTURES, 'example-spark-pi-python.yaml'), 'utf8')) as { metadata: { name: string }; spec: Record<string, unknown> };
+  const doc = parse(readFileSync(path.join(FIXTURES, 'example-spark-pi-python.yaml'), 'utf8')) as {
+    metadata: { name: string };
+    spec: Record<string, unknown>;
+  };
   doc.metadata.name = name;
   doc.spec.restartPolicy = { type: 'OnFailure', onFailureRetries: 1, onFailureRetryInterval: 1 };
   const file = path.join(dir, `${name}.yaml`);
@@ -36,7 +39,14 @@ describe('koala logs (real Spark operator)', () => {
   it('-f follows the driver log across a driver restart and ends when the run has finished', async () => {
     const world = jobsWorld({ jobNamespaces: [ns.name] });
     writeFileSync(logFile, criLines(['attempt one: starting', 'attempt one: boom']));
-    const submitted = await koala(world, ['run', '-f', retryingManifest(world.project, 'flaky'), '-n', ns.name, '--detach']);
+    const submitted = await koala(world, [
+      'run',
+      '-f',
+      retryingManifest(world.project, 'flaky'),
+      '-n',
+      ns.name,
+      '--detach',
+    ]);
     expect(submitted.code, submitted.stderr).toBe(0);
 
     const logs = startKoala(world, ['logs', 'flaky', '-f']);
@@ -47,7 +57,16 @@ describe('koala logs (real Spark operator)', () => {
     // The operator deletes the failed driver and submits again: a new pod, same name.
     writeFileSync(logFile, criLines(['attempt two: starting', 'attempt two: done']));
     for (let i = 0; i < 240; i++) {
-      const uid = kubectl(['-n', ns.name, 'get', 'pods', '-l', 'spark-role=driver,sparkoperator.k8s.io/app-name=flaky-1', '-o', 'jsonpath={.items[*].metadata.uid}']).trim();
+      const uid = kubectl([
+        '-n',
+        ns.name,
+        'get',
+        'pods',
+        '-l',
+        'spark-role=driver,sparkoperator.k8s.io/app-name=flaky-1',
+        '-o',
+        'jsonpath={.items[*].metadata.uid}',
+      ]).trim();
       if (uid && uid !== firstUid) break;
       await new Promise((r) => setTimeout(r, 250));
     }
@@ -57,9 +76,21 @@ describe('koala logs (real Spark operator)', () => {
     await finishDriver(ns.name, 'flaky-1', 'succeeded');
     const result = await logs.done;
     expect(result.code, result.stderr).toBe(0);
-    expect(result.stdout).toMatch(/attempt one: starting\nattempt one: boom\n[\s\S]*attempt two: starting\nattempt two: done\nattempt two: a line written while following/);
+    expect(result.stdout).toMatch(
+      /attempt one: starting\nattempt one: boom\n[\s\S]*attempt two: starting\nattempt two: done\nattempt two: a line written while following/,
+    );
     expect(result.stderr).toMatch(/was replaced: following the new pod/);
-    expect(kubectl(['-n', ns.name, 'get', 'sparkapplication', 'flaky-1', '-o', 'jsonpath={.status.applicationState.state} {.status.executionAttempts}'])).toBe('COMPLETED 2');
+    expect(
+      kubectl([
+        '-n',
+        ns.name,
+        'get',
+        'sparkapplication',
+        'flaky-1',
+        '-o',
+        'jsonpath={.status.applicationState.state} {.status.executionAttempts}',
+      ]),
+    ).toBe('COMPLETED 2');
   });
 
   it('run streams the driver log and shows executors as they come and go; logs --executor finds one by its label', async () => {
@@ -73,8 +104,19 @@ describe('koala logs (real Spark operator)', () => {
     const executor = {
       apiVersion: 'v1',
       kind: 'Pod',
-      metadata: { name: 'pythonpi-5f2a-exec-1', namespace: ns.name, labels: { 'sparkoperator.k8s.io/app-name': 'spark-pi-python-1', 'spark-role': 'executor', 'spark-exec-id': '1' } },
-      spec: { restartPolicy: 'Never', containers: [{ name: 'spark-kubernetes-executor', image: 'apache/spark:4.0.4' }] },
+      metadata: {
+        name: 'pythonpi-5f2a-exec-1',
+        namespace: ns.name,
+        labels: {
+          'sparkoperator.k8s.io/app-name': 'spark-pi-python-1',
+          'spark-role': 'executor',
+          'spark-exec-id': '1',
+        },
+      },
+      spec: {
+        restartPolicy: 'Never',
+        containers: [{ name: 'spark-kubernetes-executor', image: 'apache/spark:4.0.4' }],
+      },
     };
     kubectl(['apply', '-f', '-'], JSON.stringify(executor));
     await waitForOutput(run.output, /executor pythonpi-5f2a-exec-1: Running/);

@@ -37,8 +37,12 @@ const file = (dir: string, name: string, docs: unknown[]): string => {
 };
 const get = (what: string[], jsonpath: string): string =>
   kubectl(['-n', ns.name, 'get', ...what, '-o', `jsonpath=${jsonpath}`]);
-const v1 = (kind: string, metadata: object, rest: object = {}): object =>
-  ({ apiVersion: 'v1', kind, metadata, ...rest });
+const v1 = (kind: string, metadata: object, rest: object = {}): object => ({
+  apiVersion: 'v1',
+  kind,
+  metadata,
+  ...rest,
+});
 const names = (kind: string): string => get([kind], '{.items[*].metadata.name}');
 
 describe('koala run -f with the manifests users have (real operator, real scheduler)', () => {
@@ -118,7 +122,7 @@ describe('koala run -f with the manifests users have (real operator, real schedu
     await koala(world, ['apps', 'delete', 'huge-1']);
   });
 
-  it('runs a ScheduledSparkApplication\'s template once, saying schedules are not run yet', async () => {
+  it("runs a ScheduledSparkApplication's template once, saying schedules are not run yet", async () => {
     const world = jobsWorld({ jobNamespaces: [ns.name] });
     const spec = { schedule: '@every 1h', concurrencyPolicy: 'Forbid', template: example('x').spec };
     const apiVersion = 'sparkoperator.k8s.io/v1beta2';
@@ -138,7 +142,10 @@ describe('koala run -f with the manifests users have (real operator, real schedu
     mkdirSync(dirB);
     const a = file(world.project, 'shared.yaml', [example('shared')]);
     const b = file(dirB, 'shared.yaml', [example('shared')]);
-    for (const [target, n] of [[a, 1], [b, 2]] as const) {
+    for (const [target, n] of [
+      [a, 1],
+      [b, 2],
+    ] as const) {
       const run = startKoala(world, ['run', '-f', target, '-n', ns.name, '--keep-runs', '1']);
       await waitForOutput(run.output, new RegExp(`submitted .*shared-${n}`));
       await finishDriver(ns.name, `shared-${n}`, 'succeeded');

@@ -19,12 +19,15 @@ const logDir = mkdtempSync(path.join(os.tmpdir(), 'koala-driver-log-'));
 const driverLog = path.join(logDir, 'driver.log');
 
 beforeAll(async () => {
-  writeFileSync(driverLog, criLines(['Spark Command: /opt/java/bin/java ...', 'Pi is roughly 3.1418557', 'Successfully stopped SparkContext']));
+  writeFileSync(
+    driverLog,
+    criLines(['Spark Command: /opt/java/bin/java ...', 'Pi is roughly 3.1418557', 'Successfully stopped SparkContext']),
+  );
   await serveLogs(await testbedKube(), ns.name, driverLog);
 });
 
 describe('koala run -f (real Spark operator, real API server)', () => {
-  it('runs the operator\'s Python example to COMPLETED, streaming the driver log, and exits 0', async () => {
+  it("runs the operator's Python example to COMPLETED, streaming the driver log, and exits 0", async () => {
     const world = jobsWorld({ jobNamespaces: [ns.name] });
     const run = startKoala(world, ['run', '-f', path.join(FIXTURES, 'example-spark-pi-python.yaml'), '-n', ns.name]);
     await waitForOutput(run.output, /submitted .*spark-pi-python-1/);
@@ -35,7 +38,17 @@ describe('koala run -f (real Spark operator, real API server)', () => {
     expect(out).toMatch(/SUBMITTED[\s\S]*RUNNING[\s\S]*COMPLETED/);
     expect(out).toMatch(/driver spark-pi-python-1-driver: Running/);
     expect(out).toMatch(/driver \| Pi is roughly 3\.1418557/);
-    expect(kubectl(['-n', ns.name, 'get', 'sparkapplication', 'spark-pi-python-1', '-o', 'jsonpath={.status.applicationState.state} {.metadata.labels.koala\\.dev/app}'])).toBe('COMPLETED spark-pi-python');
+    expect(
+      kubectl([
+        '-n',
+        ns.name,
+        'get',
+        'sparkapplication',
+        'spark-pi-python-1',
+        '-o',
+        'jsonpath={.status.applicationState.state} {.metadata.labels.koala\\.dev/app}',
+      ]),
+    ).toBe('COMPLETED spark-pi-python');
   });
 
   it('a FAILED run exits 1 with the error message and the driver log tail', async () => {
@@ -52,22 +65,41 @@ describe('koala run -f (real Spark operator, real API server)', () => {
 
   it('each run gets a new name; --detach returns at once; apps list/status/events/delete --json', async () => {
     const world = jobsWorld({ jobNamespaces: [ns.name] });
-    const submitted = await koala(world, ['run', '-f', path.join(FIXTURES, 'example-spark-pi-python.yaml'), '-n', ns.name, '--detach', '--json']);
+    const submitted = await koala(world, [
+      'run',
+      '-f',
+      path.join(FIXTURES, 'example-spark-pi-python.yaml'),
+      '-n',
+      ns.name,
+      '--detach',
+      '--json',
+    ]);
     expect(submitted.code, submitted.stderr).toBe(0);
     const doc = JSON.parse(submitted.stdout) as { run: string; state: string; detached: boolean };
     expect(doc).toMatchObject({ run: 'spark-pi-python-2', state: 'SUBMITTED', detached: true });
 
     await waitForDriver(ns.name, 'spark-pi-python-2', 'Running');
-    const list = JSON.parse((await koala(world, ['apps', 'list', '--json', '--app', 'spark-pi-python'])).stdout) as { runs: Array<{ name: string; state: string; driverPod?: string; ageSeconds: number }> };
+    const list = JSON.parse((await koala(world, ['apps', 'list', '--json', '--app', 'spark-pi-python'])).stdout) as {
+      runs: Array<{ name: string; state: string; driverPod?: string; ageSeconds: number }>;
+    };
     expect(list.runs.map((r) => r.name)).toEqual(['spark-pi-python-2', 'spark-pi-python-1']);
     expect(list.runs[0]).toMatchObject({ state: 'RUNNING', driverPod: 'spark-pi-python-2-driver' });
     expect(list.runs[1]).toMatchObject({ state: 'COMPLETED' });
 
     const status = await koala(world, ['apps', 'status', 'spark-pi-python', '--json']);
-    expect(JSON.parse(status.stdout)).toMatchObject({ name: 'spark-pi-python-2', state: 'RUNNING', uiService: 'spark-pi-python-2-ui-svc', pods: [{ name: 'spark-pi-python-2-driver', role: 'driver', phase: 'Running' }] });
+    expect(JSON.parse(status.stdout)).toMatchObject({
+      name: 'spark-pi-python-2',
+      state: 'RUNNING',
+      uiService: 'spark-pi-python-2-ui-svc',
+      pods: [{ name: 'spark-pi-python-2-driver', role: 'driver', phase: 'Running' }],
+    });
 
-    const events = JSON.parse((await koala(world, ['apps', 'events', 'spark-pi-python-2', '--json'])).stdout) as { events: Array<{ reason: string }> };
-    expect(events.events.map((e) => e.reason)).toEqual(expect.arrayContaining(['SparkApplicationSubmitted', 'SparkDriverRunning']));
+    const events = JSON.parse((await koala(world, ['apps', 'events', 'spark-pi-python-2', '--json'])).stdout) as {
+      events: Array<{ reason: string }>;
+    };
+    expect(events.events.map((e) => e.reason)).toEqual(
+      expect.arrayContaining(['SparkApplicationSubmitted', 'SparkDriverRunning']),
+    );
 
     const plain = await koala(world, ['apps', 'list']);
     expect(plain.stdout).toMatch(/RUN\s+APP\s+STATE\s+AGE\s+DURATION\s+DRIVER/);
@@ -88,15 +120,39 @@ describe('koala run -f (real Spark operator, real API server)', () => {
     run.child.kill('SIGINT');
     const result = await run.done;
     expect(result.code).toBe(130);
-    expect(result.stdout + result.stderr).toMatch(new RegExp(`${name} keeps running: \`koala logs ${name} -f\` follows it again, \`koala apps delete ${name}\` stops it`));
-    expect(kubectl(['-n', ns.name, 'get', 'sparkapplication', name, '-o', 'jsonpath={.status.applicationState.state}'])).toBe('RUNNING');
+    expect(result.stdout + result.stderr).toMatch(
+      new RegExp(
+        `${name} keeps running: \`koala logs ${name} -f\` follows it again, \`koala apps delete ${name}\` stops it`,
+      ),
+    );
+    expect(
+      kubectl(['-n', ns.name, 'get', 'sparkapplication', name, '-o', 'jsonpath={.status.applicationState.state}']),
+    ).toBe('RUNNING');
     await finishDriver(ns.name, name, 'succeeded');
   });
 
   it('a seed-style manifest naming an absent ServiceAccount is refused with the fix, and runs with it', async () => {
     const world = jobsWorld({ jobNamespaces: [ns.name] });
     // The shape of the seed's pagerank.yml: its ServiceAccount came from a release named "spark".
-    const seedStyle = ['apiVersion: "sparkoperator.k8s.io/v1beta2"', 'kind: SparkApplication', 'metadata:', '  name: pyspark-pagerank', `  namespace: ${ns.name}`, 'spec:', '  type: Python', '  pythonVersion: "3"', '  mode: cluster', '  image: "example/pagerank:latest"', '  imagePullPolicy: Always', '  mainApplicationFile: local:///app/pagerank.py', '  sparkVersion: "3.0.0"', '  restartPolicy: {type: OnFailure, onFailureRetries: 3, onFailureRetryInterval: 10}', '  driver: {cores: 1, coreLimit: "1200m", memory: "512m", serviceAccount: spark-spark, envVars: {RANK_TOP: "5"}}', '  executor: {cores: 1, instances: 3, memory: "512m"}', ''].join('\n');
+    const seedStyle = [
+      'apiVersion: "sparkoperator.k8s.io/v1beta2"',
+      'kind: SparkApplication',
+      'metadata:',
+      '  name: pyspark-pagerank',
+      `  namespace: ${ns.name}`,
+      'spec:',
+      '  type: Python',
+      '  pythonVersion: "3"',
+      '  mode: cluster',
+      '  image: "example/pagerank:latest"',
+      '  imagePullPolicy: Always',
+      '  mainApplicationFile: local:///app/pagerank.py',
+      '  sparkVersion: "3.0.0"',
+      '  restartPolicy: {type: OnFailure, onFailureRetries: 3, onFailureRetryInterval: 10}',
+      '  driver: {cores: 1, coreLimit: "1200m", memory: "512m", serviceAccount: spark-spark, envVars: {RANK_TOP: "5"}}',
+      '  executor: {cores: 1, instances: 3, memory: "512m"}',
+      '',
+    ].join('\n');
     writeFileSync(path.join(world.project, 'pagerank.yml'), seedStyle);
     const refused = await koala(world, ['run', '-f', 'pagerank.yml']);
     expect(refused.code).toBe(2);
@@ -110,22 +166,57 @@ describe('koala run -f (real Spark operator, real API server)', () => {
 
   it('keeps finished runs up to --keep-runs, deleting older ones when a new run starts', async () => {
     const world = jobsWorld({ jobNamespaces: [ns.name] });
-    writeFileSync(path.join(world.project, 'keep.yaml'), readFileSync(path.join(FIXTURES, 'example-spark-pi-python.yaml'), 'utf8').replace('name: spark-pi-python', 'name: keep'));
+    writeFileSync(
+      path.join(world.project, 'keep.yaml'),
+      readFileSync(path.join(FIXTURES, 'example-spark-pi-python.yaml'), 'utf8').replace(
+        'name: spark-pi-python',
+        'name: keep',
+      ),
+    );
     for (const n of [1, 2]) {
       const run = startKoala(world, ['run', '-f', 'keep.yaml', '-n', ns.name, '--keep-runs', '1']);
       await waitForOutput(run.output, new RegExp(`submitted .*keep-${n}`));
       await finishDriver(ns.name, `keep-${n}`, 'succeeded');
       expect((await run.done).code).toBe(0);
     }
-    const third = await koala(world, ['run', '-f', 'keep.yaml', '-n', ns.name, '--keep-runs', '1', '--detach', '--json']);
+    const third = await koala(world, [
+      'run',
+      '-f',
+      'keep.yaml',
+      '-n',
+      ns.name,
+      '--keep-runs',
+      '1',
+      '--detach',
+      '--json',
+    ]);
     expect(JSON.parse(third.stdout)).toMatchObject({ run: 'keep-3', pruned: ['keep-1'] });
-    expect(kubectl(['-n', ns.name, 'get', 'sparkapplications', '-l', 'koala.dev/app=keep', '-o', 'jsonpath={.items[*].metadata.name}']).split(' ').sort()).toEqual(['keep-2', 'keep-3']);
+    expect(
+      kubectl([
+        '-n',
+        ns.name,
+        'get',
+        'sparkapplications',
+        '-l',
+        'koala.dev/app=keep',
+        '-o',
+        'jsonpath={.items[*].metadata.name}',
+      ])
+        .split(' ')
+        .sort(),
+    ).toEqual(['keep-2', 'keep-3']);
     await finishDriver(ns.name, 'keep-3', 'succeeded');
   });
 
   it('a namespace the operator does not watch is an error before anything is created (exit 2)', async () => {
     const world = jobsWorld({ jobNamespaces: [ns.name] });
-    const result = await koala(world, ['run', '-f', path.join(FIXTURES, 'example-spark-pi-python.yaml'), '-n', other.name]);
+    const result = await koala(world, [
+      'run',
+      '-f',
+      path.join(FIXTURES, 'example-spark-pi-python.yaml'),
+      '-n',
+      other.name,
+    ]);
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(new RegExp(`does not watch namespace "${other.name}"`));
     expect(result.stderr).toMatch(/→ .*--namespace/);
@@ -135,7 +226,21 @@ describe('koala run -f (real Spark operator, real API server)', () => {
   it('a manifest the CRD schema rejects is refused before the cluster is asked, naming file, line and field (exit 2)', async () => {
     const world = jobsWorld({ jobNamespaces: [ns.name] });
     const bad = path.join(world.project, 'bad.yaml');
-    writeFileSync(bad, ['apiVersion: sparkoperator.k8s.io/v1beta2', 'kind: SparkApplication', 'metadata: {name: broken}', 'spec:', '  type: Pyton', '  sparkVersion: 4.0.4', '  mainApplicationFile: local:///x.py', '  driver: {cores: 1, serviceAccount: spark-operator-spark}', '  executor: {instances: 0}', ''].join('\n'));
+    writeFileSync(
+      bad,
+      [
+        'apiVersion: sparkoperator.k8s.io/v1beta2',
+        'kind: SparkApplication',
+        'metadata: {name: broken}',
+        'spec:',
+        '  type: Pyton',
+        '  sparkVersion: 4.0.4',
+        '  mainApplicationFile: local:///x.py',
+        '  driver: {cores: 1, serviceAccount: spark-operator-spark}',
+        '  executor: {instances: 0}',
+        '',
+      ].join('\n'),
+    );
     const result = await koala(world, ['run', '-f', bad]);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain(`${bad}:5: spec.type: Unsupported value: "Pyton"`);

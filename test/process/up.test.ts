@@ -22,7 +22,9 @@ describe('koala up (process level, fake kind/docker/kubectl, real API server)', 
     const result = await koala(world, ['up', '--dry-run']);
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/\$ kind create cluster --name p\w+ --config -/);
-    expect(result.stdout).toMatch(/role: control-plane[\s\S]*role: control-plane[\s\S]*role: control-plane[\s\S]*role: worker[\s\S]*role: worker[\s\S]*role: worker/);
+    expect(result.stdout).toMatch(
+      /role: control-plane[\s\S]*role: control-plane[\s\S]*role: control-plane[\s\S]*role: worker[\s\S]*role: worker[\s\S]*role: worker/,
+    );
     expect(result.stdout).toMatch(/kindest\/node:v1\.\d+\.\d+@sha256:[0-9a-f]{64}/);
     expect(result.stdout).toMatch(/docker run -d --restart=always --name koala-registry/);
     expect(result.stdout).toMatch(/local-registry-hosting/);
@@ -42,7 +44,9 @@ describe('koala up (process level, fake kind/docker/kubectl, real API server)', 
     const world = await upWorld();
     const result = await koala(world, ['up', '--control-planes', '2']);
     expect(result.code).toBe(2);
-    expect(result.stderr).toMatch(/flag --control-planes: cluster\.controlPlanes: 2 is not allowed \(accepted: 1, 3 or 5/);
+    expect(result.stderr).toMatch(
+      /flag --control-planes: cluster\.controlPlanes: 2 is not allowed \(accepted: 1, 3 or 5/,
+    );
     expect(world.calls()).toEqual([]);
   });
 
@@ -92,7 +96,13 @@ describe('koala up (process level, fake kind/docker/kubectl, real API server)', 
 
   it('resumes after a failed step without redoing finished work', async () => {
     const world = await upWorld();
-    world.fault({ tool: 'docker', args: 'network connect', mode: 'fail', times: 1, stderr: 'Error response from daemon: failed to add interface to sandbox' });
+    world.fault({
+      tool: 'docker',
+      args: 'network connect',
+      mode: 'fail',
+      times: 1,
+      stderr: 'Error response from daemon: failed to add interface to sandbox',
+    });
     const first = await koala(world, ['up']);
     expect(first.code).toBe(1);
     expect(first.stdout).toMatch(/registry-network\s+FAILED/);
@@ -101,7 +111,12 @@ describe('koala up (process level, fake kind/docker/kubectl, real API server)', 
 
     const second = await koala(world, ['up', '--json']);
     expect(second.code, second.stderr).toBe(0);
-    const steps = Object.fromEntries((JSON.parse(second.stdout) as { steps: Array<{ id: string; status: string }> }).steps.map((s) => [s.id, s.status]));
+    const steps = Object.fromEntries(
+      (JSON.parse(second.stdout) as { steps: Array<{ id: string; status: string }> }).steps.map((s) => [
+        s.id,
+        s.status,
+      ]),
+    );
     expect(steps).toMatchObject({ cluster: 'unchanged', registry: 'unchanged', 'registry-network': 'done' });
     expect(world.calls().filter((c) => c.tool === 'kind' && c.argv[0] === 'create')).toHaveLength(1);
   });
@@ -123,9 +138,14 @@ describe('koala up (process level, fake kind/docker/kubectl, real API server)', 
     const resumed = await koala(world, ['up']);
     expect(resumed.code, resumed.stdout + resumed.stderr).toBe(0);
     expect(resumed.stdout).toMatch(/cluster\s+done/);
-    expect(resumed.stdout + resumed.stderr).toMatch(/cluster "\S+" was left incomplete by an interrupted create; deleting it and creating it again/);
+    expect(resumed.stdout + resumed.stderr).toMatch(
+      /cluster "\S+" was left incomplete by an interrupted create; deleting it and creating it again/,
+    );
     expect(resumed.stdout + resumed.stderr).not.toMatch(/exists; reusing it/);
-    const kindCalls = world.calls().filter((c) => c.tool === 'kind').map((c) => c.argv.slice(0, 2).join(' '));
+    const kindCalls = world
+      .calls()
+      .filter((c) => c.tool === 'kind')
+      .map((c) => c.argv.slice(0, 2).join(' '));
     expect(kindCalls).toContain('delete cluster'); // the half-made cluster was removed first
   });
 
@@ -148,13 +168,19 @@ describe('koala up (process level, fake kind/docker/kubectl, real API server)', 
   it('starts a stopped registry again instead of replacing it', async () => {
     const world = await upWorld();
     expect((await koala(world, ['up'])).code).toBe(0);
-    execFileSync(process.execPath, [path.join(REPO, 'test/fakes/bin/docker'), 'stop', 'koala-registry'], { env: world.env });
+    execFileSync(process.execPath, [path.join(REPO, 'test/fakes/bin/docker'), 'stop', 'koala-registry'], {
+      env: world.env,
+    });
     const before = world.calls().length;
     const again = await koala(world, ['up', '--json']);
     expect(again.code, again.stderr).toBe(0);
-    const registry = (JSON.parse(again.stdout) as { steps: Array<{ id: string; status: string; detail?: string }> }).steps.find((s) => s.id === 'registry');
+    const registry = (
+      JSON.parse(again.stdout) as { steps: Array<{ id: string; status: string; detail?: string }> }
+    ).steps.find((s) => s.id === 'registry');
     expect(registry).toMatchObject({ status: 'done', detail: 'started' });
-    expect(mutatingCalls(world.calls().slice(before)).map((c) => c.argv.slice(0, 2).join(' '))).toEqual(['start koala-registry']);
+    expect(mutatingCalls(world.calls().slice(before)).map((c) => c.argv.slice(0, 2).join(' '))).toEqual([
+      'start koala-registry',
+    ]);
   });
 
   it('--only runs one step after verifying what it needs', async () => {
@@ -174,19 +200,28 @@ describe('koala doctor', () => {
   it('reports every check with pass, warn or fail and its fix, and changes nothing', async () => {
     const world = await upWorld();
     // kind 0.31 still writes kubeadm's v1beta3 config, which the pinned Kubernetes rejects.
-    const result = await koala(world, ['doctor', '--json'], { env: { KOALA_FAKE_DOCKER_MEM: String(5 * 1024 ** 3), KOALA_FAKE_KIND_VERSION: 'v0.31.0' } });
-    const report = JSON.parse(result.stdout) as { ok: boolean; checks: Array<{ id: string; status: string; fix?: string }> };
+    const result = await koala(world, ['doctor', '--json'], {
+      env: { KOALA_FAKE_DOCKER_MEM: String(5 * 1024 ** 3), KOALA_FAKE_KIND_VERSION: 'v0.31.0' },
+    });
+    const report = JSON.parse(result.stdout) as {
+      ok: boolean;
+      checks: Array<{ id: string; status: string; fix?: string }>;
+    };
     const byId = Object.fromEntries(report.checks.map((c) => [c.id, c]));
     expect(result.code).toBe(1);
     expect(report.ok).toBe(false);
     expect(byId.docker!.status).toBe('pass');
     expect(byId.kind).toMatchObject({ status: 'fail', fix: expect.stringMatching(/kind/) });
     expect(byId.memory!.status).toBe('warn'); // 1 control plane + 1 worker fit; the platform on top does not
-    expect(Object.keys(byId)).toEqual(expect.arrayContaining(['docker', 'kind', 'helm', 'kubectl', 'cgroup', 'memory', 'ports']));
+    expect(Object.keys(byId)).toEqual(
+      expect.arrayContaining(['docker', 'kind', 'helm', 'kubectl', 'cgroup', 'memory', 'ports']),
+    );
     expect(mutatingCalls(world.calls())).toEqual([]);
 
     const plain = await koala(world, ['doctor'], { env: { KOALA_FAKE_KIND_VERSION: 'v0.31.0' } });
-    expect(plain.stdout).toMatch(/✗ fail {2}kind >= 0\.32\.0: kind v0\.31\.0 is too old[\s\S]*fix: Run `koala tools install kind`/);
+    expect(plain.stdout).toMatch(
+      /✗ fail {2}kind >= 0\.32\.0: kind v0\.31\.0 is too old[\s\S]*fix: Run `koala tools install kind`/,
+    );
     expect(plain.stdout).toMatch(/check\(s\) failed: fix them, then run `koala doctor` again/);
   });
 });
@@ -214,7 +249,10 @@ describe('koala down', () => {
     const world = await upWorld();
     expect((await koala(world, ['up'])).code).toBe(0);
     expect((await koala(world, ['down', '--yes', '--keep-registry'])).code).toBe(0);
-    const removed = world.calls().filter((c) => c.tool === 'docker' && c.argv[0] === 'rm').map((c) => c.argv.join(' '));
+    const removed = world
+      .calls()
+      .filter((c) => c.tool === 'docker' && c.argv[0] === 'rm')
+      .map((c) => c.argv.join(' '));
     expect(removed.some((l) => l.includes('koala-registry'))).toBe(false);
   });
 });

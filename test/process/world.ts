@@ -7,7 +7,9 @@ import { freePort, hostPortsYaml, koala, makeWorld, type World } from '../suppor
  * stand-in, and a koala.yaml whose ports are free and whose components beyond the cluster and
  * registry are off (their own tests install them). Torn down when the test finishes.
  */
-export async function upWorld(options: { controlPlanes?: number; workers?: number; extraYaml?: string } = {}): Promise<World & { name: string; registryPort: number }> {
+export async function upWorld(
+  options: { controlPlanes?: number; workers?: number; extraYaml?: string } = {},
+): Promise<World & { name: string; registryPort: number }> {
   const world = makeWorld({ env: { KOALA_IGNORE_CHECKS: 'inotify' } });
   const name = `p${randomBytes(3).toString('hex')}`;
   const registryPort = await freePort();

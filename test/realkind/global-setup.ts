@@ -21,13 +21,17 @@ export default function setup(): void {
   const docker = (...args: string[]): boolean => spawnSync('docker', args, { env, stdio: 'ignore' }).status === 0;
   if (!docker('info')) missing.push(`no kind Docker daemon on ${dockerHost} (scripts/docker/ensure-kind-dockerd.sh)`);
   else {
-    if (!sh('scripts/testbed/build-kind-node.sh', '--check').ok) missing.push('the test node image (scripts/testbed/build-kind-node.sh)');
+    if (!sh('scripts/testbed/build-kind-node.sh', '--check').ok)
+      missing.push('the test node image (scripts/testbed/build-kind-node.sh)');
     if (!docker('image', 'inspect', 'koala-test/base:1', 'koala-test/registry:3')) {
-      missing.push(`koala-test/base:1 and koala-test/registry:3 in that daemon (DOCKER_HOST=${dockerHost} scripts/docker/base-image.sh base registry)`);
+      missing.push(
+        `koala-test/base:1 and koala-test/registry:3 in that daemon (DOCKER_HOST=${dockerHost} scripts/docker/base-image.sh base registry)`,
+      );
     }
   }
   const kind = sh('scripts/testbed/build-kind.sh', '--print-bin').out;
-  if (spawnSync(kind, ['version'], { stdio: 'ignore' }).status !== 0) missing.push(`the real kind at ${kind} (scripts/testbed/build-kind.sh)`);
+  if (spawnSync(kind, ['version'], { stdio: 'ignore' }).status !== 0)
+    missing.push(`the real kind at ${kind} (scripts/testbed/build-kind.sh)`);
   if (missing.length > 0) {
     const reason = `real-kind tier not prepared: ${missing.join('; ')}`;
     if (process.env.CI === 'true') throw new Error(reason);
@@ -35,9 +39,15 @@ export default function setup(): void {
     return;
   }
   // koala's preflight wants a helm even with the components off: the test bed's.
-  process.env.KOALA_TESTBED_BIN ??= execFileSync('bash', [path.join(REPO, 'scripts/testbed/env.sh')], { encoding: 'utf8' }).trim();
+  process.env.KOALA_TESTBED_BIN ??= execFileSync('bash', [path.join(REPO, 'scripts/testbed/env.sh')], {
+    encoding: 'utf8',
+  }).trim();
   process.env.KOALA_REALKIND_DOCKER_HOST = dockerHost;
   process.env.KOALA_REALKIND_KIND = kind;
   process.env.KOALA_REALKIND_NODE_IMAGE = sh('scripts/testbed/build-kind-node.sh', '--print-image').out;
-  process.env.KOALA_REALKIND_KUBECTL = execFileSync('bash', [path.join(REPO, 'scripts/testbed/build-kind-node.sh'), '--print-kubectl'], { encoding: 'utf8' }).trim();
+  process.env.KOALA_REALKIND_KUBECTL = execFileSync(
+    'bash',
+    [path.join(REPO, 'scripts/testbed/build-kind-node.sh'), '--print-kubectl'],
+    { encoding: 'utf8' },
+  ).trim();
 }

@@ -28,7 +28,12 @@ export async function realWorld(shape: { controlPlanes: number; workers: number 
   const e = env();
   const world = makeWorld({
     fakes: [],
-    env: { DOCKER_HOST: e.dockerHost, KOALA_KIND: e.kind, KOALA_NODE_IMAGE: e.nodeImage, KOALA_IGNORE_CHECKS: 'inotify' },
+    env: {
+      DOCKER_HOST: e.dockerHost,
+      KOALA_KIND: e.kind,
+      KOALA_NODE_IMAGE: e.nodeImage,
+      KOALA_IGNORE_CHECKS: 'inotify',
+    },
   });
   const name = `rk${randomBytes(3).toString('hex')}`;
   const registry = `reg-${name}`;
@@ -45,7 +50,11 @@ export async function realWorld(shape: { controlPlanes: number; workers: number 
 }
 
 export function docker(...args: string[]): string {
-  return execFileSync('docker', args, { encoding: 'utf8', env: { ...process.env, DOCKER_HOST: env().dockerHost }, stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+  return execFileSync('docker', args, {
+    encoding: 'utf8',
+    env: { ...process.env, DOCKER_HOST: env().dockerHost },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  }).trim();
 }
 
 export function kubectl(world: World, args: string[], input?: string): string {
@@ -57,7 +66,10 @@ export function kubectl(world: World, args: string[], input?: string): string {
 }
 
 export function kind(args: string[]): string {
-  return execFileSync(env().kind, args, { encoding: 'utf8', env: { ...process.env, DOCKER_HOST: env().dockerHost } }).trim();
+  return execFileSync(env().kind, args, {
+    encoding: 'utf8',
+    env: { ...process.env, DOCKER_HOST: env().dockerHost },
+  }).trim();
 }
 
 /** kubectl that may fail: exit code and output, and how long it took. */
@@ -69,24 +81,41 @@ export function tryKubectl(world: World, args: string[]): { ok: boolean; out: st
 
 /** The "used" column of `free -m`, in MiB. */
 export function memUsedMiB(): number {
-  const line = execFileSync('free', ['-m'], { encoding: 'utf8' }).split('\n').find((l) => l.startsWith('Mem:'))!;
+  const line = execFileSync('free', ['-m'], { encoding: 'utf8' })
+    .split('\n')
+    .find((l) => l.startsWith('Mem:'))!;
   return Number(line.split(/\s+/)[2]);
 }
 
 /** Containers, volumes and network endpoints of a cluster and its registry left in the daemon. */
 export function leftovers(world: RealWorld): string[] {
   const out: string[] = [];
-  const containers = docker('ps', '-a', '--filter', `label=io.x-k8s.kind.cluster=${world.name}`, '--format', '{{.Names}}');
+  const containers = docker(
+    'ps',
+    '-a',
+    '--filter',
+    `label=io.x-k8s.kind.cluster=${world.name}`,
+    '--format',
+    '{{.Names}}',
+  );
   if (containers) out.push(`containers: ${containers}`);
   const registry = docker('ps', '-a', '--filter', `name=^${world.registry}$`, '--format', '{{.Names}}');
   if (registry) out.push(`registry: ${registry}`);
-  const volumes = docker('volume', 'ls', '-q').split('\n').filter((v) => v.includes(world.name) || v.includes(world.registry));
+  const volumes = docker('volume', 'ls', '-q')
+    .split('\n')
+    .filter((v) => v.includes(world.name) || v.includes(world.registry));
   if (volumes.length > 0) out.push(`volumes: ${volumes.join(' ')}`);
-  const endpoints = spawnSync('docker', ['network', 'inspect', 'kind', '-f', '{{range .Containers}}{{.Name}} {{end}}'], {
-    encoding: 'utf8',
-    env: { ...process.env, DOCKER_HOST: env().dockerHost },
-  });
-  const mine = (endpoints.stdout ?? '').split(/\s+/).filter((n) => n.startsWith(`${world.name}-`) || n === world.registry);
+  const endpoints = spawnSync(
+    'docker',
+    ['network', 'inspect', 'kind', '-f', '{{range .Containers}}{{.Name}} {{end}}'],
+    {
+      encoding: 'utf8',
+      env: { ...process.env, DOCKER_HOST: env().dockerHost },
+    },
+  );
+  const mine = (endpoints.stdout ?? '')
+    .split(/\s+/)
+    .filter((n) => n.startsWith(`${world.name}-`) || n === world.registry);
   if (mine.length > 0) out.push(`kind network endpoints: ${mine.join(' ')}`);
   return out;
 }

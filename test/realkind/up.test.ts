@@ -7,7 +7,19 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { koala, startKoala } from '../support/cli.ts';
-import { docker, down, kind, kubectl, leftovers, memUsedMiB, realWorld, skipReason, sleep, tryKubectl, type RealWorld } from './support.ts';
+import {
+  docker,
+  down,
+  kind,
+  kubectl,
+  leftovers,
+  memUsedMiB,
+  realWorld,
+  skipReason,
+  sleep,
+  tryKubectl,
+  type RealWorld,
+} from './support.ts';
 
 if (skipReason) console.warn(skipReason);
 
@@ -15,10 +27,18 @@ const figures: Record<string, number | string> = {};
 afterAll(() => console.log(`real-kind figures: ${JSON.stringify(figures)}`));
 
 const nodeContainers = (world: RealWorld): string[] =>
-  docker('ps', '-a', '--filter', `label=io.x-k8s.kind.cluster=${world.name}`, '--format', '{{.Names}}').split('\n').filter(Boolean).sort();
+  docker('ps', '-a', '--filter', `label=io.x-k8s.kind.cluster=${world.name}`, '--format', '{{.Names}}')
+    .split('\n')
+    .filter(Boolean)
+    .sort();
 
 function readyNodes(world: RealWorld): string[] {
-  return kubectl(world, ['get', 'nodes', '-o', 'jsonpath={range .items[*]}{.metadata.name}={.status.conditions[?(@.type=="Ready")].status} {end}'])
+  return kubectl(world, [
+    'get',
+    'nodes',
+    '-o',
+    'jsonpath={range .items[*]}{.metadata.name}={.status.conditions[?(@.type=="Ready")].status} {end}',
+  ])
     .split(' ')
     .filter(Boolean)
     .sort();
@@ -28,7 +48,9 @@ function waitPods(world: RealWorld, namespace: string, selector: string, count: 
   // The DaemonSets' pods may not exist yet when the nodes turn Ready.
   const deadline = Date.now() + 180_000;
   for (;;) {
-    const names = kubectl(world, ['get', 'pods', '-n', namespace, '-l', selector, '-o', 'name']).split('\n').filter(Boolean);
+    const names = kubectl(world, ['get', 'pods', '-n', namespace, '-l', selector, '-o', 'name'])
+      .split('\n')
+      .filter(Boolean);
     if (names.length >= count) break;
     if (Date.now() > deadline) throw new Error(`${selector}: ${names.length}/${count} pods`);
     execSleep(1000);
@@ -40,12 +62,21 @@ function execSleep(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
-async function waitPhase(world: RealWorld, namespace: string, pod: string, phases: string[], timeoutMs = 180_000): Promise<string> {
+async function waitPhase(
+  world: RealWorld,
+  namespace: string,
+  pod: string,
+  phases: string[],
+  timeoutMs = 180_000,
+): Promise<string> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const phase = tryKubectl(world, ['get', 'pod', '-n', namespace, pod, '-o', 'jsonpath={.status.phase}']).out;
     if (phases.includes(phase)) return phase;
-    if (Date.now() > deadline) throw new Error(`pod ${pod} is ${phase}, not ${phases.join('/')}:\n${tryKubectl(world, ['describe', 'pod', '-n', namespace, pod]).out}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `pod ${pod} is ${phase}, not ${phases.join('/')}:\n${tryKubectl(world, ['describe', 'pod', '-n', namespace, pod]).out}`,
+      );
     await sleep(1000);
   }
 }
@@ -80,13 +111,23 @@ describe.skipIf(Boolean(skipReason))('koala up on real kind: 1 control plane, 2 
     figures.upAfterInterruptSeconds = Math.round((Date.now() - t0) / 1000);
     expect(resumed.code, resumed.stdout + resumed.stderr).toBe(0);
     const out = resumed.stdout + resumed.stderr;
-    expect(out).toMatch(new RegExp(`cluster "${world.name}" was left incomplete by an interrupted create; deleting it and creating it again`));
+    expect(out).toMatch(
+      new RegExp(
+        `cluster "${world.name}" was left incomplete by an interrupted create; deleting it and creating it again`,
+      ),
+    );
     expect(out).not.toMatch(/exists; reusing it/);
     expect(out).toMatch(/not pinned by digest/);
     expect(out).toMatch(/3 nodes/);
 
-    expect(readyNodes(world)).toEqual([`${world.name}-control-plane=True`, `${world.name}-worker2=True`, `${world.name}-worker=True`].sort());
-    expect(nodeContainers(world)).toEqual([`${world.name}-control-plane`, `${world.name}-worker`, `${world.name}-worker2`]);
+    expect(readyNodes(world)).toEqual(
+      [`${world.name}-control-plane=True`, `${world.name}-worker2=True`, `${world.name}-worker=True`].sort(),
+    );
+    expect(nodeContainers(world)).toEqual([
+      `${world.name}-control-plane`,
+      `${world.name}-worker`,
+      `${world.name}-worker2`,
+    ]);
     waitPods(world, 'kube-system', 'k8s-app=kube-dns', 2);
     waitPods(world, 'kube-system', 'app=kindnet', 3);
     waitPods(world, 'kube-system', 'k8s-app=kube-router', 3);
@@ -96,7 +137,9 @@ describe.skipIf(Boolean(skipReason))('koala up on real kind: 1 control plane, 2 
     // The registry is wired as kind's recipe has it: on the kind network, hosts.toml on each node.
     expect(docker('inspect', '-f', '{{json .NetworkSettings.Networks}}', world.registry)).toContain('"kind"');
     for (const node of nodeContainers(world)) {
-      expect(docker('exec', node, 'cat', `/etc/containerd/certs.d/localhost:${world.registryPort}/hosts.toml`)).toContain(`http://${world.registry}:5000`);
+      expect(
+        docker('exec', node, 'cat', `/etc/containerd/certs.d/localhost:${world.registryPort}/hosts.toml`),
+      ).toContain(`http://${world.registry}:5000`);
     }
   });
 
@@ -107,22 +150,28 @@ describe.skipIf(Boolean(skipReason))('koala up on real kind: 1 control plane, 2 
     image = (JSON.parse(build.stdout) as { image: string }).image;
     expect(image).toMatch(new RegExp(`^localhost:${world.registryPort}/koala/hello:[0-9a-f]+$`));
     kubectl(world, ['create', 'namespace', 'pull']);
-    kubectl(world, ['apply', '-f', '-'], JSON.stringify({
-      apiVersion: 'v1',
-      kind: 'Pod',
-      metadata: { name: 'pulled', namespace: 'pull' },
-      spec: {
-        restartPolicy: 'Never',
-        nodeSelector: { 'kubernetes.io/hostname': `${world.name}-worker2` },
-        containers: [{ name: 'app', image, command: ['sh', '-c', 'ls /app && id -u && echo ran-from-the-registry'] }],
-      },
-    }));
+    kubectl(
+      world,
+      ['apply', '-f', '-'],
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'pulled', namespace: 'pull' },
+        spec: {
+          restartPolicy: 'Never',
+          nodeSelector: { 'kubernetes.io/hostname': `${world.name}-worker2` },
+          containers: [{ name: 'app', image, command: ['sh', '-c', 'ls /app && id -u && echo ran-from-the-registry'] }],
+        },
+      }),
+    );
     expect(await waitPhase(world, 'pull', 'pulled', ['Succeeded', 'Failed'])).toBe('Succeeded');
     const logs = kubectl(world, ['logs', '-n', 'pull', 'pulled']);
     expect(logs).toMatch(/ran-from-the-registry/);
     expect(logs).toMatch(/^185$/m);
     // containerd on that worker pulled it from the registry (nothing was loaded with kind load).
-    expect(docker('exec', `${world.name}-worker2`, 'crictl', 'images', '-o', 'json')).toContain(image.split(':').slice(0, 2).join(':'));
+    expect(docker('exec', `${world.name}-worker2`, 'crictl', 'images', '-o', 'json')).toContain(
+      image.split(':').slice(0, 2).join(':'),
+    );
   });
 
   it('a NetworkPolicy drops real packets that flow without it', async () => {
@@ -132,16 +181,25 @@ describe.skipIf(Boolean(skipReason))('koala up on real kind: 1 control plane, 2 
       apiVersion: 'v1',
       kind: 'Pod',
       metadata: { name, namespace: ns, labels },
-      spec: { nodeSelector: { 'kubernetes.io/hostname': `${world.name}-${node}` }, containers: [{ name: 'c', image, command }] },
+      spec: {
+        nodeSelector: { 'kubernetes.io/hostname': `${world.name}-${node}` },
+        containers: [{ name: 'c', image, command }],
+      },
     });
     for (const p of [
-      pod('server', 'worker', { app: 'server' }, ['sh', '-c', 'mkdir -p /tmp/www && echo koala-np-ok > /tmp/www/index.html && exec httpd -f -p 8080 -h /tmp/www']),
+      pod('server', 'worker', { app: 'server' }, [
+        'sh',
+        '-c',
+        'mkdir -p /tmp/www && echo koala-np-ok > /tmp/www/index.html && exec httpd -f -p 8080 -h /tmp/www',
+      ]),
       pod('client', 'worker2', { role: 'client' }, ['sleep', '3600']),
       pod('stranger', 'worker2', {}, ['sleep', '3600']),
-    ]) kubectl(world, ['apply', '-f', '-'], JSON.stringify(p));
+    ])
+      kubectl(world, ['apply', '-f', '-'], JSON.stringify(p));
     kubectl(world, ['wait', '-n', ns, '--for=condition=Ready', 'pod', '--all', '--timeout=180s']);
     const ip = kubectl(world, ['get', 'pod', '-n', ns, 'server', '-o', 'jsonpath={.status.podIP}']);
-    const fetchFrom = (from: string) => tryKubectl(world, ['exec', '-n', ns, from, '--', 'timeout', '2', 'wget', '-q', '-O-', `http://${ip}:8080/`]);
+    const fetchFrom = (from: string) =>
+      tryKubectl(world, ['exec', '-n', ns, from, '--', 'timeout', '2', 'wget', '-q', '-O-', `http://${ip}:8080/`]);
 
     // Across nodes, with no policy: both clients get the page.
     const open = fetchFrom('client');
@@ -150,7 +208,12 @@ describe.skipIf(Boolean(skipReason))('koala up on real kind: 1 control plane, 2 
     expect(fetchFrom('stranger').ok).toBe(true);
 
     // Deny all ingress to the server: the same request is dropped.
-    const deny = { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'deny', namespace: ns }, spec: { podSelector: { matchLabels: { app: 'server' } }, policyTypes: ['Ingress'] } };
+    const deny = {
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'NetworkPolicy',
+      metadata: { name: 'deny', namespace: ns },
+      spec: { podSelector: { matchLabels: { app: 'server' } }, policyTypes: ['Ingress'] },
+    };
     const t0 = Date.now();
     kubectl(world, ['apply', '-f', '-'], JSON.stringify(deny));
     while (fetchFrom('client').ok) {
@@ -168,7 +231,13 @@ describe.skipIf(Boolean(skipReason))('koala up on real kind: 1 control plane, 2 
       apiVersion: 'networking.k8s.io/v1',
       kind: 'NetworkPolicy',
       metadata: { name: 'allow-client', namespace: ns },
-      spec: { podSelector: { matchLabels: { app: 'server' } }, policyTypes: ['Ingress'], ingress: [{ from: [{ podSelector: { matchLabels: { role: 'client' } } }], ports: [{ port: 8080, protocol: 'TCP' }] }] },
+      spec: {
+        podSelector: { matchLabels: { app: 'server' } },
+        policyTypes: ['Ingress'],
+        ingress: [
+          { from: [{ podSelector: { matchLabels: { role: 'client' } } }], ports: [{ port: 8080, protocol: 'TCP' }] },
+        ],
+      },
     };
     kubectl(world, ['apply', '-f', '-'], JSON.stringify(allow));
     const t1 = Date.now();
@@ -186,7 +255,8 @@ describe.skipIf(Boolean(skipReason))('koala up on real kind: 1 control plane, 2 
   });
 
   it('a second up changes nothing, and status reports the cluster', async () => {
-    const started = () => docker('inspect', '-f', '{{.Name}} {{.State.StartedAt}}', ...nodeContainers(world), world.registry);
+    const started = () =>
+      docker('inspect', '-f', '{{.Name}} {{.State.StartedAt}}', ...nodeContainers(world), world.registry);
     const before = started();
     const t0 = Date.now();
     const again = await koala(world, ['up', '--json']);
@@ -199,7 +269,11 @@ describe.skipIf(Boolean(skipReason))('koala up on real kind: 1 control plane, 2 
     const status = await koala(world, ['status', '--json']);
     expect(status.code, status.stdout + status.stderr).toBe(0);
     const s = JSON.parse(status.stdout) as { nodes: Array<{ name: string; ready: boolean }> };
-    expect(s.nodes.map((n) => n.name).sort()).toEqual([`${world.name}-control-plane`, `${world.name}-worker`, `${world.name}-worker2`]);
+    expect(s.nodes.map((n) => n.name).sort()).toEqual([
+      `${world.name}-control-plane`,
+      `${world.name}-worker`,
+      `${world.name}-worker2`,
+    ]);
     expect(s.nodes.every((n) => n.ready)).toBe(true);
   });
 
@@ -213,7 +287,7 @@ describe.skipIf(Boolean(skipReason))('koala up on real kind: 1 control plane, 2 
   });
 });
 
-describe.skipIf(Boolean(skipReason))('koala up on real kind: 3 control planes behind kind\'s load balancer', () => {
+describe.skipIf(Boolean(skipReason))("koala up on real kind: 3 control planes behind kind's load balancer", () => {
   it('counts and configures the 4 Kubernetes nodes, not the load balancer, and talks to the API through it', async () => {
     const world = await realWorld({ controlPlanes: 3, workers: 1 });
     try {
@@ -236,12 +310,16 @@ describe.skipIf(Boolean(skipReason))('koala up on real kind: 3 control planes be
       expect(docker('exec', lb, 'sh', '-c', `test -e '${hosts}' && echo present || echo absent`)).toBe('absent');
       // The kubeconfig's server is the load balancer's published port.
       const port = docker('port', lb).match(/:(\d+)\s*$/m)?.[1];
-      expect(kubectl(world, ['config', 'view', '--minify', '-o', 'jsonpath={.clusters[0].cluster.server}'])).toContain(`:${port}`);
+      expect(kubectl(world, ['config', 'view', '--minify', '-o', 'jsonpath={.clusters[0].cluster.server}'])).toContain(
+        `:${port}`,
+      );
       figures.haMemAfterUpMiB = memUsedMiB();
 
       const again = await koala(world, ['up', '--json']);
       expect(again.code, again.stderr).toBe(0);
-      expect((JSON.parse(again.stdout) as { steps: Array<{ status: string }> }).steps.every((s) => s.status === 'unchanged')).toBe(true);
+      expect(
+        (JSON.parse(again.stdout) as { steps: Array<{ status: string }> }).steps.every((s) => s.status === 'unchanged'),
+      ).toBe(true);
     } finally {
       const result = await koala(world, ['down', '--yes']);
       expect(result.code, result.stdout + result.stderr).toBe(0);

@@ -29,7 +29,10 @@ export const TEST_CHART_VERSIONS = { airflow: '1.20.0-dev' } as const;
 
 /** The same, as koala.yaml lines (under `components:`). */
 export function testChartVersionsYaml(): string[] {
-  return Object.entries(TEST_CHART_VERSIONS).flatMap(([component, version]) => [`  ${component}:`, `    version: ${version}`]);
+  return Object.entries(TEST_CHART_VERSIONS).flatMap(([component, version]) => [
+    `  ${component}:`,
+    `    version: ${version}`,
+  ]);
 }
 
 export interface ChartMirror {
@@ -45,9 +48,17 @@ export function packageCharts(helm: string): string {
   const repo = path.join(work, 'repo');
   mkdirSync(repo);
   const archives = readdirSync(fixtureCharts()).filter((f) => f.endsWith('.tgz'));
-  if (archives.length < 4) throw new Error(`expected the four upstream chart archives in ${fixtureCharts()}, found ${archives.join(', ') || 'none'}`);
+  if (archives.length < 4)
+    throw new Error(
+      `expected the four upstream chart archives in ${fixtureCharts()}, found ${archives.join(', ') || 'none'}`,
+    );
   for (const archive of archives) copyFileSync(path.join(fixtureCharts(), archive), path.join(repo, archive));
-  const env = { ...process.env, HELM_CONFIG_HOME: path.join(work, 'helm'), HELM_CACHE_HOME: path.join(work, 'helm'), HELM_DATA_HOME: path.join(work, 'helm') };
+  const env = {
+    ...process.env,
+    HELM_CONFIG_HOME: path.join(work, 'helm'),
+    HELM_CACHE_HOME: path.join(work, 'helm'),
+    HELM_DATA_HOME: path.join(work, 'helm'),
+  };
   // Relative URLs in the index, as many mirrors serve them: koala resolves them against it.
   execFileSync(helm, ['repo', 'index', repo], { env, stdio: ['ignore', 'ignore', 'inherit'] });
   return repo;
@@ -91,7 +102,15 @@ export function platformVolumes(prefix: string, namespaces: { objectStore: strin
     apiVersion: 'v1',
     kind: 'PersistentVolume',
     metadata: { name: `${prefix}-${name}` },
-    spec: { capacity: { storage }, accessModes: ['ReadWriteOnce'], hostPath: { path: `/tmp/${prefix}-${name}` }, claimRef: { namespace, name: claim } },
+    spec: {
+      capacity: { storage },
+      accessModes: ['ReadWriteOnce'],
+      hostPath: { path: `/tmp/${prefix}-${name}` },
+      claimRef: { namespace, name: claim },
+    },
   });
-  return [volume('pg', '2Gi', namespaces.airflow, 'data-airflow-postgres-0'), volume('minio', '10Gi', namespaces.objectStore, 'minio')];
+  return [
+    volume('pg', '2Gi', namespaces.airflow, 'data-airflow-postgres-0'),
+    volume('minio', '10Gi', namespaces.objectStore, 'minio'),
+  ];
 }

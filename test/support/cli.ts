@@ -29,14 +29,24 @@ export interface World {
   state: string;
   env: NodeJS.ProcessEnv;
   calls(): Call[];
-  fault(f: { tool: string; args: string; mode?: 'fail' | 'hang' | 'interrupt'; times?: number; stderr?: string; delayMs?: number; at?: string }): void;
+  fault(f: {
+    tool: string;
+    args: string;
+    mode?: 'fail' | 'hang' | 'interrupt';
+    times?: number;
+    stderr?: string;
+    delayMs?: number;
+    at?: string;
+  }): void;
   writeConfig(yaml: string): void;
 }
 
 const FAKES = path.join(REPO, 'test/fakes/bin');
 
 /** A fresh world. `fakes` lists the tools replaced by fakes; the others are real. */
-export function makeWorld(options: { fakes?: Array<'kind' | 'docker' | 'kubectl'>; helm?: 'helm3' | 'helm4'; env?: NodeJS.ProcessEnv } = {}): World {
+export function makeWorld(
+  options: { fakes?: Array<'kind' | 'docker' | 'kubectl'>; helm?: 'helm3' | 'helm4'; env?: NodeJS.ProcessEnv } = {},
+): World {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'koala-world-'));
   const project = path.join(dir, 'project');
   const state = path.join(dir, 'fake-state');
@@ -76,7 +86,13 @@ export function makeWorld(options: { fakes?: Array<'kind' | 'docker' | 'kubectl'
     env,
     calls: () => {
       const file = path.join(state, 'calls.jsonl');
-      return existsSync(file) ? readFileSync(file, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Call) : [];
+      return existsSync(file)
+        ? readFileSync(file, 'utf8')
+            .trim()
+            .split('\n')
+            .filter(Boolean)
+            .map((l) => JSON.parse(l) as Call)
+        : [];
     },
     fault: (f) => {
       const file = path.join(state, 'faults.json');
@@ -88,7 +104,11 @@ export function makeWorld(options: { fakes?: Array<'kind' | 'docker' | 'kubectl'
 }
 
 /** Start koala; resolve when it exits. `onOutput` sees stderr+stdout as they arrive. */
-export function startKoala(world: World, args: string[], options: { input?: string; env?: NodeJS.ProcessEnv } = {}): { child: ChildProcess; done: Promise<KoalaResult>; output: () => string } {
+export function startKoala(
+  world: World,
+  args: string[],
+  options: { input?: string; env?: NodeJS.ProcessEnv } = {},
+): { child: ChildProcess; done: Promise<KoalaResult>; output: () => string } {
   const child = spawn(process.execPath, [path.join(REPO, 'bin/run.js'), ...args], {
     cwd: world.project,
     env: { ...world.env, ...options.env },
@@ -99,11 +119,17 @@ export function startKoala(world: World, args: string[], options: { input?: stri
   child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   child.stdin!.end(options.input ?? '');
-  const done = new Promise<KoalaResult>((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })));
+  const done = new Promise<KoalaResult>((resolve) =>
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })),
+  );
   return { child, done, output: () => stderr + stdout };
 }
 
-export async function koala(world: World, args: string[], options: { input?: string; env?: NodeJS.ProcessEnv } = {}): Promise<KoalaResult> {
+export async function koala(
+  world: World,
+  args: string[],
+  options: { input?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<KoalaResult> {
   return startKoala(world, args, options).done;
 }
 
@@ -135,7 +161,11 @@ export function mutatingCalls(calls: Call[]): Call[] {
   return calls.filter((c) => {
     const line = c.argv.join(' ');
     if (c.tool === 'kind') return /^(create|delete|load)\b/.test(line);
-    if (c.tool === 'docker') return /^(run|start|stop|rm|network (connect|create|disconnect)|volume (rm|create)|build|push|tag)\b/.test(line) || (/^exec\b/.test(line) && c.argv.includes('-i'));
+    if (c.tool === 'docker')
+      return (
+        /^(run|start|stop|rm|network (connect|create|disconnect)|volume (rm|create)|build|push|tag)\b/.test(line) ||
+        (/^exec\b/.test(line) && c.argv.includes('-i'))
+      );
     return false;
   });
 }
@@ -150,5 +180,10 @@ export async function waitForOutput(get: () => string, pattern: RegExp, timeoutM
 
 /** koala.yaml's `ports:` section with a free host port for each mapped service. */
 export async function hostPortsYaml(): Promise<string[]> {
-  return ['ports:', `  airflow: ${await freePort()}`, `  objectStore: ${await freePort()}`, `  objectStoreConsole: ${await freePort()}`];
+  return [
+    'ports:',
+    `  airflow: ${await freePort()}`,
+    `  objectStore: ${await freePort()}`,
+    `  objectStoreConsole: ${await freePort()}`,
+  ];
 }

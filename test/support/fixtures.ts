@@ -17,7 +17,10 @@ export function fixturesDir(): string {
     '/work/shared/fixtures',
   ].filter((d): d is string => Boolean(d));
   const found = candidates.find((d) => existsSync(path.join(d, 'README.md')));
-  if (!found) throw new Error(`The upstream test fixtures were not found (looked in ${candidates.join(', ')}): set KOALA_FIXTURES_DIR to the shared/fixtures directory.`);
+  if (!found)
+    throw new Error(
+      `The upstream test fixtures were not found (looked in ${candidates.join(', ')}): set KOALA_FIXTURES_DIR to the shared/fixtures directory.`,
+    );
   return found;
 }
 

@@ -19,7 +19,9 @@ function checkDefaultNetwork(): void {
   if (spawnSync('docker', ['info'], { stdio: 'ignore' }).status !== 0) return; // tests that need Docker say so
   const run = spawnSync('docker', ['run', '--rm', 'koala-test/base:1', 'true'], { encoding: 'utf8' });
   if (run.status !== 0 && !/No such image|Unable to find image/.test(run.stderr)) {
-    throw new Error(`Docker cannot start a container on its default network: ${run.stderr.trim()}\nRun scripts/docker/ensure-dockerd.sh (it restores a deleted docker0).`);
+    throw new Error(
+      `Docker cannot start a container on its default network: ${run.stderr.trim()}\nRun scripts/docker/ensure-dockerd.sh (it restores a deleted docker0).`,
+    );
   }
 }
 
@@ -30,12 +32,17 @@ export default function setup(): (() => void) | undefined {
   const name = `koala-tb-${process.pid}`;
   const workdir = mkdtempSync(path.join(os.tmpdir(), 'koala-testbed-'));
   const cluster = (cmd: string): ReturnType<typeof spawnSync> =>
-    spawnSync('bash', [path.join(REPO, 'scripts/testbed/cluster.sh'), cmd, name, workdir], { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, KOALA_TESTBED_NODES: process.env.KOALA_TESTBED_NODES ?? '3' } });
+    spawnSync('bash', [path.join(REPO, 'scripts/testbed/cluster.sh'), cmd, name, workdir], {
+      stdio: ['ignore', 'inherit', 'inherit'],
+      env: { ...process.env, KOALA_TESTBED_NODES: process.env.KOALA_TESTBED_NODES ?? '3' },
+    });
 
   const started = cluster('start');
   if (started.status !== 0) {
     cluster('stop');
-    throw new Error(`The test bed did not start (scripts/testbed/cluster.sh start exited ${started.status}). Build it with scripts/testbed/build.sh.`);
+    throw new Error(
+      `The test bed did not start (scripts/testbed/cluster.sh start exited ${started.status}). Build it with scripts/testbed/build.sh.`,
+    );
   }
   let stopped = false;
   const stop = (): void => {

@@ -21,10 +21,19 @@ import { TEST_CHART_VERSIONS } from './chart-mirror.ts';
 import { testbed } from './testbed.ts';
 
 /** Namespaces and cluster-scoped names of one test file's platform, all under one prefix. */
-export function platformConfig(prefix: string, mirror: string | undefined, overrides: (c: KoalaConfig) => void = () => {}): KoalaConfig {
+export function platformConfig(
+  prefix: string,
+  mirror: string | undefined,
+  overrides: (c: KoalaConfig) => void = () => {},
+): KoalaConfig {
   const config = defaultConfig(mkdtempSync(path.join(os.tmpdir(), 'koala-project-')));
   config.cluster.name = prefix;
-  config.namespaces = { system: `${prefix}-system`, sparkOperator: `${prefix}-spark-operator`, objectStore: `${prefix}-object-store`, airflow: `${prefix}-airflow` };
+  config.namespaces = {
+    system: `${prefix}-system`,
+    sparkOperator: `${prefix}-spark-operator`,
+    objectStore: `${prefix}-object-store`,
+    airflow: `${prefix}-airflow`,
+  };
   config.spark.jobNamespaces = [`${prefix}-jobs`];
   config.charts.mirror = mirror;
   // NodePorts are cluster-wide; the test bed is shared, so reach services by port-forward only.
@@ -40,10 +49,15 @@ export function uniquePrefix(stem: string): string {
 }
 
 /** A context like createPlatformContext's, but on the test bed's kubeconfig and context. */
-export function testbedContext(config: KoalaConfig, options: { env?: Record<string, string>; home?: string } = {}): PlatformContext {
+export function testbedContext(
+  config: KoalaConfig,
+  options: { env?: Record<string, string>; home?: string } = {},
+): PlatformContext {
   const tb = testbed();
   const kubeTarget = { kubeconfig: tb.kubeconfig, context: tb.context };
-  const env = new Map<string, EnvValue>(Object.entries(options.env ?? {}).map(([k, v]) => [k, { value: v, source: `environment variable ${k}` }]));
+  const env = new Map<string, EnvValue>(
+    Object.entries(options.env ?? {}).map(([k, v]) => [k, { value: v, source: `environment variable ${k}` }]),
+  );
   let connection: Promise<Kube> | undefined;
   return {
     config,
@@ -58,8 +72,17 @@ export function testbedContext(config: KoalaConfig, options: { env?: Record<stri
 
 /** The component steps of `koala up` (the cluster steps are the kind stand-in's business). */
 export function componentPlan(ctx: PlatformContext): Plan {
-  const nodesReady: Step = { id: 'nodes-ready', title: 'test bed nodes', plan: () => [], check: async () => ({ done: true }), run: async () => undefined };
-  const steps = [nodesReady, ...COMPONENTS.filter((c) => c.id !== 'registry' && c.enabled(ctx.config)).flatMap((c) => c.steps(ctx))];
+  const nodesReady: Step = {
+    id: 'nodes-ready',
+    title: 'test bed nodes',
+    plan: () => [],
+    check: async () => ({ done: true }),
+    run: async () => undefined,
+  };
+  const steps = [
+    nodesReady,
+    ...COMPONENTS.filter((c) => c.id !== 'registry' && c.enabled(ctx.config)).flatMap((c) => c.steps(ctx)),
+  ];
   // The order of up (src/platform/up-order.ts), less the cluster and registry steps left out here.
   const ids = new Set(steps.map((s) => s.id));
   return new Plan(steps.map((s) => (isUpStepId(s.id) ? { ...s, needs: UP_NEEDS[s.id].filter((n) => ids.has(n)) } : s)));

@@ -25,7 +25,9 @@ export function testbed(): Testbed {
   const context = process.env.KOALA_TESTBED_CONTEXT;
   const binDir = process.env.KOALA_TESTBED_BIN;
   if (!kubeconfig || !context || !binDir) {
-    throw new Error('The test bed is not running: run the tests with `npm test` (or `npx vitest --project testbed`), which starts it.');
+    throw new Error(
+      'The test bed is not running: run the tests with `npm test` (or `npx vitest --project testbed`), which starts it.',
+    );
   }
   return { kubeconfig, context, binDir };
 }
@@ -38,7 +40,10 @@ export async function testbedKube(): Promise<Kube> {
 /** kubectl against the test bed, for assertions only (koala itself never shells out to kubectl). */
 export function kubectl(args: string[], input?: string): string {
   const tb = testbed();
-  return execFileSync('kubectl', ['--kubeconfig', tb.kubeconfig, '--context', tb.context, ...args], { encoding: 'utf8', ...(input ? { input } : {}) });
+  return execFileSync('kubectl', ['--kubeconfig', tb.kubeconfig, '--context', tb.context, ...args], {
+    encoding: 'utf8',
+    ...(input ? { input } : {}),
+  });
 }
 
 /**
@@ -49,7 +54,11 @@ export function useNamespace(prefix: string): { readonly name: string } {
   const ns = { name: `${prefix}-${randomBytes(3).toString('hex')}` };
   beforeAll(async () => {
     const kube = await testbedKube();
-    await kube.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns.name, labels: { 'koala.test/owner': prefix } } });
+    await kube.apply({
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: ns.name, labels: { 'koala.test/owner': prefix } },
+    });
   });
   afterAll(async () => {
     const kube = await testbedKube();

@@ -14,11 +14,24 @@ describe('kind config', () => {
   it('renders the seed HA layout: 3 control planes and 3 workers, every node on the pinned image', async () => {
     const c = config();
     const spec = clusterSpec(c, resolveNodeImage(c.cluster, '2'));
-    const rendered = renderKindConfig(spec, await loadKindTemplate()) as { kind: string; apiVersion: string; name: string; nodes: Array<{ role: string; image: string; extraPortMappings?: unknown[]; labels?: Record<string, string> }>; networking: Record<string, unknown> };
+    const rendered = renderKindConfig(spec, await loadKindTemplate()) as {
+      kind: string;
+      apiVersion: string;
+      name: string;
+      nodes: Array<{ role: string; image: string; extraPortMappings?: unknown[]; labels?: Record<string, string> }>;
+      networking: Record<string, unknown>;
+    };
     expect(rendered.kind).toBe('Cluster');
     expect(rendered.apiVersion).toBe('kind.x-k8s.io/v1alpha4');
     expect(rendered.name).toBe('koala');
-    expect(rendered.nodes.map((n) => n.role)).toEqual(['control-plane', 'control-plane', 'control-plane', 'worker', 'worker', 'worker']);
+    expect(rendered.nodes.map((n) => n.role)).toEqual([
+      'control-plane',
+      'control-plane',
+      'control-plane',
+      'worker',
+      'worker',
+      'worker',
+    ]);
     for (const node of rendered.nodes) expect(node.image).toMatch(/^kindest\/node:v1\.37\.0@sha256:[0-9a-f]{64}$/);
     expect(rendered.networking).toMatchObject({ disableDefaultCNI: false, apiServerAddress: '127.0.0.1' });
     expect(rendered.nodes[3]!.labels).toEqual({ 'koala.dev/pool': 'workloads' });
@@ -28,7 +41,9 @@ describe('kind config', () => {
     const c = config((x) => {
       x.ports = { airflow: 18080, objectStore: 0, objectStoreConsole: 19001 };
     });
-    const rendered = renderKindConfig(clusterSpec(c, resolveNodeImage(c.cluster, '2')), await loadKindTemplate()) as { nodes: Array<{ extraPortMappings?: unknown[] }> };
+    const rendered = renderKindConfig(clusterSpec(c, resolveNodeImage(c.cluster, '2')), await loadKindTemplate()) as {
+      nodes: Array<{ extraPortMappings?: unknown[] }>;
+    };
     expect(rendered.nodes[0]!.extraPortMappings).toEqual([
       { containerPort: 30080, hostPort: 18080, listenAddress: '127.0.0.1', protocol: 'TCP' },
       { containerPort: 30901, hostPort: 19001, listenAddress: '127.0.0.1', protocol: 'TCP' },
@@ -43,7 +58,9 @@ describe('kind config', () => {
       x.cluster.kubernetesVersion = 'v1.35.8';
       x.cluster.kubernetesVersionPinned = true;
     });
-    const rendered = renderKindConfig(clusterSpec(c, resolveNodeImage(c.cluster, '2')), await loadKindTemplate()) as { nodes: Array<{ role: string; image: string }> };
+    const rendered = renderKindConfig(clusterSpec(c, resolveNodeImage(c.cluster, '2')), await loadKindTemplate()) as {
+      nodes: Array<{ role: string; image: string }>;
+    };
     expect(rendered.nodes).toHaveLength(1);
     expect(rendered.nodes[0]!.image).toBe(NODE_IMAGES.find((n) => n.version === 'v1.35.8')!.image);
   });
@@ -61,7 +78,9 @@ describe('node image and cgroups', () => {
       x.cluster.kubernetesVersion = 'v1.36.4';
       x.cluster.kubernetesVersionPinned = true;
     });
-    expect(() => resolveNodeImage(c.cluster, '1')).toThrow(/Kubernetes v1\.36\.4 cannot run on this host: its Docker uses cgroup v1/);
+    expect(() => resolveNodeImage(c.cluster, '1')).toThrow(
+      /Kubernetes v1\.36\.4 cannot run on this host: its Docker uses cgroup v1/,
+    );
   });
 
   it('uses an explicit nodeImage as given', () => {

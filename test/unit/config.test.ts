@@ -13,7 +13,11 @@ function project(files: Record<string, string>): string {
   return dir;
 }
 
-async function problemsOf(files: Record<string, string>, env: Record<string, string> = {}, flags: Array<{ path: string; value: unknown; flag: string }> = []): Promise<string> {
+async function problemsOf(
+  files: Record<string, string>,
+  env: Record<string, string> = {},
+  flags: Array<{ path: string; value: unknown; flag: string }> = [],
+): Promise<string> {
   const cwd = project(files);
   try {
     await loadConfig({ cwd, processEnv: env, flags });
@@ -28,7 +32,12 @@ async function problemsOf(files: Record<string, string>, env: Record<string, str
 describe('config: defaults and layers', () => {
   it('works with no koala.yaml: the seed HA layout', async () => {
     const { config } = await loadConfig({ cwd: project({}), processEnv: {} });
-    expect(config.cluster).toMatchObject({ name: 'koala', controlPlanes: 3, workers: 3, kubernetesVersionPinned: false });
+    expect(config.cluster).toMatchObject({
+      name: 'koala',
+      controlPlanes: 3,
+      workers: 3,
+      kubernetesVersionPinned: false,
+    });
     expect(config.registry).toMatchObject({ enabled: true, port: 5001 });
     expect(config.configFile).toBeUndefined();
   });
@@ -43,7 +52,10 @@ describe('config: defaults and layers', () => {
     const { config, warnings } = await loadConfig({
       cwd,
       processEnv: { KOALA_CLUSTER_NAME: 'from-env' },
-      flags: [{ path: 'cluster.name', value: 'from-flag', flag: 'name' }, { path: 'cluster.workers', value: undefined, flag: 'workers' }],
+      flags: [
+        { path: 'cluster.name', value: 'from-flag', flag: 'name' },
+        { path: 'cluster.workers', value: undefined, flag: 'workers' },
+      ],
     });
     expect(config.cluster.name).toBe('from-flag');
     expect(config.cluster.workers).toBe(2); // .env beats koala.yaml
@@ -53,7 +65,10 @@ describe('config: defaults and layers', () => {
   });
 
   it('normalises the Kubernetes version and records that the user chose it', async () => {
-    const { config } = await loadConfig({ cwd: project({ 'koala.yaml': 'cluster:\n  kubernetesVersion: v1.35.8\n' }), processEnv: {} });
+    const { config } = await loadConfig({
+      cwd: project({ 'koala.yaml': 'cluster:\n  kubernetesVersion: v1.35.8\n' }),
+      processEnv: {},
+    });
     expect(config.cluster.kubernetesVersion).toBe('v1.35.8');
     expect(config.cluster.kubernetesVersionPinned).toBe(true);
   });
@@ -77,38 +92,142 @@ describe('config: defaults and layers', () => {
 
 /** Each bad input and the exact words the user must see: file, line, field, accepted values. */
 const BAD_YAML: Array<[string, string, RegExp]> = [
-  ['workers out of range', 'cluster:\n  workers: 42\n', /koala\.yaml:2: cluster\.workers: 42 is out of range \(accepted: a whole number from 0 to 10\)/],
-  ['workers not a number', 'cluster:\n  workers: three\n', /koala\.yaml:2: cluster\.workers: expected a whole number, got "three"/],
-  ['even control planes', 'cluster:\n  controlPlanes: 2\n', /koala\.yaml:2: cluster\.controlPlanes: 2 is not allowed \(accepted: 1, 3 or 5 \(an odd number, so etcd keeps a majority\)\)/],
+  [
+    'workers out of range',
+    'cluster:\n  workers: 42\n',
+    /koala\.yaml:2: cluster\.workers: 42 is out of range \(accepted: a whole number from 0 to 10\)/,
+  ],
+  [
+    'workers not a number',
+    'cluster:\n  workers: three\n',
+    /koala\.yaml:2: cluster\.workers: expected a whole number, got "three"/,
+  ],
+  [
+    'even control planes',
+    'cluster:\n  controlPlanes: 2\n',
+    /koala\.yaml:2: cluster\.controlPlanes: 2 is not allowed \(accepted: 1, 3 or 5 \(an odd number, so etcd keeps a majority\)\)/,
+  ],
   ['fractional workers', 'cluster:\n  workers: 1.5\n', /cluster\.workers: expected a whole number, got 1\.5/],
-  ['cluster name with capitals', 'cluster:\n  name: MyCluster\n', /koala\.yaml:2: cluster\.name: "MyCluster" is not valid \(accepted: a kind cluster name: lowercase letters, digits, "-" and "\.", each part starting and ending with a letter or digit, at most 40 characters\)/],
+  [
+    'cluster name with capitals',
+    'cluster:\n  name: MyCluster\n',
+    /koala\.yaml:2: cluster\.name: "MyCluster" is not valid \(accepted: a kind cluster name: lowercase letters, digits, "-" and "\.", each part starting and ending with a letter or digit, at most 40 characters\)/,
+  ],
   ['cluster name too long', `cluster:\n  name: ${'a'.repeat(41)}\n`, /cluster\.name: "a{41}" is not valid/],
-  ['cluster name with "_" (kind refuses it)', 'cluster:\n  name: my_cluster\n', /cluster\.name: "my_cluster" is not valid/],
+  [
+    'cluster name with "_" (kind refuses it)',
+    'cluster:\n  name: my_cluster\n',
+    /cluster\.name: "my_cluster" is not valid/,
+  ],
   ['cluster name starting with "-"', 'cluster:\n  name: -dev\n', /cluster\.name: "-dev" is not valid/],
   ['cluster name with an empty part', 'cluster:\n  name: team..dev\n', /cluster\.name: "team\.\.dev" is not valid/],
-  ['unknown Kubernetes version', 'cluster:\n  kubernetesVersion: v1.20.2\n', /koala\.yaml:2: cluster\.kubernetesVersion: "v1\.20\.2" is not one of the accepted values \(accepted: v1\.37\.0, v1\.36\.4, v1\.35\.8, v1\.34\.11\)/],
-  ['node image with neither tag nor digest', 'cluster:\n  nodeImage: kindest/node\n', /cluster\.nodeImage: "kindest\/node" is not valid \(accepted: an image pinned by digest, like kindest\/node:v1\.35\.8@sha256:<64 hex digits>, or a local image by name:tag\)/],
-  ['node image with a space', 'cluster:\n  nodeImage: "kindest/node:v1.35.8 x"\n', /cluster\.nodeImage: "kindest\/node:v1\.35\.8 x" is not valid/],
-  ['typo in a section', 'clustr:\n  workers: 1\n', /koala\.yaml:1: clustr: unknown field \(did you mean "cluster"\?\) \(accepted: cluster, registry, ports, charts/],
-  ['typo in a field', 'cluster:\n  worker: 1\n', /koala\.yaml:2: cluster\.worker: unknown field \(did you mean "workers"\?\)/],
-  ['registry port too low', 'registry:\n  port: 80\n', /koala\.yaml:2: registry\.port: 80 is out of range \(accepted: a whole number from 1024 to 65535\)/],
-  ['registry enabled not boolean', 'registry:\n  enabled: maybe\n', /registry\.enabled: expected true or false, got "maybe"/],
-  ['bad chart mirror', 'charts:\n  mirror: ftp://example.com\n', /koala\.yaml:2: charts\.mirror: "ftp:\/\/example\.com" is not valid \(accepted: an http\(s\):\/\/ chart repository URL or an oci:\/\/ registry\)/],
-  ['unknown object store', 'objectStore:\n  type: s3\n', /koala\.yaml:2: objectStore\.type: "s3" is not one of the accepted values \(accepted: minio, seaweedfs\)/],
-  ['bad bucket name', 'objectStore:\n  buckets: [Data_Lake]\n', /koala\.yaml:2: objectStore\.buckets\.0: "Data_Lake" is not valid \(accepted: an S3 bucket name/],
-  ['job namespaces empty', 'spark:\n  jobNamespaces: []\n', /koala\.yaml:2: spark\.jobNamespaces: needs at least 1 item/],
-  ['job namespace invalid', 'spark:\n  jobNamespaces: [Spark_Jobs]\n', /spark\.jobNamespaces\.0: "Spark_Jobs" is not valid/],
-  ['unknown component', 'components:\n  kafka:\n    enabled: true\n', /koala\.yaml:2: components\.kafka: unknown field \(accepted: spark-operator, object-store, airflow, rbac\)/],
-  ['component version not semver', "components:\n  airflow:\n    version: latest\n", /koala\.yaml:3: components\.airflow\.version: "latest" is not valid \(accepted: a chart version like 1\.2\.3\)/],
-  ['component values not a mapping', 'components:\n  airflow:\n    values: [1, 2]\n', /components\.airflow\.values: expected a mapping, got a list/],
-  ['timeout too short', 'timeouts:\n  nodesReadySeconds: 1\n', /koala\.yaml:2: timeouts\.nodesReadySeconds: 1 is out of range \(accepted: a whole number from 10 to 7200\)/],
-  ['section is a list', 'cluster:\n  - workers: 1\n', /koala\.yaml:1: cluster: expected a mapping, got a list \(accepted: a mapping with keys name, controlPlanes, workers/],
+  [
+    'unknown Kubernetes version',
+    'cluster:\n  kubernetesVersion: v1.20.2\n',
+    /koala\.yaml:2: cluster\.kubernetesVersion: "v1\.20\.2" is not one of the accepted values \(accepted: v1\.37\.0, v1\.36\.4, v1\.35\.8, v1\.34\.11\)/,
+  ],
+  [
+    'node image with neither tag nor digest',
+    'cluster:\n  nodeImage: kindest/node\n',
+    /cluster\.nodeImage: "kindest\/node" is not valid \(accepted: an image pinned by digest, like kindest\/node:v1\.35\.8@sha256:<64 hex digits>, or a local image by name:tag\)/,
+  ],
+  [
+    'node image with a space',
+    'cluster:\n  nodeImage: "kindest/node:v1.35.8 x"\n',
+    /cluster\.nodeImage: "kindest\/node:v1\.35\.8 x" is not valid/,
+  ],
+  [
+    'typo in a section',
+    'clustr:\n  workers: 1\n',
+    /koala\.yaml:1: clustr: unknown field \(did you mean "cluster"\?\) \(accepted: cluster, registry, ports, charts/,
+  ],
+  [
+    'typo in a field',
+    'cluster:\n  worker: 1\n',
+    /koala\.yaml:2: cluster\.worker: unknown field \(did you mean "workers"\?\)/,
+  ],
+  [
+    'registry port too low',
+    'registry:\n  port: 80\n',
+    /koala\.yaml:2: registry\.port: 80 is out of range \(accepted: a whole number from 1024 to 65535\)/,
+  ],
+  [
+    'registry enabled not boolean',
+    'registry:\n  enabled: maybe\n',
+    /registry\.enabled: expected true or false, got "maybe"/,
+  ],
+  [
+    'bad chart mirror',
+    'charts:\n  mirror: ftp://example.com\n',
+    /koala\.yaml:2: charts\.mirror: "ftp:\/\/example\.com" is not valid \(accepted: an http\(s\):\/\/ chart repository URL or an oci:\/\/ registry\)/,
+  ],
+  [
+    'unknown object store',
+    'objectStore:\n  type: s3\n',
+    /koala\.yaml:2: objectStore\.type: "s3" is not one of the accepted values \(accepted: minio, seaweedfs\)/,
+  ],
+  [
+    'bad bucket name',
+    'objectStore:\n  buckets: [Data_Lake]\n',
+    /koala\.yaml:2: objectStore\.buckets\.0: "Data_Lake" is not valid \(accepted: an S3 bucket name/,
+  ],
+  [
+    'job namespaces empty',
+    'spark:\n  jobNamespaces: []\n',
+    /koala\.yaml:2: spark\.jobNamespaces: needs at least 1 item/,
+  ],
+  [
+    'job namespace invalid',
+    'spark:\n  jobNamespaces: [Spark_Jobs]\n',
+    /spark\.jobNamespaces\.0: "Spark_Jobs" is not valid/,
+  ],
+  [
+    'unknown component',
+    'components:\n  kafka:\n    enabled: true\n',
+    /koala\.yaml:2: components\.kafka: unknown field \(accepted: spark-operator, object-store, airflow, rbac\)/,
+  ],
+  [
+    'component version not semver',
+    'components:\n  airflow:\n    version: latest\n',
+    /koala\.yaml:3: components\.airflow\.version: "latest" is not valid \(accepted: a chart version like 1\.2\.3\)/,
+  ],
+  [
+    'component values not a mapping',
+    'components:\n  airflow:\n    values: [1, 2]\n',
+    /components\.airflow\.values: expected a mapping, got a list/,
+  ],
+  [
+    'timeout too short',
+    'timeouts:\n  nodesReadySeconds: 1\n',
+    /koala\.yaml:2: timeouts\.nodesReadySeconds: 1 is out of range \(accepted: a whole number from 10 to 7200\)/,
+  ],
+  [
+    'section is a list',
+    'cluster:\n  - workers: 1\n',
+    /koala\.yaml:1: cluster: expected a mapping, got a list \(accepted: a mapping with keys name, controlPlanes, workers/,
+  ],
   ['top level is a list', '- a\n- b\n', /koala\.yaml:1: \(top level\): expected a mapping of settings/],
-  ['syntax error', 'cluster:\n  workers: 1\n    name: x\n', /koala\.yaml:2: \(syntax\): Nested mappings are not allowed .*\(accepted: valid YAML\)/],
+  [
+    'syntax error',
+    'cluster:\n  workers: 1\n    name: x\n',
+    /koala\.yaml:2: \(syntax\): Nested mappings are not allowed .*\(accepted: valid YAML\)/,
+  ],
   ['duplicate key', 'cluster:\n  workers: 1\n  workers: 2\n', /koala\.yaml:3: \(syntax\): Map keys must be unique/],
-  ['two services on one port', 'registry:\n  port: 9000\n', /koala\.yaml:2: registry\.port: port 9000 is also used by ports\.objectStore|ports\.objectStore: port 9000 is also used by registry\.port/],
-  ['host port out of range', 'ports:\n  airflow: 70000\n', /koala\.yaml:2: ports\.airflow: 70000 is out of range \(accepted: a whole number from 0 to 65535\)/],
-  ['duplicate job namespace', 'spark:\n  jobNamespaces: [a, a]\n', /koala\.yaml:2: spark\.jobNamespaces: "a" is listed twice/],
+  [
+    'two services on one port',
+    'registry:\n  port: 9000\n',
+    /koala\.yaml:2: registry\.port: port 9000 is also used by ports\.objectStore|ports\.objectStore: port 9000 is also used by registry\.port/,
+  ],
+  [
+    'host port out of range',
+    'ports:\n  airflow: 70000\n',
+    /koala\.yaml:2: ports\.airflow: 70000 is out of range \(accepted: a whole number from 0 to 65535\)/,
+  ],
+  [
+    'duplicate job namespace',
+    'spark:\n  jobNamespaces: [a, a]\n',
+    /koala\.yaml:2: spark\.jobNamespaces: "a" is listed twice/,
+  ],
 ];
 
 describe('config: bad koala.yaml', () => {
@@ -126,23 +245,33 @@ describe('config: bad koala.yaml', () => {
 
 describe('config: bad environment and flags', () => {
   it('names the environment variable', async () => {
-    expect(await problemsOf({}, { KOALA_WORKERS: 'lots' })).toMatch(/environment variable KOALA_WORKERS: cluster\.workers: expected a whole number, got "lots"/);
+    expect(await problemsOf({}, { KOALA_WORKERS: 'lots' })).toMatch(
+      /environment variable KOALA_WORKERS: cluster\.workers: expected a whole number, got "lots"/,
+    );
   });
 
   it('names the .env file, line and variable', async () => {
-    expect(await problemsOf({ '.env': '# ports\nKOALA_REGISTRY_PORT=99999\n' })).toMatch(/\.env \(KOALA_REGISTRY_PORT\):2: registry\.port: 99999 is out of range/);
+    expect(await problemsOf({ '.env': '# ports\nKOALA_REGISTRY_PORT=99999\n' })).toMatch(
+      /\.env \(KOALA_REGISTRY_PORT\):2: registry\.port: 99999 is out of range/,
+    );
   });
 
   it('names the flag', async () => {
-    expect(await problemsOf({}, {}, [{ path: 'cluster.controlPlanes', value: 2, flag: 'control-planes' }])).toMatch(/flag --control-planes: cluster\.controlPlanes: 2 is not allowed/);
+    expect(await problemsOf({}, {}, [{ path: 'cluster.controlPlanes', value: 2, flag: 'control-planes' }])).toMatch(
+      /flag --control-planes: cluster\.controlPlanes: 2 is not allowed/,
+    );
   });
 
   it('rejects a --config file that does not exist', async () => {
     const cwd = project({});
-    await expect(loadConfig({ cwd, processEnv: {}, configFile: 'nope.yaml' })).rejects.toThrow(/flag --config: config: .*nope\.yaml does not exist/);
+    await expect(loadConfig({ cwd, processEnv: {}, configFile: 'nope.yaml' })).rejects.toThrow(
+      /flag --config: config: .*nope\.yaml does not exist/,
+    );
   });
 
   it('rejects a bad KOALA_OBJECT_STORE', async () => {
-    expect(await problemsOf({}, { KOALA_OBJECT_STORE: 'ceph' })).toMatch(/KOALA_OBJECT_STORE: objectStore\.type: "ceph" is not one of the accepted values \(accepted: minio, seaweedfs\)/);
+    expect(await problemsOf({}, { KOALA_OBJECT_STORE: 'ceph' })).toMatch(
+      /KOALA_OBJECT_STORE: objectStore\.type: "ceph" is not one of the accepted values \(accepted: minio, seaweedfs\)/,
+    );
   });
 });

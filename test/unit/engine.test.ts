@@ -4,7 +4,18 @@ import { runPlan } from '../../src/engine/runner.ts';
 import type { Step, StepContext } from '../../src/engine/step.ts';
 
 /** A step over an in-memory world, recording what ran and when. */
-function fakeStep(id: string, opts: { needs?: string[]; ms?: number; fail?: boolean; world: Set<string>; log: string[]; hang?: boolean; timeoutMs?: number }): Step {
+function fakeStep(
+  id: string,
+  opts: {
+    needs?: string[];
+    ms?: number;
+    fail?: boolean;
+    world: Set<string>;
+    log: string[];
+    hang?: boolean;
+    timeoutMs?: number;
+  },
+): Step {
   return {
     id,
     title: `step ${id}`,
@@ -16,7 +27,8 @@ function fakeStep(id: string, opts: { needs?: string[]; ms?: number; fail?: bool
     },
     async run(ctx: StepContext) {
       opts.log.push(`start ${id}`);
-      if (opts.hang) await new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason)));
+      if (opts.hang)
+        await new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason)));
       await new Promise((r) => setTimeout(r, opts.ms ?? 5));
       if (opts.fail) throw new Error(`${id} broke`);
       opts.world.add(id);
@@ -57,13 +69,26 @@ describe('engine', () => {
     const failing = { fail: true };
     const steps = [
       fakeStep('a', { world, log }),
-      { ...fakeStep('b', { world, log, get fail() { return failing.fail; } }) },
+      {
+        ...fakeStep('b', {
+          world,
+          log,
+          get fail() {
+            return failing.fail;
+          },
+        }),
+      },
       fakeStep('c', { needs: ['b'], world, log }),
       fakeStep('d', { needs: ['a'], world, log }),
     ];
     const first = await runPlan(new Plan(steps));
     expect(first.ok).toBe(false);
-    expect(Object.fromEntries(first.steps.map((s) => [s.id, s.status]))).toEqual({ a: 'done', b: 'failed', c: 'blocked', d: 'done' });
+    expect(Object.fromEntries(first.steps.map((s) => [s.id, s.status]))).toEqual({
+      a: 'done',
+      b: 'failed',
+      c: 'blocked',
+      d: 'done',
+    });
     expect(first.steps[1]!.error?.message).toBe('b broke');
     failing.fail = false;
     log.length = 0;
@@ -95,7 +120,11 @@ describe('engine', () => {
   it('--only verifies what the selected steps need instead of running it', async () => {
     const world = new Set<string>();
     const log: string[] = [];
-    const steps = [fakeStep('a', { world, log }), fakeStep('b', { needs: ['a'], world, log }), fakeStep('c', { world, log })];
+    const steps = [
+      fakeStep('a', { world, log }),
+      fakeStep('b', { needs: ['a'], world, log }),
+      fakeStep('c', { world, log }),
+    ];
     const plan = new Plan(steps).select({ only: ['b'] });
     expect(plan.entries.map((e) => e.mode)).toEqual(['verify', 'run', 'skip']);
     const result = await runPlan(plan);
@@ -111,7 +140,9 @@ describe('engine', () => {
   it('--skip treats a step as satisfied for its dependants', async () => {
     const world = new Set<string>();
     const log: string[] = [];
-    const plan = new Plan([fakeStep('a', { world, log }), fakeStep('b', { needs: ['a'], world, log })]).select({ skip: ['a'] });
+    const plan = new Plan([fakeStep('a', { world, log }), fakeStep('b', { needs: ['a'], world, log })]).select({
+      skip: ['a'],
+    });
     const result = await runPlan(plan);
     expect(result.steps.map((s) => s.status)).toEqual(['skipped', 'done']);
   });
@@ -121,15 +152,21 @@ describe('engine', () => {
     const log: string[] = [];
     const plan = new Plan([fakeStep('a', { world, log })]);
     expect(() => plan.select({ only: ['nope'] })).toThrow(/Unknown step: nope/);
-    expect(() => new Plan([fakeStep('a', { world, log }), fakeStep('a', { world, log })])).toThrow(/duplicate step id "a"/);
+    expect(() => new Plan([fakeStep('a', { world, log }), fakeStep('a', { world, log })])).toThrow(
+      /duplicate step id "a"/,
+    );
     expect(() => new Plan([fakeStep('a', { needs: ['x'], world, log })])).toThrow(/unknown step "x"/);
-    expect(() => new Plan([fakeStep('a', { needs: ['b'], world, log }), fakeStep('b', { needs: ['a'], world, log })])).toThrow(/cycle a -> b -> a/);
+    expect(
+      () => new Plan([fakeStep('a', { needs: ['b'], world, log }), fakeStep('b', { needs: ['a'], world, log })]),
+    ).toThrow(/cycle a -> b -> a/);
   });
 
   it('describes the plan as data without running anything', async () => {
     const world = new Set<string>();
     const log: string[] = [];
-    const description = await new Plan([fakeStep('a', { world, log }), fakeStep('b', { needs: ['a'], world, log })]).select({ skip: ['b'] }).describe();
+    const description = await new Plan([fakeStep('a', { world, log }), fakeStep('b', { needs: ['a'], world, log })])
+      .select({ skip: ['b'] })
+      .describe();
     expect(description).toEqual([
       { id: 'a', title: 'step a', needs: [], mode: 'run', actions: [{ kind: 'note', text: 'a' }] },
       { id: 'b', title: 'step b', needs: ['a'], mode: 'skip', actions: [] },

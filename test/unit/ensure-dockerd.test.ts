@@ -68,7 +68,11 @@ function bed() {
   };
   /** A daemon the test starts itself, detached, as another script would. */
   const daemon = (args: string[], extra: Record<string, string> = {}): void => {
-    const child = spawn(path.join(bin, 'dockerd'), args, { env: { ...env, ...extra }, detached: true, stdio: 'ignore' });
+    const child = spawn(path.join(bin, 'dockerd'), args, {
+      env: { ...env, ...extra },
+      detached: true,
+      stdio: 'ignore',
+    });
     groups.push(child.pid!);
     child.unref();
   };
@@ -79,7 +83,10 @@ function bed() {
     if (existsSync(env.KOALA_DOCKERD_PIDFILE)) groups.push(Number(readFileSync(env.KOALA_DOCKERD_PIDFILE, 'utf8')));
     return { ...result, seconds: (Date.now() - started) / 1000 };
   };
-  const starts = (): string[] => (existsSync(path.join(dir, 'dockerd-starts')) ? readFileSync(path.join(dir, 'dockerd-starts'), 'utf8').trim().split('\n') : []);
+  const starts = (): string[] =>
+    existsSync(path.join(dir, 'dockerd-starts'))
+      ? readFileSync(path.join(dir, 'dockerd-starts'), 'utf8').trim().split('\n')
+      : [];
   return { dir, env, daemon, run, starts };
 }
 
@@ -103,7 +110,9 @@ describe.skipIf(!root && !process.env.CI)('scripts/docker/ensure-dockerd.sh', { 
 
   it('a daemon for its socket that is still starting (another --pidfile) is waited for, not started twice', async () => {
     const b = bed();
-    b.daemon(['--host', `unix://${b.env.KOALA_DOCKERD_SOCKET}`, `--pidfile=${path.join(b.dir, 'elsewhere.pid')}`], { FAKE_DOCKERD_DELAY: '3' });
+    b.daemon(['--host', `unix://${b.env.KOALA_DOCKERD_SOCKET}`, `--pidfile=${path.join(b.dir, 'elsewhere.pid')}`], {
+      FAKE_DOCKERD_DELAY: '3',
+    });
     await new Promise((r) => setTimeout(r, 500));
     const result = b.run();
     expect(result.status, result.stderr).toBe(0);

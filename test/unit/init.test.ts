@@ -7,7 +7,14 @@ import { defaultConfig } from '../../src/config/schema.ts';
 import { initProject } from '../../src/project/init.ts';
 
 const tmp = (): Promise<string> => mkdtemp(path.join(os.tmpdir(), 'koala-init-'));
-const FILES = ['koala.yaml', 'spark-applications/.gitkeep', 'dags/.gitkeep', '.devcontainer/devcontainer.json', '.devcontainer/Dockerfile', '.gitignore'];
+const FILES = [
+  'koala.yaml',
+  'spark-applications/.gitkeep',
+  'dags/.gitkeep',
+  '.devcontainer/devcontainer.json',
+  '.devcontainer/Dockerfile',
+  '.gitignore',
+];
 
 describe('koala init', () => {
   it('scaffolds an empty folder and lists every file it wrote', async () => {
@@ -29,7 +36,11 @@ describe('koala init', () => {
     const text = await readFile(path.join(dir, 'koala.yaml'), 'utf8');
     expect(text.split('\n').filter((l) => l.trim() && !l.startsWith('#'))).toEqual([]);
     // Uncommented, it is valid and equal to the defaults (except the example mirrors).
-    const uncommented = text.split('\n').map((l) => l.replace(/^# ?/, '')).filter((l) => !/mirror:|^(charts|images|tools):/.test(l)).join('\n');
+    const uncommented = text
+      .split('\n')
+      .map((l) => l.replace(/^# ?/, ''))
+      .filter((l) => !/mirror:|^(charts|images|tools):/.test(l))
+      .join('\n');
     await writeFile(path.join(dir, 'koala.yaml'), uncommented.replace(/^(koala's settings|Environment).*$/gm, ''));
     const loaded = await loadConfig({ cwd: dir, processEnv: {} });
     const defaults = defaultConfig(dir);

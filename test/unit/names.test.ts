@@ -17,9 +17,11 @@ const SHAPES: Array<[string, { name: string; controlPlanes: number; workers: num
   [
     'the HA default: 3 and 3, behind a load balancer',
     { name: 'koala', controlPlanes: 3, workers: 3 },
-    ['koala-control-plane', 'koala-control-plane2', 'koala-control-plane3'].concat(
-      ['koala-worker', 'koala-worker2', 'koala-worker3'],
-    ),
+    ['koala-control-plane', 'koala-control-plane2', 'koala-control-plane3'].concat([
+      'koala-worker',
+      'koala-worker2',
+      'koala-worker3',
+    ]),
     ['koala-external-load-balancer'],
   ],
   [

@@ -8,9 +8,14 @@ const run = path.join(root, 'bin/run.js');
 
 /** Node binaries older than koala's minimum on this machine (Debian's /usr/bin/node is often one). */
 function oldNodes(): string[] {
-  const candidates = [process.env.KOALA_OLD_NODE, '/usr/bin/node', '/usr/local/bin/node'].filter((p): p is string => Boolean(p && existsSync(p)));
+  const candidates = [process.env.KOALA_OLD_NODE, '/usr/bin/node', '/usr/local/bin/node'].filter((p): p is string =>
+    Boolean(p && existsSync(p)),
+  );
   return [...new Set(candidates)].filter((bin) => {
-    const [major, minor] = execFileSync(bin, ['-p', 'process.versions.node'], { encoding: 'utf8' }).trim().split('.').map(Number);
+    const [major, minor] = execFileSync(bin, ['-p', 'process.versions.node'], { encoding: 'utf8' })
+      .trim()
+      .split('.')
+      .map(Number);
     return major! < 22 || (major === 22 && minor! < 13);
   });
 }
@@ -27,7 +32,8 @@ function expectRefused(result: ReturnType<typeof spawnSync>, version: string): v
 describe('bin/run.js on a Node.js that is too old', () => {
   it.each(['20.20.0', '22.12.0'])('says koala needs 22.13+ and how to get it, on Node %s (simulated)', (version) => {
     const fake = `data:text/javascript,Object.defineProperty(process.versions,"node",{value:"${version}"})`;
-    for (const args of [['up'], ['--help'], ['up', '--help']]) expectRefused(spawnSync(process.execPath, ['--import', fake, run, ...args]), version);
+    for (const args of [['up'], ['--help'], ['up', '--help']])
+      expectRefused(spawnSync(process.execPath, ['--import', fake, run, ...args]), version);
   });
 
   const found = oldNodes();
@@ -36,12 +42,14 @@ describe('bin/run.js on a Node.js that is too old', () => {
     expect(found.length, 'no Node.js older than 22.13 found (set KOALA_OLD_NODE)').toBeGreaterThan(0);
     for (const bin of found) {
       const version = execFileSync(bin, ['-p', 'process.versions.node'], { encoding: 'utf8' }).trim();
-      for (const args of [['up'], ['--help'], ['up', '--workers', '1']]) expectRefused(spawnSync(bin, [run, ...args]), version);
+      for (const args of [['up'], ['--help'], ['up', '--workers', '1']])
+        expectRefused(spawnSync(bin, [run, ...args]), version);
     }
   });
 
   it('checks the same minimum as package.json engines', () => {
-    const engines = (JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { engines: { node: string } }).engines.node;
+    const engines = (JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { engines: { node: string } })
+      .engines.node;
     const min = /const MIN_NODE = \[(\d+), (\d+)\]/.exec(readFileSync(run, 'utf8'));
     expect(min, 'MIN_NODE in bin/run.js').not.toBeNull();
     expect(engines).toBe(`>=${min![1]}.${min![2]}`);

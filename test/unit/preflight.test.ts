@@ -12,12 +12,17 @@ const saved = { ...process.env };
 /** A helm that only answers `helm version --template '{{.Version}}'`, as helm does. */
 function helmPrinting(version: string): string {
   const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'koala-helm-')), 'helm');
-  writeFileSync(file, `#!/bin/sh\n[ "$1" = version ] && printf '%s' '${version}' && exit 0\necho "Error: unknown command \\"$1\\" for \\"helm\\"" >&2; exit 1\n`);
+  writeFileSync(
+    file,
+    `#!/bin/sh\n[ "$1" = version ] && printf '%s' '${version}' && exit 0\necho "Error: unknown command \\"$1\\" for \\"helm\\"" >&2; exit 1\n`,
+  );
   chmodSync(file, 0o755);
   return file;
 }
 
-async function check(options: { env?: Record<string, string>; proc?: Record<string, string>; busy?: number[]; helm?: string } = {}): Promise<Record<string, CheckOutcome>> {
+async function check(
+  options: { env?: Record<string, string>; proc?: Record<string, string>; busy?: number[]; helm?: string } = {},
+): Promise<Record<string, CheckOutcome>> {
   Object.assign(process.env, { KOALA_HELM: helmPrinting(options.helm ?? 'v4.3.1'), ...options.env });
   const config = defaultConfig('/project');
   const spec = clusterSpec(config, resolveNodeImage(config.cluster, '2'));
@@ -48,44 +53,75 @@ describe('preflight checks', () => {
   it('passes on a good machine', async () => {
     const result = await check();
     expect(Object.values(result).map((o) => [o.id, o.status])).toEqual([
-      ['docker', 'pass'], ['kind', 'pass'], ['helm', 'pass'], ['kubectl', 'pass'], ['cgroup', 'pass'], ['memory', 'pass'], ['ports', 'pass'], ['inotify', 'pass'],
+      ['docker', 'pass'],
+      ['kind', 'pass'],
+      ['helm', 'pass'],
+      ['kubectl', 'pass'],
+      ['cgroup', 'pass'],
+      ['memory', 'pass'],
+      ['ports', 'pass'],
+      ['inotify', 'pass'],
     ]);
   });
 
   it('fails without Docker, with the daemon error and how to start it', async () => {
     const { docker, memory } = await check({ env: { KOALA_FAKE_DOCKER_DOWN: '1' } });
-    expect(docker).toMatchObject({ status: 'fail', detail: expect.stringMatching(/Cannot connect to the Docker daemon/), fix: expect.stringMatching(/Start Docker/) });
+    expect(docker).toMatchObject({
+      status: 'fail',
+      detail: expect.stringMatching(/Cannot connect to the Docker daemon/),
+      fix: expect.stringMatching(/Start Docker/),
+    });
     expect(memory!.status).toBe('warn');
   });
 
   it('fails a kind older than 0.32 (kubeadm v1beta3 config, kind load), with the install command as the fix', async () => {
     const install = expect.stringMatching(/go install sigs\.k8s\.io\/kind@v0\.33\.0/);
     for (const old of ['v0.20.0', 'v0.24.0', 'v0.27.0', 'v0.31.9']) {
-      const detail = expect.stringMatching(new RegExp(`kind ${old.replaceAll('.', '\\.')} is too old: .*v1beta3.*needs 0\\.32\\.0\\+`));
-      expect((await check({ env: { KOALA_FAKE_KIND_VERSION: old } })).kind, old).toMatchObject({ status: 'fail', detail, fix: install });
+      const detail = expect.stringMatching(
+        new RegExp(`kind ${old.replaceAll('.', '\\.')} is too old: .*v1beta3.*needs 0\\.32\\.0\\+`),
+      );
+      expect((await check({ env: { KOALA_FAKE_KIND_VERSION: old } })).kind, old).toMatchObject({
+        status: 'fail',
+        detail,
+        fix: install,
+      });
     }
     expect((await check({ env: { KOALA_FAKE_KIND_VERSION: 'v0.32.0' } })).kind!.status).toBe('pass');
   });
 
   it('accepts helm 3.19+ and 4.x, and fails older helm', async () => {
     expect((await check({ helm: 'v3.22.0' })).helm!.status).toBe('pass');
-    expect((await check({ helm: 'v3.18.4' })).helm).toMatchObject({ status: 'fail', detail: expect.stringMatching(/helm v3\.18\.4 is too old/) });
+    expect((await check({ helm: 'v3.18.4' })).helm).toMatchObject({
+      status: 'fail',
+      detail: expect.stringMatching(/helm v3\.18\.4 is too old/),
+    });
   });
 
   it('gives the exact sysctl fix for low inotify limits', async () => {
     const { inotify } = await check({ proc: { max_user_watches: '8192', max_user_instances: '128' } });
-    expect(inotify).toMatchObject({ status: 'fail', detail: 'fs.inotify.max_user_watches=8192 (needs 524288), fs.inotify.max_user_instances=128 (needs 512)' });
-    expect(inotify!.fix).toMatch(/^sudo sysctl fs\.inotify\.max_user_watches=524288 fs\.inotify\.max_user_instances=512/);
+    expect(inotify).toMatchObject({
+      status: 'fail',
+      detail: 'fs.inotify.max_user_watches=8192 (needs 524288), fs.inotify.max_user_instances=128 (needs 512)',
+    });
+    expect(inotify!.fix).toMatch(
+      /^sudo sysctl fs\.inotify\.max_user_watches=524288 fs\.inotify\.max_user_instances=512/,
+    );
   });
 
   it('weighs Docker memory against the node count', async () => {
-    expect((await check({ env: { KOALA_FAKE_DOCKER_MEM: String(2 * 1024 ** 3) } })).memory).toMatchObject({ status: 'fail', detail: expect.stringMatching(/Docker has 2\.0 GiB; 6 nodes need about 4\.5 GiB/) });
+    expect((await check({ env: { KOALA_FAKE_DOCKER_MEM: String(2 * 1024 ** 3) } })).memory).toMatchObject({
+      status: 'fail',
+      detail: expect.stringMatching(/Docker has 2\.0 GiB; 6 nodes need about 4\.5 GiB/),
+    });
     expect((await check({ env: { KOALA_FAKE_DOCKER_MEM: String(6 * 1024 ** 3) } })).memory!.status).toBe('warn');
   });
 
   it('fails when a port koala needs is taken, naming the field to change', async () => {
     const { ports } = await check({ busy: [5001, 8080] });
-    expect(ports).toMatchObject({ status: 'fail', detail: '5001 (the registry, registry.port) is in use; 8080 (airflow, ports.airflow) is in use' });
+    expect(ports).toMatchObject({
+      status: 'fail',
+      detail: '5001 (the registry, registry.port) is in use; 8080 (airflow, ports.airflow) is in use',
+    });
   });
 
   it('warns on a cgroup v1 Docker that koala picks an older Kubernetes for', async () => {
@@ -98,7 +134,15 @@ describe('preflight checks', () => {
     const config = defaultConfig('/project');
     config.cluster.kubernetesVersion = 'v1.36.4';
     config.cluster.kubernetesVersionPinned = true;
-    const { outcomes } = await runPreflight({ config, spec: clusterSpec(config, resolveNodeImage(config.cluster, '2')), platform: 'darwin', isPortFree: async () => true });
-    expect(outcomes.find((o) => o.id === 'cgroup')).toMatchObject({ status: 'fail', detail: expect.stringMatching(/Kubernetes v1\.36\.4 cannot run on this host/) });
+    const { outcomes } = await runPreflight({
+      config,
+      spec: clusterSpec(config, resolveNodeImage(config.cluster, '2')),
+      platform: 'darwin',
+      isPortFree: async () => true,
+    });
+    expect(outcomes.find((o) => o.id === 'cgroup')).toMatchObject({
+      status: 'fail',
+      detail: expect.stringMatching(/Kubernetes v1\.36\.4 cannot run on this host/),
+    });
   });
 });

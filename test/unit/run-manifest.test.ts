@@ -40,7 +40,10 @@ const APP = [
 ];
 const lines = (...parts: Array<string | string[]>): string => [...parts.flat(), ''].join('\n');
 const problemsOf = async (file: string): Promise<string> => {
-  const error = await loadManifestFile(file).then(() => undefined, (e: unknown) => e);
+  const error = await loadManifestFile(file).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(ConfigError);
   expect((error as ConfigError).exitCode).toBe(2);
   return (error as ConfigError).message;
@@ -59,7 +62,7 @@ describe('the pinned SparkApplication schema', () => {
     expect(compactSchema({ type: 'string', description: 'x', default: 'a' })).toEqual({ type: 'string' });
   });
 
-  it('accepts the operator\'s own examples', async () => {
+  it("accepts the operator's own examples", async () => {
     for (const example of ['example-spark-pi.yaml', 'example-spark-pi-python.yaml']) {
       const source = await loadManifestFile(path.join(FIXTURES, example));
       expect(source.app.kind).toBe('SparkApplication');
@@ -105,7 +108,7 @@ describe('what a manifest file holds', () => {
     expect(message).toContain(`${file}:17: kind: Deployment d (line 17) would be left out`);
   });
 
-  it('runs a ScheduledSparkApplication\'s template once, saying schedules are not run', async () => {
+  it("runs a ScheduledSparkApplication's template once, saying schedules are not run", async () => {
     const template = APP.slice(5).map((l) => `    ${l}`);
     const head = [APP[0]!, 'kind: ScheduledSparkApplication', 'metadata: {name: nightly}'];
     const file = write('scheduled.yaml', lines(head, 'spec:', '  schedule: "@every 1h"', '  template:', template));
@@ -179,7 +182,7 @@ describe('references and ignored fields', () => {
 
 describe('a driver that cannot start', () => {
   const pod = (status: V1Pod['status']): V1Pod => ({ metadata: { name: 'p' }, status });
-  it('names the scheduler\'s and the kubelet\'s reason', () => {
+  it("names the scheduler's and the kubelet's reason", () => {
     const message = '0/3 nodes are available: 3 Insufficient memory.';
     const unschedulable = { type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message };
     const pending = pod({ phase: 'Pending', conditions: [unschedulable] });
@@ -188,7 +191,12 @@ describe('a driver that cannot start', () => {
       pod({
         containerStatuses: [
           {
-            name: 'c', image: 'x', imageID: '', ready: false, restartCount: 0, state: { waiting: { reason, message: text } },
+            name: 'c',
+            image: 'x',
+            imageID: '',
+            ready: false,
+            restartCount: 0,
+            state: { waiting: { reason, message: text } },
           },
         ],
       });

@@ -12,13 +12,18 @@ const run = path.join(root, 'bin/run.js');
 /** What bash offers for the words typed so far (the last one is being completed). */
 function complete(script: string, words: string[], cwd: string): string[] {
   const line = `source ${JSON.stringify(script)}; COMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _koala_complete; printf '%s\\n' "\${COMPREPLY[@]}"`;
-  return execFileSync('bash', ['--norc', '--noprofile', '-c', line], { cwd, encoding: 'utf8' }).split('\n').filter(Boolean);
+  return execFileSync('bash', ['--norc', '--noprofile', '-c', line], { cwd, encoding: 'utf8' })
+    .split('\n')
+    .filter(Boolean);
 }
 
 describe('shell completion', { timeout: 60_000 }, () => {
   it('installs for bash and completes commands, topics, flags, app names and personas', async () => {
     const home = await mkdtemp(path.join(os.tmpdir(), 'koala-home-'));
-    const out = execFileSync(process.execPath, [run, 'autocomplete', 'bash', '--install'], { encoding: 'utf8', env: { ...process.env, HOME: home } });
+    const out = execFileSync(process.execPath, [run, 'autocomplete', 'bash', '--install'], {
+      encoding: 'utf8',
+      env: { ...process.env, HOME: home },
+    });
     const script = path.join(home, '.local/share/bash-completion/completions/koala');
     expect(out).toContain(`Wrote ${script}.`);
     const project = await mkdtemp(path.join(os.tmpdir(), 'koala-project-'));
@@ -34,7 +39,11 @@ describe('shell completion', { timeout: 60_000 }, () => {
   it('prints zsh and fish scripts', async () => {
     for (const shell of ['zsh', 'fish']) {
       const script = execFileSync(process.execPath, [run, 'autocomplete', shell], { encoding: 'utf8' });
-      expect(script).toContain(shell === 'zsh' ? 'complete -o default -F _koala_complete koala' : "complete -c koala -n '__fish_use_subcommand' -a apps");
+      expect(script).toContain(
+        shell === 'zsh'
+          ? 'complete -o default -F _koala_complete koala'
+          : "complete -c koala -n '__fish_use_subcommand' -a apps",
+      );
     }
     expect(await readFile(path.join(root, 'oclif.manifest.json'), 'utf8')).toContain('"autocomplete"');
   });
@@ -50,8 +59,12 @@ describe('a mistyped command', () => {
   });
 
   it('says "did you mean" and exits 2 from the CLI', async () => {
-    const result = await promisify(execFile)(process.execPath, [run, 'upp'], { encoding: 'utf8' }).catch((error: { code: number; stderr: string; stdout: string }) => error);
+    const result = await promisify(execFile)(process.execPath, [run, 'upp'], { encoding: 'utf8' }).catch(
+      (error: { code: number; stderr: string; stdout: string }) => error,
+    );
     expect('code' in result ? result.code : 0).toBe(2);
-    expect(result.stderr).toBe('Error: koala upp is not a koala command. Did you mean up?\n→ Run `koala --help` for the list of commands (`koala up --help` for that one); nothing was changed.\n');
+    expect(result.stderr).toBe(
+      'Error: koala upp is not a koala command. Did you mean up?\n→ Run `koala --help` for the list of commands (`koala up --help` for that one); nothing was changed.\n',
+    );
   });
 });

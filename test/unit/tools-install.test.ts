@@ -64,8 +64,18 @@ describe('koala tools install', () => {
   it('fetches each tool from the mirror, verifies its sum and makes it executable', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'koala-bin-'));
     const progress: string[] = [];
-    const installed = await installTools(['kind', 'helm', 'kubectl'], { mirror, sha256: sums, dir, platform, onProgress: (t) => progress.push(t) });
-    expect(installed.map((i) => [i.tool, i.fetched])).toEqual([['kind', true], ['helm', true], ['kubectl', true]]);
+    const installed = await installTools(['kind', 'helm', 'kubectl'], {
+      mirror,
+      sha256: sums,
+      dir,
+      platform,
+      onProgress: (t) => progress.push(t),
+    });
+    expect(installed.map((i) => [i.tool, i.fetched])).toEqual([
+      ['kind', true],
+      ['helm', true],
+      ['kubectl', true],
+    ]);
     expect(await readFile(path.join(dir, 'kind'))).toEqual(bodies.kind);
     expect(await readFile(path.join(dir, 'helm'))).toEqual(bodies.helm);
     expect(execFileSync(path.join(dir, 'kubectl'), { encoding: 'utf8' })).toMatch(/^kubectl v/);
@@ -79,7 +89,9 @@ describe('koala tools install', () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'koala-bin-'));
     const wrong = { ...sums, kind: '0'.repeat(64) };
     await expect(installTools(['kind'], { mirror, sha256: wrong, dir, platform })).rejects.toThrow(
-      new RegExp(`^kind-linux-amd64 from ${mirror}/kind/v0\\.33\\.0/linux-amd64/kind-linux-amd64 has SHA-256 ${sums.kind}, expected 0{64}; the file was deleted$`),
+      new RegExp(
+        `^kind-linux-amd64 from ${mirror}/kind/v0\\.33\\.0/linux-amd64/kind-linux-amd64 has SHA-256 ${sums.kind}, expected 0{64}; the file was deleted$`,
+      ),
     );
     expect(await readdir(dir)).toEqual([]);
   });
@@ -89,7 +101,14 @@ describe('koala tools install', () => {
     hangAfterHalf = true;
     const aborter = new AbortController();
     try {
-      const pending = installTools(['kubectl'], { mirror, sha256: sums, dir, platform, signal: aborter.signal, onProgress: () => aborter.abort(new Error('Interrupted')) });
+      const pending = installTools(['kubectl'], {
+        mirror,
+        sha256: sums,
+        dir,
+        platform,
+        signal: aborter.signal,
+        onProgress: () => aborter.abort(new Error('Interrupted')),
+      });
       await expect(pending).rejects.toThrow('Interrupted');
     } finally {
       hangAfterHalf = false;
@@ -100,15 +119,22 @@ describe('koala tools install', () => {
   it('uses the pinned sums for a mirror without sums of its own, and never installs an unverified pin', () => {
     for (const tool of ['kind', 'helm', 'kubectl'] as const) {
       if (TOOL_PINS[tool].sha256[platform]) continue;
-      expect(() => resolveSource(tool, {}, platform)).toThrow(`${tool} ${TOOL_PINS[tool].version} for linux-amd64 has no verified SHA-256 in koala's pins`);
+      expect(() => resolveSource(tool, {}, platform)).toThrow(
+        `${tool} ${TOOL_PINS[tool].version} for linux-amd64 has no verified SHA-256 in koala's pins`,
+      );
       expect(() => resolveSource(tool, { mirror }, platform)).toThrow(/has no verified SHA-256/);
     }
-    expect(resolveSource('kind', { mirror, sha256: sums }, platform)).toEqual({ url: `${mirror}/kind/v0.33.0/linux-amd64/kind-linux-amd64`, sha256: sums.kind });
+    expect(resolveSource('kind', { mirror, sha256: sums }, platform)).toEqual({
+      url: `${mirror}/kind/v0.33.0/linux-amd64/kind-linux-amd64`,
+      sha256: sums.kind,
+    });
   });
 
   it('points at the official release URLs', () => {
     expect(TOOL_PINS.kind.officialUrl(platform)).toBe('https://kind.sigs.k8s.io/dl/v0.33.0/kind-linux-amd64');
     expect(TOOL_PINS.helm.officialUrl('darwin-arm64')).toBe('https://get.helm.sh/helm-v4.3.1-darwin-arm64.tar.gz');
-    expect(TOOL_PINS.kubectl.officialUrl('linux-arm64')).toBe('https://dl.k8s.io/release/v1.37.0/bin/linux/arm64/kubectl');
+    expect(TOOL_PINS.kubectl.officialUrl('linux-arm64')).toBe(
+      'https://dl.k8s.io/release/v1.37.0/bin/linux/arm64/kubectl',
+    );
   });
 });

@@ -15,7 +15,12 @@ export default class AppsDelete extends KoalaCommand {
     const { existingClusterContext } = await import('../../platform/contexts.ts');
     const { sparkPlatform } = await import('../../jobs/spark-platform.ts');
     const { deleteRuns } = await import('../../jobs/apps.ts');
-    const deleted = await deleteRuns(await existingClusterContext(loaded).kube(), sparkPlatform(loaded.config), args.target, { ...(flags.namespace ? { namespace: flags.namespace } : {}) });
+    const deleted = await deleteRuns(
+      await existingClusterContext(loaded).kube(),
+      sparkPlatform(loaded.config),
+      args.target,
+      { ...(flags.namespace ? { namespace: flags.namespace } : {}) },
+    );
     if (this.mode === 'json') return this.printJson({ ok: true, deleted });
     this.log(`Deleted ${deleted.join(', ')}.`);
   }

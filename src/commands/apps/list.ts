@@ -18,7 +18,10 @@ export default class AppsList extends KoalaCommand {
     const { existingClusterContext } = await import('../../platform/contexts.ts');
     const { sparkPlatform } = await import('../../jobs/spark-platform.ts');
     const { listAllRuns } = await import('../../jobs/apps.ts');
-    const runs = await listAllRuns(await existingClusterContext(loaded).kube(), sparkPlatform(loaded.config), { ...(flags.app ? { app: flags.app } : {}), ...(flags.namespace ? { namespace: flags.namespace } : {}) });
+    const runs = await listAllRuns(await existingClusterContext(loaded).kube(), sparkPlatform(loaded.config), {
+      ...(flags.app ? { app: flags.app } : {}),
+      ...(flags.namespace ? { namespace: flags.namespace } : {}),
+    });
     if (this.mode === 'json') return this.printJson({ ok: true, runs });
     const { renderRunTable } = await import('../../ui/jobs.ts');
     this.log(renderRunTable(runs));

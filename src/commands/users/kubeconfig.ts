@@ -5,13 +5,31 @@ import { clusterFlags, clusterSelection } from '../../cli/cluster-flag.ts';
 export default class UsersKubeconfig extends KoalaCommand {
   static override summary = 'Write a kubeconfig for a persona: admin, edit or view.';
   static override description = `Each persona is bound to the built-in ClusterRole of its name in every platform namespace, SparkApplications included. By default the kubeconfig holds a client certificate (CN=koala-<persona>, O=<its group>) signed through the cluster's CSR API; --method token uses a ServiceAccount token instead. The file is written with mode 0600.`;
-  static override examples = ['<%= config.bin %> users kubeconfig view', '<%= config.bin %> users kubeconfig edit --output ./edit.kubeconfig', '<%= config.bin %> users kubeconfig admin --method token --hours 8'];
-  static override args = { persona: Args.string({ description: 'admin, edit or view', required: true, options: ['admin', 'edit', 'view'] }) };
+  static override examples = [
+    '<%= config.bin %> users kubeconfig view',
+    '<%= config.bin %> users kubeconfig edit --output ./edit.kubeconfig',
+    '<%= config.bin %> users kubeconfig admin --method token --hours 8',
+  ];
+  static override args = {
+    persona: Args.string({ description: 'admin, edit or view', required: true, options: ['admin', 'edit', 'view'] }),
+  };
   static override flags = {
     ...clusterFlags,
-    output: Flags.string({ char: 'o', description: 'Where to write it (default: ~/.koala/clusters/<name>/users/<persona>.kubeconfig).' }),
-    method: Flags.string({ description: 'cert: client certificate via the CSR API; token: ServiceAccount token.', options: ['cert', 'token'], default: 'cert' }),
-    hours: Flags.integer({ description: 'How long the certificate or token is valid.', default: 24, min: 1, max: 24 * 365 }),
+    output: Flags.string({
+      char: 'o',
+      description: 'Where to write it (default: ~/.koala/clusters/<name>/users/<persona>.kubeconfig).',
+    }),
+    method: Flags.string({
+      description: 'cert: client certificate via the CSR API; token: ServiceAccount token.',
+      options: ['cert', 'token'],
+      default: 'cert',
+    }),
+    hours: Flags.integer({
+      description: 'How long the certificate or token is valid.',
+      default: 24,
+      min: 1,
+      max: 24 * 365,
+    }),
   };
 
   async run(): Promise<void> {
@@ -30,7 +48,9 @@ export default class UsersKubeconfig extends KoalaCommand {
       report: (line) => this.note(line),
     });
     if (this.mode === 'json') return this.printJson({ ok: true, ...result, persona: chosen.name, group: chosen.group });
-    this.log(`Wrote ${result.file} (mode 0600): ${chosen.name} persona (${chosen.summary}), ${result.method === 'cert' ? `client certificate for ${result.user} in group ${chosen.group}` : `token of ServiceAccount ${chosen.serviceAccount}`}${result.expiresAt ? `, valid until ${result.expiresAt}` : ''}.`);
+    this.log(
+      `Wrote ${result.file} (mode 0600): ${chosen.name} persona (${chosen.summary}), ${result.method === 'cert' ? `client certificate for ${result.user} in group ${chosen.group}` : `token of ServiceAccount ${chosen.serviceAccount}`}${result.expiresAt ? `, valid until ${result.expiresAt}` : ''}.`,
+    );
     this.log(`Use it: KUBECONFIG=${result.file} kubectl get sparkapplications -n ${result.namespace}`);
   }
 }

@@ -49,13 +49,19 @@ export async function readDagBundle(dir: string): Promise<DagBundle> {
     const paths = entries
       .filter((e) => e.isFile())
       .map((e) => path.relative(dir, path.join(e.parentPath, e.name)))
-      .filter((rel) => !rel.split(path.sep).some((part) => part.startsWith('.') && part !== '.airflowignore') && !rel.split(path.sep).some((part) => SKIP_DIRS.has(part)))
+      .filter(
+        (rel) =>
+          !rel.split(path.sep).some((part) => part.startsWith('.') && part !== '.airflowignore') &&
+          !rel.split(path.sep).some((part) => SKIP_DIRS.has(part)),
+      )
       .filter((rel) => !rel.endsWith('.pyc'))
       .sort();
     for (const rel of paths) {
       const data = await readFile(path.join(dir, rel));
       if (data.includes(0)) {
-        throw new KoalaError(`${path.join(dir, rel)} is a binary file; the DAG folder carries text files only`, { hint: 'Keep data in the object store and code in dags/; or add the file to .airflowignore and move it elsewhere.' });
+        throw new KoalaError(`${path.join(dir, rel)} is a binary file; the DAG folder carries text files only`, {
+          hint: 'Keep data in the object store and code in dags/; or add the file to .airflowignore and move it elsewhere.',
+        });
       }
       files[rel.split(path.sep).join('/')] = data.toString('utf8');
     }
@@ -63,9 +69,12 @@ export async function readDagBundle(dir: string): Promise<DagBundle> {
   const json = bundleJson(files);
   const bytes = Buffer.byteLength(json);
   if (bytes > DAGS_LIMIT_BYTES) {
-    throw new KoalaError(`The DAG folder ${dir} holds ${Math.round(bytes / 1024)} KiB; a ConfigMap carries at most ${DAGS_LIMIT_BYTES / 1024} KiB`, {
-      hint: 'Move large files (data, notebooks) out of dags/; the DAG folder is for DAG code.',
-    });
+    throw new KoalaError(
+      `The DAG folder ${dir} holds ${Math.round(bytes / 1024)} KiB; a ConfigMap carries at most ${DAGS_LIMIT_BYTES / 1024} KiB`,
+      {
+        hint: 'Move large files (data, notebooks) out of dags/; the DAG folder is for DAG code.',
+      },
+    );
   }
   return { files, digest: sha256(json).slice(0, 16), bytes };
 }

@@ -9,7 +9,14 @@ import type { PlatformContext } from '../../platform/context.ts';
 import type { Component } from '../component.ts';
 import { maskedCredentials, platformCredentials } from '../foundation/index.ts';
 import { POSTGRES, RELEASES, SECRETS } from '../names.ts';
-import { pinnedChart, platformChart, releaseFreshness, releaseStep, withOverrides, type ReleaseDef } from '../release.ts';
+import {
+  pinnedChart,
+  platformChart,
+  releaseFreshness,
+  releaseStep,
+  withOverrides,
+  type ReleaseDef,
+} from '../release.ts';
 import { dagsConfigMap, dagsDirectory, readDagBundle } from './dags.ts';
 import { AIRFLOW_JOBS, airflowValues } from './values.ts';
 
@@ -21,7 +28,9 @@ import { AIRFLOW_JOBS, airflowValues } from './values.ts';
 
 export const COMPONENT_ID = 'airflow' satisfies UpStepId;
 /** The chart's workloads (Deployments, or StatefulSets with persistence): all must be ready. */
-export const AIRFLOW_WORKLOADS = ['api-server', 'scheduler', 'dag-processor', 'triggerer'].map((c) => `${RELEASES.airflow}-${c}`);
+export const AIRFLOW_WORKLOADS = ['api-server', 'scheduler', 'dag-processor', 'triggerer'].map(
+  (c) => `${RELEASES.airflow}-${c}`,
+);
 
 export function postgresRelease(ctx: PlatformContext): ReleaseDef {
   const values = async (): Promise<Record<string, unknown>> => ({
@@ -38,7 +47,14 @@ export function postgresRelease(ctx: PlatformContext): ReleaseDef {
       resources: { requests: { cpu: '50m', memory: '128Mi' }, limits: { memory: '512Mi' } },
     },
   });
-  return { release: RELEASES.postgres, namespace: ctx.config.namespaces.system, chart: platformChart, values, timeoutSeconds: 300, progressNamespace: ctx.config.namespaces.airflow };
+  return {
+    release: RELEASES.postgres,
+    namespace: ctx.config.namespaces.system,
+    chart: platformChart,
+    values,
+    timeoutSeconds: 300,
+    progressNamespace: ctx.config.namespaces.airflow,
+  };
 }
 
 export function airflowRelease(ctx: PlatformContext): ReleaseDef {
@@ -47,8 +63,14 @@ export function airflowRelease(ctx: PlatformContext): ReleaseDef {
     release: RELEASES.airflow,
     namespace,
     chart: async () => pinnedChart(ctx, chartFor(await loadPins(), 'airflow', ctx.config, COMPONENT_ID)),
-    values: async () => withOverrides(ctx, COMPONENT_ID, airflowValues(ctx.config, await loadPins(), (await platformCredentials(ctx)).credentials)),
-    planValues: async () => withOverrides(ctx, COMPONENT_ID, airflowValues(ctx.config, await loadPins(), maskedCredentials())),
+    values: async () =>
+      withOverrides(
+        ctx,
+        COMPONENT_ID,
+        airflowValues(ctx.config, await loadPins(), (await platformCredentials(ctx)).credentials),
+      ),
+    planValues: async () =>
+      withOverrides(ctx, COMPONENT_ID, airflowValues(ctx.config, await loadPins(), maskedCredentials())),
     timeoutSeconds: ctx.config.timeouts.componentSeconds,
     progressNamespace: namespace,
     // With Helm hooks off, the chart's Jobs are plain objects, and a Job's pod template cannot
@@ -66,8 +88,14 @@ export function airflowRelease(ctx: PlatformContext): ReleaseDef {
 }
 
 async function postgresReadiness(kube: Kube, namespace: string): Promise<{ ready: boolean; detail: string }> {
-  const sts = await kube.get<V1StatefulSet>({ apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: { name: POSTGRES.name, namespace } });
-  return sts && statefulSetReady(sts) ? { ready: true, detail: 'postgres ready' } : { ready: false, detail: 'postgres not ready' };
+  const sts = await kube.get<V1StatefulSet>({
+    apiVersion: 'apps/v1',
+    kind: 'StatefulSet',
+    metadata: { name: POSTGRES.name, namespace },
+  });
+  return sts && statefulSetReady(sts)
+    ? { ready: true, detail: 'postgres ready' }
+    : { ready: false, detail: 'postgres not ready' };
 }
 
 function dagsStep(ctx: PlatformContext): Step {
@@ -75,11 +103,21 @@ function dagsStep(ctx: PlatformContext): Step {
   return {
     id: 'airflow-dags' satisfies UpStepId,
     title: `Publish the DAGs from ${ctx.config.airflow.dagsDir}/`,
-    plan: async () => [{ kind: 'manifest', manifest: { ...dagsConfigMap(ctx.config, await readDagBundle(dir)), data: { 'dags.json': '<the DAG folder as JSON>' } } }],
+    plan: async () => [
+      {
+        kind: 'manifest',
+        manifest: {
+          ...dagsConfigMap(ctx.config, await readDagBundle(dir)),
+          data: { 'dags.json': '<the DAG folder as JSON>' },
+        },
+      },
+    ],
     async check() {
       const bundle = await readDagBundle(dir);
       const done = await (await ctx.kube()).isApplied(dagsConfigMap(ctx.config, bundle));
-      return done ? { done: true, detail: `${Object.keys(bundle.files).length} files, ${bundle.digest}` } : { done: false, reason: 'the DAG folder changed' };
+      return done
+        ? { done: true, detail: `${Object.keys(bundle.files).length} files, ${bundle.digest}` }
+        : { done: false, reason: 'the DAG folder changed' };
     },
     async run() {
       return syncDags(ctx);
@@ -93,7 +131,8 @@ export async function syncDags(ctx: PlatformContext): Promise<string> {
   const kube = await ctx.kube();
   const manifest = dagsConfigMap(ctx.config, bundle);
   const live = await kube.get<V1ConfigMap>(manifest);
-  if (live?.metadata?.annotations?.['koala.dev/dags-digest'] === bundle.digest) return `${Object.keys(bundle.files).length} files, unchanged (${bundle.digest})`;
+  if (live?.metadata?.annotations?.['koala.dev/dags-digest'] === bundle.digest)
+    return `${Object.keys(bundle.files).length} files, unchanged (${bundle.digest})`;
   await kube.apply(manifest);
   return `${Object.keys(bundle.files).length} files published (${bundle.digest}); Airflow sees them within about a minute`;
 }
@@ -111,7 +150,12 @@ export const airflow: Component = {
         def: postgresRelease(ctx),
         readiness: {
           check: (kube) => postgresReadiness(kube, namespace),
-          wait: (kube, { signal, report, timeoutMs }) => waitForWorkloads(kube, { namespace, labelSelector: `app.kubernetes.io/name=${POSTGRES.podLabel['app.kubernetes.io/name']}` }, { what: "Airflow's Postgres", timeoutMs, signal, onProgress: report }),
+          wait: (kube, { signal, report, timeoutMs }) =>
+            waitForWorkloads(
+              kube,
+              { namespace, labelSelector: `app.kubernetes.io/name=${POSTGRES.podLabel['app.kubernetes.io/name']}` },
+              { what: "Airflow's Postgres", timeoutMs, signal, onProgress: report },
+            ),
         },
       }),
       dagsStep(ctx),
@@ -122,7 +166,11 @@ export const airflow: Component = {
         readiness: {
           check: (kube) => namedWorkloadsReadiness(kube, namespace, AIRFLOW_WORKLOADS),
           async wait(kube, { signal, report, timeoutMs }) {
-            await waitForWorkloads(kube, { namespace, minimum: AIRFLOW_WORKLOADS.length }, { what: 'Airflow', timeoutMs, signal, onProgress: report });
+            await waitForWorkloads(
+              kube,
+              { namespace, minimum: AIRFLOW_WORKLOADS.length },
+              { what: 'Airflow', timeoutMs, signal, onProgress: report },
+            );
             const state = await namedWorkloadsReadiness(kube, namespace, AIRFLOW_WORKLOADS);
             if (!state.ready) throw new Error(`Airflow: ${state.detail}`);
             return `Airflow ${state.detail}`;
@@ -139,10 +187,24 @@ export const airflow: Component = {
     return { ok: ready.ready, detail: `${fresh.state.chart}: ${ready.detail}` };
   },
   services: (config) => [
-    { name: 'airflow', namespace: config.namespaces.airflow, service: `${RELEASES.airflow}-api-server`, port: 8080, localPort: config.ports.airflow, description: 'Airflow UI and REST API' },
+    {
+      name: 'airflow',
+      namespace: config.namespaces.airflow,
+      service: `${RELEASES.airflow}-api-server`,
+      port: 8080,
+      localPort: config.ports.airflow,
+      description: 'Airflow UI and REST API',
+    },
   ],
   endpoints(ctx) {
     const target = { localPort: ctx.config.ports.airflow };
-    return [{ name: 'Airflow UI and API', url: target.localPort ? `http://127.0.0.1:${target.localPort}` : '(through port-forward)', portForward: 'koala port-forward airflow', credentials: 'koala credentials' }];
+    return [
+      {
+        name: 'Airflow UI and API',
+        url: target.localPort ? `http://127.0.0.1:${target.localPort}` : '(through port-forward)',
+        portForward: 'koala port-forward airflow',
+        credentials: 'koala credentials',
+      },
+    ];
   },
 };

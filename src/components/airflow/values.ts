@@ -23,8 +23,14 @@ export const AIRFLOW_TASK_SERVICE_ACCOUNTS = [`${RELEASES.airflow}-scheduler`, `
 export const AIRFLOW_JOBS = [`${RELEASES.airflow}-run-airflow-migrations`, `${RELEASES.airflow}-create-user`];
 
 const env = (name: string, secretName: string, secretKey = name) => ({ envName: name, secretName, secretKey });
-const secretEnv = (name: string, secretName: string, key: string) => ({ name, valueFrom: { secretKeyRef: { name: secretName, key } } });
-const resources = (cpu: string, memory: string, limit: string) => ({ requests: { cpu, memory }, limits: { memory: limit } });
+const secretEnv = (name: string, secretName: string, key: string) => ({
+  name,
+  valueFrom: { secretKeyRef: { name: secretName, key } },
+});
+const resources = (cpu: string, memory: string, limit: string) => ({
+  requests: { cpu, memory },
+  limits: { memory: limit },
+});
 
 /**
  * The admin user from the Secret: reset its password when it exists, create it otherwise. No
@@ -56,7 +62,9 @@ function waitForMigrations() {
     ],
     resources: resources('50m', '256Mi', '1Gi'),
     securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
-    volumeMounts: [{ name: 'config', mountPath: '{{ template "airflow_config_path" . }}', subPath: 'airflow.cfg', readOnly: true }],
+    volumeMounts: [
+      { name: 'config', mountPath: '{{ template "airflow_config_path" . }}', subPath: 'airflow.cfg', readOnly: true },
+    ],
   };
 }
 
@@ -90,7 +98,10 @@ export function airflowValues(config: KoalaConfig, pins: Pins, credentials: Cred
   const version = image.tag.split('@')[0]!;
   const jobNamespace = config.spark.jobNamespaces[0]!;
   // Changes when the admin credentials change, so the user job runs again (koala removes the old Job first).
-  const credentialsMark = createHash('sha256').update(`${credentials.airflow.fernetKey}:${credentials.airflow.username}:${credentials.airflow.password}`).digest('hex').slice(0, 16);
+  const credentialsMark = createHash('sha256')
+    .update(`${credentials.airflow.fernetKey}:${credentials.airflow.username}:${credentials.airflow.password}`)
+    .digest('hex')
+    .slice(0, 16);
   return {
     defaultAirflowRepository: image.repository,
     defaultAirflowTag: image.tag,
@@ -117,7 +128,10 @@ export function airflowValues(config: KoalaConfig, pins: Pins, credentials: Cred
       defaultUser: { role: 'Admin', username: 'see `koala credentials`', password: 'see `koala credentials`' },
       // The admin's name and password reach this Job's container alone: the chart gives the
       // global `secret:` list to every Airflow container, where any DAG could read it.
-      env: [secretEnv('KOALA_ADMIN_USERNAME', SECRETS.airflowAdmin, 'username'), secretEnv('KOALA_ADMIN_PASSWORD', SECRETS.airflowAdmin, 'password')],
+      env: [
+        secretEnv('KOALA_ADMIN_USERNAME', SECRETS.airflowAdmin, 'username'),
+        secretEnv('KOALA_ADMIN_PASSWORD', SECRETS.airflowAdmin, 'password'),
+      ],
       // Without Helm hooks the migration and user Jobs start together; creating the user before
       // the schema exists fails, and its retries may run out on a slow first start.
       extraInitContainers: [waitForMigrations()],
@@ -147,13 +161,31 @@ export function airflowValues(config: KoalaConfig, pins: Pins, credentials: Cred
     dags: { persistence: { enabled: false }, gitSync: { enabled: false } },
     logs: { persistence: { enabled: false } },
     scheduler: { replicas: 1, resources: resources('100m', '512Mi', '2Gi'), ...dagsMounts(reference) },
-    dagProcessor: { enabled: true, replicas: 1, resources: resources('100m', '384Mi', '1Gi'), ...dagsMounts(reference) },
-    triggerer: { enabled: true, replicas: 1, persistence: { enabled: false }, resources: resources('50m', '256Mi', '1Gi'), ...dagsMounts(reference) },
+    dagProcessor: {
+      enabled: true,
+      replicas: 1,
+      resources: resources('100m', '384Mi', '1Gi'),
+      ...dagsMounts(reference),
+    },
+    triggerer: {
+      enabled: true,
+      replicas: 1,
+      persistence: { enabled: false },
+      resources: resources('50m', '256Mi', '1Gi'),
+      ...dagsMounts(reference),
+    },
     apiServer: {
       replicas: 1,
       resources: resources('100m', '512Mi', '1536Mi'),
       // kind maps the host's 127.0.0.1:<ports.airflow> to this NodePort.
-      ...(config.ports.airflow ? { service: { type: 'NodePort', ports: [{ name: 'api-server', port: 8080, nodePort: SERVICE_NODE_PORTS.airflow }] } } : {}),
+      ...(config.ports.airflow
+        ? {
+            service: {
+              type: 'NodePort',
+              ports: [{ name: 'api-server', port: 8080, nodePort: SERVICE_NODE_PORTS.airflow }],
+            },
+          }
+        : {}),
     },
     cleanup: { enabled: false },
   };

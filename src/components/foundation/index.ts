@@ -2,7 +2,14 @@ import type { UpStepId } from '../../platform/up-order.ts';
 import type { V1Namespace, V1Secret } from '@kubernetes/client-node';
 import type { Step } from '../../engine/step.ts';
 import type { PlatformContext } from '../../platform/context.ts';
-import { credentialsFile, readCredentialsFile, resolveCredentials, storeCredentials, type Credentials, type Resolution } from '../../platform/credentials.ts';
+import {
+  credentialsFile,
+  readCredentialsFile,
+  resolveCredentials,
+  storeCredentials,
+  type Credentials,
+  type Resolution,
+} from '../../platform/credentials.ts';
 import { ToolError } from '../../tools/exec.ts';
 import { releaseValues } from '../../tools/helm.ts';
 import { REDACTED } from '../../tools/redact.ts';
@@ -24,7 +31,10 @@ const resolutions = new WeakMap<PlatformContext, Promise<Resolution>>();
 export function platformCredentials(ctx: PlatformContext): Promise<Resolution> {
   let resolution = resolutions.get(ctx);
   if (!resolution) {
-    resolution = (async () => resolveCredentials(ctx.env, await readCredentialsFile(credentialsFile(ctx)), () => credentialsFromCluster(ctx)))();
+    resolution = (async () =>
+      resolveCredentials(ctx.env, await readCredentialsFile(credentialsFile(ctx)), () =>
+        credentialsFromCluster(ctx),
+      ))();
     resolution.catch(() => resolutions.delete(ctx));
     resolutions.set(ctx, resolution);
   }
@@ -48,7 +58,10 @@ async function credentialsFromCluster(ctx: PlatformContext): Promise<ReturnType<
     if (error instanceof ToolError && /\brelease: not found\b/.test(error.result.stderr)) return undefined;
     throw new KoalaError(
       `Could not read the credentials the cluster already holds (helm release ${namespace}/${RELEASES.platform}), and ${credentialsFile(ctx)} does not hold them:\n  ${errorMessage(error)}`,
-      { hint: `Nothing was changed. Check that cluster "${ctx.spec.name}" answers (\`koala status\`), then run the command again; koala makes new credentials only for a platform that has none.`, cause: error },
+      {
+        hint: `Nothing was changed. Check that cluster "${ctx.spec.name}" answers (\`koala status\`), then run the command again; koala makes new credentials only for a platform that has none.`,
+        cause: error,
+      },
     );
   }
 }
@@ -64,7 +77,11 @@ const NAMESPACE_ROLES = (ctx: PlatformContext): Array<{ name: string; labels: Re
   ];
 };
 
-export function platformValues(ctx: PlatformContext, credentials: Credentials, digest: string): Record<string, unknown> {
+export function platformValues(
+  ctx: PlatformContext,
+  credentials: Credentials,
+  digest: string,
+): Record<string, unknown> {
   return {
     chartDigest: digest,
     sections: { namespaces: true, credentials: true },
@@ -76,7 +93,11 @@ export function platformValues(ctx: PlatformContext, credentials: Credentials, d
 /** Every credential as the redaction marker: for plans (--dry-run), which may not resolve the real ones. */
 export function maskedCredentials(): Credentials {
   const m = REDACTED;
-  return { objectStore: { accessKey: m, secretKey: m }, airflow: { username: m, password: m, fernetKey: m, apiSecretKey: m, jwtSecret: m }, postgres: { password: m } };
+  return {
+    objectStore: { accessKey: m, secretKey: m },
+    airflow: { username: m, password: m, fernetKey: m, apiSecretKey: m, jwtSecret: m },
+    postgres: { password: m },
+  };
 }
 
 export function platformRelease(ctx: PlatformContext): ReleaseDef {
@@ -85,7 +106,8 @@ export function platformRelease(ctx: PlatformContext): ReleaseDef {
     namespace: ctx.config.namespaces.system,
     createNamespace: true,
     chart: platformChart,
-    values: async () => platformValues(ctx, (await platformCredentials(ctx)).credentials, (await platformChart()).digest),
+    values: async () =>
+      platformValues(ctx, (await platformCredentials(ctx)).credentials, (await platformChart()).digest),
     planValues: async () => platformValues(ctx, maskedCredentials(), (await platformChart()).digest),
     timeoutSeconds: 120,
   };
@@ -107,7 +129,8 @@ function platformSteps(ctx: PlatformContext): Step[] {
         if (!result.done) return result;
         const stored = await readCredentialsFile(file);
         const { credentials } = await platformCredentials(ctx);
-        if (JSON.stringify(stored) !== JSON.stringify(credentials)) return { done: false, reason: `${file} is missing or out of date` };
+        if (JSON.stringify(stored) !== JSON.stringify(credentials))
+          return { done: false, reason: `${file} is missing or out of date` };
         return result;
       },
       async run(stepCtx) {
@@ -130,13 +153,22 @@ export const foundation: Component = {
   async health(ctx) {
     const kube = await ctx.kube();
     const names = allNamespaces(ctx.config);
-    const namespaces = await Promise.all(names.map((name) => kube.get<V1Namespace>({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } })));
+    const namespaces = await Promise.all(
+      names.map((name) => kube.get<V1Namespace>({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } })),
+    );
     const missing = names.filter((_, i) => namespaces[i]?.status?.phase !== 'Active');
     if (missing.length === names.length) return { ok: false, missing: true, detail: 'not installed' };
     if (missing.length) return { ok: false, detail: `namespaces not active: ${missing.join(', ')}` };
-    const admin = await kube.get<V1Secret>({ apiVersion: 'v1', kind: 'Secret', metadata: { name: SECRETS.airflowAdmin, namespace: ctx.config.namespaces.airflow } });
+    const admin = await kube.get<V1Secret>({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: SECRETS.airflowAdmin, namespace: ctx.config.namespaces.airflow },
+    });
     if (!admin) return { ok: false, detail: 'the credential Secrets are missing: run `koala up`' };
-    return { ok: true, detail: `${names.length} namespaces active, credentials in Secrets and ${credentialsFile(ctx)}` };
+    return {
+      ok: true,
+      detail: `${names.length} namespaces active, credentials in Secrets and ${credentialsFile(ctx)}`,
+    };
   },
 };
 
@@ -152,7 +184,13 @@ export async function storedCredentials(ctx: PlatformContext): Promise<StoredCre
   const file = credentialsFile(ctx);
   const fromFile = await readCredentialsFile(file);
   const complete = (c: ReturnType<typeof credentialsFromSecrets> | undefined): c is Credentials =>
-    Boolean(c?.objectStore?.accessKey && c.objectStore.secretKey && c.airflow?.username && c.airflow.password && c.postgres?.password);
+    Boolean(
+      c?.objectStore?.accessKey &&
+      c.objectStore.secretKey &&
+      c.airflow?.username &&
+      c.airflow.password &&
+      c.postgres?.password,
+    );
   if (complete(fromFile)) return { file, source: 'file', credentials: fromFile };
   const fromCluster = await credentialsFromCluster(ctx);
   if (complete(fromCluster)) return { file, source: 'cluster', credentials: fromCluster };

@@ -37,18 +37,37 @@ export function platformSecrets(config: KoalaConfig, c: Credentials): SecretSpec
         rootUser: c.objectStore.accessKey,
         rootPassword: c.objectStore.secretKey,
         // SeaweedFS's chart mounts this key as its S3 identities file.
-        seaweedfs_s3_config: JSON.stringify({ identities: [{ name: 'koala', credentials: [{ accessKey: c.objectStore.accessKey, secretKey: c.objectStore.secretKey }], actions: ['Admin', 'Read', 'Write', 'List', 'Tagging'] }] }),
+        seaweedfs_s3_config: JSON.stringify({
+          identities: [
+            {
+              name: 'koala',
+              credentials: [{ accessKey: c.objectStore.accessKey, secretKey: c.objectStore.secretKey }],
+              actions: ['Admin', 'Read', 'Write', 'List', 'Tagging'],
+            },
+          ],
+        }),
         // mc reads an alias from MC_HOST_<alias>, so the bucket job needs no `mc alias set` with keys in its arguments.
-        MC_HOST_store: endpoint.replace('://', `://${encodeURIComponent(c.objectStore.accessKey)}:${encodeURIComponent(c.objectStore.secretKey)}@`),
+        MC_HOST_store: endpoint.replace(
+          '://',
+          `://${encodeURIComponent(c.objectStore.accessKey)}:${encodeURIComponent(c.objectStore.secretKey)}@`,
+        ),
       },
     },
     ...config.spark.jobNamespaces.map((namespace) => ({ name: SECRETS.jobS3, namespace, data: s3Env })),
-    { name: SECRETS.airflowPostgres, namespace: airflowNs, data: { username: POSTGRES.user, password: c.postgres.password } },
+    {
+      name: SECRETS.airflowPostgres,
+      namespace: airflowNs,
+      data: { username: POSTGRES.user, password: c.postgres.password },
+    },
     { name: SECRETS.airflowMetadata, namespace: airflowNs, data: { connection: database } },
     { name: SECRETS.airflowFernetKey, namespace: airflowNs, data: { 'fernet-key': c.airflow.fernetKey } },
     { name: SECRETS.airflowApiSecretKey, namespace: airflowNs, data: { 'api-secret-key': c.airflow.apiSecretKey } },
     { name: SECRETS.airflowJwtSecret, namespace: airflowNs, data: { 'jwt-secret': c.airflow.jwtSecret } },
-    { name: SECRETS.airflowAdmin, namespace: airflowNs, data: { username: c.airflow.username, password: c.airflow.password } },
+    {
+      name: SECRETS.airflowAdmin,
+      namespace: airflowNs,
+      data: { username: c.airflow.username, password: c.airflow.password },
+    },
     {
       name: SECRETS.airflowConnections,
       namespace: airflowNs,
@@ -64,12 +83,18 @@ export function platformSecrets(config: KoalaConfig, c: Credentials): SecretSpec
 }
 
 /** The credentials back from the Secrets a release holds (when the local file is gone). */
-export function credentialsFromSecrets(secrets: SecretSpec[] | undefined): Partial<Record<keyof Credentials, Record<string, string>>> | undefined {
+export function credentialsFromSecrets(
+  secrets: SecretSpec[] | undefined,
+): Partial<Record<keyof Credentials, Record<string, string>>> | undefined {
   if (!secrets?.length) return undefined;
   const data = (name: string): Record<string, string> => secrets.find((s) => s.name === name)?.data ?? {};
-  const pick = (o: Record<string, string | undefined>): Record<string, string> => Object.fromEntries(Object.entries(o).filter((e): e is [string, string] => Boolean(e[1])));
+  const pick = (o: Record<string, string | undefined>): Record<string, string> =>
+    Object.fromEntries(Object.entries(o).filter((e): e is [string, string] => Boolean(e[1])));
   return {
-    objectStore: pick({ accessKey: data(SECRETS.objectStoreRoot).rootUser, secretKey: data(SECRETS.objectStoreRoot).rootPassword }),
+    objectStore: pick({
+      accessKey: data(SECRETS.objectStoreRoot).rootUser,
+      secretKey: data(SECRETS.objectStoreRoot).rootPassword,
+    }),
     airflow: pick({
       username: data(SECRETS.airflowAdmin).username,
       password: data(SECRETS.airflowAdmin).password,

@@ -49,7 +49,14 @@ export interface NamespaceInfo {
 }
 
 export type Endpoint =
-  | { kind: 'pod'; name?: string; namespace: string; labels: Record<string, string>; ip?: string; ports?: Array<{ name?: string; containerPort: number; protocol?: string }> }
+  | {
+      kind: 'pod';
+      name?: string;
+      namespace: string;
+      labels: Record<string, string>;
+      ip?: string;
+      ports?: Array<{ name?: string; containerPort: number; protocol?: string }>;
+    }
   | { kind: 'ip'; name?: string; ip: string };
 
 export interface Connection {
@@ -124,7 +131,11 @@ export class PolicyEvaluator {
   private readonly policies: readonly NetworkPolicyLike[];
   private readonly options: { ipBlockMatchesPods?: boolean };
 
-  constructor(policies: readonly NetworkPolicyLike[], namespaces: readonly NamespaceInfo[], options: { ipBlockMatchesPods?: boolean } = {}) {
+  constructor(
+    policies: readonly NetworkPolicyLike[],
+    namespaces: readonly NamespaceInfo[],
+    options: { ipBlockMatchesPods?: boolean } = {},
+  ) {
     this.policies = policies;
     this.options = options;
     // The API server labels every namespace with its name; make sure the model does too.
@@ -135,19 +146,39 @@ export class PolicyEvaluator {
     const protocol = c.protocol ?? 'TCP';
     const egress = this.side('Egress', c.from, c.to, c.port, protocol);
     const ingress = this.side('Ingress', c.to, c.from, c.port, protocol);
-    return { allowed: (!egress.isolated || egress.allowedBy.length > 0) && (!ingress.isolated || ingress.allowedBy.length > 0), egress, ingress };
+    return {
+      allowed: (!egress.isolated || egress.allowedBy.length > 0) && (!ingress.isolated || ingress.allowedBy.length > 0),
+      egress,
+      ingress,
+    };
   }
 
   /** The policies of `subject`'s namespace for one direction; `peer` is the other end. */
-  private side(direction: 'Ingress' | 'Egress', subject: Endpoint, peer: Endpoint, port: number, protocol: string): Side {
+  private side(
+    direction: 'Ingress' | 'Egress',
+    subject: Endpoint,
+    peer: Endpoint,
+    port: number,
+    protocol: string,
+  ): Side {
     if (subject.kind !== 'pod') return { isolated: false, allowedBy: [] };
-    const applicable = this.policies.filter((p) => p.metadata?.namespace === subject.namespace && matchesSelector(p.spec?.podSelector ?? {}, subject.labels) && types(p).includes(direction));
+    const applicable = this.policies.filter(
+      (p) =>
+        p.metadata?.namespace === subject.namespace &&
+        matchesSelector(p.spec?.podSelector ?? {}, subject.labels) &&
+        types(p).includes(direction),
+    );
     const allowedBy: string[] = [];
     // Named ports resolve against the destination pod's container ports.
     const destination = direction === 'Ingress' ? subject : peer;
     for (const policy of applicable) {
-      const rules = direction === 'Ingress' ? (policy.spec?.ingress ?? []).map((r) => ({ peers: r.from ?? r._from, ports: r.ports })) : (policy.spec?.egress ?? []).map((r) => ({ peers: r.to, ports: r.ports }));
-      const ok = rules.some((r) => this.peersMatch(r.peers, peer, subject.namespace) && portsMatch(r.ports, port, protocol, destination));
+      const rules =
+        direction === 'Ingress'
+          ? (policy.spec?.ingress ?? []).map((r) => ({ peers: r.from ?? r._from, ports: r.ports }))
+          : (policy.spec?.egress ?? []).map((r) => ({ peers: r.to, ports: r.ports }));
+      const ok = rules.some(
+        (r) => this.peersMatch(r.peers, peer, subject.namespace) && portsMatch(r.ports, port, protocol, destination),
+      );
       if (ok) allowedBy.push(policy.metadata?.name ?? '?');
     }
     return { isolated: applicable.length > 0, allowedBy };
@@ -182,14 +213,21 @@ function types(policy: NetworkPolicyLike): string[] {
   return ['Ingress', ...(policy.spec?.egress?.length ? ['Egress'] : [])];
 }
 
-function portsMatch(ports: PolicyPort[] | null | undefined, port: number, protocol: string, destination: Endpoint): boolean {
+function portsMatch(
+  ports: PolicyPort[] | null | undefined,
+  port: number,
+  protocol: string,
+  destination: Endpoint,
+): boolean {
   if (!ports || ports.length === 0) return true;
   return ports.some((p) => {
     if ((p.protocol ?? 'TCP') !== protocol) return false;
     if (p.port === undefined || p.port === null) return true;
     if (typeof p.port === 'string' && !/^\d+$/.test(p.port)) {
       if (destination.kind !== 'pod') return false;
-      return (destination.ports ?? []).some((cp) => cp.name === p.port && cp.containerPort === port && (cp.protocol ?? 'TCP') === protocol);
+      return (destination.ports ?? []).some(
+        (cp) => cp.name === p.port && cp.containerPort === port && (cp.protocol ?? 'TCP') === protocol,
+      );
     }
     const start = Number(p.port);
     const end = p.endPort ?? start;

@@ -19,7 +19,10 @@ export const COMPONENT_ID = 'network-policies' satisfies UpStepId;
 export async function apiServerAddress(kube: Kube): Promise<ApiServerAddress> {
   const [service, slices] = await Promise.all([
     kube.get<V1Service>({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'kubernetes', namespace: 'default' } }),
-    kube.list<V1EndpointSlice>('discovery.k8s.io/v1', 'EndpointSlice', { namespace: 'default', labelSelector: 'kubernetes.io/service-name=kubernetes' }),
+    kube.list<V1EndpointSlice>('discovery.k8s.io/v1', 'EndpointSlice', {
+      namespace: 'default',
+      labelSelector: 'kubernetes.io/service-name=kubernetes',
+    }),
   ]);
   const ips = new Set<string>();
   const ports = new Set<number>();
@@ -63,7 +66,14 @@ export const networkPolicies: Component = {
     const fresh = await releaseFreshness(ctx, networkPoliciesRelease(ctx), signal);
     if (!fresh.state) return { ok: false, missing: true, detail: 'not installed' };
     const kube = await ctx.kube();
-    const count = (await kube.list<V1NetworkPolicy>('networking.k8s.io/v1', 'NetworkPolicy', { labelSelector: 'koala.dev/section=network-policies' })).length;
-    return { ok: fresh.upToDate, detail: `${count} policies${fresh.upToDate ? '' : ` (${fresh.reason}; \`koala up\` updates them)`}` };
+    const count = (
+      await kube.list<V1NetworkPolicy>('networking.k8s.io/v1', 'NetworkPolicy', {
+        labelSelector: 'koala.dev/section=network-policies',
+      })
+    ).length;
+    return {
+      ok: fresh.upToDate,
+      detail: `${count} policies${fresh.upToDate ? '' : ` (${fresh.reason}; \`koala up\` updates them)`}`,
+    };
   },
 };

@@ -19,7 +19,11 @@ function where(g: Group): string {
     case 'anywhere':
       return 'any address';
     case 'addresses':
-      return g.id === 'api-server' ? 'the endpoints of `default/kubernetes` and its ClusterIP, each as a /32 (read from the cluster at install)' : g.cidrs.length ? g.cidrs.map((c) => `\`${c}\``).join(', ') : '(none configured)';
+      return g.id === 'api-server'
+        ? 'the endpoints of `default/kubernetes` and its ClusterIP, each as a /32 (read from the cluster at install)'
+        : g.cidrs.length
+          ? g.cidrs.map((c) => `\`${c}\``).join(', ')
+          : '(none configured)';
     default:
       return `namespace ${g.namespaces.map((n) => `\`${n}\``).join(', ')}: ${selector(g.pods)}`;
   }
@@ -43,7 +47,9 @@ export function networkPoliciesMarkdown(config: KoalaConfig, apiServer: ApiServe
     '',
     '| Group | What | Where |',
     '| --- | --- | --- |',
-    ...Object.values(all).filter((g) => g.id !== 'job-egress' || rules.some((r) => r.to === 'job-egress')).map((g) => `| ${title(g.id)} | ${g.title} | ${where(g)} |`),
+    ...Object.values(all)
+      .filter((g) => g.id !== 'job-egress' || rules.some((r) => r.to === 'job-egress'))
+      .map((g) => `| ${title(g.id)} | ${g.title} | ${where(g)} |`),
     '',
     '## Allowed connections',
     '',

@@ -1,5 +1,13 @@
 import type { KoalaConfig } from '../../config/schema.ts';
-import { allowRules, groups, type AllowRule, type ApiServerAddress, type Group, type GroupId, type LabelSelector } from './matrix.ts';
+import {
+  allowRules,
+  groups,
+  type AllowRule,
+  type ApiServerAddress,
+  type Group,
+  type GroupId,
+  type LabelSelector,
+} from './matrix.ts';
 
 /**
  * NetworkPolicies from the allow matrix: default-deny in every platform namespace, then for
@@ -36,7 +44,11 @@ function peers(group: Group, fromNamespace: string, sameNamespace: boolean): Pee
     case 'platform':
     case 'external-pods': {
       const namespaces = sameNamespace ? group.namespaces.filter((ns) => ns === fromNamespace) : group.namespaces;
-      return namespaces.map((ns) => (ns === fromNamespace ? { podSelector: group.pods } : { namespaceSelector: nsSelector(ns), podSelector: group.pods }));
+      return namespaces.map((ns) =>
+        ns === fromNamespace
+          ? { podSelector: group.pods }
+          : { namespaceSelector: nsSelector(ns), podSelector: group.pods },
+      );
     }
   }
 }
@@ -48,14 +60,22 @@ function ports(rule: AllowRule): PortSpec[] | undefined {
 export function renderPolicies(config: KoalaConfig, apiServer: ApiServerAddress): PolicySpec[] {
   const all = groups(config, apiServer);
   const out: PolicySpec[] = [];
-  const platformNamespaces = [...new Set(Object.values(all).flatMap((g) => (g.kind === 'platform' ? g.namespaces : [])))];
+  const platformNamespaces = [
+    ...new Set(Object.values(all).flatMap((g) => (g.kind === 'platform' ? g.namespaces : []))),
+  ];
   for (const namespace of platformNamespaces) {
-    out.push({ name: 'koala-default-deny', namespace, why: 'deny everything not allowed by another policy', spec: { podSelector: {}, policyTypes: ['Ingress', 'Egress'] } });
+    out.push({
+      name: 'koala-default-deny',
+      namespace,
+      why: 'deny everything not allowed by another policy',
+      spec: { podSelector: {}, policyTypes: ['Ingress', 'Egress'] },
+    });
   }
   for (const rule of allowRules(config, apiServer)) {
     const to = all[rule.to];
     const rulePorts = ports(rule);
-    const withPorts = <T extends object>(o: T): T & { ports?: PortSpec[] } => (rulePorts ? { ...o, ports: rulePorts } : o);
+    const withPorts = <T extends object>(o: T): T & { ports?: PortSpec[] } =>
+      rulePorts ? { ...o, ports: rulePorts } : o;
     for (const fromId of rule.from) {
       const from = all[fromId];
       // Egress where the sources are (only platform pods are isolated for egress).
@@ -63,7 +83,16 @@ export function renderPolicies(config: KoalaConfig, apiServer: ApiServerAddress)
         for (const namespace of from.namespaces) {
           const toPeers = peers(to, namespace, Boolean(rule.sameNamespace));
           if (toPeers && toPeers.length === 0) continue;
-          out.push({ name: policyName(rule, fromId, 'egress'), namespace, why: rule.why, spec: { podSelector: from.pods, policyTypes: ['Egress'], egress: [withPorts(toPeers ? { to: toPeers } : {})] } });
+          out.push({
+            name: policyName(rule, fromId, 'egress'),
+            namespace,
+            why: rule.why,
+            spec: {
+              podSelector: from.pods,
+              policyTypes: ['Egress'],
+              egress: [withPorts(toPeers ? { to: toPeers } : {})],
+            },
+          });
         }
       }
     }
@@ -78,7 +107,16 @@ export function renderPolicies(config: KoalaConfig, apiServer: ApiServerAddress)
           else fromPeers.push(...p);
         }
         if (!anySource && fromPeers.length === 0) continue;
-        out.push({ name: policyName(rule, rule.to, 'ingress'), namespace, why: rule.why, spec: { podSelector: to.pods, policyTypes: ['Ingress'], ingress: [withPorts(anySource ? {} : { from: fromPeers })] } });
+        out.push({
+          name: policyName(rule, rule.to, 'ingress'),
+          namespace,
+          why: rule.why,
+          spec: {
+            podSelector: to.pods,
+            policyTypes: ['Ingress'],
+            ingress: [withPorts(anySource ? {} : { from: fromPeers })],
+          },
+        });
       }
     }
   }
@@ -87,5 +125,7 @@ export function renderPolicies(config: KoalaConfig, apiServer: ApiServerAddress)
 
 function policyName(rule: AllowRule, group: GroupId, direction: 'egress' | 'ingress'): string {
   // The group is in the name when a rule has several sources that share a namespace.
-  return rule.from.length > 1 && direction === 'egress' ? `koala-${rule.id}-${group}-${direction}` : `koala-${rule.id}-${direction}`;
+  return rule.from.length > 1 && direction === 'egress'
+    ? `koala-${rule.id}-${group}-${direction}`
+    : `koala-${rule.id}-${direction}`;
 }

@@ -24,7 +24,11 @@ export function bucketsJob(config: KoalaConfig, image: string): Manifest {
   return {
     apiVersion: 'batch/v1',
     kind: 'Job',
-    metadata: { name: `koala-buckets-${digest}`, namespace: config.namespaces.objectStore, labels: { ...BUCKETS_LABEL, 'app.kubernetes.io/part-of': 'koala' } },
+    metadata: {
+      name: `koala-buckets-${digest}`,
+      namespace: config.namespaces.objectStore,
+      labels: { ...BUCKETS_LABEL, 'app.kubernetes.io/part-of': 'koala' },
+    },
     spec: {
       backoffLimit: 10,
       template: {
@@ -32,18 +36,36 @@ export function bucketsJob(config: KoalaConfig, image: string): Manifest {
         spec: {
           restartPolicy: 'OnFailure',
           automountServiceAccountToken: false,
-          securityContext: { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, seccompProfile: { type: 'RuntimeDefault' } },
+          securityContext: {
+            runAsNonRoot: true,
+            runAsUser: 1000,
+            runAsGroup: 1000,
+            seccompProfile: { type: 'RuntimeDefault' },
+          },
           containers: [
             {
               name: 'mc',
               image,
-              command: ['/bin/sh', '-ec', 'for bucket in "$@"; do mc mb --ignore-existing "store/$bucket"; done; mc ls store', 'create-buckets', ...buckets],
+              command: [
+                '/bin/sh',
+                '-ec',
+                'for bucket in "$@"; do mc mb --ignore-existing "store/$bucket"; done; mc ls store',
+                'create-buckets',
+                ...buckets,
+              ],
               env: [
-                { name: 'MC_HOST_store', valueFrom: { secretKeyRef: { name: SECRETS.objectStoreRoot, key: 'MC_HOST_store' } } },
+                {
+                  name: 'MC_HOST_store',
+                  valueFrom: { secretKeyRef: { name: SECRETS.objectStoreRoot, key: 'MC_HOST_store' } },
+                },
                 { name: 'MC_CONFIG_DIR', value: '/tmp/.mc' },
               ],
               resources: { requests: { cpu: '10m', memory: '32Mi' }, limits: { memory: '128Mi' } },
-              securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
+              securityContext: {
+                allowPrivilegeEscalation: false,
+                readOnlyRootFilesystem: true,
+                capabilities: { drop: ['ALL'] },
+              },
               volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
             },
           ],
@@ -62,20 +84,32 @@ export function bucketsStep(ctx: PlatformContext, image: () => Promise<string>):
     id: 'object-store-buckets' satisfies UpStepId,
     title: `Create the bucket${buckets.length === 1 ? '' : 's'} ${buckets.join(', ')}`,
     timeoutMs: waitMs + 60_000,
-    plan: async () => [{ kind: 'manifest', manifest: bucketsJob(ctx.config, await image()) }, { kind: 'wait', what: 'the bucket Job to succeed', timeoutMs: waitMs }],
+    plan: async () => [
+      { kind: 'manifest', manifest: bucketsJob(ctx.config, await image()) },
+      { kind: 'wait', what: 'the bucket Job to succeed', timeoutMs: waitMs },
+    ],
     async check() {
       if (buckets.length === 0) return { done: true, detail: 'no buckets configured' };
       const job = bucketsJob(ctx.config, await image());
       const outcome = jobOutcome(await (await ctx.kube()).get<V1Job>(job));
-      return outcome === 'succeeded' ? { done: true, detail: `${buckets.join(', ')} exist` } : { done: false, reason: `bucket job ${outcome}` };
+      return outcome === 'succeeded'
+        ? { done: true, detail: `${buckets.join(', ')} exist` }
+        : { done: false, reason: `bucket job ${outcome}` };
     },
     async run({ signal, report }) {
       const kube = await ctx.kube();
       const job = bucketsJob(ctx.config, await image());
       // Earlier Jobs (another bucket list, or this one failed): remove, then run this one.
-      for (const old of await kube.list<V1Job>('batch/v1', 'Job', { namespace: ns, labelSelector: 'koala.dev/job=buckets' })) {
+      for (const old of await kube.list<V1Job>('batch/v1', 'Job', {
+        namespace: ns,
+        labelSelector: 'koala.dev/job=buckets',
+      })) {
         if (old.metadata?.name !== job.metadata.name || jobOutcome(old) === 'failed') {
-          await kube.delete({ apiVersion: 'batch/v1', kind: 'Job', metadata: { name: old.metadata!.name!, namespace: ns } });
+          await kube.delete({
+            apiVersion: 'batch/v1',
+            kind: 'Job',
+            metadata: { name: old.metadata!.name!, namespace: ns },
+          });
         }
       }
       const existing = await kube.get<V1Job>(job);
@@ -86,14 +120,20 @@ export function bucketsStep(ctx: PlatformContext, image: () => Promise<string>):
       await kube.apply(job);
       const outcome = await waitForJob(kube, ns, job.metadata.name, { timeoutMs: waitMs, signal, onProgress: report });
       if (outcome !== 'succeeded') {
-        throw new KoalaError(`The bucket job ${ns}/${job.metadata.name} failed`, { hint: `See why with \`kubectl logs -n ${ns} job/${job.metadata.name}\`; \`koala up --only object-store-buckets\` runs it again.` });
+        throw new KoalaError(`The bucket job ${ns}/${job.metadata.name} failed`, {
+          hint: `See why with \`kubectl logs -n ${ns} job/${job.metadata.name}\`; \`koala up --only object-store-buckets\` runs it again.`,
+        });
       }
       return `${buckets.join(', ')} created`;
     },
   };
 }
 
-async function waitGone(kube: Awaited<ReturnType<PlatformContext['kube']>>, job: Manifest, signal: AbortSignal): Promise<void> {
+async function waitGone(
+  kube: Awaited<ReturnType<PlatformContext['kube']>>,
+  job: Manifest,
+  signal: AbortSignal,
+): Promise<void> {
   for (let i = 0; i < 60 && !signal.aborted; i++) {
     if (!(await kube.get(job))) return;
     await new Promise((resolve) => setTimeout(resolve, 500));

@@ -43,7 +43,11 @@ export const objectStore: Component = {
         readiness: {
           check: (kube) => namedWorkloadsReadiness(kube, store.namespace, [store.workload]),
           async wait(kube, { signal, report, timeoutMs }) {
-            await waitForWorkloads(kube, { namespace: store.namespace }, { what: `the ${store.type} object store`, timeoutMs, signal, onProgress: report });
+            await waitForWorkloads(
+              kube,
+              { namespace: store.namespace },
+              { what: `the ${store.type} object store`, timeoutMs, signal, onProgress: report },
+            );
             const state = await namedWorkloadsReadiness(kube, store.namespace, [store.workload]);
             if (!state.ready) throw new Error(`${store.type}: ${state.detail}`);
             return `${store.type} ${state.detail}`;
@@ -64,21 +68,46 @@ export const objectStore: Component = {
   services(config) {
     const store = objectStoreService(config);
     return [
-      { name: 'object-store', namespace: store.namespace, service: store.service, port: store.s3Port, localPort: config.ports.objectStore, description: `${store.type} S3 API` },
       {
-        name: 'object-store-console', namespace: store.namespace, service: store.consoleService, port: store.consolePort, localPort: config.ports.objectStoreConsole,
+        name: 'object-store',
+        namespace: store.namespace,
+        service: store.service,
+        port: store.s3Port,
+        localPort: config.ports.objectStore,
+        description: `${store.type} S3 API`,
+      },
+      {
+        name: 'object-store-console',
+        namespace: store.namespace,
+        service: store.consoleService,
+        port: store.consolePort,
+        localPort: config.ports.objectStoreConsole,
         description: store.type === 'minio' ? 'MinIO console' : 'SeaweedFS filer UI',
       },
     ];
   },
   endpoints(ctx) {
-    const targets = { 'object-store': { localPort: ctx.config.ports.objectStore }, 'object-store-console': { localPort: ctx.config.ports.objectStoreConsole } };
+    const targets = {
+      'object-store': { localPort: ctx.config.ports.objectStore },
+      'object-store-console': { localPort: ctx.config.ports.objectStoreConsole },
+    };
     const store = objectStoreService(ctx.config);
     // kind maps the host ports to NodePorts only koala's MinIO values set.
-    const url = (port: number): string => (port && store.type === 'minio' ? `http://127.0.0.1:${port}` : '(through port-forward)');
+    const url = (port: number): string =>
+      port && store.type === 'minio' ? `http://127.0.0.1:${port}` : '(through port-forward)';
     return [
-      { name: `Object store S3 API (${store.type})`, url: url(targets['object-store'].localPort), portForward: 'koala port-forward object-store', credentials: 'koala credentials' },
-      { name: `Object store console (${store.type})`, url: url(targets['object-store-console'].localPort), portForward: 'koala port-forward object-store-console', credentials: 'koala credentials' },
+      {
+        name: `Object store S3 API (${store.type})`,
+        url: url(targets['object-store'].localPort),
+        portForward: 'koala port-forward object-store',
+        credentials: 'koala credentials',
+      },
+      {
+        name: `Object store console (${store.type})`,
+        url: url(targets['object-store-console'].localPort),
+        portForward: 'koala port-forward object-store-console',
+        credentials: 'koala credentials',
+      },
     ];
   },
 };

@@ -35,18 +35,28 @@ export function objectStoreService(config: KoalaConfig): ObjectStoreService {
   if (config.objectStore.type === 'seaweedfs') {
     // The official chart's all-in-one mode: master, volume, filer and S3 in one pod.
     return {
-      type: 'seaweedfs', namespace, release: 'seaweedfs', workload: 'seaweedfs-all-in-one',
-      service: 'seaweedfs-all-in-one', s3Port: 8333,
-      consoleService: 'seaweedfs-all-in-one', consolePort: 8888,
+      type: 'seaweedfs',
+      namespace,
+      release: 'seaweedfs',
+      workload: 'seaweedfs-all-in-one',
+      service: 'seaweedfs-all-in-one',
+      s3Port: 8333,
+      consoleService: 'seaweedfs-all-in-one',
+      consolePort: 8888,
       podLabels: { 'app.kubernetes.io/name': 'seaweedfs', 'app.kubernetes.io/component': 'seaweedfs-all-in-one' },
       ports: [9333, 19333, 8080, 18080, 8888, 18888, 8333],
     };
   }
   // The community chart names everything after the release when the release is "minio".
   return {
-    type: 'minio', namespace, release: 'minio', workload: 'minio',
-    service: 'minio', s3Port: 9000,
-    consoleService: 'minio-console', consolePort: 9001,
+    type: 'minio',
+    namespace,
+    release: 'minio',
+    workload: 'minio',
+    service: 'minio',
+    s3Port: 9000,
+    consoleService: 'minio-console',
+    consolePort: 9001,
     podLabels: { app: 'minio', release: 'minio' },
     ports: [9000, 9001],
   };

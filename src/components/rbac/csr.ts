@@ -43,7 +43,10 @@ export interface Csr {
   keyPem: string;
 }
 
-export function createCsr(subject: { commonName: string; organizations: string[] }, key?: { privateKey: KeyObject; publicKey: KeyObject }): Csr {
+export function createCsr(
+  subject: { commonName: string; organizations: string[] },
+  key?: { privateKey: KeyObject; publicKey: KeyObject },
+): Csr {
   const pair = key ?? generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
   const name = sequence(
     ...subject.organizations.map((o) => set(sequence(oid(OID.organization), utf8(o)))),
@@ -57,7 +60,10 @@ export function createCsr(subject: { commonName: string; organizations: string[]
   );
   const signature = sign('sha256', info, pair.privateKey); // DER-encoded ECDSA signature
   const request = sequence(info, sequence(oid(OID.ecdsaWithSha256)), der(0x03, Buffer.from([0x00]), signature));
-  return { csrPem: pem('CERTIFICATE REQUEST', request), keyPem: pair.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() };
+  return {
+    csrPem: pem('CERTIFICATE REQUEST', request),
+    keyPem: pair.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+  };
 }
 
 function pem(label: string, data: Buffer): string {

@@ -31,11 +31,24 @@ export function rbacRelease(ctx: PlatformContext): ReleaseDef {
  */
 async function aggregationLive(kube: Kube, ctx: PlatformContext): Promise<{ ready: boolean; detail: string }> {
   const namespace = ctx.config.spark.jobNamespaces[0]!;
-  const ask = (p: (typeof PERSONAS)[number], verb: string) => canI(kube, { user: `koala-${p.name}`, groups: [p.group], verb, group: 'sparkoperator.k8s.io', resource: 'sparkapplications', namespace });
+  const ask = (p: (typeof PERSONAS)[number], verb: string) =>
+    canI(kube, {
+      user: `koala-${p.name}`,
+      groups: [p.group],
+      verb,
+      group: 'sparkoperator.k8s.io',
+      resource: 'sparkapplications',
+      namespace,
+    });
   const [edit, view] = [PERSONAS.find((p) => p.name === 'edit')!, PERSONAS.find((p) => p.name === 'view')!];
-  const [editCreate, viewGet, viewCreate] = await Promise.all([ask(edit, 'create'), ask(view, 'get'), ask(view, 'create')]);
+  const [editCreate, viewGet, viewCreate] = await Promise.all([
+    ask(edit, 'create'),
+    ask(view, 'get'),
+    ask(view, 'create'),
+  ]);
   if (viewCreate) return { ready: false, detail: 'the view persona may create SparkApplications: RBAC is wrong' };
-  if (!editCreate || !viewGet) return { ready: false, detail: 'SparkApplications are not yet aggregated into edit and view' };
+  if (!editCreate || !viewGet)
+    return { ready: false, detail: 'SparkApplications are not yet aggregated into edit and view' };
   return { ready: true, detail: `${PERSONAS.map((p) => p.name).join(', ')} bound; SparkApplications aggregated` };
 }
 
@@ -46,7 +59,7 @@ export const rbac: Component = {
   steps: (ctx) => [
     releaseStep(ctx, {
       id: COMPONENT_ID,
-      title: 'Bind the admin, edit and view personas and Airflow\'s Spark role',
+      title: "Bind the admin, edit and view personas and Airflow's Spark role",
       def: rbacRelease(ctx),
       readiness: {
         check: (kube) => aggregationLive(kube, ctx),

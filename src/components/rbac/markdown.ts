@@ -14,7 +14,11 @@ export function rbacMarkdown(config: KoalaConfig): string {
       case 'outside':
         return '`kube-system` (outside the platform)';
       case 'cluster':
-        return c.name === 'jobs' ? 'the namespace object of a job namespace' : c.name === 'kube-system' ? 'the namespace object `kube-system`' : 'cluster-wide';
+        return c.name === 'jobs'
+          ? 'the namespace object of a job namespace'
+          : c.name === 'kube-system'
+            ? 'the namespace object `kube-system`'
+            : 'cluster-wide';
     }
   };
   const mark = (b: boolean): string => (b ? 'yes' : '-');
@@ -23,7 +27,11 @@ export function rbacMarkdown(config: KoalaConfig): string {
     '',
     '<!-- Generated from src/components/rbac/personas.ts by `node scripts/docs/generate.ts`; test/unit/platform keeps it in step. Do not edit by hand. -->',
     '',
-    `Each persona is bound to the built-in ClusterRole of its name in every platform namespace (${platformNamespaces(config).map((n) => `\`${n}\``).join(', ')}) and nowhere else.`,
+    `Each persona is bound to the built-in ClusterRole of its name in every platform namespace (${platformNamespaces(
+      config,
+    )
+      .map((n) => `\`${n}\``)
+      .join(', ')}) and nowhere else.`,
     'SparkApplications join those roles through aggregated ClusterRoles, so the bindings cover them. Each persona is',
     'a group (a client certificate from `koala users kubeconfig <persona>` carries it as O=…) and a ServiceAccount',
     `in \`${config.namespaces.system}\` (for \`--method token\`).`,
@@ -40,7 +48,10 @@ export function rbacMarkdown(config: KoalaConfig): string {
     '',
     '| Verb | Resource | Where | admin | edit | view | Airflow |',
     '| --- | --- | --- | --- | --- | --- | --- |',
-    ...ACCESS_DESIGN.map((c) => `| ${c.verb} | ${c.resource}${c.subresource ? `/${c.subresource}` : ''} | ${scope(c)} | ${mark(c.allowed.admin)} | ${mark(c.allowed.edit)} | ${mark(c.allowed.view)} | ${mark(c.allowed.airflow)} |`),
+    ...ACCESS_DESIGN.map(
+      (c) =>
+        `| ${c.verb} | ${c.resource}${c.subresource ? `/${c.subresource}` : ''} | ${scope(c)} | ${mark(c.allowed.admin)} | ${mark(c.allowed.edit)} | ${mark(c.allowed.view)} | ${mark(c.allowed.airflow)} |`,
+    ),
     '',
   ].join('\n');
 }

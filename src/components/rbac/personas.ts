@@ -22,9 +22,27 @@ export interface Persona {
 }
 
 export const PERSONAS: readonly Persona[] = [
-  { name: 'admin', clusterRole: 'admin', group: 'koala:admins', serviceAccount: 'koala-admin', summary: 'everything in the platform namespaces, Roles and RoleBindings included' },
-  { name: 'edit', clusterRole: 'edit', group: 'koala:editors', serviceAccount: 'koala-edit', summary: 'workloads, SparkApplications and Secrets in the platform namespaces; no RBAC' },
-  { name: 'view', clusterRole: 'view', group: 'koala:viewers', serviceAccount: 'koala-view', summary: 'read-only in the platform namespaces (logs yes, Secrets no)' },
+  {
+    name: 'admin',
+    clusterRole: 'admin',
+    group: 'koala:admins',
+    serviceAccount: 'koala-admin',
+    summary: 'everything in the platform namespaces, Roles and RoleBindings included',
+  },
+  {
+    name: 'edit',
+    clusterRole: 'edit',
+    group: 'koala:editors',
+    serviceAccount: 'koala-edit',
+    summary: 'workloads, SparkApplications and Secrets in the platform namespaces; no RBAC',
+  },
+  {
+    name: 'view',
+    clusterRole: 'view',
+    group: 'koala:viewers',
+    serviceAccount: 'koala-view',
+    summary: 'read-only in the platform namespaces (logs yes, Secrets no)',
+  },
 ];
 
 export function persona(name: string): Persona | undefined {
@@ -53,10 +71,22 @@ const personasOnly = { admin: true, edit: true, view: true, airflow: false };
 
 /** Verbs × resources × namespaces, and who may. */
 export const ACCESS_DESIGN: readonly AccessCheck[] = [
-  { verb: 'create', group: SPARK, resource: 'sparkapplications', scope: 'jobs', allowed: { ...writers, airflow: true } },
+  {
+    verb: 'create',
+    group: SPARK,
+    resource: 'sparkapplications',
+    scope: 'jobs',
+    allowed: { ...writers, airflow: true },
+  },
   { verb: 'get', group: SPARK, resource: 'sparkapplications', scope: 'jobs', allowed: all },
   { verb: 'watch', group: SPARK, resource: 'sparkapplications', scope: 'jobs', allowed: all },
-  { verb: 'delete', group: SPARK, resource: 'sparkapplications', scope: 'jobs', allowed: { ...writers, airflow: true } },
+  {
+    verb: 'delete',
+    group: SPARK,
+    resource: 'sparkapplications',
+    scope: 'jobs',
+    allowed: { ...writers, airflow: true },
+  },
   { verb: 'patch', group: SPARK, resource: 'sparkapplications', scope: 'jobs', allowed: writers },
   { verb: 'create', group: SPARK, resource: 'sparkapplications', scope: 'airflow', allowed: writers },
   { verb: 'create', group: SPARK, resource: 'sparkapplications', scope: 'outside', allowed: none },
@@ -73,9 +103,27 @@ export const ACCESS_DESIGN: readonly AccessCheck[] = [
   { verb: 'get', group: '', resource: 'secrets', scope: 'jobs', allowed: writers },
   { verb: 'list', group: '', resource: 'secrets', scope: 'airflow', allowed: writers },
   { verb: 'get', group: '', resource: 'secrets', scope: 'outside', allowed: none },
-  { verb: 'create', group: 'rbac.authorization.k8s.io', resource: 'roles', scope: 'jobs', allowed: { ...none, admin: true } },
-  { verb: 'create', group: 'rbac.authorization.k8s.io', resource: 'rolebindings', scope: 'airflow', allowed: { ...none, admin: true } },
-  { verb: 'get', group: 'rbac.authorization.k8s.io', resource: 'roles', scope: 'jobs', allowed: { ...none, admin: true } },
+  {
+    verb: 'create',
+    group: 'rbac.authorization.k8s.io',
+    resource: 'roles',
+    scope: 'jobs',
+    allowed: { ...none, admin: true },
+  },
+  {
+    verb: 'create',
+    group: 'rbac.authorization.k8s.io',
+    resource: 'rolebindings',
+    scope: 'airflow',
+    allowed: { ...none, admin: true },
+  },
+  {
+    verb: 'get',
+    group: 'rbac.authorization.k8s.io',
+    resource: 'roles',
+    scope: 'jobs',
+    allowed: { ...none, admin: true },
+  },
   { verb: 'get', group: '', resource: 'namespaces', scope: 'cluster', name: 'jobs', allowed: personasOnly },
   { verb: 'get', group: '', resource: 'namespaces', scope: 'cluster', name: 'kube-system', allowed: none },
   { verb: 'list', group: '', resource: 'namespaces', scope: 'cluster', allowed: none },
@@ -90,10 +138,19 @@ export function rbacValues(config: KoalaConfig): Record<string, unknown> {
     rbac: {
       // Cluster-scoped names carry the system namespace, so two platforms never collide.
       prefix: config.namespaces.system,
-      personas: PERSONAS.map(({ name, clusterRole, group, serviceAccount }) => ({ name, clusterRole, group, serviceAccount })),
+      personas: PERSONAS.map(({ name, clusterRole, group, serviceAccount }) => ({
+        name,
+        clusterRole,
+        group,
+        serviceAccount,
+      })),
       namespaces: platformNamespaces(config),
       serviceAccountNamespace: config.namespaces.system,
-      airflow: { namespace: config.namespaces.airflow, serviceAccounts: AIRFLOW_TASK_SERVICE_ACCOUNTS, jobNamespaces: [...config.spark.jobNamespaces] },
+      airflow: {
+        namespace: config.namespaces.airflow,
+        serviceAccounts: AIRFLOW_TASK_SERVICE_ACCOUNTS,
+        jobNamespaces: [...config.spark.jobNamespaces],
+      },
     },
   };
 }

@@ -20,7 +20,11 @@ export function registryHostingConfigMap(port: number) {
   return {
     apiVersion: 'v1',
     kind: 'ConfigMap',
-    metadata: { name: 'local-registry-hosting', namespace: 'kube-public', labels: { 'app.kubernetes.io/managed-by': 'koala' } },
+    metadata: {
+      name: 'local-registry-hosting',
+      namespace: 'kube-public',
+      labels: { 'app.kubernetes.io/managed-by': 'koala' },
+    },
     data: {
       'localRegistryHosting.v1': `host: "localhost:${port}"\nhelp: "https://kind.sigs.k8s.io/docs/user/local-registry/"\n`,
     },
@@ -29,12 +33,18 @@ export function registryHostingConfigMap(port: number) {
 
 export function registryRunArgs(r: { name: string; port: number; image: string }): string[] {
   return [
-    'run', '-d', '--restart=always',
-    '--name', r.name,
-    '--label', 'app.kubernetes.io/managed-by=koala',
-    '-p', `127.0.0.1:${r.port}:5000`,
+    'run',
+    '-d',
+    '--restart=always',
+    '--name',
+    r.name,
+    '--label',
+    'app.kubernetes.io/managed-by=koala',
+    '-p',
+    `127.0.0.1:${r.port}:5000`,
     // Images survive `koala down --keep-registry` and a recreated container.
-    '-v', `${r.name}${REGISTRY_VOLUME_SUFFIX}:/var/lib/registry`,
+    '-v',
+    `${r.name}${REGISTRY_VOLUME_SUFFIX}:/var/lib/registry`,
     r.image,
   ];
 }
@@ -53,8 +63,11 @@ function registrySteps(ctx: PlatformContext): Step[] {
     async check({ signal }) {
       const state = await inspectContainer(r.name, signal);
       if (!state) return { done: false, reason: 'no registry container' };
-      if (!state.ports['5000/tcp']?.includes(binding) || state.image !== r.image) return { done: false, reason: 'registry container has another port or image' };
-      return state.running ? { done: true, detail: `running on ${binding}` } : { done: false, reason: 'registry container is stopped' };
+      if (!state.ports['5000/tcp']?.includes(binding) || state.image !== r.image)
+        return { done: false, reason: 'registry container has another port or image' };
+      return state.running
+        ? { done: true, detail: `running on ${binding}` }
+        : { done: false, reason: 'registry container is stopped' };
     },
     async run({ signal, report }) {
       const state = await inspectContainer(r.name, signal);
@@ -91,7 +104,14 @@ function registrySteps(ctx: PlatformContext): Step[] {
       return undefined;
     }
   };
-  const writeHostsArgs = (node: string): string[] => ['exec', '-i', node, 'sh', '-c', `mkdir -p '${hostsDir}' && cat > '${hostsDir}/hosts.toml'`];
+  const writeHostsArgs = (node: string): string[] => [
+    'exec',
+    '-i',
+    node,
+    'sh',
+    '-c',
+    `mkdir -p '${hostsDir}' && cat > '${hostsDir}/hosts.toml'`,
+  ];
 
   // `kind get nodes` lists the load balancer too; it runs no containerd (nor a shell).
   const nodesOf = async (signal: AbortSignal): Promise<string[]> =>
@@ -100,14 +120,14 @@ function registrySteps(ctx: PlatformContext): Step[] {
   const hosts: Step = {
     id: 'registry-hosts' satisfies UpStepId,
     title: `Point containerd on every node at the registry (localhost:${r.port})`,
-    plan: () => [
-      { kind: 'command', tool: 'docker', args: writeHostsArgs('<each node>'), input: hostsToml },
-    ],
+    plan: () => [{ kind: 'command', tool: 'docker', args: writeHostsArgs('<each node>'), input: hostsToml }],
     async check({ signal }) {
       const nodes = await nodesOf(signal);
       const stale = [];
       for (const node of nodes) if ((await readHosts(node, signal)) !== hostsToml) stale.push(node);
-      return stale.length === 0 ? { done: true, detail: `${nodes.length} nodes configured` } : { done: false, reason: `${stale.length} nodes to configure` };
+      return stale.length === 0
+        ? { done: true, detail: `${nodes.length} nodes configured` }
+        : { done: false, reason: `${stale.length} nodes to configure` };
     },
     async run({ signal }) {
       const nodes = await nodesOf(signal);
@@ -142,8 +162,12 @@ export const registry: Component = {
     if (!state) return { ok: false, missing: true, detail: `no container "${r.name}"` };
     if (!state.running) return { ok: false, detail: `container "${r.name}" is ${state.status}` };
     try {
-      const response = await fetch(`http://127.0.0.1:${r.port}/v2/`, { signal: AbortSignal.any([signal, AbortSignal.timeout(3_000)]) });
-      return response.ok ? { ok: true, detail: `localhost:${r.port} answers` } : { ok: false, detail: `localhost:${r.port}/v2/ answered ${response.status}` };
+      const response = await fetch(`http://127.0.0.1:${r.port}/v2/`, {
+        signal: AbortSignal.any([signal, AbortSignal.timeout(3_000)]),
+      });
+      return response.ok
+        ? { ok: true, detail: `localhost:${r.port} answers` }
+        : { ok: false, detail: `localhost:${r.port}/v2/ answered ${response.status}` };
     } catch {
       return { ok: false, detail: `localhost:${r.port} does not answer` };
     }
@@ -165,7 +189,9 @@ export const registry: Component = {
           const users = await otherRegistryUsers(r, ctx.spec.name, signal);
           if (users.length > 0) return { done: true, detail: `kept: ${describeUsers(users)}` };
           const state = await inspectContainer(r.name, signal);
-          const volume = await docker(['volume', 'ls', '-q', '--filter', `name=^${r.name}${REGISTRY_VOLUME_SUFFIX}$`], { signal });
+          const volume = await docker(['volume', 'ls', '-q', '--filter', `name=^${r.name}${REGISTRY_VOLUME_SUFFIX}$`], {
+            signal,
+          });
           return !state && !volume.trim() ? { done: true, detail: 'no registry' } : { done: false };
         },
         async run({ signal }) {

@@ -8,7 +8,14 @@ import { crdsNotEstablished, deploymentReady, waitForCrds, waitForWorkloads } fr
 import type { PlatformContext } from '../../platform/context.ts';
 import type { Component } from '../component.ts';
 import { RELEASES } from '../names.ts';
-import { pinnedChart, releaseFreshness, releaseStep, withOverrides, type ReadinessDef, type ReleaseDef } from '../release.ts';
+import {
+  pinnedChart,
+  releaseFreshness,
+  releaseStep,
+  withOverrides,
+  type ReadinessDef,
+  type ReleaseDef,
+} from '../release.ts';
 import { SPARK_CRDS, SPARK_SERVICE_ACCOUNT } from './settings.ts';
 
 /**
@@ -55,7 +62,11 @@ export function sparkOperatorRelease(ctx: PlatformContext): ReleaseDef {
 async function operatorReadiness(kube: Kube, namespace: string): Promise<{ ready: boolean; detail: string }> {
   const missingCrds = await crdsNotEstablished(kube, SPARK_CRDS);
   if (missingCrds.length) return { ready: false, detail: `CRDs not Established: ${missingCrds.join(', ')}` };
-  const deployments = await Promise.all(OPERATOR_DEPLOYMENTS.map((name) => kube.get<V1Deployment>({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name, namespace } })));
+  const deployments = await Promise.all(
+    OPERATOR_DEPLOYMENTS.map((name) =>
+      kube.get<V1Deployment>({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name, namespace } }),
+    ),
+  );
   const notReady = OPERATOR_DEPLOYMENTS.filter((_, i) => !deployments[i] || !deploymentReady(deployments[i]!));
   if (notReady.length) return { ready: false, detail: `not available: ${notReady.join(', ')}` };
   return { ready: true, detail: 'CRDs Established, controller and webhook available' };
@@ -68,7 +79,16 @@ function readiness(ctx: PlatformContext): ReadinessDef {
     async wait(kube, { signal, report, timeoutMs }) {
       const started = Date.now();
       await waitForCrds(kube, SPARK_CRDS, { timeoutMs, signal, onProgress: report });
-      await waitForWorkloads(kube, { namespace, minimum: OPERATOR_DEPLOYMENTS.length }, { what: 'the Spark operator controller and webhook', timeoutMs: Math.max(1_000, timeoutMs - (Date.now() - started)), signal, onProgress: report });
+      await waitForWorkloads(
+        kube,
+        { namespace, minimum: OPERATOR_DEPLOYMENTS.length },
+        {
+          what: 'the Spark operator controller and webhook',
+          timeoutMs: Math.max(1_000, timeoutMs - (Date.now() - started)),
+          signal,
+          onProgress: report,
+        },
+      );
       const state = await operatorReadiness(kube, namespace);
       if (!state.ready) throw new Error(`Spark operator: ${state.detail}`);
       return state.detail;
@@ -93,6 +113,9 @@ export const sparkOperator: Component = {
     if (!fresh.state) return { ok: false, missing: true, detail: 'not installed' };
     if (fresh.state.status !== 'deployed') return { ok: false, detail: `release ${fresh.state.status}` };
     const state = await operatorReadiness(await ctx.kube(), ctx.config.namespaces.sparkOperator);
-    return { ok: state.ready, detail: `${fresh.state.chart}: ${state.detail}${fresh.upToDate ? '' : ` (${fresh.reason}; \`koala up\` updates it)`}` };
+    return {
+      ok: state.ready,
+      detail: `${fresh.state.chart}: ${state.detail}${fresh.upToDate ? '' : ` (${fresh.reason}; \`koala up\` updates it)`}`,
+    };
   },
 };

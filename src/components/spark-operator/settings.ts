@@ -12,7 +12,10 @@ import { RELEASES, SECRETS } from '../names.ts';
 /** The chart creates `<release>-spark` in every job namespace, with the driver's Role. */
 export const SPARK_SERVICE_ACCOUNT = `${RELEASES.sparkOperator}-spark`;
 
-export const SPARK_CRDS = ['sparkapplications.sparkoperator.k8s.io', 'scheduledsparkapplications.sparkoperator.k8s.io'] as const;
+export const SPARK_CRDS = [
+  'sparkapplications.sparkoperator.k8s.io',
+  'scheduledsparkapplications.sparkoperator.k8s.io',
+] as const;
 
 export interface SparkJobSettings {
   /** Namespaces SparkApplications may be submitted to; the first is the default. */

@@ -33,7 +33,14 @@ const notebook: Component = {
   ],
   health: async () => ({ ok: true, detail: 'serving' }),
   services: (config) => [
-    { name: 'notebook', namespace: config.namespaces.system, service: 'notebook', port: 8888, localPort: 0, description: 'Notebook UI' },
+    {
+      name: 'notebook',
+      namespace: config.namespaces.system,
+      service: 'notebook',
+      port: 8888,
+      localPort: 0,
+      description: 'Notebook UI',
+    },
   ],
 };
 
@@ -48,7 +55,11 @@ beforeAll(() => {
   process.env.KOALA_HOME = mkdtempSync(path.join(os.tmpdir(), 'koala-home-'));
 });
 afterAll(() => {
-  for (const [key, value] of Object.entries({ KOALA_KIND: saved.kind, KOALA_HELM: saved.helm, KOALA_HOME: saved.home })) {
+  for (const [key, value] of Object.entries({
+    KOALA_KIND: saved.kind,
+    KOALA_HELM: saved.helm,
+    KOALA_HOME: saved.home,
+  })) {
     if (value === undefined) delete process.env[key];
     else process.env[key] = value;
   }
@@ -71,9 +82,19 @@ describe('adding a component', () => {
     const ctx = await context();
     const status = await collectStatus(ctx, AbortSignal.timeout(10_000), [...COMPONENTS, notebook]);
     expect(status.components.map((c) => c.id)).toContain('notebook');
-    const summary = upSummary(ctx, { ok: true, interrupted: false, durationMs: 1, steps: [] }, [...COMPONENTS, notebook]);
-    expect(summary.endpoints).toContainEqual({ name: 'Notebook UI', url: '(through port-forward)', portForward: 'koala port-forward notebook' });
-    expect(portForwardTargets(ctx.config, [...COMPONENTS, notebook]).notebook).toMatchObject({ service: 'notebook', port: 8888 });
+    const summary = upSummary(ctx, { ok: true, interrupted: false, durationMs: 1, steps: [] }, [
+      ...COMPONENTS,
+      notebook,
+    ]);
+    expect(summary.endpoints).toContainEqual({
+      name: 'Notebook UI',
+      url: '(through port-forward)',
+      portForward: 'koala port-forward notebook',
+    });
+    expect(portForwardTargets(ctx.config, [...COMPONENTS, notebook]).notebook).toMatchObject({
+      service: 'notebook',
+      port: 8888,
+    });
   });
 });
 
@@ -85,6 +106,10 @@ describe('the order of koala up', () => {
   });
 
   it('port-forward names come from the components: airflow and the object store', async () => {
-    expect(Object.keys(portForwardTargets((await context()).config))).toEqual(['object-store', 'object-store-console', 'airflow']);
+    expect(Object.keys(portForwardTargets((await context()).config))).toEqual([
+      'object-store',
+      'object-store-console',
+      'airflow',
+    ]);
   });
 });

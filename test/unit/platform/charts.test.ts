@@ -27,7 +27,8 @@ beforeAll(async () => {
 afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
 const pin = { repository: 'https://charts.example.invalid', name: 'demo', version: '1.2.3' };
-const indexWith = (d: string) => `apiVersion: v1\nentries:\n  demo:\n    - version: 1.2.3\n      digest: ${d}\n      urls: [charts/demo-1.2.3.tgz]\n    - version: 1.0.0\n      urls: [charts/demo-1.0.0.tgz]\n`;
+const indexWith = (d: string) =>
+  `apiVersion: v1\nentries:\n  demo:\n    - version: 1.2.3\n      digest: ${d}\n      urls: [charts/demo-1.2.3.tgz]\n    - version: 1.0.0\n      urls: [charts/demo-1.0.0.tgz]\n`;
 
 describe('chart fetching', () => {
   it('a mirror replaces the upstream repository', () => {
@@ -47,19 +48,32 @@ describe('chart fetching', () => {
     expect(hits).toEqual([]);
     // Offline and pointed elsewhere: the cached copy is used, and said so.
     const notes: string[] = [];
-    const offline = await fetchChart(pin, { mirror: 'http://127.0.0.1:9/nowhere', cacheDir, report: (l) => notes.push(l) });
+    const offline = await fetchChart(pin, {
+      mirror: 'http://127.0.0.1:9/nowhere',
+      cacheDir,
+      report: (l) => notes.push(l),
+    });
     expect(offline.fromCache).toBe(true);
     expect(notes.join('\n')).toMatch(/not reachable; using demo-1.2.3 cached/);
   });
 
   it('refuses a chart whose digest does not match the index', async () => {
     index = indexWith('f'.repeat(64));
-    await expect(fetchChart(pin, { mirror: base, cacheDir: mkdtempSync(path.join(os.tmpdir(), 'koala-charts-')) })).rejects.toThrow(/does not match the digest/);
+    await expect(
+      fetchChart(pin, { mirror: base, cacheDir: mkdtempSync(path.join(os.tmpdir(), 'koala-charts-')) }),
+    ).rejects.toThrow(/does not match the digest/);
   });
 
   it('says which versions exist when the pinned one does not, and how to fix an unreachable repository', async () => {
     index = indexWith(digest);
-    await expect(fetchChart({ ...pin, version: '9.9.9' }, { mirror: base, cacheDir: mkdtempSync(path.join(os.tmpdir(), 'koala-charts-')) })).rejects.toThrow(/has no demo 9.9.9 \(it has 1.2.3, 1.0.0\)/);
-    await expect(fetchChart(pin, { cacheDir: mkdtempSync(path.join(os.tmpdir(), 'koala-charts-')) })).rejects.toMatchObject({ hint: expect.stringContaining('charts.mirror') });
+    await expect(
+      fetchChart(
+        { ...pin, version: '9.9.9' },
+        { mirror: base, cacheDir: mkdtempSync(path.join(os.tmpdir(), 'koala-charts-')) },
+      ),
+    ).rejects.toThrow(/has no demo 9.9.9 \(it has 1.2.3, 1.0.0\)/);
+    await expect(
+      fetchChart(pin, { cacheDir: mkdtempSync(path.join(os.tmpdir(), 'koala-charts-')) }),
+    ).rejects.toMatchObject({ hint: expect.stringContaining('charts.mirror') });
   });
 });

@@ -27,14 +27,21 @@ async function problems(yaml: string, env: Record<string, string> = {}): Promise
 describe('config: platform fields', () => {
   it('has defaults for the platform namespaces and network policies', async () => {
     const { config } = await loadConfig({ cwd: project(''), processEnv: {} });
-    expect(config.namespaces).toEqual({ system: 'koala-system', sparkOperator: 'spark-operator', objectStore: 'object-store', airflow: 'airflow' });
+    expect(config.namespaces).toEqual({
+      system: 'koala-system',
+      sparkOperator: 'spark-operator',
+      objectStore: 'object-store',
+      airflow: 'airflow',
+    });
     expect(config.networkPolicies).toEqual({ enabled: true, jobEgressCidrs: [] });
     expect(config.objectStore).toEqual({ type: 'minio', buckets: ['spark-data'] });
   });
 
   it('accepts overrides', async () => {
     const { config } = await loadConfig({
-      cwd: project('namespaces:\n  airflow: airflow-operator\nobjectStore:\n  type: seaweedfs\nnetworkPolicies:\n  jobEgressCidrs: [0.0.0.0/0]\n'),
+      cwd: project(
+        'namespaces:\n  airflow: airflow-operator\nobjectStore:\n  type: seaweedfs\nnetworkPolicies:\n  jobEgressCidrs: [0.0.0.0/0]\n',
+      ),
       processEnv: {},
     });
     expect(config.namespaces.airflow).toBe('airflow-operator');
@@ -67,15 +74,26 @@ describe('config: platform fields', () => {
   });
 
   it('rejects system namespaces and namespaces shared by two platform parts', async () => {
-    expect(await problems('namespaces:\n  airflow: kube-system\n')).toContain('namespaces.airflow: "kube-system" is a system namespace');
-    expect(await problems('spark:\n  jobNamespaces: [default]\n')).toContain('spark.jobNamespaces: "default" is a system namespace');
+    expect(await problems('namespaces:\n  airflow: kube-system\n')).toContain(
+      'namespaces.airflow: "kube-system" is a system namespace',
+    );
+    expect(await problems('spark:\n  jobNamespaces: [default]\n')).toContain(
+      'spark.jobNamespaces: "default" is a system namespace',
+    );
     const shared = await problems('namespaces:\n  objectStore: airflow\n');
-    expect(shared).toMatch(/namespaces\.(objectStore|airflow): "airflow" is also used by namespaces\.(objectStore|airflow)/);
-    expect(await problems('spark:\n  jobNamespaces: [airflow]\n')).toContain('"airflow" is also used by namespaces.airflow');
+    expect(shared).toMatch(
+      /namespaces\.(objectStore|airflow): "airflow" is also used by namespaces\.(objectStore|airflow)/,
+    );
+    expect(await problems('spark:\n  jobNamespaces: [airflow]\n')).toContain(
+      '"airflow" is also used by namespaces.airflow',
+    );
   });
 
   it('reads the object store type and job namespaces from KOALA_* variables', async () => {
-    const { config } = await loadConfig({ cwd: project(''), processEnv: { KOALA_OBJECT_STORE: 'seaweedfs', KOALA_JOB_NAMESPACES: 'etl,ml' } });
+    const { config } = await loadConfig({
+      cwd: project(''),
+      processEnv: { KOALA_OBJECT_STORE: 'seaweedfs', KOALA_JOB_NAMESPACES: 'etl,ml' },
+    });
     expect(config.objectStore.type).toBe('seaweedfs');
     expect(config.spark.jobNamespaces).toEqual(['etl', 'ml']);
     expect(await problems('', { KOALA_OBJECT_STORE: 'ceph' })).toContain('environment variable KOALA_OBJECT_STORE');

@@ -14,7 +14,10 @@ import { KoalaError } from '../../../src/util/errors.ts';
  * A helm whose `get values` answers from a script of responses, one per call (the last one
  * repeats): how a transient failure (API server restarting, a timeout) looks to koala.
  */
-function scriptedHelm(dir: string, responses: Array<{ exit: number; stdout?: string; stderr?: string }>): { bin: string; calls: () => number } {
+function scriptedHelm(
+  dir: string,
+  responses: Array<{ exit: number; stdout?: string; stderr?: string }>,
+): { bin: string; calls: () => number } {
   const state = path.join(dir, 'helm-state');
   writeFileSync(path.join(dir, 'responses.json'), JSON.stringify(responses));
   writeFileSync(state, '0');
@@ -47,10 +50,20 @@ afterAll(() => {
 });
 afterEach(() => clearSecrets());
 
-async function world(responses: Parameters<typeof scriptedHelm>[1] | ((values: string) => Parameters<typeof scriptedHelm>[1])) {
+async function world(
+  responses: Parameters<typeof scriptedHelm>[1] | ((values: string) => Parameters<typeof scriptedHelm>[1]),
+) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'koala-creds-'));
   writeFileSync(path.join(dir, '.git'), '');
-  const loaded = await loadConfig({ cwd: dir, processEnv: { KOALA_CLUSTER_NAME: path.basename(dir).toLowerCase().replace(/[^a-z0-9]/g, '') } });
+  const loaded = await loadConfig({
+    cwd: dir,
+    processEnv: {
+      KOALA_CLUSTER_NAME: path
+        .basename(dir)
+        .toLowerCase()
+        .replace(/[^a-z0-9]/g, ''),
+    },
+  });
   const existing = (await resolveCredentials(new Map(), undefined)).credentials;
   const values = JSON.stringify({ secrets: platformSecrets(loaded.config, existing) });
   const helm = scriptedHelm(dir, typeof responses === 'function' ? responses(values) : responses);
@@ -58,17 +71,28 @@ async function world(responses: Parameters<typeof scriptedHelm>[1] | ((values: s
   return { loaded, existing, helm };
 }
 
-const UNREACHABLE = 'Error: Kubernetes cluster unreachable: Get "https://127.0.0.1:6443/version": dial tcp 127.0.0.1:6443: connect: connection refused\n';
+const UNREACHABLE =
+  'Error: Kubernetes cluster unreachable: Get "https://127.0.0.1:6443/version": dial tcp 127.0.0.1:6443: connect: connection refused\n';
 
 describe('credentials when the local file is gone', () => {
   it('a helm failure other than "not found" stops with a clear error; the next run reads the cluster\'s credentials', async () => {
-    const { loaded, existing, helm } = await world((values) => [{ exit: 1, stderr: UNREACHABLE }, { exit: 0, stdout: values }]);
+    const { loaded, existing, helm } = await world((values) => [
+      { exit: 1, stderr: UNREACHABLE },
+      { exit: 0, stdout: values },
+    ]);
     const first = existingClusterContext(loaded);
-    const failure = await platformCredentials(first).then(() => undefined, (e: unknown) => e);
+    const failure = await platformCredentials(first).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(failure).toBeInstanceOf(KoalaError);
-    expect((failure as KoalaError).message).toMatch(/Could not read the credentials the cluster already holds \(helm release koala-system\/koala-platform\)/);
+    expect((failure as KoalaError).message).toMatch(
+      /Could not read the credentials the cluster already holds \(helm release koala-system\/koala-platform\)/,
+    );
     expect((failure as KoalaError).message).toContain('Kubernetes cluster unreachable');
-    expect((failure as KoalaError).hint).toMatch(/Nothing was changed\. Check that cluster .* answers \(`koala status`\), then run the command again/);
+    expect((failure as KoalaError).hint).toMatch(
+      /Nothing was changed\. Check that cluster .* answers \(`koala status`\), then run the command again/,
+    );
     expect(existsSync(credentialsFile(first)), 'no credentials file written').toBe(false);
 
     // The failure is not cached: asked again (the same command retrying, or the next run), the cluster answers.
@@ -80,10 +104,15 @@ describe('credentials when the local file is gone', () => {
 
   it.each([
     ['a timeout', 'Error: context deadline exceeded\n'],
-    ['RBAC', 'Error: query: failed to query with labels: secrets is forbidden: User "x" cannot list resource "secrets"\n'],
+    [
+      'RBAC',
+      'Error: query: failed to query with labels: secrets is forbidden: User "x" cannot list resource "secrets"\n',
+    ],
   ])('%s is not "no credentials" either', async (_, stderr) => {
     const { loaded } = await world([{ exit: 1, stderr }]);
-    await expect(platformCredentials(existingClusterContext(loaded))).rejects.toThrow(/Could not read the credentials the cluster already holds/);
+    await expect(platformCredentials(existingClusterContext(loaded))).rejects.toThrow(
+      /Could not read the credentials the cluster already holds/,
+    );
   });
 
   it('"release: not found" (a platform not installed yet) gives new credentials', async () => {

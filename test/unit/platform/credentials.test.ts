@@ -8,7 +8,8 @@ import { readCredentialsFile, resolveCredentials, storeCredentials } from '../..
 import { clearSecrets, redact, REDACTED } from '../../../src/tools/redact.ts';
 import { ConfigError } from '../../../src/util/errors.ts';
 
-const env = (vars: Record<string, string>, source = '/p/.env.private'): Map<string, EnvValue> => new Map(Object.entries(vars).map(([k, v], i) => [k, { value: v, source, line: i + 1 }]));
+const env = (vars: Record<string, string>, source = '/p/.env.private'): Map<string, EnvValue> =>
+  new Map(Object.entries(vars).map(([k, v], i) => [k, { value: v, source, line: i + 1 }]));
 
 afterEach(() => clearSecrets());
 
@@ -27,8 +28,16 @@ describe('credentials', () => {
     expect(redact(`user ${a.airflow.username}`)).toBe('user admin');
   });
 
-  it('come from .env.private (the seed\'s variable names) when the user sets them', async () => {
-    const { credentials, sources } = await resolveCredentials(env({ MINIO_ACCESS_KEY: 'platform-team', MINIO_SECRET_KEY: 'a-long-and-private-key', AIRFLOW_USERNAME: 'ana', AIRFLOW_PASSWORD: 'correct horse battery' }), undefined);
+  it("come from .env.private (the seed's variable names) when the user sets them", async () => {
+    const { credentials, sources } = await resolveCredentials(
+      env({
+        MINIO_ACCESS_KEY: 'platform-team',
+        MINIO_SECRET_KEY: 'a-long-and-private-key',
+        AIRFLOW_USERNAME: 'ana',
+        AIRFLOW_PASSWORD: 'correct horse battery',
+      }),
+      undefined,
+    );
     expect(credentials.objectStore).toEqual({ accessKey: 'platform-team', secretKey: 'a-long-and-private-key' });
     expect(credentials.airflow.username).toBe('ana');
     expect(sources['objectStore.secretKey']).toBe('/p/.env.private');
@@ -46,7 +55,9 @@ describe('credentials', () => {
       }
       throw new Error('expected a ConfigError');
     };
-    expect(await problems({ MINIO_SECRET_KEY: 'MY_MINIO_SECRET_KEY' })).toContain('/p/.env.private:1: MINIO_SECRET_KEY: is a placeholder');
+    expect(await problems({ MINIO_SECRET_KEY: 'MY_MINIO_SECRET_KEY' })).toContain(
+      '/p/.env.private:1: MINIO_SECRET_KEY: is a placeholder',
+    );
     expect(await problems({ AIRFLOW_PASSWORD: 'admin' })).toContain('well-known default');
     expect(await problems({ AIRFLOW_PASSWORD: 'short1' })).toContain('too short');
     expect(await problems({ AIRFLOW_USERNAME: 'a b' })).toContain('user name');
@@ -60,9 +71,13 @@ describe('credentials', () => {
     expect(await storeCredentials(file, first)).toBe(true);
     expect(statSync(file).mode & 0o777).toBe(0o600);
     expect(await storeCredentials(file, first)).toBe(false); // unchanged: no write
-    const again = await resolveCredentials(new Map(), await readCredentialsFile(file), async () => ({ postgres: { password: 'from-the-cluster-1' } }));
+    const again = await resolveCredentials(new Map(), await readCredentialsFile(file), async () => ({
+      postgres: { password: 'from-the-cluster-1' },
+    }));
     expect(again.credentials).toEqual(first);
-    const recovered = await resolveCredentials(new Map(), undefined, async () => ({ postgres: { password: 'from-the-cluster-1' } }));
+    const recovered = await resolveCredentials(new Map(), undefined, async () => ({
+      postgres: { password: 'from-the-cluster-1' },
+    }));
     expect(recovered.credentials.postgres.password).toBe('from-the-cluster-1');
     expect(recovered.sources['postgres.password']).toBe('cluster');
   });

@@ -10,7 +10,10 @@ describe('the persona certificate request', () => {
     const { csrPem, keyPem } = createCsr({ commonName: 'koala-edit', organizations: ['koala:editors'] });
     const dir = mkdtempSync(path.join(os.tmpdir(), 'koala-csr-'));
     writeFileSync(path.join(dir, 'req.pem'), csrPem);
-    const out = execFileSync('openssl', ['req', '-in', path.join(dir, 'req.pem'), '-noout', '-verify', '-subject'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const out = execFileSync('openssl', ['req', '-in', path.join(dir, 'req.pem'), '-noout', '-verify', '-subject'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     expect(out).toMatch(/O\s*=\s*koala:editors, CN\s*=\s*koala-edit/);
     expect(keyPem).toMatch(/^-----BEGIN PRIVATE KEY-----/);
   });

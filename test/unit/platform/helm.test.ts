@@ -3,13 +3,34 @@ import { describe, expect, it } from 'vitest';
 import { helmInfo, kubeArgs, listArgs, upgradeArgs, withValuesFile } from '../../../src/tools/helm.ts';
 import { parseVersion } from '../../../src/tools/version.ts';
 
-const options = { release: 'airflow', namespace: 'airflow', chart: '/cache/airflow-1.22.0.tgz', valuesFile: '/tmp/v/values.json', timeoutSeconds: 600 };
+const options = {
+  release: 'airflow',
+  namespace: 'airflow',
+  chart: '/cache/airflow-1.22.0.tgz',
+  valuesFile: '/tmp/v/values.json',
+  timeoutSeconds: 600,
+};
 
 describe('helm: flags follow the version', () => {
   it('Helm 3: --wait --atomic; Helm 4: --wait=watcher --rollback-on-failure (--atomic is deprecated there)', () => {
     const v3 = upgradeArgs(helmInfo(parseVersion('v3.22.0')), options);
     const v4 = upgradeArgs(helmInfo(parseVersion('v4.3.1')), options);
-    expect(v3).toEqual(['upgrade', '--install', 'airflow', '/cache/airflow-1.22.0.tgz', '--namespace', 'airflow', '--values', '/tmp/v/values.json', '--wait', '--atomic', '--timeout', '600s', '--history-max', '5']);
+    expect(v3).toEqual([
+      'upgrade',
+      '--install',
+      'airflow',
+      '/cache/airflow-1.22.0.tgz',
+      '--namespace',
+      'airflow',
+      '--values',
+      '/tmp/v/values.json',
+      '--wait',
+      '--atomic',
+      '--timeout',
+      '600s',
+      '--history-max',
+      '5',
+    ]);
     expect(v4).toContain('--rollback-on-failure');
     expect(v4).toContain('--wait=watcher');
     expect(v4).not.toContain('--atomic');
@@ -17,7 +38,16 @@ describe('helm: flags follow the version', () => {
   });
 
   it('lists every status: Helm 3 needs --all, Helm 4 has no such flag', () => {
-    expect(listArgs(helmInfo(parseVersion('v3.22.0')), 'a.b', 'ns')).toEqual(['list', '--namespace', 'ns', '--filter', '^a\\.b$', '--all', '--output', 'json']);
+    expect(listArgs(helmInfo(parseVersion('v3.22.0')), 'a.b', 'ns')).toEqual([
+      'list',
+      '--namespace',
+      'ns',
+      '--filter',
+      '^a\\.b$',
+      '--all',
+      '--output',
+      'json',
+    ]);
     expect(listArgs(helmInfo(parseVersion('v4.3.1')), 'x', 'ns')).not.toContain('--all');
   });
 
@@ -29,7 +59,12 @@ describe('helm: flags follow the version', () => {
   });
 
   it('names the cluster explicitly, from the context', () => {
-    expect(kubeArgs({ kubeconfig: '/k', context: 'kind-koala' })).toEqual(['--kubeconfig', '/k', '--kube-context', 'kind-koala']);
+    expect(kubeArgs({ kubeconfig: '/k', context: 'kind-koala' })).toEqual([
+      '--kubeconfig',
+      '/k',
+      '--kube-context',
+      'kind-koala',
+    ]);
     expect(kubeArgs({ context: 'kind-koala' })).toEqual(['--kube-context', 'kind-koala']);
   });
 

@@ -2,7 +2,14 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { imageFor, mirrorReference, parseImage, registryRepositoryTag, sparkBaseImage, sparkBuildArgs } from '../../../src/charts/images.ts';
+import {
+  imageFor,
+  mirrorReference,
+  parseImage,
+  registryRepositoryTag,
+  sparkBaseImage,
+  sparkBuildArgs,
+} from '../../../src/charts/images.ts';
 import { scaffoldSparkApp } from '../../../src/jobs/scaffold.ts';
 import { renderFromManifest, type SparkApplication } from '../../../src/jobs/render.ts';
 import { IMAGE_KEYS, loadPins } from '../../../src/charts/pins.ts';
@@ -28,7 +35,10 @@ describe('image references', () => {
     [`quay.io/minio/mc:RELEASE.1@${DIGEST}`, { domain: 'quay.io', path: 'minio/mc', suffix: `:RELEASE.1@${DIGEST}` }],
     ['localhost:5001/app', { domain: 'localhost:5001', path: 'app', suffix: '' }],
     ['localhost/app:1', { domain: 'localhost', path: 'app', suffix: ':1' }],
-    ['ghcr.io/kubeflow/spark-operator/controller:2.5.2', { domain: 'ghcr.io', path: 'kubeflow/spark-operator/controller', suffix: ':2.5.2' }],
+    [
+      'ghcr.io/kubeflow/spark-operator/controller:2.5.2',
+      { domain: 'ghcr.io', path: 'kubeflow/spark-operator/controller', suffix: ':2.5.2' },
+    ],
     [`kindest/node@${DIGEST}`, { domain: 'docker.io', path: 'kindest/node', suffix: `@${DIGEST}` }],
   ])('parses %s as Docker does', (reference, parts) => {
     expect(parseImage(reference)).toEqual(parts);
@@ -52,13 +62,24 @@ describe('image references', () => {
     config.images = { mirror: 'registry.internal:5000/hub', airflow: 'koala-test/airflow:3.2.2' };
     const images = Object.fromEntries(IMAGE_KEYS.map((key) => [key, imageFor(config, pins, key)]));
     expect(images.airflow).toBe('koala-test/airflow:3.2.2');
-    for (const key of IMAGE_KEYS.filter((k) => k !== 'airflow')) expect(images[key], key).toMatch(/^registry\.internal:5000\/hub\//);
-    expect(imageFor(defaultConfig(REPO), pins, 'sparkOperator')).toBe('ghcr.io/kubeflow/spark-operator/controller:2.5.2');
+    for (const key of IMAGE_KEYS.filter((k) => k !== 'airflow'))
+      expect(images[key], key).toMatch(/^registry\.internal:5000\/hub\//);
+    expect(imageFor(defaultConfig(REPO), pins, 'sparkOperator')).toBe(
+      'ghcr.io/kubeflow/spark-operator/controller:2.5.2',
+    );
   });
 
   it('splits a reference into the registry, repository and tag some charts ask for', () => {
-    expect(registryRepositoryTag('ghcr.io/kubeflow/spark-operator/controller:2.5.2')).toEqual({ registry: 'ghcr.io', repository: 'kubeflow/spark-operator/controller', tag: '2.5.2' });
-    expect(registryRepositoryTag(`m:5000/hub/x/y@${DIGEST}`)).toEqual({ registry: 'm:5000', repository: 'hub/x/y', tag: `latest@${DIGEST}` });
+    expect(registryRepositoryTag('ghcr.io/kubeflow/spark-operator/controller:2.5.2')).toEqual({
+      registry: 'ghcr.io',
+      repository: 'kubeflow/spark-operator/controller',
+      tag: '2.5.2',
+    });
+    expect(registryRepositoryTag(`m:5000/hub/x/y@${DIGEST}`)).toEqual({
+      registry: 'm:5000',
+      repository: 'hub/x/y',
+      tag: `latest@${DIGEST}`,
+    });
   });
 });
 
@@ -79,25 +100,44 @@ describe('the Spark base image of apps', () => {
     const config = defaultConfig(REPO);
     config.images.mirror = 'm.internal/hub';
     const projectDir = makeProject({});
-    const { dir } = await scaffoldSparkApp({ projectDir, name: 'pagerank', bucket: 'spark-data', sparkImage: (v) => sparkBaseImage(config, pins, v) });
-    expect(readFileSync(path.join(dir, 'Dockerfile'), 'utf8')).toContain('ARG SPARK_IMAGE=m.internal/hub/apache/spark:4.0.4\nFROM ${SPARK_IMAGE}');
+    const { dir } = await scaffoldSparkApp({
+      projectDir,
+      name: 'pagerank',
+      bucket: 'spark-data',
+      sparkImage: (v) => sparkBaseImage(config, pins, v),
+    });
+    expect(readFileSync(path.join(dir, 'Dockerfile'), 'utf8')).toContain(
+      'ARG SPARK_IMAGE=m.internal/hub/apache/spark:4.0.4\nFROM ${SPARK_IMAGE}',
+    );
   });
 });
 
 describe('SparkApplications from a file', () => {
   const app = (spec: Record<string, unknown>): SparkApplication =>
-    ({ apiVersion: 'sparkoperator.k8s.io/v1beta2', kind: 'SparkApplication', metadata: { name: 'pi' }, spec }) as SparkApplication;
+    ({
+      apiVersion: 'sparkoperator.k8s.io/v1beta2',
+      kind: 'SparkApplication',
+      metadata: { name: 'pi' },
+      spec,
+    }) as SparkApplication;
   const run = { app: 'pi', number: 1, namespace: 'spark-jobs' };
 
   it('run through the image mirror: the spec, driver and executor images; local ones stay', () => {
-    const spec = { image: 'spark:4.0.0', driver: { image: 'docker.io/apache/spark:4.0.0' }, executor: { image: 'localhost:5001/pi:1' } };
+    const spec = {
+      image: 'spark:4.0.0',
+      driver: { image: 'docker.io/apache/spark:4.0.0' },
+      executor: { image: 'localhost:5001/pi:1' },
+    };
     const rendered = renderFromManifest(app(spec), run, { file: 'pi.yaml', imageMirror: 'm.internal/hub' });
     expect(rendered.spec.image).toBe('m.internal/hub/library/spark:4.0.0');
     expect(rendered.spec.driver?.image).toBe('m.internal/hub/apache/spark:4.0.0');
     expect(rendered.spec.executor?.image).toBe('localhost:5001/pi:1');
     expect(renderFromManifest(app(spec), run, { file: 'pi.yaml' }).spec.image).toBe('spark:4.0.0');
     // --image wins over the mirror.
-    expect(renderFromManifest(app(spec), run, { file: 'pi.yaml', imageMirror: 'm.internal/hub', image: 'my/pi:2' }).spec.image).toBe('my/pi:2');
+    expect(
+      renderFromManifest(app(spec), run, { file: 'pi.yaml', imageMirror: 'm.internal/hub', image: 'my/pi:2' }).spec
+        .image,
+    ).toBe('my/pi:2');
   });
 });
 
@@ -126,17 +166,31 @@ describe('images: in koala.yaml', () => {
     const { config } = await load('images:\n  mirror: m.internal/hub\n');
     expect(config.registry.image).toBe('m.internal/hub/library/registry:3');
     const { clusterSpec, resolveNodeImage } = await import('../../../src/cluster/spec.ts');
-    expect(clusterSpec(config, resolveNodeImage(config.cluster, '2')).nodeImage).toMatch(/^m\.internal\/hub\/kindest\/node:v[\d.]+@sha256:/);
+    expect(clusterSpec(config, resolveNodeImage(config.cluster, '2')).nodeImage).toMatch(
+      /^m\.internal\/hub\/kindest\/node:v[\d.]+@sha256:/,
+    );
     const own = await load('images:\n  mirror: m.internal/hub\nregistry:\n  image: my/registry:3\n');
     expect(own.config.registry.image).toBe('my/registry:3');
   });
 
   it.each([
-    ['images:\n  mirror: https://registry.internal/hub\n', 'koala.yaml:2: images.mirror: "https://registry.internal/hub" is not valid', 'a registry host with an optional path and no scheme'],
-    ['images:\n  airflow: Apache/Airflow:3\n', 'koala.yaml:2: images.airflow: "Apache/Airflow:3" is not valid', 'an image reference like'],
+    [
+      'images:\n  mirror: https://registry.internal/hub\n',
+      'koala.yaml:2: images.mirror: "https://registry.internal/hub" is not valid',
+      'a registry host with an optional path and no scheme',
+    ],
+    [
+      'images:\n  airflow: Apache/Airflow:3\n',
+      'koala.yaml:2: images.airflow: "Apache/Airflow:3" is not valid',
+      'an image reference like',
+    ],
     ['images:\n  postgres: postgres:17@sha256:short\n', 'koala.yaml:2: images.postgres', 'an image reference like'],
     ['images:\n  minio: 42\n', 'koala.yaml:2: images.minio', 'an image reference like'],
-    ['images:\n  nginx: nginx:1\n', 'koala.yaml:2: images.nginx', 'mirror, minio, mc, postgres, spark, airflow, sparkOperator, seaweedfs'],
+    [
+      'images:\n  nginx: nginx:1\n',
+      'koala.yaml:2: images.nginx',
+      'mirror, minio, mc, postgres, spark, airflow, sparkOperator, seaweedfs',
+    ],
   ])('refuses %j with the file, line, field and what is accepted', async (yaml, where, accepted) => {
     const message = await problems(yaml);
     expect(message).toContain(where);

@@ -1,16 +1,29 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { PolicyEvaluator, cidrContains, matchesSelector, type Endpoint, type NetworkPolicyLike } from '../../../src/components/network-policies/evaluate.ts';
+import {
+  PolicyEvaluator,
+  cidrContains,
+  matchesSelector,
+  type Endpoint,
+  type NetworkPolicyLike,
+} from '../../../src/components/network-policies/evaluate.ts';
 import { networkPoliciesMarkdown } from '../../../src/components/network-policies/markdown.ts';
 import { allowRules, matrixAllows, type ApiServerAddress } from '../../../src/components/network-policies/matrix.ts';
 import { renderPolicies } from '../../../src/components/network-policies/render.ts';
 import { defaultConfig, type KoalaConfig } from '../../../src/config/schema.ts';
 
 const REPO = path.resolve(import.meta.dirname, '../../..');
-const pod = (namespace: string, labels: Record<string, string> = {}, extra: Partial<Extract<Endpoint, { kind: 'pod' }>> = {}): Endpoint => ({ kind: 'pod', namespace, labels, ...extra });
+const pod = (
+  namespace: string,
+  labels: Record<string, string> = {},
+  extra: Partial<Extract<Endpoint, { kind: 'pod' }>> = {},
+): Endpoint => ({ kind: 'pod', namespace, labels, ...extra });
 const ip = (address: string): Endpoint => ({ kind: 'ip', ip: address });
-const policy = (namespace: string, spec: NetworkPolicyLike['spec'], name = 'p'): NetworkPolicyLike => ({ metadata: { name, namespace }, spec });
+const policy = (namespace: string, spec: NetworkPolicyLike['spec'], name = 'p'): NetworkPolicyLike => ({
+  metadata: { name, namespace },
+  spec,
+});
 const ns = (...names: string[]) => names.map((name) => ({ name, labels: {} }));
 
 describe('NetworkPolicy evaluator: the semantics', () => {
@@ -20,7 +33,10 @@ describe('NetworkPolicy evaluator: the semantics', () => {
   });
 
   it('default-deny ingress isolates the selected pods only, and only for ingress', () => {
-    const e = new PolicyEvaluator([policy('b', { podSelector: { matchLabels: { app: 'db' } }, policyTypes: ['Ingress'] })], ns('a', 'b'));
+    const e = new PolicyEvaluator(
+      [policy('b', { podSelector: { matchLabels: { app: 'db' } }, policyTypes: ['Ingress'] })],
+      ns('a', 'b'),
+    );
     expect(e.allows({ from: pod('a'), to: pod('b', { app: 'db' }), port: 5432 }).allowed).toBe(false);
     expect(e.allows({ from: pod('a'), to: pod('b', { app: 'web' }), port: 80 }).allowed).toBe(true);
     expect(e.allows({ from: pod('b', { app: 'db' }), to: pod('a'), port: 80 }).allowed).toBe(true);
@@ -29,33 +45,77 @@ describe('NetworkPolicy evaluator: the semantics', () => {
   it('policyTypes defaults to Ingress, plus Egress when egress rules exist', () => {
     const onlyIngress = new PolicyEvaluator([policy('a', { podSelector: {} })], ns('a', 'b'));
     expect(onlyIngress.allows({ from: pod('a'), to: pod('b'), port: 1 }).allowed).toBe(true);
-    const withEgress = new PolicyEvaluator([policy('a', { podSelector: {}, egress: [{ to: [{ podSelector: {} }] }] })], ns('a', 'b'));
+    const withEgress = new PolicyEvaluator(
+      [policy('a', { podSelector: {}, egress: [{ to: [{ podSelector: {} }] }] })],
+      ns('a', 'b'),
+    );
     expect(withEgress.allows({ from: pod('a'), to: pod('b'), port: 1 }).allowed).toBe(false);
     expect(withEgress.allows({ from: pod('a'), to: pod('a', { x: 'y' }), port: 1 }).allowed).toBe(false); // ingress of a is isolated too
   });
 
   it('needs both the egress of the source and the ingress of the destination', () => {
     const policies = [
-      policy('a', { podSelector: {}, policyTypes: ['Egress'], egress: [{ to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'b' } } }] }] }, 'out'),
+      policy(
+        'a',
+        {
+          podSelector: {},
+          policyTypes: ['Egress'],
+          egress: [{ to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'b' } } }] }],
+        },
+        'out',
+      ),
       policy('b', { podSelector: {}, policyTypes: ['Ingress'] }, 'deny'),
     ];
     const e = new PolicyEvaluator(policies, ns('a', 'b'));
     const verdict = e.allows({ from: pod('a'), to: pod('b'), port: 80 });
-    expect(verdict).toMatchObject({ allowed: false, egress: { isolated: true, allowedBy: ['out'] }, ingress: { isolated: true, allowedBy: [] } });
+    expect(verdict).toMatchObject({
+      allowed: false,
+      egress: { isolated: true, allowedBy: ['out'] },
+      ingress: { isolated: true, allowedBy: [] },
+    });
   });
 
   it('a podSelector peer means the policy namespace; with a namespaceSelector it is AND, in a separate peer OR', () => {
-    const and = new PolicyEvaluator([policy('b', { podSelector: {}, ingress: [{ from: [{ namespaceSelector: { matchLabels: { team: 'x' } }, podSelector: { matchLabels: { role: 'client' } } }] }] })], [{ name: 'a', labels: { team: 'x' } }, { name: 'b', labels: {} }, { name: 'c', labels: {} }]);
+    const and = new PolicyEvaluator(
+      [
+        policy('b', {
+          podSelector: {},
+          ingress: [
+            {
+              from: [
+                { namespaceSelector: { matchLabels: { team: 'x' } }, podSelector: { matchLabels: { role: 'client' } } },
+              ],
+            },
+          ],
+        }),
+      ],
+      [
+        { name: 'a', labels: { team: 'x' } },
+        { name: 'b', labels: {} },
+        { name: 'c', labels: {} },
+      ],
+    );
     expect(and.allows({ from: pod('a', { role: 'client' }), to: pod('b'), port: 1 }).allowed).toBe(true);
     expect(and.allows({ from: pod('a', { role: 'other' }), to: pod('b'), port: 1 }).allowed).toBe(false);
     expect(and.allows({ from: pod('c', { role: 'client' }), to: pod('b'), port: 1 }).allowed).toBe(false);
-    const local = new PolicyEvaluator([policy('b', { podSelector: {}, ingress: [{ from: [{ podSelector: { matchLabels: { role: 'client' } } }] }] })], ns('a', 'b'));
+    const local = new PolicyEvaluator(
+      [policy('b', { podSelector: {}, ingress: [{ from: [{ podSelector: { matchLabels: { role: 'client' } } }] }] })],
+      ns('a', 'b'),
+    );
     expect(local.allows({ from: pod('a', { role: 'client' }), to: pod('b'), port: 1 }).allowed).toBe(false);
     expect(local.allows({ from: pod('b', { role: 'client' }), to: pod('b'), port: 1 }).allowed).toBe(true);
   });
 
   it('ports: protocol defaults to TCP, ranges with endPort, named ports resolve on the destination', () => {
-    const e = new PolicyEvaluator([policy('b', { podSelector: {}, ingress: [{ ports: [{ port: 53, protocol: 'UDP' }, { port: 8000, endPort: 8010 }, { port: 'http' }] }] })], ns('a', 'b'));
+    const e = new PolicyEvaluator(
+      [
+        policy('b', {
+          podSelector: {},
+          ingress: [{ ports: [{ port: 53, protocol: 'UDP' }, { port: 8000, endPort: 8010 }, { port: 'http' }] }],
+        }),
+      ],
+      ns('a', 'b'),
+    );
     const web = pod('b', {}, { ports: [{ name: 'http', containerPort: 8080 }] });
     expect(e.allows({ from: pod('a'), to: web, port: 53, protocol: 'UDP' }).allowed).toBe(true);
     expect(e.allows({ from: pod('a'), to: web, port: 53, protocol: 'TCP' }).allowed).toBe(false);
@@ -66,17 +126,41 @@ describe('NetworkPolicy evaluator: the semantics', () => {
   });
 
   it('ipBlock matches addresses with except; pods only when asked to', () => {
-    const policies = [policy('a', { podSelector: {}, policyTypes: ['Egress'], egress: [{ to: [{ ipBlock: { cidr: '10.0.0.0/8', except: ['10.1.0.0/16'] } }] }] })];
+    const policies = [
+      policy('a', {
+        podSelector: {},
+        policyTypes: ['Egress'],
+        egress: [{ to: [{ ipBlock: { cidr: '10.0.0.0/8', except: ['10.1.0.0/16'] } }] }],
+      }),
+    ];
     const e = new PolicyEvaluator(policies, ns('a', 'b'));
     expect(e.allows({ from: pod('a'), to: ip('10.2.3.4'), port: 1 }).allowed).toBe(true);
     expect(e.allows({ from: pod('a'), to: ip('10.1.3.4'), port: 1 }).allowed).toBe(false);
     expect(e.allows({ from: pod('a'), to: pod('b', {}, { ip: '10.2.3.4' }), port: 1 }).allowed).toBe(false);
-    expect(new PolicyEvaluator(policies, ns('a', 'b'), { ipBlockMatchesPods: true }).allows({ from: pod('a'), to: pod('b', {}, { ip: '10.2.3.4' }), port: 1 }).allowed).toBe(true);
+    expect(
+      new PolicyEvaluator(policies, ns('a', 'b'), { ipBlockMatchesPods: true }).allows({
+        from: pod('a'),
+        to: pod('b', {}, { ip: '10.2.3.4' }),
+        port: 1,
+      }).allowed,
+    ).toBe(true);
   });
 
   it('an empty rule list denies; a rule without peers or ports allows all', () => {
-    expect(new PolicyEvaluator([policy('b', { podSelector: {}, ingress: [] })], ns('a', 'b')).allows({ from: pod('a'), to: pod('b'), port: 1 }).allowed).toBe(false);
-    expect(new PolicyEvaluator([policy('b', { podSelector: {}, ingress: [{}] })], ns('a', 'b')).allows({ from: ip('1.2.3.4'), to: pod('b'), port: 1 }).allowed).toBe(true);
+    expect(
+      new PolicyEvaluator([policy('b', { podSelector: {}, ingress: [] })], ns('a', 'b')).allows({
+        from: pod('a'),
+        to: pod('b'),
+        port: 1,
+      }).allowed,
+    ).toBe(false);
+    expect(
+      new PolicyEvaluator([policy('b', { podSelector: {}, ingress: [{}] })], ns('a', 'b')).allows({
+        from: ip('1.2.3.4'),
+        to: pod('b'),
+        port: 1,
+      }).allowed,
+    ).toBe(true);
   });
 
   it('label selectors: In, NotIn, Exists, DoesNotExist; CIDRs', () => {
@@ -84,7 +168,9 @@ describe('NetworkPolicy evaluator: the semantics', () => {
     expect(matchesSelector({ matchExpressions: [{ key: 'a', operator: 'NotIn', values: ['1'] }] }, {})).toBe(true);
     expect(matchesSelector({ matchExpressions: [{ key: 'a', operator: 'Exists' }] }, {})).toBe(false);
     expect(matchesSelector({ matchExpressions: [{ key: 'a', operator: 'DoesNotExist' }] }, { a: '' })).toBe(false);
-    expect(matchesSelector({ matchExpressions: [{ key: 'a', operator: 'Gt', values: ['1'] }] }, { a: '2' })).toBe(false);
+    expect(matchesSelector({ matchExpressions: [{ key: 'a', operator: 'Gt', values: ['1'] }] }, { a: '2' })).toBe(
+      false,
+    );
     expect(cidrContains('0.0.0.0/0', '8.8.8.8')).toBe(true);
     expect(cidrContains('192.168.1.0/24', '192.168.2.1')).toBe(false);
     expect(cidrContains('192.168.1.7/32', '192.168.1.7')).toBe(true);
@@ -93,12 +179,25 @@ describe('NetworkPolicy evaluator: the semantics', () => {
 
 /** The rendered policies, evaluated, against the table: every endpoint kind, port and pair. */
 function compare(config: KoalaConfig, api: ApiServerAddress): { mismatches: string[]; probes: number } {
-  const policies = renderPolicies(config, api).map((p) => ({ metadata: { name: p.name, namespace: p.namespace }, spec: p.spec }));
+  const policies = renderPolicies(config, api).map((p) => ({
+    metadata: { name: p.name, namespace: p.namespace },
+    spec: p.spec,
+  }));
   const n = config.namespaces;
-  const namespaces = ns(n.sparkOperator, ...config.spark.jobNamespaces, n.objectStore, n.airflow, 'kube-system', 'default');
+  const namespaces = ns(
+    n.sparkOperator,
+    ...config.spark.jobNamespaces,
+    n.objectStore,
+    n.airflow,
+    'kube-system',
+    'default',
+  );
   const endpoints: Endpoint[] = [
     pod(n.sparkOperator, { 'app.kubernetes.io/component': 'webhook' }),
-    ...config.spark.jobNamespaces.flatMap((j) => [pod(j, { 'spark-role': 'driver' }), pod(j, { 'spark-role': 'executor' })]),
+    ...config.spark.jobNamespaces.flatMap((j) => [
+      pod(j, { 'spark-role': 'driver' }),
+      pod(j, { 'spark-role': 'executor' }),
+    ]),
     pod(n.objectStore, { app: 'minio' }),
     pod(n.airflow, { component: 'scheduler' }),
     pod(n.airflow, { 'app.kubernetes.io/name': 'koala-postgres' }),
@@ -112,15 +211,20 @@ function compare(config: KoalaConfig, api: ApiServerAddress): { mismatches: stri
   const ports = [22, 53, 443, 4040, 5432, 6443, 7079, 8080, 8333, 8793, 8888, 9000, 9001, 9443];
   const mismatches: string[] = [];
   let probes = 0;
-  for (const from of endpoints) for (const to of endpoints) {
-    if (from === to) continue;
-    for (const port of ports) for (const protocol of ['TCP', 'UDP'] as const) {
-      probes += 1;
-      const a = evaluator.allows({ from, to, port, protocol }).allowed;
-      const b = matrixAllows(config, api, { from, to, port, protocol });
-      if (a !== b) mismatches.push(`${JSON.stringify(from)} → ${JSON.stringify(to)}:${port}/${protocol}: policies ${a}, matrix ${b}`);
+  for (const from of endpoints)
+    for (const to of endpoints) {
+      if (from === to) continue;
+      for (const port of ports)
+        for (const protocol of ['TCP', 'UDP'] as const) {
+          probes += 1;
+          const a = evaluator.allows({ from, to, port, protocol }).allowed;
+          const b = matrixAllows(config, api, { from, to, port, protocol });
+          if (a !== b)
+            mismatches.push(
+              `${JSON.stringify(from)} → ${JSON.stringify(to)}:${port}/${protocol}: policies ${a}, matrix ${b}`,
+            );
+        }
     }
-  }
   return { mismatches, probes };
 }
 
@@ -140,7 +244,11 @@ describe('network policies: rendered from the matrix, and agreeing with it', () 
     config.ports = { airflow: 0, objectStore: 0, objectStoreConsole: 0 };
     config.networkPolicies.jobEgressCidrs = ['0.0.0.0/0'];
     expect(allowRules(config, api).map((r) => r.id)).toContain('jobs-egress');
-    expect(allowRules(config, api).map((r) => r.id).filter((id) => id.startsWith('host-'))).toEqual([]);
+    expect(
+      allowRules(config, api)
+        .map((r) => r.id)
+        .filter((id) => id.startsWith('host-')),
+    ).toEqual([]);
     expect(compare(config, api).mismatches).toEqual([]);
   });
 
@@ -168,6 +276,8 @@ describe('network policies: rendered from the matrix, and agreeing with it', () 
 describe('docs/rbac.md', () => {
   it('is the Markdown of the RBAC design table', async () => {
     const { rbacMarkdown } = await import('../../../src/components/rbac/markdown.ts');
-    expect(readFileSync(path.join(REPO, 'docs/rbac.md'), 'utf8'), 'run: node scripts/docs/generate.ts').toBe(rbacMarkdown(defaultConfig(REPO)));
+    expect(readFileSync(path.join(REPO, 'docs/rbac.md'), 'utf8'), 'run: node scripts/docs/generate.ts').toBe(
+      rbacMarkdown(defaultConfig(REPO)),
+    );
   });
 });

@@ -13,7 +13,12 @@ import { planUpDry, type UpDryRunJson } from '../../../src/platform/up.ts';
  * helm is pointed at a missing binary, so koala's chart is planned without `helm template`.
  */
 
-const saved = { helm: process.env.KOALA_HELM, kind: process.env.KOALA_KIND, docker: process.env.KOALA_DOCKER, home: process.env.KOALA_HOME };
+const saved = {
+  helm: process.env.KOALA_HELM,
+  kind: process.env.KOALA_KIND,
+  docker: process.env.KOALA_DOCKER,
+  home: process.env.KOALA_HOME,
+};
 let home = '';
 beforeAll(() => {
   for (const tool of ['HELM', 'KIND', 'DOCKER']) process.env[`KOALA_${tool}`] = '/nonexistent/tool';
@@ -21,7 +26,12 @@ beforeAll(() => {
   process.env.KOALA_HOME = home;
 });
 afterAll(() => {
-  for (const [key, value] of Object.entries({ KOALA_HELM: saved.helm, KOALA_KIND: saved.kind, KOALA_DOCKER: saved.docker, KOALA_HOME: saved.home })) {
+  for (const [key, value] of Object.entries({
+    KOALA_HELM: saved.helm,
+    KOALA_KIND: saved.kind,
+    KOALA_DOCKER: saved.docker,
+    KOALA_HOME: saved.home,
+  })) {
     if (value === undefined) delete process.env[key];
     else process.env[key] = value;
   }
@@ -30,7 +40,8 @@ afterAll(() => {
 export const PLAN_CONFIGS: Record<string, string> = {
   default: '',
   seaweedfs: 'objectStore:\n  type: seaweedfs\n',
-  'components-off': 'components:\n  spark-operator:\n    enabled: false\n  object-store:\n    enabled: false\n  airflow:\n    enabled: false\n',
+  'components-off':
+    'components:\n  spark-operator:\n    enabled: false\n  object-store:\n    enabled: false\n  airflow:\n    enabled: false\n',
   'one-control-plane': 'cluster:\n  controlPlanes: 1\n  workers: 1\n',
 };
 
@@ -63,7 +74,11 @@ function shape(value: unknown): unknown {
     return items.map((i) => JSON.parse(i) as unknown);
   }
   if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.keys(value).sort().map((k) => [k, shape((value as Record<string, unknown>)[k])]));
+    return Object.fromEntries(
+      Object.keys(value)
+        .sort()
+        .map((k) => [k, shape((value as Record<string, unknown>)[k])]),
+    );
   }
   return value === null ? 'null' : typeof value;
 }
@@ -71,8 +86,14 @@ function shape(value: unknown): unknown {
 describe('koala up --dry-run --json: the schema scripts rely on', () => {
   it('top level and step fields, every action kind with its fields', async () => {
     const json = (await dryRunJson(PLAN_CONFIGS.default ?? '')) as UpDryRunJson;
-    const actions = json.steps.flatMap((s) => s.actions).map((a) => ({ ...a, ...('values' in a ? { values: {} } : {}), ...('manifest' in a ? { manifest: {} } : {}) }));
-    const schema = { top: Object.keys(json).sort(), step: shape(json.steps.map((s) => ({ ...s, actions: [] }))), actions: shape(actions) };
+    const actions = json.steps
+      .flatMap((s) => s.actions)
+      .map((a) => ({ ...a, ...('values' in a ? { values: {} } : {}), ...('manifest' in a ? { manifest: {} } : {}) }));
+    const schema = {
+      top: Object.keys(json).sort(),
+      step: shape(json.steps.map((s) => ({ ...s, actions: [] }))),
+      actions: shape(actions),
+    };
     await expect(`${JSON.stringify(schema, null, 2)}\n`).toMatchFileSnapshot('__snapshots__/up-dry-run.schema.json');
   });
 });

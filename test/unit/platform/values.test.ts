@@ -41,7 +41,10 @@ describe('values koala passes to the charts', () => {
     const upstream = load(readFileSync(path.join(FIXTURES, 'values.yaml'), 'utf8'));
     const values = sparkOperatorValues(defaultConfig(REPO), await loadPins());
     for (const key of leaves(values)) expect(has(upstream, key), key).toBe(true);
-    expect(values).toMatchObject({ webhook: { enable: true }, spark: { jobNamespaces: ['spark-jobs'], serviceAccount: { create: true, name: 'spark-operator-spark' } } });
+    expect(values).toMatchObject({
+      webhook: { enable: true },
+      spark: { jobNamespaces: ['spark-jobs'], serviceAccount: { create: true, name: 'spark-operator-spark' } },
+    });
   });
 
   it('MinIO: the pinned quay.io image by digest, standalone, laptop-sized, no fixed-password users, NodePorts for the mapped host ports', async () => {
@@ -49,19 +52,29 @@ describe('values koala passes to the charts', () => {
     const values = objectStoreValues(config, await loadPins()) as Record<string, Record<string, unknown>>;
     expect(values.mode).toBe('standalone');
     expect(values.replicas).toBe(1);
-    expect(`${values.image!.repository}:${values.image!.tag}`).toMatch(/^quay\.io\/minio\/minio:RELEASE\.2025-09-07T16-13-09Z@sha256:[0-9a-f]{64}$/);
+    expect(`${values.image!.repository}:${values.image!.tag}`).toMatch(
+      /^quay\.io\/minio\/minio:RELEASE\.2025-09-07T16-13-09Z@sha256:[0-9a-f]{64}$/,
+    );
     expect(values.users).toEqual([]);
     expect(values.existingSecret).toBe('object-store-credentials');
     expect(values.resources).toMatchObject({ requests: { memory: '512Mi' } });
     expect(values.service).toEqual({ type: 'NodePort', port: '9000', nodePort: 30900 });
     config.ports.objectStore = 0;
-    expect((objectStoreValues(config, await loadPins()) as Record<string, unknown>).service).toEqual({ type: 'ClusterIP', port: '9000' });
+    expect((objectStoreValues(config, await loadPins()) as Record<string, unknown>).service).toEqual({
+      type: 'ClusterIP',
+      port: '9000',
+    });
   });
 
   it('SeaweedFS: the official chart in all-in-one mode, S3 auth from the same Secret', async () => {
     const config = defaultConfig(REPO);
     config.objectStore.type = 'seaweedfs';
-    expect(objectStoreValues(config, await loadPins())).toMatchObject({ allInOne: { enabled: true, s3: { enabled: true, enableAuth: true, existingConfigSecret: 'object-store-credentials' } } });
+    expect(objectStoreValues(config, await loadPins())).toMatchObject({
+      allInOne: {
+        enabled: true,
+        s3: { enabled: true, enableAuth: true, existingConfigSecret: 'object-store-credentials' },
+      },
+    });
     expect(portForwardTargets(config)['object-store']).toMatchObject({ service: 'seaweedfs-all-in-one', port: 8333 });
   });
 
@@ -79,7 +92,13 @@ describe('values koala passes to the charts', () => {
       defaultAirflowTag: '3.2.2',
     });
     const text = JSON.stringify(values);
-    for (const secret of [credentials.airflow.password, credentials.airflow.fernetKey, credentials.postgres.password, credentials.objectStore.secretKey]) expect(text).not.toContain(secret);
+    for (const secret of [
+      credentials.airflow.password,
+      credentials.airflow.fernetKey,
+      credentials.postgres.password,
+      credentials.objectStore.secretKey,
+    ])
+      expect(text).not.toContain(secret);
     const envNames = (values.secret as Array<{ envName: string }>).map((s) => s.envName);
     expect(envNames).toEqual(expect.arrayContaining(['AIRFLOW_CONN_KUBERNETES_DEFAULT', 'AIRFLOW_CONN_OBJECT_STORE']));
     // The chart hands the global secret list to every container: the admin's password is not in it.
@@ -93,23 +112,41 @@ describe('values koala passes to the charts', () => {
     credentials.postgres.password = 'p@ss/word:with#chars';
     const secrets = platformSecrets(config, credentials);
     const get = (name: string, ns: string) => secrets.find((s) => s.name === name && s.namespace === ns)!.data;
-    expect(get('airflow-metadata', 'airflow').connection).toBe(`postgresql://airflow:${encodeURIComponent('p@ss/word:with#chars')}@airflow-postgres.airflow.svc.cluster.local:5432/airflow?sslmode=disable`);
-    expect(JSON.parse(get('airflow-connections', 'airflow').AIRFLOW_CONN_KUBERNETES_DEFAULT!)).toEqual({ conn_type: 'kubernetes', extra: { in_cluster: true } });
-    expect(JSON.parse(get('airflow-connections', 'airflow').AIRFLOW_CONN_OBJECT_STORE!).extra.endpoint_url).toBe('http://minio.object-store.svc.cluster.local:9000');
-    expect(get('object-store-s3', 'spark-jobs')).toMatchObject({ AWS_ACCESS_KEY_ID: credentials.objectStore.accessKey, AWS_ENDPOINT_URL: 'http://minio.object-store.svc.cluster.local:9000' });
+    expect(get('airflow-metadata', 'airflow').connection).toBe(
+      `postgresql://airflow:${encodeURIComponent('p@ss/word:with#chars')}@airflow-postgres.airflow.svc.cluster.local:5432/airflow?sslmode=disable`,
+    );
+    expect(JSON.parse(get('airflow-connections', 'airflow').AIRFLOW_CONN_KUBERNETES_DEFAULT!)).toEqual({
+      conn_type: 'kubernetes',
+      extra: { in_cluster: true },
+    });
+    expect(JSON.parse(get('airflow-connections', 'airflow').AIRFLOW_CONN_OBJECT_STORE!).extra.endpoint_url).toBe(
+      'http://minio.object-store.svc.cluster.local:9000',
+    );
+    expect(get('object-store-s3', 'spark-jobs')).toMatchObject({
+      AWS_ACCESS_KEY_ID: credentials.objectStore.accessKey,
+      AWS_ENDPOINT_URL: 'http://minio.object-store.svc.cluster.local:9000',
+    });
     expect(credentialsFromSecrets(secrets)).toEqual(credentials);
   });
 
   it('sparkJobSettings: what the job loop renders SparkApplications with', () => {
     const settings = sparkJobSettings(defaultConfig(REPO));
-    expect(settings).toMatchObject({ defaultNamespace: 'spark-jobs', serviceAccount: SPARK_SERVICE_ACCOUNT, s3Secret: 'object-store-s3', envFrom: [{ secretRef: { name: 'object-store-s3' } }], buckets: ['spark-data'] });
+    expect(settings).toMatchObject({
+      defaultNamespace: 'spark-jobs',
+      serviceAccount: SPARK_SERVICE_ACCOUNT,
+      s3Secret: 'object-store-s3',
+      envFrom: [{ secretRef: { name: 'object-store-s3' } }],
+      buckets: ['spark-data'],
+    });
     expect(settings.sparkConf['spark.hadoop.fs.s3a.path.style.access']).toBe('true');
     expect(settings.sparkConf['spark.hadoop.fs.s3a.endpoint']).toBe('http://minio.object-store.svc.cluster.local:9000');
     expect(JSON.stringify(settings)).not.toMatch(/secret\.key|access\.key/);
   });
 
   it('RBAC values: personas in every platform namespace, cluster names prefixed by the system namespace', () => {
-    const values = rbacValues(defaultConfig(REPO)) as { rbac: { prefix: string; namespaces: string[]; personas: unknown[] } };
+    const values = rbacValues(defaultConfig(REPO)) as {
+      rbac: { prefix: string; namespaces: string[]; personas: unknown[] };
+    };
     expect(values.rbac.prefix).toBe('koala-system');
     expect(values.rbac.namespaces).toEqual(['spark-operator', 'spark-jobs', 'object-store', 'airflow']);
     expect(values.rbac.personas).toHaveLength(3);
@@ -124,11 +161,18 @@ describe('values koala passes to the charts', () => {
 
   it('pins: the file is complete, and images split into repository and tag', async () => {
     const pins = await loadPins();
-    expect(pins.charts['spark-operator']).toEqual({ repository: 'https://kubeflow.github.io/spark-operator', name: 'spark-operator', version: '2.5.2' });
+    expect(pins.charts['spark-operator']).toEqual({
+      repository: 'https://kubeflow.github.io/spark-operator',
+      name: 'spark-operator',
+      version: '2.5.2',
+    });
     expect(pins.charts.minio.version).toBe('5.4.0');
     expect(pins.charts.airflow.version).toMatch(/^1\.22\./);
     expect(() => validatePins({ charts: {} }, 'pins.yaml')).toThrow(/charts.spark-operator/);
-    expect(splitImage('quay.io/minio/mc:RELEASE.1@sha256:abc')).toEqual({ repository: 'quay.io/minio/mc', tag: 'RELEASE.1@sha256:abc' });
+    expect(splitImage('quay.io/minio/mc:RELEASE.1@sha256:abc')).toEqual({
+      repository: 'quay.io/minio/mc',
+      tag: 'RELEASE.1@sha256:abc',
+    });
     expect(splitImage('localhost:5001/app')).toEqual({ repository: 'localhost:5001/app', tag: 'latest' });
   });
 });
