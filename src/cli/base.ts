@@ -5,6 +5,7 @@ import { setCommandLogger } from '../tools/exec.ts';
 import { detectMode, type OutputMode } from '../ui/mode.ts';
 import { renderError } from '../ui/errors.ts';
 import { EXIT, KoalaError } from '../util/errors.ts';
+import type { ErrorJson, JsonDocument } from './results.ts';
 
 /** oclif's parse output shapes (not exported by @oclif/core). */
 type Output = { [name: string]: unknown };
@@ -79,7 +80,12 @@ export abstract class KoalaCommand extends Command {
     else this.log(line);
   }
 
-  protected printJson(value: unknown): void {
+  /**
+   * The one JSON document of --json. The type argument is required (`never` otherwise, which no
+   * value fits): every command names the document it prints, one of src/cli/results.ts, whose
+   * schemas are snapshotted.
+   */
+  protected printJson<T extends JsonDocument = never>(value: NoInfer<T>): void {
     process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
   }
 
@@ -110,7 +116,7 @@ export abstract class KoalaCommand extends Command {
     if (error.code === 'EEXIT') throw error;
     const exitCode = error instanceof KoalaError ? error.exitCode : EXIT.failure;
     if (this.mode === 'json')
-      this.printJson({
+      this.printJson<ErrorJson>({
         ok: false,
         error: { message: error.message, ...(error instanceof KoalaError && error.hint ? { hint: error.hint } : {}) },
       });

@@ -2,6 +2,7 @@ import { Args, Flags } from '@oclif/core';
 import { KoalaCommand } from '../cli/base.ts';
 import { clusterFlags, clusterSelection } from '../cli/cluster-flag.ts';
 import { parseBuildArgs } from '../cli/jobs-flags.ts';
+import type { BuildJson } from '../cli/results.ts';
 
 export default class Build extends KoalaCommand {
   static override summary =
@@ -50,7 +51,7 @@ export default class Build extends KoalaCommand {
       signal: this.signal,
       ...(flags.verbose ? { onLine: (l: string) => process.stderr.write(`  ${l}\n`) } : {}),
     });
-    if (this.mode === 'json') return this.printJson({ ok: true, ...result });
+    if (this.mode === 'json') return this.printJson<BuildJson>({ ok: true, ...result });
     this.log(renderBuild(result));
   }
 }

@@ -1,6 +1,7 @@
 import { KoalaCommand } from '../cli/base.ts';
 import { clusterFlags, clusterSelection } from '../cli/cluster-flag.ts';
 import { EXIT, KoalaError } from '../util/errors.ts';
+import type { CredentialsJson } from '../cli/results.ts';
 
 export default class Credentials extends KoalaCommand {
   static override summary = "Show the platform's credentials: Airflow's admin user and the object store's keys.";
@@ -28,7 +29,7 @@ export default class Credentials extends KoalaCommand {
     const c = stored.credentials;
     const targets = portForwardTargets(loaded.config);
     if (this.mode === 'json')
-      return this.printJson({
+      return this.printJson<CredentialsJson>({
         ok: true,
         file: stored.file,
         source: stored.source,

@@ -2,6 +2,7 @@ import { Flags } from '@oclif/core';
 import { KoalaCommand } from '../cli/base.ts';
 import { clusterFlags, clusterSelection } from '../cli/cluster-flag.ts';
 import { EXIT } from '../util/errors.ts';
+import type { DoctorJson } from '../cli/results.ts';
 
 export default class Doctor extends KoalaCommand {
   static override summary =
@@ -26,7 +27,7 @@ export default class Doctor extends KoalaCommand {
     await offerTools(loaded.config, { yes: flags.yes, signal: this.signal, log: (l) => this.note(l) });
     const { outcomes } = await runPreflight({ config: loaded.config, spec: ctx.spec, platform: process.platform });
     const failed = outcomes.filter((o) => o.status === 'fail').length;
-    if (this.mode === 'json') this.printJson({ ok: failed === 0, checks: outcomes });
+    if (this.mode === 'json') this.printJson<DoctorJson>({ ok: failed === 0, checks: outcomes });
     else {
       const mark = { pass: '✓', warn: '!', fail: '✗' } as const;
       for (const o of outcomes) {

@@ -2,6 +2,7 @@ import { Flags } from '@oclif/core';
 import { KoalaCommand } from '../cli/base.ts';
 import { clusterFlags, clusterSelection } from '../cli/cluster-flag.ts';
 import { EXIT, KoalaError } from '../util/errors.ts';
+import type { DownJson } from '../cli/results.ts';
 
 export default class Down extends KoalaCommand {
   static override summary = 'Delete the cluster and the registry koala created.';
@@ -41,7 +42,7 @@ export default class Down extends KoalaCommand {
     const removed = result.steps.filter((s) => s.status === 'done').map((s) => s.id);
     if (this.mode === 'json') {
       const { resultJson } = await import('../ui/summary.ts');
-      this.printJson(resultJson(result));
+      this.printJson<DownJson>(resultJson(result));
     } else if (result.ok) {
       this.log(
         removed.length === 0

@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core';
 import { KoalaCommand } from '../cli/base.ts';
+import type { InitJson } from '../cli/results.ts';
 
 export default class Init extends KoalaCommand {
   static override summary =
@@ -28,7 +29,7 @@ export default class Init extends KoalaCommand {
       docker: flags.docker as 'outside-of-docker' | 'in-docker',
       koalaVersion: this.config.version,
     });
-    if (this.mode === 'json') return this.printJson({ ok: true, ...result });
+    if (this.mode === 'json') return this.printJson<InitJson>({ ok: true, ...result });
     const width = Math.max(...result.files.map((f) => f.action.length));
     for (const f of result.files) this.log(`  ${f.action.padEnd(width)}  ${f.path}`);
     if (result.files.some((f) => f.action === 'kept'))

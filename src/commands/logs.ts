@@ -1,6 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { KoalaCommand } from '../cli/base.ts';
 import { clusterFlags, clusterSelection } from '../cli/cluster-flag.ts';
+import type { LogsJson } from '../cli/results.ts';
 
 export default class Logs extends KoalaCommand {
   static override summary =
@@ -33,7 +34,7 @@ export default class Logs extends KoalaCommand {
     const { sparkPlatform } = await import('../jobs/spark-platform.ts');
     const { showLogs } = await import('../jobs/logs.ts');
     const ctx = existingClusterContext(loaded);
-    const lines: Array<{ pod: string; attempt: number; line: string }> = [];
+    const lines: LogsJson['lines'] = [];
     const result = await showLogs(await ctx.kube(), sparkPlatform(loaded.config), {
       target: args.target,
       follow: flags.follow,
@@ -44,6 +45,6 @@ export default class Logs extends KoalaCommand {
       onLine: (l) => (this.mode === 'json' ? lines.push(l) : process.stdout.write(`${l.line}\n`)),
       onNote: (n) => process.stderr.write(`${n}\n`),
     });
-    if (this.mode === 'json') this.printJson({ ok: true, run: result.run, lines });
+    if (this.mode === 'json') this.printJson<LogsJson>({ ok: true, run: result.run, lines });
   }
 }

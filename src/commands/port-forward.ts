@@ -1,6 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { KoalaCommand } from '../cli/base.ts';
 import { clusterFlags, clusterSelection } from '../cli/cluster-flag.ts';
+import type { PortForwardJson } from '../cli/results.ts';
 
 export default class PortForward extends KoalaCommand {
   static override summary =
@@ -48,7 +49,8 @@ export default class PortForward extends KoalaCommand {
       },
     });
     const url = plan.url(forwarder.localPort);
-    if (this.mode === 'json') this.printJson({ ok: true, target: args.target, url, localPort: forwarder.localPort });
+    if (this.mode === 'json')
+      this.printJson<PortForwardJson>({ ok: true, target: args.target, url, localPort: forwarder.localPort });
     else this.log(`Forwarding ${url} → ${plan.title}. Ctrl-C to stop.`);
     await forwarder.closed;
   }

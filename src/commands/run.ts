@@ -2,6 +2,7 @@ import { Args, Flags } from '@oclif/core';
 import { KoalaCommand } from '../cli/base.ts';
 import { clusterFlags, clusterSelection } from '../cli/cluster-flag.ts';
 import { parseBuildArgs } from '../cli/jobs-flags.ts';
+import type { RunDetachedJson, RunDryRunJson, RunFinishedJson, RunSubmittedFields } from '../cli/results.ts';
 import type { PlatformContext } from '../platform/context.ts';
 import { EXIT, KoalaError } from '../util/errors.ts';
 
@@ -86,7 +87,7 @@ export default class Run extends KoalaCommand {
         ...(flags.image ? { image: flags.image } : {}),
       });
       const { manifests } = planned;
-      if (this.mode === 'json') return this.printJson({ ok: true, dryRun: true, manifests, notices });
+      if (this.mode === 'json') return this.printJson<RunDryRunJson>({ ok: true, dryRun: true, manifests, notices });
       const { stringify } = await import('yaml');
       this.log(manifests.map((m) => stringify(m).trimEnd()).join('\n---\n'));
       say(`${flags.file} is valid; nothing was submitted (the run number is chosen at submit).`);
@@ -113,7 +114,7 @@ export default class Run extends KoalaCommand {
     this.note(
       `submitted ${namespace}/${name} in ${Math.round(submitted.submitMs)}ms${submitted.pruned.length ? ` (pruned ${submitted.pruned.join(', ')})` : ''}`,
     );
-    const base = {
+    const base: RunSubmittedFields = {
       run: name,
       namespace,
       submitMs: Math.round(submitted.submitMs),
@@ -124,7 +125,8 @@ export default class Run extends KoalaCommand {
       notices,
     };
     if (flags.detach) {
-      if (this.mode === 'json') return this.printJson({ ok: true, ...base, state: 'SUBMITTED', detached: true });
+      if (this.mode === 'json')
+        return this.printJson<RunDetachedJson>({ ok: true, ...base, state: 'SUBMITTED', detached: true });
       this.log(`Follow it with \`koala logs ${name} -f\`; \`koala apps status ${name}\` shows its state.`);
       return;
     }
@@ -145,7 +147,7 @@ export default class Run extends KoalaCommand {
     const ok = result.state === 'COMPLETED';
     const durationMs = performance.now() - started;
     if (this.mode === 'json')
-      this.printJson({
+      this.printJson<RunFinishedJson>({
         ok,
         ...base,
         state: result.state,

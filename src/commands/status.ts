@@ -1,6 +1,7 @@
 import { KoalaCommand } from '../cli/base.ts';
 import { clusterFlags, clusterSelection } from '../cli/cluster-flag.ts';
 import { EXIT } from '../util/errors.ts';
+import type { StatusJson } from '../cli/results.ts';
 
 export default class Status extends KoalaCommand {
   static override summary = 'Show the cluster, its nodes, the registry and the health of every component.';
@@ -15,7 +16,7 @@ export default class Status extends KoalaCommand {
     const { existingClusterContext } = await import('../platform/contexts.ts');
     const { collectStatus } = await import('../platform/status.ts');
     const status = await collectStatus(existingClusterContext(loaded), this.signal);
-    if (this.mode === 'json') this.printJson(status);
+    if (this.mode === 'json') this.printJson<StatusJson>(status);
     else {
       const { renderStatus } = await import('../ui/status.ts');
       this.log(renderStatus(status));

@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { KoalaCommand } from '../cli/base.ts';
 import { clusterFlags, clusterSelection } from '../cli/cluster-flag.ts';
-import type { UpDryRunJson } from '../platform/up.ts';
+import type { UpDryRunJson, UpRunJson } from '../cli/results.ts';
 import { EXIT } from '../util/errors.ts';
 
 export default class Up extends KoalaCommand {
@@ -79,8 +79,7 @@ export default class Up extends KoalaCommand {
       const { plan, notes } = planUpDry(request);
       const description = await plan.describe();
       if (this.mode === 'json') {
-        const json: UpDryRunJson = { dryRun: true, steps: description, notes };
-        return this.printJson(json);
+        return this.printJson<UpDryRunJson>({ dryRun: true, steps: description, notes });
       }
       const { renderPlan } = await import('../ui/plan.ts');
       this.log(await renderPlan(description));
@@ -101,8 +100,8 @@ export default class Up extends KoalaCommand {
     const result = await runWithProgress(prepared.plan, { mode: this.mode, signal: this.signal });
     const summary = upSummary(prepared.ctx, result);
     if (this.mode === 'json')
-      this.printJson({
-        ...(resultJson(result) as object),
+      this.printJson<UpRunJson>({
+        ...resultJson(result),
         cluster: prepared.ctx.spec,
         endpoints: summary.endpoints ?? [],
       });

@@ -2,7 +2,7 @@ import { inspectCluster } from '../cluster/inspect.ts';
 import { runPreflight, type CheckOutcome } from '../cluster/preflight.ts';
 import { clusterSpec, diffSpecs, resolveNodeImage } from '../cluster/spec.ts';
 import type { LoadedConfig } from '../config/load.ts';
-import type { Plan, PlanDescription } from '../engine/plan.ts';
+import type { Plan } from '../engine/plan.ts';
 import { EXIT, KoalaError } from '../util/errors.ts';
 import { createPlatformContext, type PlatformContext } from './context.ts';
 import { checkCredentialInputs } from './credentials.ts';
@@ -23,13 +23,6 @@ export interface PreparedUp {
   ctx: PlatformContext;
   plan: Plan;
   preflight: CheckOutcome[];
-  notes: string[];
-}
-
-/** What `koala up --dry-run --json` prints: scripts rely on this shape. */
-export interface UpDryRunJson {
-  dryRun: true;
-  steps: PlanDescription;
   notes: string[];
 }
 

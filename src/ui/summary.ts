@@ -1,5 +1,6 @@
 import type { Endpoint } from '../components/component.ts';
 import { formatDuration, type RunResult } from '../engine/runner.ts';
+import type { StepStatus } from '../engine/step.ts';
 import { errorMessage } from '../util/errors.ts';
 import { redact } from '../tools/redact.ts';
 import { statusWord } from './progress.ts';
@@ -61,8 +62,23 @@ export function renderSummary(s: Summary): string {
   return redact(out.join('\n'));
 }
 
+/** A plan's outcome as `up` and `down` print it with --json. */
+export interface StepsJson {
+  ok: boolean;
+  interrupted: boolean;
+  durationMs: number;
+  steps: Array<{
+    id: string;
+    title: string;
+    status: StepStatus;
+    durationMs: number;
+    detail?: string;
+    error?: { message: string; hint?: string };
+  }>;
+}
+
 /** Step results as JSON (errors as message and hint). */
-export function resultJson(result: RunResult): unknown {
+export function resultJson(result: RunResult): StepsJson {
   return {
     ok: result.ok,
     interrupted: result.interrupted,

@@ -1,6 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { KoalaCommand } from '../../cli/base.ts';
 import { clusterFlags, clusterSelection } from '../../cli/cluster-flag.ts';
+import type { AppsDeleteJson } from '../../cli/results.ts';
 
 export default class AppsDelete extends KoalaCommand {
   static override summary = 'Delete a run (stopping it if it runs), or every run of an app.';
@@ -21,7 +22,7 @@ export default class AppsDelete extends KoalaCommand {
       args.target,
       { ...(flags.namespace ? { namespace: flags.namespace } : {}) },
     );
-    if (this.mode === 'json') return this.printJson({ ok: true, deleted });
+    if (this.mode === 'json') return this.printJson<AppsDeleteJson>({ ok: true, deleted });
     this.log(`Deleted ${deleted.join(', ')}.`);
   }
 }

@@ -1,6 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { KoalaCommand } from '../../cli/base.ts';
 import { clusterFlags, clusterSelection } from '../../cli/cluster-flag.ts';
+import type { AppsEventsJson } from '../../cli/results.ts';
 
 export default class AppsEvents extends KoalaCommand {
   static override summary = 'Show the events of a run and its pods (what the operator and Kubernetes reported).';
@@ -18,7 +19,7 @@ export default class AppsEvents extends KoalaCommand {
     const kube = await existingClusterContext(loaded).kube();
     const run = await resolveRun(kube, sparkPlatform(loaded.config), args.target, flags.namespace);
     const events = await runEvents(kube, run);
-    if (this.mode === 'json') return this.printJson({ ok: true, run: run.metadata.name, events });
+    if (this.mode === 'json') return this.printJson<AppsEventsJson>({ ok: true, run: run.metadata.name, events });
     const { renderRunEvents } = await import('../../ui/jobs.ts');
     this.log(renderRunEvents(events));
   }

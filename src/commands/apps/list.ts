@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core';
 import { KoalaCommand } from '../../cli/base.ts';
 import { clusterFlags, clusterSelection } from '../../cli/cluster-flag.ts';
+import type { AppsListJson } from '../../cli/results.ts';
 
 export default class AppsList extends KoalaCommand {
   static override summary = 'List Spark runs with their state, age, duration and driver pod.';
@@ -22,7 +23,7 @@ export default class AppsList extends KoalaCommand {
       ...(flags.app ? { app: flags.app } : {}),
       ...(flags.namespace ? { namespace: flags.namespace } : {}),
     });
-    if (this.mode === 'json') return this.printJson({ ok: true, runs });
+    if (this.mode === 'json') return this.printJson<AppsListJson>({ ok: true, runs });
     const { renderRunTable } = await import('../../ui/jobs.ts');
     this.log(renderRunTable(runs));
   }

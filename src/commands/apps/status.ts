@@ -2,6 +2,7 @@ import { Args, Flags } from '@oclif/core';
 import { KoalaCommand } from '../../cli/base.ts';
 import { clusterFlags, clusterSelection } from '../../cli/cluster-flag.ts';
 import { EXIT } from '../../util/errors.ts';
+import type { AppsStatusJson } from '../../cli/results.ts';
 
 export default class AppsStatus extends KoalaCommand {
   static override summary = 'Show one run: state, times, driver, Spark UI service and pods.';
@@ -25,7 +26,7 @@ export default class AppsStatus extends KoalaCommand {
       kube,
       await resolveRun(kube, sparkPlatform(loaded.config), args.target, flags.namespace),
     );
-    if (this.mode === 'json') this.printJson({ ok: status.state !== 'FAILED', ...status });
+    if (this.mode === 'json') this.printJson<AppsStatusJson>({ ok: status.state !== 'FAILED', ...status });
     else {
       const { renderRunStatus } = await import('../../ui/jobs.ts');
       this.log(renderRunStatus(status));

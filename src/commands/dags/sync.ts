@@ -1,5 +1,6 @@
 import { KoalaCommand } from '../../cli/base.ts';
 import { clusterFlags, clusterSelection } from '../../cli/cluster-flag.ts';
+import type { DagsSyncJson } from '../../cli/results.ts';
 
 export default class DagsSync extends KoalaCommand {
   static override summary = "Publish the project's DAG folder (airflow.dagsDir, default dags/) to Airflow.";
@@ -14,7 +15,7 @@ export default class DagsSync extends KoalaCommand {
     const { existingClusterContext } = await import('../../platform/contexts.ts');
     const { syncDags } = await import('../../components/airflow/index.ts');
     const detail = await syncDags(existingClusterContext(loaded));
-    if (this.mode === 'json') return this.printJson({ ok: true, detail });
+    if (this.mode === 'json') return this.printJson<DagsSyncJson>({ ok: true, detail });
     this.log(detail);
   }
 }

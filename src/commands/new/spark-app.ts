@@ -1,5 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { KoalaCommand } from '../../cli/base.ts';
+import type { NewSparkAppJson } from '../../cli/results.ts';
 
 export default class NewSparkApp extends KoalaCommand {
   static override summary =
@@ -28,7 +29,8 @@ export default class NewSparkApp extends KoalaCommand {
       bucket: loaded.config.objectStore.buckets[0] ?? 'spark-data',
       sparkImage: (version) => sparkBaseImage(loaded.config, pins, version),
     });
-    if (this.mode === 'json') return this.printJson({ ok: true, dir: result.dir, files: result.files });
+    if (this.mode === 'json')
+      return this.printJson<NewSparkAppJson>({ ok: true, dir: result.dir, files: result.files });
     this.log(`Created ${result.dir}:`);
     for (const f of result.files) this.log(`  ${f}`);
     this.log(`\nNext: \`koala run ${args.name}\` builds the image, submits it and follows it to the end.`);

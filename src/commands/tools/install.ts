@@ -1,5 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { KoalaCommand } from '../../cli/base.ts';
+import type { ToolsInstallJson } from '../../cli/results.ts';
 
 export default class ToolsInstall extends KoalaCommand {
   static override summary =
@@ -37,7 +38,7 @@ export default class ToolsInstall extends KoalaCommand {
       signal: this.signal,
       ...(flags.dir ? { dir: flags.dir } : {}),
     });
-    if (this.mode === 'json') return this.printJson({ ok: true, tools: installed });
+    if (this.mode === 'json') return this.printJson<ToolsInstallJson>({ ok: true, tools: installed });
     for (const t of installed)
       this.log(
         `${t.fetched ? 'installed' : 'present  '} ${t.tool} ${t.version}  ${t.path}  (sha256 ${t.sha256.slice(0, 12)}…, from ${t.url})`,

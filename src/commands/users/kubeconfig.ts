@@ -1,6 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { KoalaCommand } from '../../cli/base.ts';
 import { clusterFlags, clusterSelection } from '../../cli/cluster-flag.ts';
+import type { UsersKubeconfigJson } from '../../cli/results.ts';
 
 export default class UsersKubeconfig extends KoalaCommand {
   static override summary = 'Write a kubeconfig for a persona: admin, edit or view.';
@@ -47,7 +48,8 @@ export default class UsersKubeconfig extends KoalaCommand {
       ...(flags.output ? { output: flags.output } : {}),
       report: (line) => this.note(line),
     });
-    if (this.mode === 'json') return this.printJson({ ok: true, ...result, persona: chosen.name, group: chosen.group });
+    if (this.mode === 'json')
+      return this.printJson<UsersKubeconfigJson>({ ok: true, ...result, persona: chosen.name, group: chosen.group });
     this.log(
       `Wrote ${result.file} (mode 0600): ${chosen.name} persona (${chosen.summary}), ${result.method === 'cert' ? `client certificate for ${result.user} in group ${chosen.group}` : `token of ServiceAccount ${chosen.serviceAccount}`}${result.expiresAt ? `, valid until ${result.expiresAt}` : ''}.`,
     );

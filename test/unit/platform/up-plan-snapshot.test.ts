@@ -3,7 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/load.ts';
-import { planUpDry, type UpDryRunJson } from '../../../src/platform/up.ts';
+import type { UpDryRunJson } from '../../../src/cli/results.ts';
+import { planUpDry } from '../../../src/platform/up.ts';
 
 /**
  * The whole plan of `koala up --dry-run --json` (what `{ dryRun, steps, notes }` holds) for a few
