@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { freePort, koala, makeWorld } from '../support/cli.ts';
 import { testbed } from '../support/testbed.ts';
 import { auditLog, clientWrites } from './audit.ts';
+import { jsonDocument, upRunDocument } from '../support/json-documents.ts';
 
 testbed();
 
@@ -78,14 +79,13 @@ describe('koala up and down end to end (real Docker, kind stand-in, real API ser
       const before = auditLog(world, name).length;
       const again = await koala(world, ['up', '--json']);
       expect(again.code, again.stderr).toBe(0);
-      expect(
-        (JSON.parse(again.stdout) as { steps: Array<{ status: string }> }).steps.every((s) => s.status === 'unchanged'),
-      ).toBe(true);
+      expect(upRunDocument(again.stdout).steps.every((s) => s.status === 'unchanged')).toBe(true);
       await new Promise((r) => setTimeout(r, 1500)); // the audit backend writes asynchronously
       expect(clientWrites(auditLog(world, name).slice(before))).toEqual([]);
 
       const status = await koala(world, ['status', '--json']);
       expect(status.code, status.stdout).toBe(0);
+      jsonDocument('status', status.stdout);
     } finally {
       const down = await koala(world, ['down', '--yes']);
       expect(down.code, down.stdout + down.stderr).toBe(0);

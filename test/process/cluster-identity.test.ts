@@ -8,6 +8,7 @@ import path from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { freePort, koala, makeWorld, type World } from '../support/cli.ts';
 import { testbed } from '../support/testbed.ts';
+import { jsonDocument, upRunDocument } from '../support/json-documents.ts';
 
 testbed(); // fail loudly (in CI and locally) when the test bed is missing
 
@@ -47,13 +48,6 @@ function fakeContainer(w: World, name: string): { Files: Record<string, string> 
   return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { Files: Record<string, string> }) : undefined;
 }
 
-interface StatusJson {
-  healthy: boolean;
-  cluster: { name: string; exists: boolean; context: string; others?: string[] };
-  nodes: Array<{ name: string }>;
-  components: Array<{ id: string; ok: boolean }>;
-}
-
 describe('the cluster a command acts on', () => {
   it('`up --name` is what status sees with --name or KOALA_CLUSTER_NAME; plain status names it', async () => {
     const w = await world({ workers: 1 });
@@ -66,7 +60,7 @@ describe('the cluster a command acts on', () => {
     const byEnv = await koala(w, ['status', '--json'], { env: { KOALA_CLUSTER_NAME: dev } });
     for (const result of [byFlag, byEnv]) {
       expect(result.code, result.stdout + result.stderr).toBe(0);
-      const status = JSON.parse(result.stdout) as StatusJson;
+      const status = jsonDocument('status', result.stdout);
       expect(status.cluster).toMatchObject({ name: dev, exists: true, context: `kind-${dev}` });
       expect(status.nodes.map((n) => n.name).sort()).toEqual([`${dev}-control-plane`, `${dev}-worker`]);
       expect(status.healthy).toBe(true);
@@ -95,6 +89,7 @@ describe('the cluster a command acts on', () => {
     w.cleanup(ha);
     const up = await koala(w, ['up', '--name', ha, '--json']);
     expect(up.code, up.stdout + up.stderr).toBe(0);
+    upRunDocument(up.stdout);
     // kind's load balancer exists (the stand-in makes it as kind does) and holds no hosts.toml.
     expect(fakeContainer(w, `${ha}-external-load-balancer`)).toMatchObject({ Files: {} });
     const hostsToml = `/etc/containerd/certs.d/localhost:${w.registryPort}/hosts.toml`;
@@ -104,7 +99,7 @@ describe('the cluster a command acts on', () => {
 
     const again = await koala(w, ['up', '--name', ha, '--json']);
     expect(again.code, again.stderr).toBe(0);
-    const steps = (JSON.parse(again.stdout) as { steps: Array<{ id: string; status: string; detail?: string }> }).steps;
+    const steps = upRunDocument(again.stdout).steps;
     expect(steps.every((s) => s.status === 'unchanged')).toBe(true);
     expect(steps.find((s) => s.id === 'cluster')?.detail).toBe('4 nodes exist');
     expect(steps.find((s) => s.id === 'registry-hosts')?.detail).toBe('4 nodes configured');
@@ -126,7 +121,7 @@ describe('one registry, shared by the clusters that name it', () => {
     expect(downB.code, downB.stdout + downB.stderr).toBe(0);
     expect(downB.stdout).toContain('Removed: cluster-delete.');
     expect(downB.stdout).toContain(`registry-delete (kept: cluster "${a}" uses it)`);
-    const statusA = JSON.parse((await koala(w, ['status', '--name', a, '--json'])).stdout) as StatusJson;
+    const statusA = jsonDocument('status', (await koala(w, ['status', '--name', a, '--json'])).stdout);
     expect(statusA.components.find((c) => c.id === 'registry')).toMatchObject({ ok: true });
     expect(statusA.healthy).toBe(true);
     expect(fakeContainer(w, 'koala-registry')).toBeDefined();

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { koala, makeWorld } from '../support/cli.ts';
 import { testbed } from '../support/testbed.ts';
+import { upDryRunDocument } from '../support/json-documents.ts';
 
 testbed(); // real helm 3 and 4 come from the test bed
 
@@ -28,6 +29,7 @@ describe.each(['helm3', 'helm4'] as const)("koala up --dry-run lists the objects
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout + result.stderr).not.toContain(PASSWORD);
     expect(result.stdout).not.toContain(Buffer.from(PASSWORD).toString('base64'));
+    upDryRunDocument(result.stdout);
     const plan = JSON.parse(result.stdout) as { steps: Array<{ id: string; actions: Array<{ kind: string }> }> };
     const releases = plan.steps.flatMap((s) => s.actions).filter((a): a is HelmAction => a.kind === 'helm');
     const ours = releases.filter((r) => r.release.startsWith('koala-'));

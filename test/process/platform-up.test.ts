@@ -15,6 +15,7 @@ import { platformVolumes, startChartMirror, testChartVersionsYaml, type ChartMir
 import { helmRecorder, type HelmRecorder } from '../support/platform.ts';
 import { testbed } from '../support/testbed.ts';
 import { auditLog, clientWrites } from '../e2e/audit.ts';
+import { jsonDocument, upRunDocument } from '../support/json-documents.ts';
 
 const name = `pu${randomBytes(2).toString('hex')}`;
 const password = `my-own-${randomBytes(8).toString('hex')}`;
@@ -131,7 +132,7 @@ describe('koala up with the platform, end to end', () => {
     const audited = auditLog(world, name).length;
     const third = await run(['up', '--json']);
     expect(third.code, third.stderr).toBe(0);
-    const report = JSON.parse(third.stdout) as { steps: Array<{ id: string; status: string }> };
+    const report = upRunDocument(third.stdout);
     expect(report.steps.filter((s) => s.status !== 'unchanged' && s.status !== 'skipped')).toEqual([]);
     expect(
       recorder
@@ -145,7 +146,7 @@ describe('koala up with the platform, end to end', () => {
 
   it('status reports each component', async () => {
     const status = await run(['status', '--json']);
-    const parsed = JSON.parse(status.stdout) as { components: Array<{ id: string; ok: boolean; detail: string }> };
+    const parsed = jsonDocument('status', status.stdout);
     expect(parsed.components.map((c) => [c.id, c.ok])).toEqual([
       ['platform', true],
       ['spark-operator', true],
@@ -158,10 +159,7 @@ describe('koala up with the platform, end to end', () => {
 
   it("credentials: the user's own password, on request only", async () => {
     const result = await koala(world, ['credentials', '--json']);
-    const creds = JSON.parse(result.stdout) as {
-      file: string;
-      credentials: { airflow: { password: string }; objectStore: { secretKey: string } };
-    };
+    const creds = jsonDocument('credentials', result.stdout);
     expect(creds.credentials.airflow.password).toBe(password);
     expect(creds.file).toContain(name);
   });
@@ -189,9 +187,7 @@ describe('koala up with the platform, end to end', () => {
   });
 
   it('no credential in any output, --verbose line, helm argument list, or process argument list', async () => {
-    const creds = JSON.parse((await koala(world, ['credentials', '--json'])).stdout) as {
-      credentials: { airflow: { password: string }; objectStore: { secretKey: string } };
-    };
+    const creds = jsonDocument('credentials', (await koala(world, ['credentials', '--json'])).stdout);
     const stored = JSON.parse(
       readFileSync(path.join(world.env.KOALA_HOME!, 'clusters', name, 'credentials.json'), 'utf8'),
     ) as { credentials: Record<string, Record<string, string>> };

@@ -10,6 +10,7 @@ import { koala, startKoala, waitForOutput } from '../support/cli.ts';
 import { FIXTURES, finishDriver, useSparkOperator, waitForDriver } from '../support/spark.ts';
 import { kubectl, testbedKube, useNamespace } from '../support/testbed.ts';
 import { jobsWorld } from './jobs-world.ts';
+import { jsonDocument } from '../support/json-documents.ts';
 
 /**
  * `koala port-forward`: a local port, through the API server's portforward subresource (kwok
@@ -117,7 +118,7 @@ describe('koala port-forward (real API server, kwok port-forward)', () => {
     const world = jobsWorld({ jobNamespaces: [ns.name] });
     const done = await koala(world, ['port-forward', 'ui-1', '--json']);
     expect(done.code).toBe(1);
-    expect(done.stderr + done.stdout).toMatch(/The driver of ui-1 is not running/);
+    expect(jsonDocument('error', done.stdout).error.message).toMatch(/The driver of ui-1 is not running/);
     const unknown = await koala(world, ['port-forward', 'nope']);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/No run or app named "nope"/);

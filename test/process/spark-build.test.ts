@@ -6,6 +6,7 @@ import { freePort, koala, startKoala, waitForOutput } from '../support/cli.ts';
 import { finishDriver, useSparkOperator } from '../support/spark.ts';
 import { kubectl, useNamespace } from '../support/testbed.ts';
 import { jobsWorld } from './jobs-world.ts';
+import { jsonDocument } from '../support/json-documents.ts';
 
 /**
  * `koala new spark-app`, `koala build` and `koala run <app>` with real Docker and a real
@@ -54,15 +55,6 @@ afterAll(() => {
   if (built.length > 0) docker(['rmi', '-f', ...built]);
 });
 
-type BuildJson = {
-  image: string;
-  built: boolean;
-  delivered: boolean;
-  layersPushed: number;
-  layersReused: number;
-  context: { tag: string };
-};
-
 describe('koala new spark-app / build / run <app> (real Docker, registry and operator)', () => {
   it('scaffolds, builds and pushes once, does nothing for an unchanged app, pushes one layer for a code change', async () => {
     const world = jobsWorld({ jobNamespaces: [ns.name], registryPort, fakes: [] });
@@ -79,7 +71,7 @@ describe('koala new spark-app / build / run <app> (real Docker, registry and ope
 
     const first = await koala(world, ['build', 'pagerank', '--build-arg', BASE, '--json']);
     expect(first.code, first.stderr).toBe(0);
-    const one = JSON.parse(first.stdout) as BuildJson;
+    const one = jsonDocument('build', first.stdout);
     expect(one).toMatchObject({
       built: true,
       delivered: true,
@@ -94,7 +86,7 @@ describe('koala new spark-app / build / run <app> (real Docker, registry and ope
 
     const second = await koala(world, ['build', 'pagerank', '--build-arg', BASE, '--json', '--verbose']);
     expect(second.code, second.stderr).toBe(0);
-    expect(JSON.parse(second.stdout)).toMatchObject({
+    expect(jsonDocument('build', second.stdout)).toMatchObject({
       image: one.image,
       built: false,
       delivered: false,
@@ -107,9 +99,10 @@ describe('koala new spark-app / build / run <app> (real Docker, registry and ope
       code,
       readFileSync(code, 'utf8').replace('DAMPING = 0.85', 'DAMPING = 0.85  # the usual damping factor'),
     );
-    const third = JSON.parse(
+    const third = jsonDocument(
+      'build',
       (await koala(world, ['build', 'pagerank', '--build-arg', BASE, '--json'])).stdout,
-    ) as BuildJson;
+    );
     expect(third.image).not.toBe(one.image);
     expect(third).toMatchObject({ built: true, delivered: true, layersPushed: 1 });
     expect(third.layersReused).toBeGreaterThanOrEqual(2);
@@ -125,11 +118,11 @@ describe('koala new spark-app / build / run <app> (real Docker, registry and ope
     const env = { KOALA_KIND: fakeKind };
     const first = await koala(world, ['build', 'loaded', '--load', '--build-arg', BASE, '--json'], { env });
     expect(first.code, first.stderr).toBe(0);
-    const image = (JSON.parse(first.stdout) as BuildJson).image;
+    const image = jsonDocument('build', first.stdout).image;
     expect(image).toMatch(/^koala\.local\/loaded:[0-9a-f]{16}$/);
     expect(readFileSync(log, 'utf8').trim()).toBe(`load docker-image ${image} --name ${world.cluster}`);
     const second = await koala(world, ['build', 'loaded', '--load', '--build-arg', BASE, '--json'], { env });
-    expect(JSON.parse(second.stdout)).toMatchObject({ built: false, delivered: false });
+    expect(jsonDocument('build', second.stdout)).toMatchObject({ built: false, delivered: false });
     expect(readFileSync(log, 'utf8').trim().split('\n')).toHaveLength(1);
   });
 

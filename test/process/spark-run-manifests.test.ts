@@ -7,6 +7,7 @@ import { koala, startKoala, waitForOutput } from '../support/cli.ts';
 import { criLines, FIXTURES, finishDriver, serveLogs, useSparkOperator } from '../support/spark.ts';
 import { kubectl, testbedKube, useNamespace } from '../support/testbed.ts';
 import { jobsWorld } from './jobs-world.ts';
+import { jsonDocument } from '../support/json-documents.ts';
 
 /**
  * `koala run -f` with the manifests users already have, against the real Spark operator and
@@ -157,7 +158,7 @@ describe('koala run -f with the manifests users have (real operator, real schedu
     }
     // Two finished runs named shared, one per file: with --keep-runs 1, b's new run prunes none of a's.
     const third = await koala(world, ['run', '-f', b, '-n', ns.name, '--keep-runs', '1', '--detach', '--json']);
-    expect(JSON.parse(third.stdout)).toMatchObject({ run: 'shared-3', pruned: [] });
+    expect(jsonDocument('run', third.stdout)).toMatchObject({ run: 'shared-3', pruned: [] });
     expect(names('sparkapplications').split(' ')).toEqual(expect.arrayContaining(['shared-1', 'shared-2', 'shared-3']));
     await finishDriver(ns.name, 'shared-3', 'succeeded');
   }, 420_000); // three runs followed to the end: minutes on a loaded two-core machine

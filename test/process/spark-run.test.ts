@@ -6,6 +6,7 @@ import { koala, startKoala, waitForOutput } from '../support/cli.ts';
 import { criLines, FIXTURES, finishDriver, serveLogs, useSparkOperator, waitForDriver } from '../support/spark.ts';
 import { kubectl, testbedKube, useNamespace } from '../support/testbed.ts';
 import { jobsWorld } from './jobs-world.ts';
+import { jsonDocument } from '../support/json-documents.ts';
 
 /**
  * `koala run -f` and `koala apps …` against the real Spark operator on the test bed: the
@@ -75,28 +76,30 @@ describe('koala run -f (real Spark operator, real API server)', () => {
       '--json',
     ]);
     expect(submitted.code, submitted.stderr).toBe(0);
-    const doc = JSON.parse(submitted.stdout) as { run: string; state: string; detached: boolean };
+    const doc = jsonDocument('run', submitted.stdout);
     expect(doc).toMatchObject({ run: 'spark-pi-python-2', state: 'SUBMITTED', detached: true });
 
     await waitForDriver(ns.name, 'spark-pi-python-2', 'Running');
-    const list = JSON.parse((await koala(world, ['apps', 'list', '--json', '--app', 'spark-pi-python'])).stdout) as {
-      runs: Array<{ name: string; state: string; driverPod?: string; ageSeconds: number }>;
-    };
+    const list = jsonDocument(
+      'apps list',
+      (await koala(world, ['apps', 'list', '--json', '--app', 'spark-pi-python'])).stdout,
+    );
     expect(list.runs.map((r) => r.name)).toEqual(['spark-pi-python-2', 'spark-pi-python-1']);
     expect(list.runs[0]).toMatchObject({ state: 'RUNNING', driverPod: 'spark-pi-python-2-driver' });
     expect(list.runs[1]).toMatchObject({ state: 'COMPLETED' });
 
     const status = await koala(world, ['apps', 'status', 'spark-pi-python', '--json']);
-    expect(JSON.parse(status.stdout)).toMatchObject({
+    expect(jsonDocument('apps status', status.stdout)).toMatchObject({
       name: 'spark-pi-python-2',
       state: 'RUNNING',
       uiService: 'spark-pi-python-2-ui-svc',
       pods: [{ name: 'spark-pi-python-2-driver', role: 'driver', phase: 'Running' }],
     });
 
-    const events = JSON.parse((await koala(world, ['apps', 'events', 'spark-pi-python-2', '--json'])).stdout) as {
-      events: Array<{ reason: string }>;
-    };
+    const events = jsonDocument(
+      'apps events',
+      (await koala(world, ['apps', 'events', 'spark-pi-python-2', '--json'])).stdout,
+    );
     expect(events.events.map((e) => e.reason)).toEqual(
       expect.arrayContaining(['SparkApplicationSubmitted', 'SparkDriverRunning']),
     );
@@ -106,7 +109,10 @@ describe('koala run -f (real Spark operator, real API server)', () => {
     expect(plain.stdout).toMatch(/spark-pi-python-2\s+spark-pi-python\s+RUNNING/);
 
     const deleted = await koala(world, ['apps', 'delete', 'spark-pi-python-2', '--json']);
-    expect(JSON.parse(deleted.stdout)).toMatchObject({ ok: true, deleted: [`${ns.name}/spark-pi-python-2`] });
+    expect(jsonDocument('apps delete', deleted.stdout)).toMatchObject({
+      ok: true,
+      deleted: [`${ns.name}/spark-pi-python-2`],
+    });
     expect(kubectl(['-n', ns.name, 'get', 'sparkapplications', '-o', 'name'])).not.toMatch(/spark-pi-python-2/);
   });
 
@@ -190,7 +196,7 @@ describe('koala run -f (real Spark operator, real API server)', () => {
       '--detach',
       '--json',
     ]);
-    expect(JSON.parse(third.stdout)).toMatchObject({ run: 'keep-3', pruned: ['keep-1'] });
+    expect(jsonDocument('run', third.stdout)).toMatchObject({ run: 'keep-3', pruned: ['keep-1'] });
     expect(
       kubectl([
         '-n',

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { koala, mutatingCalls, startKoala, waitForOutput } from '../support/cli.ts';
 import { REPO, testbed } from '../support/testbed.ts';
 import { upWorld } from './world.ts';
+import { jsonDocument, upRunDocument } from '../support/json-documents.ts';
 
 function isAlive(pid: number): boolean {
   try {
@@ -64,7 +65,7 @@ describe('koala up (process level, fake kind/docker/kubectl, real API server)', 
     const world = await upWorld({ controlPlanes: 3, workers: 3 });
     const first = await koala(world, ['up', '--json']);
     expect(first.code, first.stderr).toBe(0);
-    const report = JSON.parse(first.stdout) as { ok: boolean; steps: Array<{ id: string; status: string }> };
+    const report = upRunDocument(first.stdout);
     expect(report.ok).toBe(true);
     const statuses = Object.fromEntries(report.steps.map((s) => [s.id, s.status]));
     expect(statuses).toMatchObject({
@@ -82,13 +83,13 @@ describe('koala up (process level, fake kind/docker/kubectl, real API server)', 
     const before = world.calls().length;
     const second = await koala(world, ['up', '--json']);
     expect(second.code, second.stderr).toBe(0);
-    const again = JSON.parse(second.stdout) as { steps: Array<{ status: string }> };
+    const again = upRunDocument(second.stdout);
     expect(again.steps.every((s) => s.status === 'unchanged')).toBe(true);
     expect(mutatingCalls(world.calls().slice(before))).toEqual([]);
 
     const status = await koala(world, ['status', '--json']);
     expect(status.code, status.stdout).toBe(0);
-    const s = JSON.parse(status.stdout) as { healthy: boolean; nodes: Array<{ role: string; ready: boolean }> };
+    const s = jsonDocument('status', status.stdout);
     expect(s.nodes.filter((n) => n.role === 'control-plane')).toHaveLength(3);
     expect(s.nodes.filter((n) => n.role === 'worker')).toHaveLength(3);
     expect(s.nodes.every((n) => n.ready)).toBe(true);
@@ -111,12 +112,7 @@ describe('koala up (process level, fake kind/docker/kubectl, real API server)', 
 
     const second = await koala(world, ['up', '--json']);
     expect(second.code, second.stderr).toBe(0);
-    const steps = Object.fromEntries(
-      (JSON.parse(second.stdout) as { steps: Array<{ id: string; status: string }> }).steps.map((s) => [
-        s.id,
-        s.status,
-      ]),
-    );
+    const steps = Object.fromEntries(upRunDocument(second.stdout).steps.map((s) => [s.id, s.status]));
     expect(steps).toMatchObject({ cluster: 'unchanged', registry: 'unchanged', 'registry-network': 'done' });
     expect(world.calls().filter((c) => c.tool === 'kind' && c.argv[0] === 'create')).toHaveLength(1);
   });
@@ -161,7 +157,7 @@ describe('koala up (process level, fake kind/docker/kubectl, real API server)', 
 
     const recreated = await koala(world, ['up', '--workers', '2', '--recreate', '--json']);
     expect(recreated.code, recreated.stderr).toBe(0);
-    const status = JSON.parse((await koala(world, ['status', '--json'])).stdout) as { nodes: unknown[] };
+    const status = jsonDocument('status', (await koala(world, ['status', '--json'])).stdout);
     expect(status.nodes).toHaveLength(3);
   });
 
@@ -174,9 +170,7 @@ describe('koala up (process level, fake kind/docker/kubectl, real API server)', 
     const before = world.calls().length;
     const again = await koala(world, ['up', '--json']);
     expect(again.code, again.stderr).toBe(0);
-    const registry = (
-      JSON.parse(again.stdout) as { steps: Array<{ id: string; status: string; detail?: string }> }
-    ).steps.find((s) => s.id === 'registry');
+    const registry = upRunDocument(again.stdout).steps.find((s) => s.id === 'registry');
     expect(registry).toMatchObject({ status: 'done', detail: 'started' });
     expect(mutatingCalls(world.calls().slice(before)).map((c) => c.argv.slice(0, 2).join(' '))).toEqual([
       'start koala-registry',
@@ -191,7 +185,7 @@ describe('koala up (process level, fake kind/docker/kubectl, real API server)', 
     expect(mutatingCalls(world.calls())).toEqual([]);
     expect((await koala(world, ['up'])).code).toBe(0);
     const only = await koala(world, ['up', '--only', 'registry', '--json']);
-    const steps = (JSON.parse(only.stdout) as { steps: Array<{ id: string; status: string }> }).steps;
+    const steps = upRunDocument(only.stdout).steps;
     expect(steps.filter((s) => s.status !== 'skipped').map((s) => s.id)).toEqual(['registry']);
   });
 });
@@ -203,10 +197,7 @@ describe('koala doctor', () => {
     const result = await koala(world, ['doctor', '--json'], {
       env: { KOALA_FAKE_DOCKER_MEM: String(5 * 1024 ** 3), KOALA_FAKE_KIND_VERSION: 'v0.31.0' },
     });
-    const report = JSON.parse(result.stdout) as {
-      ok: boolean;
-      checks: Array<{ id: string; status: string; fix?: string }>;
-    };
+    const report = jsonDocument('doctor', result.stdout);
     const byId = Object.fromEntries(report.checks.map((c) => [c.id, c]));
     expect(result.code).toBe(1);
     expect(report.ok).toBe(false);
@@ -242,7 +233,7 @@ describe('koala down', () => {
     expect(again.stdout).toMatch(/Nothing to delete/);
     const status = await koala(world, ['status', '--json']);
     expect(status.code).toBe(1);
-    expect(JSON.parse(status.stdout)).toMatchObject({ healthy: false, cluster: { exists: false } });
+    expect(jsonDocument('status', status.stdout)).toMatchObject({ healthy: false, cluster: { exists: false } });
   });
 
   it('--keep-registry keeps the registry container', async () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { koala, makeWorld } from '../support/cli.ts';
+import { jsonDocument } from '../support/json-documents.ts';
 
 /** Bad input on the command line is a usage error: exit 2, what is accepted, and --help. */
 describe('usage errors (the built CLI)', () => {
@@ -45,7 +46,7 @@ describe('usage errors (the built CLI)', () => {
   it('--json makes it one JSON document on stdout', async () => {
     const result = await koala(makeWorld(), ['up', '--json', '--workers', 'abc']);
     expect(result.code).toBe(2);
-    const doc = JSON.parse(result.stdout) as { ok: boolean; error: { message: string; hint: string } };
+    const doc = jsonDocument('error', result.stdout);
     expect(doc.ok).toBe(false);
     expect(doc.error.message).toMatch(/--workers: Expected an integer/);
     expect(doc.error.hint).toMatch(/koala up --help/);

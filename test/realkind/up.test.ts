@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { koala, startKoala } from '../support/cli.ts';
+import { jsonDocument, upRunDocument } from '../support/json-documents.ts';
 import {
   docker,
   down,
@@ -147,7 +148,7 @@ describe.skipIf(Boolean(skipReason))('koala up on real kind: 1 control plane, 2 
     expect((await koala(world, ['new', 'spark-app', 'hello'])).code).toBe(0);
     const build = await koala(world, ['build', 'hello', '--build-arg', 'SPARK_IMAGE=koala-test/base:1', '--json']);
     expect(build.code, build.stdout + build.stderr).toBe(0);
-    image = (JSON.parse(build.stdout) as { image: string }).image;
+    image = jsonDocument('build', build.stdout).image;
     expect(image).toMatch(new RegExp(`^localhost:${world.registryPort}/koala/hello:[0-9a-f]+$`));
     kubectl(world, ['create', 'namespace', 'pull']);
     kubectl(
@@ -262,13 +263,13 @@ describe.skipIf(Boolean(skipReason))('koala up on real kind: 1 control plane, 2 
     const again = await koala(world, ['up', '--json']);
     figures.secondUpSeconds = Math.round((Date.now() - t0) / 100) / 10;
     expect(again.code, again.stderr).toBe(0);
-    const steps = (JSON.parse(again.stdout) as { steps: Array<{ id: string; status: string }> }).steps;
+    const steps = upRunDocument(again.stdout).steps;
     expect(steps.filter((s) => s.status !== 'unchanged')).toEqual([]);
     expect(started()).toBe(before);
 
     const status = await koala(world, ['status', '--json']);
     expect(status.code, status.stdout + status.stderr).toBe(0);
-    const s = JSON.parse(status.stdout) as { nodes: Array<{ name: string; ready: boolean }> };
+    const s = jsonDocument('status', status.stdout);
     expect(s.nodes.map((n) => n.name).sort()).toEqual([
       `${world.name}-control-plane`,
       `${world.name}-worker`,
@@ -317,9 +318,7 @@ describe.skipIf(Boolean(skipReason))("koala up on real kind: 3 control planes be
 
       const again = await koala(world, ['up', '--json']);
       expect(again.code, again.stderr).toBe(0);
-      expect(
-        (JSON.parse(again.stdout) as { steps: Array<{ status: string }> }).steps.every((s) => s.status === 'unchanged'),
-      ).toBe(true);
+      expect(upRunDocument(again.stdout).steps.every((s) => s.status === 'unchanged')).toBe(true);
     } finally {
       const result = await koala(world, ['down', '--yes']);
       expect(result.code, result.stdout + result.stderr).toBe(0);

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Ajv, type ValidateFunction } from 'ajv';
-import type { JsonDocuments } from '../../src/cli/results.ts';
+import type { JsonDocuments, UpDryRunJson, UpRunJson } from '../../src/cli/results.ts';
 
 export type JsonCommand = keyof JsonDocuments;
 
@@ -35,4 +35,18 @@ export function jsonDocument<C extends JsonCommand>(command: C, stdout: string):
     );
   }
   return value as JsonDocuments[C];
+}
+
+/** `koala up --json` that ran its plan: the `up` schema, then not the --dry-run branch of it. */
+export function upRunDocument(stdout: string): UpRunJson {
+  const doc = jsonDocument('up', stdout);
+  if ('dryRun' in doc) throw new Error(`koala up --json printed a plan, not a run:\n${stdout}`);
+  return doc;
+}
+
+/** `koala up --dry-run --json`. */
+export function upDryRunDocument(stdout: string): UpDryRunJson {
+  const doc = jsonDocument('up', stdout);
+  if (!('dryRun' in doc)) throw new Error(`koala up --dry-run --json printed a run, not a plan:\n${stdout}`);
+  return doc;
 }
