@@ -35,7 +35,7 @@ export default class Credentials extends KoalaCommand {
         source: stored.source,
         credentials: {
           airflow: { username: c.airflow.username, password: c.airflow.password },
-          objectStore: c.objectStore,
+          objectStore: { accessKey: c.objectStore.accessKey, secretKey: c.objectStore.secretKey },
         },
       });
     const { table } = await import('../ui/table.ts');
