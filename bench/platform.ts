@@ -15,7 +15,7 @@ import { defaultConfig } from '../src/config/schema.ts';
 import type { Plan } from '../src/engine/plan.ts';
 import { runPlan } from '../src/engine/runner.ts';
 import { Kube } from '../src/kube/client.ts';
-import type { PlatformContext } from '../src/platform/context.ts';
+import type { PlatformContext } from '../src/orchestration/context.ts';
 import { upgradeInstall } from '../src/tools/helm.ts';
 import { platformVolumes, startChartMirror, TEST_CHART_VERSIONS } from '../test/support/chart-mirror.ts';
 import { componentPlan } from '../test/support/platform.ts';

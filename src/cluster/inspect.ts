@@ -1,5 +1,5 @@
 import type { V1ConfigMap } from '@kubernetes/client-node';
-import type { PlatformContext } from '../platform/context.ts';
+import type { PlatformContext } from '../orchestration/context.ts';
 import { kindClusters } from '../tools/kind.ts';
 import { CLUSTER_SPEC_CONFIGMAP } from './steps.ts';
 import type { ClusterSpec } from './spec.ts';

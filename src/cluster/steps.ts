@@ -1,8 +1,8 @@
-import type { UpStepId } from '../platform/up-order.ts';
+import type { UpStepId } from '../orchestration/up-order.ts';
 import type { Step } from '../engine/step.ts';
 import { waitFor } from '../kube/wait.ts';
-import type { PlatformContext } from '../platform/context.ts';
-import { readRecord, writeRecord } from '../platform/state.ts';
+import type { PlatformContext } from '../orchestration/context.ts';
+import { readRecord, writeRecord } from '../orchestration/state.ts';
 import {
   createCluster,
   createClusterArgs,

@@ -29,7 +29,7 @@ export default class Build extends KoalaCommand {
     const { args, flags } = await this.parse(Build);
     this.setup(flags);
     const loaded = await this.loadConfig(flags.config, clusterSelection(flags));
-    const { existingClusterContext } = await import('../platform/contexts.ts');
+    const { existingClusterContext } = await import('../orchestration/contexts.ts');
     const { findAppDir, loadApp } = await import('../jobs/app-file.ts');
     const { buildAppImage } = await import('../jobs/image.ts');
     const { deliveryFor } = await import('../jobs/run.ts');

@@ -15,7 +15,7 @@ export default class Credentials extends KoalaCommand {
     const { flags } = await this.parse(Credentials);
     this.setup(flags);
     const loaded = await this.loadConfig(flags.config, clusterSelection(flags));
-    const { existingClusterContext } = await import('../platform/contexts.ts');
+    const { existingClusterContext } = await import('../orchestration/contexts.ts');
     const { storedCredentials } = await import('../components/foundation/index.ts');
     const { portForwardTargets } = await import('../components/endpoints.ts');
     const ctx = existingClusterContext(loaded);

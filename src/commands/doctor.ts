@@ -20,7 +20,7 @@ export default class Doctor extends KoalaCommand {
     const { flags } = await this.parse(Doctor);
     this.setup(flags);
     const loaded = await this.loadConfig(flags.config, clusterSelection(flags));
-    const { existingClusterContext } = await import('../platform/contexts.ts');
+    const { existingClusterContext } = await import('../orchestration/contexts.ts');
     const { runPreflight } = await import('../cluster/preflight.ts');
     const ctx = existingClusterContext(loaded);
     const { offerTools } = await import('../cli/tools-offer.ts');

@@ -17,8 +17,8 @@ export default class Down extends KoalaCommand {
     const { flags } = await this.parse(Down);
     this.setup(flags);
     const loaded = await this.loadConfig(flags.config, clusterSelection(flags));
-    const { existingClusterContext } = await import('../platform/contexts.ts');
-    const { downPlan } = await import('../platform/plans.ts');
+    const { existingClusterContext } = await import('../orchestration/contexts.ts');
+    const { downPlan } = await import('../orchestration/plans.ts');
     const { runWithProgress } = await import('../ui/progress.ts');
     const ctx = existingClusterContext(loaded);
     const plan = downPlan(ctx, { keepRegistry: flags['keep-registry'] });

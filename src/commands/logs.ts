@@ -30,7 +30,7 @@ export default class Logs extends KoalaCommand {
     const { args, flags } = await this.parse(Logs);
     this.setup(flags);
     const loaded = await this.loadConfig(flags.config, clusterSelection(flags));
-    const { existingClusterContext } = await import('../platform/contexts.ts');
+    const { existingClusterContext } = await import('../orchestration/contexts.ts');
     const { sparkPlatform } = await import('../jobs/spark-platform.ts');
     const { showLogs } = await import('../jobs/logs.ts');
     const ctx = existingClusterContext(loaded);

@@ -29,7 +29,7 @@ export default class PortForward extends KoalaCommand {
     const { args, flags } = await this.parse(PortForward);
     this.setup(flags);
     const loaded = await this.loadConfig(flags.config, clusterSelection(flags));
-    const { existingClusterContext } = await import('../platform/contexts.ts');
+    const { existingClusterContext } = await import('../orchestration/contexts.ts');
     const { sparkPlatform } = await import('../jobs/spark-platform.ts');
     const { planForward, forward } = await import('../jobs/forward.ts');
     const kube = await existingClusterContext(loaded).kube();

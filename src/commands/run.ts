@@ -3,7 +3,7 @@ import { KoalaCommand } from '../cli/base.ts';
 import { clusterFlags, clusterSelection } from '../cli/cluster-flag.ts';
 import { parseBuildArgs } from '../cli/jobs-flags.ts';
 import type { RunDetachedJson, RunDryRunJson, RunFinishedJson, RunSubmittedFields } from '../cli/results.ts';
-import type { PlatformContext } from '../platform/context.ts';
+import type { PlatformContext } from '../orchestration/context.ts';
 import { EXIT, KoalaError } from '../util/errors.ts';
 
 export default class Run extends KoalaCommand {
@@ -60,7 +60,7 @@ export default class Run extends KoalaCommand {
       throw new KoalaError('--dry-run checks a manifest: use it with -f <file>', { exitCode: EXIT.usage, hint });
     }
     const loaded = await this.loadConfig(flags.config, clusterSelection(flags));
-    const { existingClusterContext } = await import('../platform/contexts.ts');
+    const { existingClusterContext } = await import('../orchestration/contexts.ts');
     const { submit, followRun, dryRunFile } = await import('../jobs/run.ts');
     const { renderBlocked, renderBuild, renderRunEvent } = await import('../ui/jobs.ts');
     const ctx = existingClusterContext(loaded);

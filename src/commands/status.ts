@@ -13,8 +13,8 @@ export default class Status extends KoalaCommand {
     const { flags } = await this.parse(Status);
     this.setup(flags);
     const loaded = await this.loadConfig(flags.config, clusterSelection(flags));
-    const { existingClusterContext } = await import('../platform/contexts.ts');
-    const { collectStatus } = await import('../platform/status.ts');
+    const { existingClusterContext } = await import('../orchestration/contexts.ts');
+    const { collectStatus } = await import('../orchestration/status.ts');
     const status = await collectStatus(existingClusterContext(loaded), this.signal);
     if (this.mode === 'json') this.printJson<StatusJson>(status);
     else {

@@ -75,7 +75,7 @@ export default class Up extends KoalaCommand {
     };
 
     if (flags['dry-run']) {
-      const { planUpDry } = await import('../platform/up.ts');
+      const { planUpDry } = await import('../orchestration/up.ts');
       const { plan, notes } = planUpDry(request);
       const description = await plan.describe();
       if (this.mode === 'json') {
@@ -89,10 +89,10 @@ export default class Up extends KoalaCommand {
 
     const { offerTools } = await import('../cli/tools-offer.ts');
     await offerTools(loaded.config, { yes: flags.yes, signal: this.signal, log: (l) => this.note(l) });
-    const { prepareUp } = await import('../platform/up.ts');
+    const { prepareUp } = await import('../orchestration/up.ts');
     const { runWithProgress } = await import('../ui/progress.ts');
     const { renderSummary, resultJson } = await import('../ui/summary.ts');
-    const { upSummary } = await import('../platform/summary.ts');
+    const { upSummary } = await import('../orchestration/summary.ts');
     const prepared = await prepareUp(request);
     for (const o of prepared.preflight.filter((x) => x.status === 'warn'))
       this.note(`warning: ${o.title}: ${o.detail}${o.fix ? ` (fix: ${o.fix})` : ''}`);

@@ -1,6 +1,6 @@
 import type { KoalaConfig } from '../config/schema.ts';
 import type { Step } from '../engine/step.ts';
-import type { PlatformContext } from '../platform/context.ts';
+import type { PlatformContext } from '../orchestration/context.ts';
 
 export interface Health {
   ok: boolean;
@@ -37,7 +37,7 @@ export interface PlatformService {
 /**
  * A piece of the platform (registry, Spark operator, object store, Airflow, RBAC, network
  * policies). Adding one means adding a folder and listing it in components/index.ts; where its
- * steps come in `koala up` is written in src/platform/up-order.ts.
+ * steps come in `koala up` is written in src/orchestration/up-order.ts.
  */
 export interface Component {
   readonly id: string;

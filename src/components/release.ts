@@ -6,8 +6,8 @@ import { deepMerge } from '../config/load.ts';
 import type { Step, StepContext } from '../engine/step.ts';
 import type { Kube } from '../kube/client.ts';
 import { followPods } from '../kube/readiness.ts';
-import type { PlatformContext } from '../platform/context.ts';
-import type { UpStepId } from '../platform/up-order.ts';
+import type { PlatformContext } from '../orchestration/context.ts';
+import type { UpStepId } from '../orchestration/up-order.ts';
 import { ToolMissingError } from '../tools/exec.ts';
 import {
   recoverStuckRelease,
@@ -186,7 +186,7 @@ function maskSecret(object: Record<string, unknown>): Record<string, unknown> {
 }
 
 /**
- * A release step. koala's own steps are named in src/platform/up-order.ts, which says what they
+ * A release step. koala's own steps are named in src/orchestration/up-order.ts, which says what they
  * wait for; a component not listed there names the steps it needs itself.
  */
 export function releaseStep(

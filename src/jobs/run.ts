@@ -1,7 +1,7 @@
 import { sparkBuildArgs } from '../charts/images.ts';
 import { loadPins } from '../charts/pins.ts';
 import type { Manifest } from '../kube/client.ts';
-import type { PlatformContext } from '../platform/context.ts';
+import type { PlatformContext } from '../orchestration/context.ts';
 import { findAppDir, loadApp, type SparkApp } from './app-file.ts';
 import { followRun, type FollowResult, type RunEvent } from './follow.ts';
 import { buildAppImage, type BuildResult, type Delivery } from './image.ts';

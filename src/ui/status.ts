@@ -1,4 +1,4 @@
-import type { PlatformStatus } from '../platform/status.ts';
+import type { PlatformStatus } from '../orchestration/status.ts';
 import { table } from './table.ts';
 
 export function renderStatus(s: PlatformStatus): string {

@@ -15,8 +15,8 @@ import { clusterSpec, resolveNodeImage } from '../../src/cluster/spec.ts';
 import { AIRFLOW_WORKLOADS } from '../../src/components/airflow/index.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import type { Action } from '../../src/engine/step.ts';
-import { createPlatformContext } from '../../src/platform/context.ts';
-import { upPlan } from '../../src/platform/plans.ts';
+import { createPlatformContext } from '../../src/orchestration/context.ts';
+import { upPlan } from '../../src/orchestration/plans.ts';
 import { fixtureCharts, TEST_CHART_VERSIONS } from '../support/chart-mirror.ts';
 import { testbed } from '../support/testbed.ts';
 

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { platformCredentials } from '../../src/components/foundation/index.ts';
 import { platformSecrets } from '../../src/components/foundation/secrets.ts';
-import { resolveCredentials } from '../../src/platform/credentials.ts';
+import { resolveCredentials } from '../../src/orchestration/credentials.ts';
 import { upgradeInstall } from '../../src/tools/helm.ts';
 import { platformChart } from '../../src/components/release.ts';
 import { platformConfig, testbedContext, uniquePrefix } from '../support/platform.ts';

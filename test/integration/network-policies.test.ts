@@ -13,7 +13,7 @@ import { PolicyEvaluator, type Endpoint } from '../../src/components/network-pol
 import { allowRules, matrixAllows, type ApiServerAddress } from '../../src/components/network-policies/matrix.ts';
 import { renderPolicies } from '../../src/components/network-policies/render.ts';
 import { runPlan } from '../../src/engine/runner.ts';
-import type { PlatformContext } from '../../src/platform/context.ts';
+import type { PlatformContext } from '../../src/orchestration/context.ts';
 import { componentPlan, helmRecorder, platformConfig, testbedContext, uniquePrefix } from '../support/platform.ts';
 import { kubectl, testbed, testbedKube } from '../support/testbed.ts';
 

@@ -17,7 +17,7 @@ import { SPARK_CRDS, SPARK_SERVICE_ACCOUNT, sparkJobSettings } from '../../src/c
 import { runPlan, type RunResult } from '../../src/engine/runner.ts';
 import type { EngineEvent } from '../../src/engine/step.ts';
 import { crdEstablished } from '../../src/kube/readiness.ts';
-import { credentialsFile, readCredentialsFile } from '../../src/platform/credentials.ts';
+import { credentialsFile, readCredentialsFile } from '../../src/orchestration/credentials.ts';
 import { setCommandLogger } from '../../src/tools/exec.ts';
 import { platformVolumes, startChartMirror, TEST_CHART_VERSIONS, type ChartMirror } from '../support/chart-mirror.ts';
 import {
@@ -29,7 +29,7 @@ import {
   type HelmRecorder,
 } from '../support/platform.ts';
 import { kubectl, testbed, testbedKube } from '../support/testbed.ts';
-import type { PlatformContext } from '../../src/platform/context.ts';
+import type { PlatformContext } from '../../src/orchestration/context.ts';
 
 const RELEASES = [
   'koala-platform',

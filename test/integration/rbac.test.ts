@@ -24,7 +24,7 @@ import {
 import { runPlan } from '../../src/engine/runner.ts';
 import { canI, serviceAccountSubject } from '../../src/kube/access.ts';
 import { Kube } from '../../src/kube/client.ts';
-import type { PlatformContext } from '../../src/platform/context.ts';
+import type { PlatformContext } from '../../src/orchestration/context.ts';
 import { componentPlan, helmRecorder, platformConfig, testbedContext, uniquePrefix } from '../support/platform.ts';
 import { kubectl, testbed, testbedKube } from '../support/testbed.ts';
 

@@ -13,10 +13,10 @@ import { defaultConfig, type KoalaConfig } from '../../src/config/schema.ts';
 import type { EnvValue } from '../../src/config/env.ts';
 import { COMPONENTS } from '../../src/components/index.ts';
 import { Plan } from '../../src/engine/plan.ts';
-import { isUpStepId, UP_NEEDS } from '../../src/platform/up-order.ts';
+import { isUpStepId, UP_NEEDS } from '../../src/orchestration/up-order.ts';
 import type { Step } from '../../src/engine/step.ts';
 import { Kube } from '../../src/kube/client.ts';
-import type { PlatformContext } from '../../src/platform/context.ts';
+import type { PlatformContext } from '../../src/orchestration/context.ts';
 import { TEST_CHART_VERSIONS } from './chart-mirror.ts';
 import { testbed } from './testbed.ts';
 
@@ -83,7 +83,7 @@ export function componentPlan(ctx: PlatformContext): Plan {
     nodesReady,
     ...COMPONENTS.filter((c) => c.id !== 'registry' && c.enabled(ctx.config)).flatMap((c) => c.steps(ctx)),
   ];
-  // The order of up (src/platform/up-order.ts), less the cluster and registry steps left out here.
+  // The order of up (src/orchestration/up-order.ts), less the cluster and registry steps left out here.
   const ids = new Set(steps.map((s) => s.id));
   return new Plan(steps.map((s) => (isUpStepId(s.id) ? { ...s, needs: UP_NEEDS[s.id].filter((n) => ids.has(n)) } : s)));
 }

@@ -9,7 +9,7 @@ import { KoalaCommand } from '../../src/cli/base.ts';
 import { COMMANDS } from '../../src/commands.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import { clusterSpec, resolveNodeImage } from '../../src/cluster/spec.ts';
-import { createPlatformContext } from '../../src/platform/context.ts';
+import { createPlatformContext } from '../../src/orchestration/context.ts';
 
 /** Commands that act on no cluster: scaffolding, tool downloads and shell completion work on the machine alone. */
 const NO_CLUSTER = ['new:spark-app', 'init', 'tools:install', 'autocomplete'];

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { clusterSpec, resolveNodeImage } from '../../src/cluster/spec.ts';
 import { defaultConfig } from '../../src/config/schema.ts';
-import { createPlatformContext } from '../../src/platform/context.ts';
-import { downPlan, upPlan } from '../../src/platform/plans.ts';
+import { createPlatformContext } from '../../src/orchestration/context.ts';
+import { downPlan, upPlan } from '../../src/orchestration/plans.ts';
 
 function context(patch: (c: ReturnType<typeof defaultConfig>) => void = () => {}) {
   const config = defaultConfig('/project');

@@ -13,7 +13,7 @@ export default class AppsDelete extends KoalaCommand {
     const { args, flags } = await this.parse(AppsDelete);
     this.setup(flags);
     const loaded = await this.loadConfig(flags.config, clusterSelection(flags));
-    const { existingClusterContext } = await import('../../platform/contexts.ts');
+    const { existingClusterContext } = await import('../../orchestration/contexts.ts');
     const { sparkPlatform } = await import('../../jobs/spark-platform.ts');
     const { deleteRuns } = await import('../../jobs/apps.ts');
     const deleted = await deleteRuns(

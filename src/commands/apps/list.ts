@@ -16,7 +16,7 @@ export default class AppsList extends KoalaCommand {
     const { flags } = await this.parse(AppsList);
     this.setup(flags);
     const loaded = await this.loadConfig(flags.config, clusterSelection(flags));
-    const { existingClusterContext } = await import('../../platform/contexts.ts');
+    const { existingClusterContext } = await import('../../orchestration/contexts.ts');
     const { sparkPlatform } = await import('../../jobs/spark-platform.ts');
     const { listAllRuns } = await import('../../jobs/apps.ts');
     const runs = await listAllRuns(await existingClusterContext(loaded).kube(), sparkPlatform(loaded.config), {

@@ -18,7 +18,7 @@ export default class AppsStatus extends KoalaCommand {
     const { args, flags } = await this.parse(AppsStatus);
     this.setup(flags);
     const loaded = await this.loadConfig(flags.config, clusterSelection(flags));
-    const { existingClusterContext } = await import('../../platform/contexts.ts');
+    const { existingClusterContext } = await import('../../orchestration/contexts.ts');
     const { sparkPlatform } = await import('../../jobs/spark-platform.ts');
     const { resolveRun, runStatus } = await import('../../jobs/apps.ts');
     const kube = await existingClusterContext(loaded).kube();

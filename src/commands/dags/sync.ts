@@ -12,7 +12,7 @@ export default class DagsSync extends KoalaCommand {
     const { flags } = await this.parse(DagsSync);
     this.setup(flags);
     const loaded = await this.loadConfig(flags.config, clusterSelection(flags));
-    const { existingClusterContext } = await import('../../platform/contexts.ts');
+    const { existingClusterContext } = await import('../../orchestration/contexts.ts');
     const { syncDags } = await import('../../components/airflow/index.ts');
     const detail = await syncDags(existingClusterContext(loaded));
     if (this.mode === 'json') return this.printJson<DagsSyncJson>({ ok: true, detail });

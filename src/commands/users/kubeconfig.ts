@@ -37,7 +37,7 @@ export default class UsersKubeconfig extends KoalaCommand {
     const { args, flags } = await this.parse(UsersKubeconfig);
     this.setup(flags);
     const loaded = await this.loadConfig(flags.config, clusterSelection(flags));
-    const { existingClusterContext } = await import('../../platform/contexts.ts');
+    const { existingClusterContext } = await import('../../orchestration/contexts.ts');
     const { persona } = await import('../../components/rbac/personas.ts');
     const { writePersonaKubeconfig } = await import('../../components/rbac/kubeconfig.ts');
     const chosen = persona(args.persona)!;

@@ -1,11 +1,11 @@
-import type { UpStepId } from '../../platform/up-order.ts';
+import type { UpStepId } from '../../orchestration/up-order.ts';
 import type { V1ConfigMap, V1Job, V1StatefulSet } from '@kubernetes/client-node';
 import { imageFor } from '../../charts/images.ts';
 import { chartFor, loadPins } from '../../charts/pins.ts';
 import type { Step } from '../../engine/step.ts';
 import type { Kube } from '../../kube/client.ts';
 import { jobOutcome, namedWorkloadsReadiness, statefulSetReady, waitForWorkloads } from '../../kube/readiness.ts';
-import type { PlatformContext } from '../../platform/context.ts';
+import type { PlatformContext } from '../../orchestration/context.ts';
 import type { Component } from '../component.ts';
 import { maskedCredentials, platformCredentials } from '../foundation/index.ts';
 import { POSTGRES, RELEASES, SECRETS } from '../names.ts';

@@ -3,7 +3,7 @@ import { imageFor } from '../../charts/images.ts';
 import { splitImage, type Pins } from '../../charts/pins.ts';
 import { SERVICE_NODE_PORTS } from '../../cluster/spec.ts';
 import type { KoalaConfig } from '../../config/schema.ts';
-import type { Credentials } from '../../platform/credentials.ts';
+import type { Credentials } from '../../orchestration/credentials.ts';
 import { objectStoreEndpoint } from '../object-store/settings.ts';
 import { RELEASES, SECRETS } from '../names.ts';
 import { SPARK_SERVICE_ACCOUNT } from '../spark-operator/settings.ts';

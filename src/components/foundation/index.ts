@@ -1,7 +1,7 @@
-import type { UpStepId } from '../../platform/up-order.ts';
+import type { UpStepId } from '../../orchestration/up-order.ts';
 import type { V1Namespace, V1Secret } from '@kubernetes/client-node';
 import type { Step } from '../../engine/step.ts';
-import type { PlatformContext } from '../../platform/context.ts';
+import type { PlatformContext } from '../../orchestration/context.ts';
 import {
   credentialsFile,
   readCredentialsFile,
@@ -9,7 +9,7 @@ import {
   storeCredentials,
   type Credentials,
   type Resolution,
-} from '../../platform/credentials.ts';
+} from '../../orchestration/credentials.ts';
 import { ToolError } from '../../tools/exec.ts';
 import { releaseValues } from '../../tools/helm.ts';
 import { REDACTED } from '../../tools/redact.ts';

@@ -1,5 +1,5 @@
 import type { KoalaConfig } from '../../config/schema.ts';
-import type { Credentials } from '../../platform/credentials.ts';
+import type { Credentials } from '../../orchestration/credentials.ts';
 import { objectStoreEndpoint, objectStoreService, S3_REGION } from '../object-store/settings.ts';
 import { POSTGRES, SECRETS } from '../names.ts';
 

@@ -1,11 +1,11 @@
-import type { UpStepId } from '../../platform/up-order.ts';
+import type { UpStepId } from '../../orchestration/up-order.ts';
 import type { V1Job } from '@kubernetes/client-node';
 import { sha256 } from '../../charts/fetch.ts';
 import type { KoalaConfig } from '../../config/schema.ts';
 import type { Step } from '../../engine/step.ts';
 import type { Manifest } from '../../kube/client.ts';
 import { jobOutcome, waitForJob } from '../../kube/readiness.ts';
-import type { PlatformContext } from '../../platform/context.ts';
+import type { PlatformContext } from '../../orchestration/context.ts';
 import { KoalaError } from '../../util/errors.ts';
 import { SECRETS } from '../names.ts';
 

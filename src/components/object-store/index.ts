@@ -1,8 +1,8 @@
-import type { UpStepId } from '../../platform/up-order.ts';
+import type { UpStepId } from '../../orchestration/up-order.ts';
 import { imageFor } from '../../charts/images.ts';
 import { chartFor, loadPins } from '../../charts/pins.ts';
 import { namedWorkloadsReadiness, waitForWorkloads } from '../../kube/readiness.ts';
-import type { PlatformContext } from '../../platform/context.ts';
+import type { PlatformContext } from '../../orchestration/context.ts';
 import type { Component } from '../component.ts';
 import { pinnedChart, releaseFreshness, releaseStep, withOverrides, type ReleaseDef } from '../release.ts';
 import { bucketsStep } from './buckets.ts';

@@ -1,7 +1,7 @@
-import type { UpStepId } from '../../platform/up-order.ts';
+import type { UpStepId } from '../../orchestration/up-order.ts';
 import { canI } from '../../kube/access.ts';
 import type { Kube } from '../../kube/client.ts';
-import type { PlatformContext } from '../../platform/context.ts';
+import type { PlatformContext } from '../../orchestration/context.ts';
 import type { Component } from '../component.ts';
 import { anyDataComponent, RELEASES } from '../names.ts';
 import { platformChart, releaseFreshness, releaseStep, type ReleaseDef } from '../release.ts';

@@ -1,6 +1,6 @@
-import type { UpStepId } from '../../platform/up-order.ts';
+import type { UpStepId } from '../../orchestration/up-order.ts';
 import type { Component } from '../component.ts';
-import type { PlatformContext } from '../../platform/context.ts';
+import type { PlatformContext } from '../../orchestration/context.ts';
 import type { Step } from '../../engine/step.ts';
 import { isKubernetesNode, KIND_NETWORK } from '../../cluster/names.ts';
 import { docker, inspectContainer } from '../../tools/docker.ts';

@@ -1,11 +1,11 @@
-import type { UpStepId } from '../../platform/up-order.ts';
+import type { UpStepId } from '../../orchestration/up-order.ts';
 import type { V1Deployment } from '@kubernetes/client-node';
 import { imageFor, registryRepositoryTag } from '../../charts/images.ts';
 import { chartFor, loadPins, type Pins } from '../../charts/pins.ts';
 import type { KoalaConfig } from '../../config/schema.ts';
 import type { Kube } from '../../kube/client.ts';
 import { crdsNotEstablished, deploymentReady, waitForCrds, waitForWorkloads } from '../../kube/readiness.ts';
-import type { PlatformContext } from '../../platform/context.ts';
+import type { PlatformContext } from '../../orchestration/context.ts';
 import type { Component } from '../component.ts';
 import { RELEASES } from '../names.ts';
 import {

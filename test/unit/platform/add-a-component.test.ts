@@ -6,11 +6,11 @@ import type { Component } from '../../../src/components/component.ts';
 import { portForwardTargets } from '../../../src/components/endpoints.ts';
 import { COMPONENTS } from '../../../src/components/index.ts';
 import { loadConfig } from '../../../src/config/load.ts';
-import { upPlan } from '../../../src/platform/plans.ts';
-import { collectStatus } from '../../../src/platform/status.ts';
-import { upSummary } from '../../../src/platform/summary.ts';
-import { planUpDry } from '../../../src/platform/up.ts';
-import { UP_NEEDS, UP_STEP_IDS } from '../../../src/platform/up-order.ts';
+import { upPlan } from '../../../src/orchestration/plans.ts';
+import { collectStatus } from '../../../src/orchestration/status.ts';
+import { upSummary } from '../../../src/orchestration/summary.ts';
+import { planUpDry } from '../../../src/orchestration/up.ts';
+import { UP_NEEDS, UP_STEP_IDS } from '../../../src/orchestration/up-order.ts';
 
 /**
  * "A folder and a line": a component declared in one object, added to the list of components,
@@ -72,7 +72,7 @@ async function context(): Promise<ReturnType<typeof planUpDry>['ctx']> {
 }
 
 describe('adding a component', () => {
-  it('is planned after the steps of src/platform/up-order.ts, with the needs it brings', async () => {
+  it('is planned after the steps of src/orchestration/up-order.ts, with the needs it brings', async () => {
     const plan = upPlan(await context(), [...COMPONENTS, notebook]);
     expect(plan.ids()).toEqual([...UP_STEP_IDS, 'notebook']);
     expect(plan.get('notebook')?.needs).toEqual(['platform']);
@@ -99,7 +99,7 @@ describe('adding a component', () => {
 });
 
 describe('the order of koala up', () => {
-  it('is the order of src/platform/up-order.ts, and each step waits for what that file says', async () => {
+  it('is the order of src/orchestration/up-order.ts, and each step waits for what that file says', async () => {
     const plan = upPlan(await context());
     expect(plan.ids()).toEqual([...UP_STEP_IDS]);
     for (const id of UP_STEP_IDS) expect(plan.get(id)?.needs, id).toEqual(UP_NEEDS[id]);

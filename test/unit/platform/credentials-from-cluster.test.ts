@@ -5,8 +5,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { platformCredentials } from '../../../src/components/foundation/index.ts';
 import { platformSecrets } from '../../../src/components/foundation/secrets.ts';
 import { loadConfig } from '../../../src/config/load.ts';
-import { credentialsFile, resolveCredentials } from '../../../src/platform/credentials.ts';
-import { existingClusterContext } from '../../../src/platform/contexts.ts';
+import { credentialsFile, resolveCredentials } from '../../../src/orchestration/credentials.ts';
+import { existingClusterContext } from '../../../src/orchestration/contexts.ts';
 import { clearSecrets } from '../../../src/tools/redact.ts';
 import { KoalaError } from '../../../src/util/errors.ts';
 

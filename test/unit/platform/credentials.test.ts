@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { EnvValue } from '../../../src/config/env.ts';
 import { loadConfig } from '../../../src/config/load.ts';
-import { readCredentialsFile, resolveCredentials, storeCredentials } from '../../../src/platform/credentials.ts';
+import { readCredentialsFile, resolveCredentials, storeCredentials } from '../../../src/orchestration/credentials.ts';
 import { clearSecrets, redact, REDACTED } from '../../../src/tools/redact.ts';
 import { ConfigError } from '../../../src/util/errors.ts';
 

@@ -4,8 +4,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/load.ts';
 import type { Action } from '../../../src/engine/step.ts';
-import { planUpDry } from '../../../src/platform/up.ts';
-import { upSummary } from '../../../src/platform/summary.ts';
+import { planUpDry } from '../../../src/orchestration/up.ts';
+import { upSummary } from '../../../src/orchestration/summary.ts';
 import { renderSummary } from '../../../src/ui/summary.ts';
 
 const saved = {

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/load.ts';
 import type { UpDryRunJson } from '../../../src/cli/results.ts';
-import { planUpDry } from '../../../src/platform/up.ts';
+import { planUpDry } from '../../../src/orchestration/up.ts';
 
 /**
  * The whole plan of `koala up --dry-run --json` (what `{ dryRun, steps, notes }` holds) for a few

@@ -12,7 +12,7 @@ import { sparkOperatorValues } from '../../../src/components/spark-operator/inde
 import { SPARK_SERVICE_ACCOUNT, sparkJobSettings } from '../../../src/components/spark-operator/settings.ts';
 import { loadPins, splitImage, validatePins } from '../../../src/charts/pins.ts';
 import { defaultConfig } from '../../../src/config/schema.ts';
-import { resolveCredentials } from '../../../src/platform/credentials.ts';
+import { resolveCredentials } from '../../../src/orchestration/credentials.ts';
 import { sparkOperatorFixtures } from '../../support/fixtures.ts';
 
 const REPO = path.resolve(import.meta.dirname, '../../..');

@@ -14,7 +14,7 @@ export function enabledComponents(ctx: PlatformContext, all: readonly Component[
 
 /**
  * `koala up`: the cluster's steps and every enabled component's, in the order and with the
- * dependencies of src/platform/up-order.ts; then the steps of components not listed there, with
+ * dependencies of src/orchestration/up-order.ts; then the steps of components not listed there, with
  * the `needs` they bring.
  */
 export function upPlan(ctx: PlatformContext, components: readonly Component[] = COMPONENTS): Plan {
@@ -24,7 +24,7 @@ export function upPlan(ctx: PlatformContext, components: readonly Component[] = 
   const listed = UP_STEP_IDS.flatMap((id) => {
     const step = byId.get(id);
     if (!step) return [];
-    if (step.needs) throw new Error(`plan: step "${id}" names its needs; src/platform/up-order.ts holds them`);
+    if (step.needs) throw new Error(`plan: step "${id}" names its needs; src/orchestration/up-order.ts holds them`);
     return [{ ...step, needs: UP_NEEDS[id] }];
   });
   return new Plan([...listed, ...contributed.filter((step) => !isUpStepId(step.id))]);
