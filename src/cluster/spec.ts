@@ -1,11 +1,14 @@
 import { mirrorReference } from '../charts/images.ts';
+import { hostPorts, type HostPortKey } from '../components/index.ts';
 import type { KoalaConfig } from '../config/schema.ts';
 import { KoalaError, EXIT } from '../util/errors.ts';
 import { DEFAULT_KUBERNETES_VERSION, findNodeImage, NEWEST_FOR_CGROUP_V1, supportsCgroupV1 } from './node-images.ts';
 
-/** NodePorts the platform's Services use; kind maps host ports onto them. */
-export const SERVICE_NODE_PORTS = { airflow: 30080, objectStore: 30900, objectStoreConsole: 30901 } as const;
-export type ServiceName = keyof typeof SERVICE_NODE_PORTS;
+/** NodePorts the platform's Services use, as the components declare them; kind maps host ports onto them. */
+export const SERVICE_NODE_PORTS = Object.fromEntries(hostPorts().map((p) => [p.key, p.nodePort])) as Readonly<
+  Record<HostPortKey, number>
+>;
+export type ServiceName = HostPortKey;
 
 export interface PortMapping {
   service: ServiceName;
@@ -66,9 +69,11 @@ export function resolveNodeImage(cluster: KoalaConfig['cluster'], cgroupVersion:
 }
 
 export function clusterSpec(config: KoalaConfig, image: ResolvedImage): ClusterSpec {
-  const portMappings = (Object.keys(SERVICE_NODE_PORTS) as ServiceName[])
-    .filter((service) => config.ports[service] > 0)
-    .map((service) => ({ service, hostPort: config.ports[service], nodePort: SERVICE_NODE_PORTS[service] }));
+  // In NodePort order (hostPorts), as the spec recorded in a running cluster has them.
+  const ports = config.ports as Record<string, number>;
+  const portMappings = hostPorts()
+    .filter((p) => (ports[p.key] ?? 0) > 0)
+    .map((p) => ({ service: p.key as ServiceName, hostPort: ports[p.key]!, nodePort: p.nodePort }));
   return {
     name: config.cluster.name,
     controlPlanes: config.cluster.controlPlanes,

@@ -1,5 +1,6 @@
 import type { KoalaConfig } from '../config/schema.ts';
 import type { Step } from '../engine/step.ts';
+import type { ComponentDeclaration } from './declaration.ts';
 import type { PlatformContext } from '../orchestration/context.ts';
 
 export interface Health {
@@ -36,19 +37,17 @@ export interface PlatformService {
 
 /**
  * A piece of the platform (registry, Spark operator, object store, Airflow, RBAC, network
- * policies). Adding one means adding a folder and listing it in components/index.ts; where its
- * steps come in `koala up` is written in src/orchestration/up-order.ts.
+ * policies): its declaration (declaration.ts, what the rest of koala reads without loading it)
+ * and its behaviour. Adding one means adding a folder and listing its declaration in
+ * components/index.ts; where its steps come in `koala up` is written in src/orchestration/up-order.ts.
  */
-export interface Component {
-  readonly id: string;
+export interface Component extends Omit<ComponentDeclaration, 'load'> {
   readonly title: string;
   enabled(config: KoalaConfig): boolean;
   /** What it needs and how to install it and wait until it is ready: steps of `koala up`. */
   steps(ctx: PlatformContext): Step[];
   /** How it is doing, for `koala status`. */
   health(ctx: PlatformContext, signal: AbortSignal): Promise<Health>;
-  /** The Services users reach by name (port-forward, endpoints, the job loop). */
-  services?(config: KoalaConfig): PlatformService[];
   /** What users reach, listed at the end of `koala up`; without it, the services are listed. */
   endpoints?(ctx: PlatformContext): Endpoint[];
   /** Steps of `koala down` for what lives outside the cluster (the cluster takes the rest with it). */

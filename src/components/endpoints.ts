@@ -1,10 +1,11 @@
 import type { KoalaConfig } from '../config/schema.ts';
 import type { Component, Endpoint, PlatformService } from './component.ts';
-import { COMPONENTS } from './index.ts';
+import type { ComponentDeclaration } from './declaration.ts';
+import { DECLARATIONS } from './index.ts';
 
 /**
  * What `koala port-forward <name>` reaches: the Service, its port, and the host port from
- * koala.yaml (ports.*). Each component declares its services (Component.services); this table,
+ * koala.yaml (ports.*). Each component declares its services (its declaration.ts); this table,
  * the job loop's port-forward targets and the endpoints at the end of `koala up` all read them.
  */
 export type PortForwardTarget = Omit<PlatformService, 'name'>;
@@ -12,7 +13,7 @@ export type PortForwardTarget = Omit<PlatformService, 'name'>;
 /** Every named service of every component, on or off (a port-forward to one that is off says so). */
 export function portForwardTargets(
   config: KoalaConfig,
-  components: readonly Component[] = COMPONENTS,
+  components: readonly Pick<ComponentDeclaration, 'id' | 'services'>[] = DECLARATIONS,
 ): Record<string, PortForwardTarget> {
   return Object.fromEntries(
     components.flatMap((c) => c.services?.(config) ?? []).map(({ name, ...target }) => [name, target]),

@@ -1,19 +1,45 @@
-import { airflow } from './airflow/index.ts';
-import type { Component } from './component.ts';
-import { networkPolicies } from './network-policies/index.ts';
-import { objectStore } from './object-store/index.ts';
-import { foundation } from './foundation/index.ts';
-import { rbac } from './rbac/index.ts';
-import { registry } from './registry/index.ts';
-import { sparkOperator } from './spark-operator/index.ts';
+import { AIRFLOW } from './airflow/declaration.ts';
+import type { ComponentDeclaration, HostPort } from './declaration.ts';
+import { FOUNDATION } from './foundation/declaration.ts';
+import { NETWORK_POLICIES } from './network-policies/declaration.ts';
+import { OBJECT_STORE } from './object-store/declaration.ts';
+import { RBAC } from './rbac/declaration.ts';
+import { REGISTRY } from './registry/declaration.ts';
+import { SPARK_OPERATOR } from './spark-operator/declaration.ts';
 
-/** Every component koala knows, in the order `status` lists them. */
-export const COMPONENTS: readonly Component[] = [
-  registry,
-  foundation,
-  sparkOperator,
-  objectStore,
-  airflow,
-  rbac,
-  networkPolicies,
-];
+/**
+ * Every component koala knows, in the order `status` lists them: the one list. The config
+ * schema (components.*, namespaces.*, ports.*), the cluster's port mappings, the shared names
+ * and the network-policy matrix are read from these declarations; COMPONENTS (all.ts) loads
+ * their behaviour. This module and the declarations stay light: the config schema imports them.
+ */
+export const DECLARATIONS = [
+  REGISTRY,
+  FOUNDATION,
+  SPARK_OPERATOR,
+  OBJECT_STORE,
+  AIRFLOW,
+  RBAC,
+  NETWORK_POLICIES,
+] as const satisfies readonly ComponentDeclaration[];
+
+type Declared = (typeof DECLARATIONS)[number];
+/** The keys under koala.yaml `namespaces:` the components declare (besides `system`, koala's own). */
+export type NamespaceKey = Declared extends infer D ? (D extends { namespace: { key: infer K } } ? K : never) : never;
+/** The keys under koala.yaml `ports:`. */
+export type HostPortKey = Declared extends infer D ? (D extends { hostPorts: infer H } ? keyof H : never) : never;
+type UnionToIntersection<U> = (U extends unknown ? (x: U) => void : never) extends (x: infer I) => void ? I : never;
+/** Every declared Helm release, by the name the code uses. */
+export type Releases = UnionToIntersection<
+  Declared extends infer D ? (D extends { releases: infer R } ? R : never) : never
+>;
+
+/**
+ * Every host port, in NodePort order: the order kind's port mappings, the recorded cluster spec
+ * and preflight list them in, whatever the order of the list above.
+ */
+export function hostPorts(): Array<HostPort & { key: string; component: string }> {
+  return (DECLARATIONS as readonly ComponentDeclaration[])
+    .flatMap((d) => Object.entries(d.hostPorts ?? {}).map(([key, port]) => ({ key, ...port, component: d.id })))
+    .sort((a, b) => a.nodePort - b.nodePort);
+}

@@ -1,18 +1,14 @@
 import type { KoalaConfig } from '../config/schema.ts';
+import type { ComponentDeclaration, NamespaceRole } from './declaration.ts';
+import { DECLARATIONS, type Releases } from './index.ts';
 
 /**
  * Names the components share with each other, with koala's chart, and with the Spark job
  * loop (src/jobs/): one place, so a Secret renamed here is renamed everywhere.
  */
 
-export const RELEASES = {
-  platform: 'koala-platform',
-  rbac: 'koala-rbac',
-  networkPolicies: 'koala-network-policies',
-  postgres: 'koala-postgres',
-  sparkOperator: 'spark-operator',
-  airflow: 'airflow',
-} as const;
+/** Every Helm release the components declare, by the name the code uses (the object store's is its backend's). */
+export const RELEASES = Object.assign({}, ...DECLARATIONS.map((d) => ('releases' in d ? d.releases : {}))) as Releases;
 
 export const SECRETS = {
   /** Object store root credentials (MinIO existingSecret keys rootUser/rootPassword; SeaweedFS s3 config). */
@@ -36,10 +32,18 @@ export const POSTGRES = {
   podLabel: { 'app.kubernetes.io/name': 'koala-postgres' },
 } as const;
 
+/** Every namespace koala runs workloads in, with its role (personas and NetworkPolicies cover exactly these). */
+export function namespaceRoles(config: KoalaConfig): NamespaceRole[] {
+  return (DECLARATIONS as readonly ComponentDeclaration[]).flatMap((d) => {
+    if (d.workloadNamespaces) return d.workloadNamespaces(config);
+    const key = d.namespace?.key;
+    return key ? [{ name: (config.namespaces as Record<string, string>)[key] ?? key, role: d.id }] : [];
+  });
+}
+
 /** Every namespace koala runs workloads in (personas and NetworkPolicies cover exactly these). */
 export function platformNamespaces(config: KoalaConfig): string[] {
-  const n = config.namespaces;
-  return [n.sparkOperator, ...config.spark.jobNamespaces, n.objectStore, n.airflow];
+  return namespaceRoles(config).map((n) => n.name);
 }
 
 /** Platform namespaces plus the system namespace (releases, persona ServiceAccounts). */
@@ -47,8 +51,10 @@ export function allNamespaces(config: KoalaConfig): string[] {
   return [config.namespaces.system, ...platformNamespaces(config)];
 }
 
-/** The data components; koala's own parts (namespaces, RBAC, policies) exist to serve them. */
-export const DATA_COMPONENTS = ['spark-operator', 'object-store', 'airflow'] as const;
+/** The data components' keys under koala.yaml `components:`; koala's own parts exist to serve them. */
+export const DATA_COMPONENTS: readonly string[] = (DECLARATIONS as readonly ComponentDeclaration[]).flatMap((d) =>
+  d.data && d.configKey ? [d.configKey] : [],
+);
 
 export function anyDataComponent(config: KoalaConfig): boolean {
   return DATA_COMPONENTS.some((id) => config.components[id]?.enabled !== false);

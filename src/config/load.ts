@@ -166,9 +166,7 @@ function crossFieldProblems(config: KoalaConfig, layers: Layer[]): ConfigProblem
   };
   const ports: Array<[string[], number]> = [
     [['registry', 'port'], config.registry.enabled ? config.registry.port : 0],
-    [['ports', 'airflow'], config.ports.airflow],
-    [['ports', 'objectStore'], config.ports.objectStore],
-    [['ports', 'objectStoreConsole'], config.ports.objectStoreConsole],
+    ...Object.entries(config.ports).map(([key, port]): [string[], number] => [['ports', key], port]),
   ];
   const seen = new Map<number, string>();
   for (const [p, port] of ports) {

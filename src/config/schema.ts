@@ -1,5 +1,6 @@
 import { IMAGE_KEYS, type ImageKey } from '../charts/pins.ts';
 import { NODE_IMAGES } from '../cluster/node-images.ts';
+import { DECLARATIONS, hostPorts, type HostPortKey, type NamespaceKey } from '../components/index.ts';
 import type { FieldSpec } from './spec.ts';
 
 /** The resolved configuration every command works from. */
@@ -18,16 +19,16 @@ export interface KoalaConfig {
     nodeImage: string | undefined;
   };
   registry: { enabled: boolean; name: string; port: number; image: string };
-  /** Host ports (on 127.0.0.1) mapped into the cluster for the services; 0 turns one off. */
-  ports: { airflow: number; objectStore: number; objectStoreConsole: number };
+  /** Host ports (on 127.0.0.1) mapped into the cluster for the services; 0 turns one off (components declare them). */
+  ports: Record<HostPortKey, number>;
   charts: { mirror: string | undefined };
   /** Image references: one per key overrides its pin; `mirror` replaces the upstream registry of every pin. */
   images: Partial<Record<ImageKey, string>> & { mirror?: string };
   /** Where `koala tools install` fetches kind, helm and kubectl; sums for what a mirror serves. */
   tools: { mirror: string | undefined; sha256: Partial<Record<'kind' | 'helm' | 'kubectl', string>> };
   spark: { jobNamespaces: string[] };
-  /** Where the platform lives: the Spark operator, the object store, Airflow and koala's own releases. */
-  namespaces: { system: string; sparkOperator: string; objectStore: string; airflow: string };
+  /** Where the platform lives: koala's own releases (system), and each component that declares a namespace. */
+  namespaces: { system: string } & Record<NamespaceKey, string>;
   networkPolicies: {
     enabled: boolean;
     /** Extra egress for Spark jobs (e.g. 0.0.0.0/0 to download packages). */ jobEgressCidrs: string[];
@@ -46,7 +47,11 @@ export interface ComponentSettings {
   values?: Record<string, unknown>;
 }
 
-export const COMPONENT_IDS = ['spark-operator', 'object-store', 'airflow', 'rbac'] as const;
+/** The keys under koala.yaml `components:`: those the components declare (components/index.ts). */
+export const COMPONENT_IDS: readonly string[] = DECLARATIONS.flatMap((d) => ('configKey' in d ? [d.configKey] : []));
+const NAMESPACE_DEFAULTS: ReadonlyArray<{ key: string; default: string }> = DECLARATIONS.flatMap((d) =>
+  'namespace' in d ? [d.namespace] : [],
+);
 
 const dnsLabel = {
   pattern: /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/,
@@ -116,7 +121,7 @@ export const CONFIG_SPEC: FieldSpec = {
         image: { type: 'string', pattern: /^[\w./:@-]+$/, accepted: 'an image reference, like registry:3' },
       },
     },
-    ports: { type: 'object', fields: { airflow: hostPort, objectStore: hostPort, objectStoreConsole: hostPort } },
+    ports: { type: 'object', fields: Object.fromEntries(hostPorts().map((p) => [p.key, hostPort])) },
     charts: {
       type: 'object',
       fields: {
@@ -172,9 +177,7 @@ export const CONFIG_SPEC: FieldSpec = {
       type: 'object',
       fields: {
         system: { type: 'string', ...dnsLabel },
-        sparkOperator: { type: 'string', ...dnsLabel },
-        objectStore: { type: 'string', ...dnsLabel },
-        airflow: { type: 'string', ...dnsLabel },
+        ...Object.fromEntries(NAMESPACE_DEFAULTS.map((n) => [n.key, { type: 'string', ...dnsLabel }])),
       },
     },
     networkPolicies: {
@@ -214,16 +217,14 @@ export function defaultConfig(projectDir: string): KoalaConfig {
       nodeImage: undefined,
     },
     registry: { enabled: true, name: 'koala-registry', port: 5001, image: 'registry:3' },
-    ports: { airflow: 8080, objectStore: 9000, objectStoreConsole: 9001 },
+    ports: Object.fromEntries(hostPorts().map((p) => [p.key, p.default])) as KoalaConfig['ports'],
     charts: { mirror: undefined },
     images: {},
     tools: { mirror: undefined, sha256: {} },
     spark: { jobNamespaces: ['spark-jobs'] },
     namespaces: {
       system: 'koala-system',
-      sparkOperator: 'spark-operator',
-      objectStore: 'object-store',
-      airflow: 'airflow',
+      ...(Object.fromEntries(NAMESPACE_DEFAULTS.map((n) => [n.key, n.default])) as Record<NamespaceKey, string>),
     },
     networkPolicies: { enabled: true, jobEgressCidrs: [] },
     objectStore: { type: 'minio', buckets: ['spark-data'] },

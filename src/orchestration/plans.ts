@@ -1,5 +1,5 @@
 import { clusterSpecStep, clusterStep, nodesReadyStep } from '../cluster/steps.ts';
-import { COMPONENTS } from '../components/index.ts';
+import { COMPONENTS } from '../components/all.ts';
 import type { Component } from '../components/component.ts';
 import { Plan } from '../engine/plan.ts';
 import type { Step } from '../engine/step.ts';

@@ -1,7 +1,7 @@
 import type { V1Node } from '@kubernetes/client-node';
 import { isReady } from '../cluster/steps.ts';
 import type { Component, Health } from '../components/component.ts';
-import { COMPONENTS } from '../components/index.ts';
+import { COMPONENTS } from '../components/all.ts';
 import { kindClusters } from '../tools/kind.ts';
 import { errorMessage } from '../util/errors.ts';
 import type { PlatformContext } from './context.ts';

@@ -6,7 +6,7 @@ import { enabledComponents } from './plans.ts';
 import { anyDataComponent } from '../components/names.ts';
 import type { Component } from '../components/component.ts';
 import { serviceEndpoints } from '../components/endpoints.ts';
-import { COMPONENTS } from '../components/index.ts';
+import { COMPONENTS } from '../components/all.ts';
 
 /** The end of `koala up`: the headline, endpoints and the next commands. */
 export function upSummary(

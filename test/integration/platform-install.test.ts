@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { V1CustomResourceDefinition, V1Deployment, V1NetworkPolicy, V1Secret } from '@kubernetes/client-node';
-import { COMPONENTS } from '../../src/components/index.ts';
+import { COMPONENTS } from '../../src/components/all.ts';
 import { SPARK_CRDS, SPARK_SERVICE_ACCOUNT, sparkJobSettings } from '../../src/components/spark-operator/settings.ts';
 import { runPlan, type RunResult } from '../../src/engine/runner.ts';
 import type { EngineEvent } from '../../src/engine/step.ts';

@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { clusterSpec, resolveNodeImage } from '../../src/cluster/spec.ts';
 import { defaultConfig, type KoalaConfig } from '../../src/config/schema.ts';
 import type { EnvValue } from '../../src/config/env.ts';
-import { COMPONENTS } from '../../src/components/index.ts';
+import { COMPONENTS } from '../../src/components/all.ts';
 import { Plan } from '../../src/engine/plan.ts';
 import { isUpStepId, UP_NEEDS } from '../../src/orchestration/up-order.ts';
 import type { Step } from '../../src/engine/step.ts';

@@ -7,6 +7,7 @@ import type { Kube } from '../../kube/client.ts';
 import { jobOutcome, namedWorkloadsReadiness, statefulSetReady, waitForWorkloads } from '../../kube/readiness.ts';
 import type { PlatformContext } from '../../orchestration/context.ts';
 import type { Component } from '../component.ts';
+import { AIRFLOW } from './declaration.ts';
 import { maskedCredentials, platformCredentials } from '../foundation/index.ts';
 import { POSTGRES, RELEASES, SECRETS } from '../names.ts';
 import {
@@ -26,7 +27,7 @@ import { AIRFLOW_JOBS, airflowValues } from './values.ts';
  * retried alone with `koala up --only airflow`.
  */
 
-export const COMPONENT_ID = 'airflow' satisfies UpStepId;
+export const COMPONENT_ID = AIRFLOW.id satisfies UpStepId;
 /** The chart's workloads (Deployments, or StatefulSets with persistence): all must be ready. */
 export const AIRFLOW_WORKLOADS = ['api-server', 'scheduler', 'dag-processor', 'triggerer'].map(
   (c) => `${RELEASES.airflow}-${c}`,
@@ -138,7 +139,7 @@ export async function syncDags(ctx: PlatformContext): Promise<string> {
 }
 
 export const airflow: Component = {
-  id: COMPONENT_ID,
+  ...AIRFLOW,
   title: 'Airflow',
   enabled: (config) => config.components[COMPONENT_ID]?.enabled !== false,
   steps(ctx) {
@@ -186,16 +187,6 @@ export const airflow: Component = {
     const ready = await namedWorkloadsReadiness(await ctx.kube(), ctx.config.namespaces.airflow, AIRFLOW_WORKLOADS);
     return { ok: ready.ready, detail: `${fresh.state.chart}: ${ready.detail}` };
   },
-  services: (config) => [
-    {
-      name: 'airflow',
-      namespace: config.namespaces.airflow,
-      service: `${RELEASES.airflow}-api-server`,
-      port: 8080,
-      localPort: config.ports.airflow,
-      description: 'Airflow UI and REST API',
-    },
-  ],
   endpoints(ctx) {
     const target = { localPort: ctx.config.ports.airflow };
     return [

@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
 import { imageFor } from '../../charts/images.ts';
 import { splitImage, type Pins } from '../../charts/pins.ts';
-import { SERVICE_NODE_PORTS } from '../../cluster/spec.ts';
 import type { KoalaConfig } from '../../config/schema.ts';
 import type { Credentials } from '../../orchestration/credentials.ts';
 import { objectStoreEndpoint } from '../object-store/settings.ts';
 import { RELEASES, SECRETS } from '../names.ts';
 import { SPARK_SERVICE_ACCOUNT } from '../spark-operator/settings.ts';
+import { AIRFLOW } from './declaration.ts';
 import { DAGS_BUNDLE_MOUNT, DAGS_CONFIGMAP, DAGS_FOLDER, DAGS_ROOT, DAGS_SYNC_SCRIPT } from './dags.ts';
 
 /**
@@ -182,7 +182,7 @@ export function airflowValues(config: KoalaConfig, pins: Pins, credentials: Cred
         ? {
             service: {
               type: 'NodePort',
-              ports: [{ name: 'api-server', port: 8080, nodePort: SERVICE_NODE_PORTS.airflow }],
+              ports: [{ name: 'api-server', port: 8080, nodePort: AIRFLOW.hostPorts.airflow.nodePort }],
             },
           }
         : {}),

@@ -15,8 +15,9 @@ import { releaseValues } from '../../tools/helm.ts';
 import { REDACTED } from '../../tools/redact.ts';
 import { errorMessage, isAbortError, KoalaError } from '../../util/errors.ts';
 import type { Component } from '../component.ts';
+import { FOUNDATION } from './declaration.ts';
 import { platformChart, releaseStep, type ReleaseDef } from '../release.ts';
-import { allNamespaces, anyDataComponent, RELEASES, SECRETS } from '../names.ts';
+import { allNamespaces, anyDataComponent, namespaceRoles, RELEASES, SECRETS } from '../names.ts';
 import { credentialsFromSecrets, platformSecrets, type SecretSpec } from './secrets.ts';
 
 /**
@@ -66,16 +67,8 @@ async function credentialsFromCluster(ctx: PlatformContext): Promise<ReturnType<
   }
 }
 
-const NAMESPACE_ROLES = (ctx: PlatformContext): Array<{ name: string; labels: Record<string, string> }> => {
-  const n = ctx.config.namespaces;
-  const role = (r: string): Record<string, string> => ({ 'koala.dev/role': r });
-  return [
-    { name: n.sparkOperator, labels: role('spark-operator') },
-    ...ctx.config.spark.jobNamespaces.map((name) => ({ name, labels: role('spark-jobs') })),
-    { name: n.objectStore, labels: role('object-store') },
-    { name: n.airflow, labels: role('airflow') },
-  ];
-};
+const NAMESPACE_ROLES = (ctx: PlatformContext): Array<{ name: string; labels: Record<string, string> }> =>
+  namespaceRoles(ctx.config).map(({ name, role }) => ({ name, labels: { 'koala.dev/role': role } }));
 
 export function platformValues(
   ctx: PlatformContext,
@@ -145,7 +138,7 @@ function platformSteps(ctx: PlatformContext): Step[] {
 }
 
 export const foundation: Component = {
-  id: 'platform',
+  ...FOUNDATION,
   title: 'Namespaces and credentials',
   // Nothing to hold when no data component is on (the cluster-only `koala up` of the tests).
   enabled: anyDataComponent,

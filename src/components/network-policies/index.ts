@@ -3,6 +3,7 @@ import type { V1EndpointSlice, V1NetworkPolicy, V1Service } from '@kubernetes/cl
 import type { Kube } from '../../kube/client.ts';
 import type { PlatformContext } from '../../orchestration/context.ts';
 import type { Component } from '../component.ts';
+import { NETWORK_POLICIES } from './declaration.ts';
 import { anyDataComponent, RELEASES } from '../names.ts';
 import { platformChart, releaseFreshness, releaseStep, type ReleaseDef } from '../release.ts';
 import type { ApiServerAddress } from './matrix.ts';
@@ -13,7 +14,7 @@ import { renderPolicies } from './render.ts';
  * paths of the allow matrix (matrix.ts, docs/network-policies.md).
  */
 
-export const COMPONENT_ID = 'network-policies' satisfies UpStepId;
+export const COMPONENT_ID = NETWORK_POLICIES.id satisfies UpStepId;
 
 /** The API server as pods reach it: the endpoints behind default/kubernetes and its ClusterIP. */
 export async function apiServerAddress(kube: Kube): Promise<ApiServerAddress> {
@@ -52,7 +53,7 @@ export function networkPoliciesRelease(ctx: PlatformContext): ReleaseDef {
 }
 
 export const networkPolicies: Component = {
-  id: COMPONENT_ID,
+  ...NETWORK_POLICIES,
   title: 'Network policies',
   enabled: (config) => anyDataComponent(config) && config.networkPolicies.enabled,
   steps: (ctx) => [

@@ -4,6 +4,7 @@ import { chartFor, loadPins } from '../../charts/pins.ts';
 import { namedWorkloadsReadiness, waitForWorkloads } from '../../kube/readiness.ts';
 import type { PlatformContext } from '../../orchestration/context.ts';
 import type { Component } from '../component.ts';
+import { OBJECT_STORE } from './declaration.ts';
 import { pinnedChart, releaseFreshness, releaseStep, withOverrides, type ReleaseDef } from '../release.ts';
 import { bucketsStep } from './buckets.ts';
 import { objectStoreEndpoint, objectStoreService } from './settings.ts';
@@ -15,7 +16,7 @@ import { objectStoreValues } from './values.ts';
  * chosen with objectStore.type. Spark jobs and Airflow reach it through plain S3.
  */
 
-export const COMPONENT_ID = 'object-store' satisfies UpStepId;
+export const COMPONENT_ID = OBJECT_STORE.id satisfies UpStepId;
 
 export function objectStoreRelease(ctx: PlatformContext): ReleaseDef {
   const store = objectStoreService(ctx.config);
@@ -30,7 +31,7 @@ export function objectStoreRelease(ctx: PlatformContext): ReleaseDef {
 }
 
 export const objectStore: Component = {
-  id: COMPONENT_ID,
+  ...OBJECT_STORE,
   title: 'Object store',
   enabled: (config) => config.components[COMPONENT_ID]?.enabled !== false,
   steps(ctx) {
@@ -64,27 +65,6 @@ export const objectStore: Component = {
     if (fresh.state.status !== 'deployed') return { ok: false, detail: `release ${fresh.state.status}` };
     const ready = await namedWorkloadsReadiness(await ctx.kube(), store.namespace, [store.workload]);
     return { ok: ready.ready, detail: `${fresh.state.chart} at ${objectStoreEndpoint(ctx.config)}: ${ready.detail}` };
-  },
-  services(config) {
-    const store = objectStoreService(config);
-    return [
-      {
-        name: 'object-store',
-        namespace: store.namespace,
-        service: store.service,
-        port: store.s3Port,
-        localPort: config.ports.objectStore,
-        description: `${store.type} S3 API`,
-      },
-      {
-        name: 'object-store-console',
-        namespace: store.namespace,
-        service: store.consoleService,
-        port: store.consolePort,
-        localPort: config.ports.objectStoreConsole,
-        description: store.type === 'minio' ? 'MinIO console' : 'SeaweedFS filer UI',
-      },
-    ];
   },
   endpoints(ctx) {
     const targets = {

@@ -1,8 +1,8 @@
 import { imageFor, registryRepositoryTag } from '../../charts/images.ts';
 import { splitImage, type Pins } from '../../charts/pins.ts';
-import { SERVICE_NODE_PORTS } from '../../cluster/spec.ts';
 import type { KoalaConfig } from '../../config/schema.ts';
 import { SECRETS } from '../names.ts';
+import { OBJECT_STORE } from './declaration.ts';
 
 /** Helm values for the two object stores, laptop-sized. Credentials come from the Secret koala creates. */
 
@@ -27,8 +27,12 @@ export function minioValues(config: KoalaConfig, pins: Pins): Record<string, unk
     policies: [],
     persistence: { enabled: true, size: '10Gi' },
     resources: { requests: { cpu: '100m', memory: '512Mi' }, limits: { memory: '1Gi' } },
-    service: service('9000', config.ports.objectStore, SERVICE_NODE_PORTS.objectStore),
-    consoleService: service('9001', config.ports.objectStoreConsole, SERVICE_NODE_PORTS.objectStoreConsole),
+    service: service('9000', config.ports.objectStore, OBJECT_STORE.hostPorts.objectStore.nodePort),
+    consoleService: service(
+      '9001',
+      config.ports.objectStoreConsole,
+      OBJECT_STORE.hostPorts.objectStoreConsole.nodePort,
+    ),
   };
 }
 

@@ -3,6 +3,7 @@ import { canI } from '../../kube/access.ts';
 import type { Kube } from '../../kube/client.ts';
 import type { PlatformContext } from '../../orchestration/context.ts';
 import type { Component } from '../component.ts';
+import { RBAC } from './declaration.ts';
 import { anyDataComponent, RELEASES } from '../names.ts';
 import { platformChart, releaseFreshness, releaseStep, type ReleaseDef } from '../release.ts';
 import { PERSONAS, rbacValues } from './personas.ts';
@@ -13,7 +14,7 @@ import { PERSONAS, rbacValues } from './personas.ts';
  * roles through aggregated ClusterRoles; and Airflow's narrow Role in the job namespaces.
  */
 
-export const COMPONENT_ID = 'rbac' satisfies UpStepId;
+export const COMPONENT_ID = RBAC.id satisfies UpStepId;
 
 export function rbacRelease(ctx: PlatformContext): ReleaseDef {
   return {
@@ -53,7 +54,7 @@ async function aggregationLive(kube: Kube, ctx: PlatformContext): Promise<{ read
 }
 
 export const rbac: Component = {
-  id: COMPONENT_ID,
+  ...RBAC,
   title: 'RBAC personas',
   enabled: (config) => anyDataComponent(config) && config.components[COMPONENT_ID]?.enabled !== false,
   steps: (ctx) => [

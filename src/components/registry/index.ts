@@ -1,5 +1,6 @@
 import type { UpStepId } from '../../orchestration/up-order.ts';
 import type { Component } from '../component.ts';
+import { REGISTRY } from './declaration.ts';
 import type { PlatformContext } from '../../orchestration/context.ts';
 import type { Step } from '../../engine/step.ts';
 import { isKubernetesNode, KIND_NETWORK } from '../../cluster/names.ts';
@@ -152,7 +153,7 @@ function registrySteps(ctx: PlatformContext): Step[] {
 }
 
 export const registry: Component = {
-  id: 'registry',
+  ...REGISTRY,
   title: 'Local image registry',
   enabled: (config) => config.registry.enabled,
   steps: registrySteps,

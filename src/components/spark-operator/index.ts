@@ -7,6 +7,7 @@ import type { Kube } from '../../kube/client.ts';
 import { crdsNotEstablished, deploymentReady, waitForCrds, waitForWorkloads } from '../../kube/readiness.ts';
 import type { PlatformContext } from '../../orchestration/context.ts';
 import type { Component } from '../component.ts';
+import { SPARK_OPERATOR } from './declaration.ts';
 import { RELEASES } from '../names.ts';
 import {
   pinnedChart,
@@ -25,7 +26,7 @@ import { SPARK_CRDS, SPARK_SERVICE_ACCOUNT } from './settings.ts';
  * dropped. Ready means: both CRDs Established, controller and webhook available.
  */
 
-export const COMPONENT_ID = 'spark-operator' satisfies UpStepId;
+export const COMPONENT_ID = SPARK_OPERATOR.id satisfies UpStepId;
 /** The chart's Deployments: <release>-controller and <release>-webhook. */
 export const OPERATOR_DEPLOYMENTS = [`${RELEASES.sparkOperator}-controller`, `${RELEASES.sparkOperator}-webhook`];
 
@@ -97,7 +98,7 @@ function readiness(ctx: PlatformContext): ReadinessDef {
 }
 
 export const sparkOperator: Component = {
-  id: COMPONENT_ID,
+  ...SPARK_OPERATOR,
   title: 'Spark operator',
   enabled: (config) => config.components[COMPONENT_ID]?.enabled !== false,
   steps: (ctx) => [

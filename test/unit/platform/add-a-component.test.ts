@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Component } from '../../../src/components/component.ts';
 import { portForwardTargets } from '../../../src/components/endpoints.ts';
-import { COMPONENTS } from '../../../src/components/index.ts';
+import { COMPONENTS } from '../../../src/components/all.ts';
 import { loadConfig } from '../../../src/config/load.ts';
 import { upPlan } from '../../../src/orchestration/plans.ts';
 import { collectStatus } from '../../../src/orchestration/status.ts';

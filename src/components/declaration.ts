@@ -1,0 +1,45 @@
+import type { KoalaConfig } from '../config/schema.ts';
+import type { Component, PlatformService } from './component.ts';
+
+/**
+ * What a component tells the rest of koala about itself, declared once in its folder
+ * (`<id>/declaration.ts`) and listed in index.ts. The config schema, the cluster's port
+ * mappings, the shared names and the network-policy matrix read these, so the modules holding
+ * them stay light: types, constants and pure functions of the config, no Kubernetes, Helm or
+ * chart code (that is in the component's index.ts, which `load` imports when something runs it).
+ */
+export interface ComponentDeclaration {
+  /** Its id: its step in `koala up` and its line in `koala status`. */
+  readonly id: string;
+  /** Its key under koala.yaml `components:` (enabled, version, values); parts that are always there have none. */
+  readonly configKey?: string;
+  /** Its Helm releases, by the name the code uses for each. */
+  readonly releases?: Readonly<Record<string, string>>;
+  /** Its namespace: the key under koala.yaml `namespaces:`, and the name when that is unset. */
+  readonly namespace?: { readonly key: string; readonly default: string };
+  /**
+   * The namespaces its workloads run in, with their `koala.dev/role` label: the personas are bound
+   * and default-deny applies in exactly these. Without it: its namespace, with its id as the role.
+   */
+  workloadNamespaces?(config: KoalaConfig): NamespaceRole[];
+  /** Host ports kind maps onto NodePorts of its Services: koala.yaml `ports.<key>` (0 turns one off). */
+  readonly hostPorts?: Readonly<Record<string, HostPort>>;
+  /** A data component: koala's own parts (namespaces, credentials, RBAC, policies) are there to serve these. */
+  readonly data?: boolean;
+  /** The Services users reach by name (port-forward, endpoints, the job loop). */
+  services?(config: KoalaConfig): PlatformService[];
+  /** Its behaviour (steps, health, endpoints), imported only by the commands that run it. */
+  load(): Promise<Component>;
+}
+
+export interface HostPort {
+  /** The host port (127.0.0.1) when koala.yaml sets none. */
+  readonly default: number;
+  /** The NodePort its Service uses, which kind maps the host port onto. */
+  readonly nodePort: number;
+}
+
+export interface NamespaceRole {
+  name: string;
+  role: string;
+}
