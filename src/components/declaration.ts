@@ -1,5 +1,6 @@
 import type { KoalaConfig } from '../config/schema.ts';
 import type { Component, PlatformService } from './component.ts';
+import type { AllowRule, Group, Port } from './network-policies/matrix.ts';
 
 /**
  * What a component tells the rest of koala about itself, declared once in its folder
@@ -28,6 +29,8 @@ export interface ComponentDeclaration {
   readonly data?: boolean;
   /** The Services users reach by name (port-forward, endpoints, the job loop). */
   services?(config: KoalaConfig): PlatformService[];
+  /** Its pods in the network-policy allow matrix, and the connections they open or accept. */
+  policy?(config: KoalaConfig): PolicyDeclaration;
   /** Its behaviour (steps, health, endpoints), imported only by the commands that run it. */
   load(): Promise<Component>;
 }
@@ -38,6 +41,24 @@ export interface HostPort {
   /** The NodePort its Service uses, which kind maps the host port onto. */
   readonly nodePort: number;
 }
+
+/**
+ * A component's part of the allow matrix (network-policies/matrix.ts). DNS is allowed to every
+ * platform group, and the API server to those that say so; everything else is a rule here.
+ */
+export interface PolicyDeclaration {
+  /** Its pods: each platform group's namespaces get default-deny. */
+  groups: Group[];
+  /** The connections between its pods and the others', by group id. */
+  rules: AllowRule[];
+  /**
+   * For each of its host ports (by key) that is mapped, the rule that lets the host in (kind → NodePort);
+   * the matrix lists these after every component's rules, in NodePort order.
+   */
+  fromHost?: Record<string, AllowRule | undefined>;
+}
+
+export const tcp = (...ports: number[]): Port[] => ports.map((port) => ({ port, protocol: 'TCP' }));
 
 export interface NamespaceRole {
   name: string;

@@ -24,13 +24,7 @@ export const SECRETS = {
   airflowConnections: 'airflow-connections',
 } as const;
 
-export const POSTGRES = {
-  name: 'airflow-postgres',
-  database: 'airflow',
-  user: 'airflow',
-  port: 5432,
-  podLabel: { 'app.kubernetes.io/name': 'koala-postgres' },
-} as const;
+export { POSTGRES } from './airflow/declaration.ts';
 
 /** Every namespace koala runs workloads in, with its role (personas and NetworkPolicies cover exactly these). */
 export function namespaceRoles(config: KoalaConfig): NamespaceRole[] {

@@ -1,13 +1,14 @@
 import type { KoalaConfig } from '../../config/schema.ts';
-import { objectStoreService } from '../object-store/settings.ts';
-import { POSTGRES } from '../names.ts';
+import { tcp, type ComponentDeclaration, type PolicyDeclaration } from '../declaration.ts';
+import { DECLARATIONS, hostPorts } from '../index.ts';
 
 /**
  * The allow matrix: who may open a connection to whom, on which ports. It is the one table
  * the NetworkPolicies are rendered from (render.ts), docs/network-policies.md is written from
  * (markdown.ts), and the test checks the policies against (through an independent evaluator).
  * Everything not listed is denied: each platform namespace starts with default-deny for
- * ingress and egress.
+ * ingress and egress. Each component declares its groups and rules (its declaration.ts); this
+ * file adds DNS, the API server and networkPolicies.jobEgressCidrs, and puts them in order.
  */
 
 export interface LabelSelector {
@@ -15,20 +16,12 @@ export interface LabelSelector {
   matchExpressions?: Array<{ key: string; operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist'; values?: string[] }>;
 }
 
-export type GroupId =
-  | 'spark-operator'
-  | 'spark-jobs'
-  | 'object-store'
-  | 'airflow'
-  | 'airflow-postgres'
-  | 'kube-dns'
-  | 'api-server'
-  | 'job-egress'
-  | 'anywhere';
+/** A group's id: a component's groups (spark-operator, airflow…) and kube-dns, api-server, job-egress, anywhere. */
+export type GroupId = string;
 
 export type Group =
-  /** Pods of the platform: policies select them, so they are isolated. */
-  | { id: GroupId; title: string; kind: 'platform'; namespaces: string[]; pods: LabelSelector }
+  /** Pods of the platform: policies select them, so they are isolated. `apiServer`: they call the API server. */
+  | { id: GroupId; title: string; kind: 'platform'; namespaces: string[]; pods: LabelSelector; apiServer?: boolean }
   /** Pods outside the platform, reachable as a destination (kube-dns). */
   | { id: GroupId; title: string; kind: 'external-pods'; namespaces: string[]; pods: LabelSelector }
   | { id: GroupId; title: string; kind: 'addresses'; cidrs: string[] }
@@ -57,84 +50,55 @@ export interface ApiServerAddress {
   ports: number[];
 }
 
-const tcp = (...ports: number[]): Port[] => ports.map((port) => ({ port, protocol: 'TCP' }));
-const notPostgres: LabelSelector = {
-  matchExpressions: [
-    { key: 'app.kubernetes.io/name', operator: 'NotIn', values: [POSTGRES.podLabel['app.kubernetes.io/name']] },
-  ],
-};
+/** What each component declares, in the order of the registry list. */
+function declared(config: KoalaConfig): Array<{ component: ComponentDeclaration; policy: PolicyDeclaration }> {
+  return (DECLARATIONS as readonly ComponentDeclaration[]).flatMap((component) =>
+    component.policy ? [{ component, policy: component.policy(config) }] : [],
+  );
+}
 
 export function groups(config: KoalaConfig, apiServer: ApiServerAddress): Record<GroupId, Group> {
-  const n = config.namespaces;
-  return {
-    'spark-operator': {
-      id: 'spark-operator',
-      title: 'Spark operator (controller, webhook)',
-      kind: 'platform',
-      namespaces: [n.sparkOperator],
-      pods: {},
-    },
-    'spark-jobs': {
-      id: 'spark-jobs',
-      title: 'Spark jobs (drivers, executors)',
-      kind: 'platform',
-      namespaces: [...config.spark.jobNamespaces],
-      pods: {},
-    },
-    'object-store': {
-      id: 'object-store',
-      title: `Object store (${config.objectStore.type}, bucket job)`,
-      kind: 'platform',
-      namespaces: [n.objectStore],
-      pods: {},
-    },
-    airflow: {
-      id: 'airflow',
-      title: 'Airflow (api-server, scheduler, dag-processor, triggerer, jobs)',
-      kind: 'platform',
-      namespaces: [n.airflow],
-      pods: notPostgres,
-    },
-    'airflow-postgres': {
-      id: 'airflow-postgres',
-      title: "Airflow's Postgres",
-      kind: 'platform',
-      namespaces: [n.airflow],
-      pods: { matchLabels: { ...POSTGRES.podLabel } },
-    },
-    'kube-dns': {
+  const own = declared(config).flatMap((d) => d.policy.groups);
+  const outside: Group[] = [
+    {
       id: 'kube-dns',
       title: 'Cluster DNS',
       kind: 'external-pods',
       namespaces: ['kube-system'],
       pods: { matchLabels: { 'k8s-app': 'kube-dns' } },
     },
-    'api-server': {
+    {
       id: 'api-server',
       title: 'Kubernetes API server',
       kind: 'addresses',
       cidrs: apiServer.ips.map((ip) => `${ip}/32`),
     },
-    'job-egress': {
+    {
       id: 'job-egress',
       title: 'networkPolicies.jobEgressCidrs',
       kind: 'addresses',
       cidrs: [...config.networkPolicies.jobEgressCidrs],
     },
-    anywhere: {
+    {
       id: 'anywhere',
       title: 'any source (the API server calls webhooks from a node address)',
       kind: 'anywhere',
     },
-  };
+  ];
+  return Object.fromEntries([...own, ...outside].map((g) => [g.id, g]));
 }
 
+/**
+ * DNS and the API server first, then each component's rules in the order of the registry list,
+ * then the host's mapped ports in NodePort order, then networkPolicies.jobEgressCidrs.
+ */
 export function allowRules(config: KoalaConfig, apiServer: ApiServerAddress): AllowRule[] {
-  const s3 = objectStoreService(config).s3Port;
+  const components = declared(config);
+  const platform = components.flatMap((d) => d.policy.groups).filter((g) => g.kind === 'platform');
   const rules: AllowRule[] = [
     {
       id: 'dns',
-      from: ['spark-operator', 'spark-jobs', 'object-store', 'airflow', 'airflow-postgres'],
+      from: platform.map((g) => g.id),
       to: 'kube-dns',
       ports: [
         { port: 53, protocol: 'UDP' },
@@ -144,91 +108,20 @@ export function allowRules(config: KoalaConfig, apiServer: ApiServerAddress): Al
     },
     {
       id: 'api-server',
-      from: ['spark-operator', 'spark-jobs', 'airflow'],
+      from: platform.filter((g) => g.apiServer).map((g) => g.id),
       to: 'api-server',
       ports: tcp(...apiServer.ports),
       why: 'the operator watches and submits, drivers create executors, Airflow submits SparkApplications and reads driver logs',
     },
-    {
-      id: 'webhook',
-      from: ['anywhere'],
-      to: 'spark-operator',
-      ports: tcp(9443),
-      why: "the API server calls the operator's admission webhook (from a node address)",
-    },
-    {
-      id: 'spark-internal',
-      from: ['spark-jobs'],
-      to: 'spark-jobs',
-      ports: 'all',
-      sameNamespace: true,
-      why: 'driver ↔ executors (RPC, block manager, shuffle) within one job namespace',
-    },
-    {
-      id: 'jobs-to-object-store',
-      from: ['spark-jobs'],
-      to: 'object-store',
-      ports: tcp(s3),
-      why: 'jobs read and write data over S3',
-    },
-    {
-      id: 'airflow-to-object-store',
-      from: ['airflow'],
-      to: 'object-store',
-      ports: tcp(s3),
-      why: 'the object_store / aws_default connection',
-    },
-    {
-      id: 'airflow-internal',
-      from: ['airflow'],
-      to: 'airflow',
-      ports: tcp(8080, 8793, 8794),
-      why: 'task execution API and UI (api-server 8080), task and trigger log servers (8793, 8794)',
-    },
-    {
-      id: 'airflow-postgres',
-      from: ['airflow'],
-      to: 'airflow-postgres',
-      ports: tcp(POSTGRES.port),
-      why: 'the metadata database, from Airflow pods only',
-    },
-    {
-      id: 'object-store-internal',
-      from: ['object-store'],
-      to: 'object-store',
-      ports: 'all',
-      sameNamespace: true,
-      why: "the store's own parts (SeaweedFS master, volume, filer) and the bucket job",
-    },
+    ...components.flatMap((d) => d.policy.rules),
   ];
   // kind maps 127.0.0.1:<ports.*> on the host to NodePorts; what address that traffic arrives
   // from depends on kube-proxy's SNAT and the CNI, so these ports accept any source (and
   // both services require credentials). Platform pods are still held back by their egress rules.
-  const store = objectStoreService(config);
-  if (config.ports.airflow)
-    rules.push({
-      id: 'host-to-airflow',
-      from: ['anywhere'],
-      to: 'airflow',
-      ports: tcp(8080),
-      why: `the host's 127.0.0.1:${config.ports.airflow} (kind port mapping → NodePort) to the Airflow UI and API`,
-    });
-  if (config.ports.objectStore && store.type === 'minio')
-    rules.push({
-      id: 'host-to-object-store',
-      from: ['anywhere'],
-      to: 'object-store',
-      ports: tcp(store.s3Port),
-      why: `the host's 127.0.0.1:${config.ports.objectStore} (kind port mapping → NodePort) to the S3 API`,
-    });
-  if (config.ports.objectStoreConsole && store.type === 'minio')
-    rules.push({
-      id: 'host-to-object-store-console',
-      from: ['anywhere'],
-      to: 'object-store',
-      ports: tcp(store.consolePort),
-      why: `the host's 127.0.0.1:${config.ports.objectStoreConsole} (kind port mapping → NodePort) to the console`,
-    });
+  for (const port of hostPorts()) {
+    const rule = components.find((d) => d.component.id === port.component)?.policy.fromHost?.[port.key];
+    if (rule) rules.push(rule);
+  }
   if (config.networkPolicies.jobEgressCidrs.length > 0) {
     rules.push({
       id: 'jobs-egress',
@@ -238,6 +131,9 @@ export function allowRules(config: KoalaConfig, apiServer: ApiServerAddress): Al
       why: 'networkPolicies.jobEgressCidrs in koala.yaml (e.g. package downloads)',
     });
   }
+  const known = new Set(Object.keys(groups(config, apiServer)));
+  const unknown = rules.flatMap((r) => [...r.from, r.to]).filter((id) => !known.has(id));
+  if (unknown.length > 0) throw new Error(`network policies: rules name unknown groups: ${unknown.join(', ')}`);
   return rules;
 }
 
@@ -281,8 +177,8 @@ export function matrixAllows(
     const portOk = r.ports === 'all' || r.ports.some((p) => p.port === c.port && p.protocol === protocol);
     const sameOk =
       !r.sameNamespace || (c.from.kind === 'pod' && c.to.kind === 'pod' && c.from.namespace === c.to.namespace);
-    const fromOk = r.from.some((id) => (side === 'egress' && id === 'anywhere' ? false : member(c.from, all[id])));
-    return portOk && sameOk && fromOk && member(c.to, all[r.to]);
+    const fromOk = r.from.some((id) => (side === 'egress' && id === 'anywhere' ? false : member(c.from, all[id]!)));
+    return portOk && sameOk && fromOk && member(c.to, all[r.to]!);
   };
   const rules = allowRules(config, apiServer);
   const egress = !isolated(c.from) || rules.some((r) => ruleCovers(r, 'egress'));

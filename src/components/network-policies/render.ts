@@ -72,12 +72,12 @@ export function renderPolicies(config: KoalaConfig, apiServer: ApiServerAddress)
     });
   }
   for (const rule of allowRules(config, apiServer)) {
-    const to = all[rule.to];
+    const to = all[rule.to]!;
     const rulePorts = ports(rule);
     const withPorts = <T extends object>(o: T): T & { ports?: PortSpec[] } =>
       rulePorts ? { ...o, ports: rulePorts } : o;
     for (const fromId of rule.from) {
-      const from = all[fromId];
+      const from = all[fromId]!;
       // Egress where the sources are (only platform pods are isolated for egress).
       if (from.kind === 'platform') {
         for (const namespace of from.namespaces) {
@@ -102,7 +102,7 @@ export function renderPolicies(config: KoalaConfig, apiServer: ApiServerAddress)
         const fromPeers: Peer[] = [];
         let anySource = false;
         for (const fromId of rule.from) {
-          const p = peers(all[fromId], namespace, Boolean(rule.sameNamespace));
+          const p = peers(all[fromId]!, namespace, Boolean(rule.sameNamespace));
           if (p === undefined) anySource = true;
           else fromPeers.push(...p);
         }

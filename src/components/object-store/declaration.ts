@@ -1,6 +1,6 @@
 import type { KoalaConfig } from '../../config/schema.ts';
 import type { PlatformService } from '../component.ts';
-import type { ComponentDeclaration } from '../declaration.ts';
+import { tcp, type ComponentDeclaration, type PolicyDeclaration } from '../declaration.ts';
 import { objectStoreService } from './settings.ts';
 
 /** The object store (MinIO or SeaweedFS): its S3 API and console, mapped to host ports. */
@@ -14,6 +14,52 @@ export const OBJECT_STORE = {
     objectStoreConsole: { default: 9001, nodePort: 30901 },
   },
   data: true,
+  policy(config: KoalaConfig): PolicyDeclaration {
+    const store = objectStoreService(config);
+    // kind maps the host ports to NodePorts only koala's MinIO values set.
+    const mapped = (port: number): boolean => port > 0 && store.type === 'minio';
+    return {
+      groups: [
+        {
+          id: 'object-store',
+          title: `Object store (${store.type}, bucket job)`,
+          kind: 'platform',
+          namespaces: [store.namespace],
+          pods: {},
+        },
+      ],
+      rules: [
+        {
+          id: 'object-store-internal',
+          from: ['object-store'],
+          to: 'object-store',
+          ports: 'all',
+          sameNamespace: true,
+          why: "the store's own parts (SeaweedFS master, volume, filer) and the bucket job",
+        },
+      ],
+      fromHost: {
+        objectStore: mapped(config.ports.objectStore)
+          ? {
+              id: 'host-to-object-store',
+              from: ['anywhere'],
+              to: 'object-store',
+              ports: tcp(store.s3Port),
+              why: `the host's 127.0.0.1:${config.ports.objectStore} (kind port mapping → NodePort) to the S3 API`,
+            }
+          : undefined,
+        objectStoreConsole: mapped(config.ports.objectStoreConsole)
+          ? {
+              id: 'host-to-object-store-console',
+              from: ['anywhere'],
+              to: 'object-store',
+              ports: tcp(store.consolePort),
+              why: `the host's 127.0.0.1:${config.ports.objectStoreConsole} (kind port mapping → NodePort) to the console`,
+            }
+          : undefined,
+      },
+    };
+  },
   services(config: KoalaConfig): PlatformService[] {
     const store = objectStoreService(config);
     return [
