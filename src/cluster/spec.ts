@@ -1,5 +1,6 @@
 import { mirrorReference } from '../charts/images.ts';
-import { hostPorts, type HostPortKey } from '../components/index.ts';
+import { hostPorts } from '../components/host-ports.ts';
+import type { HostPortKey } from '../components/index.ts';
 import type { KoalaConfig } from '../config/schema.ts';
 import { KoalaError, EXIT } from '../util/errors.ts';
 import { DEFAULT_KUBERNETES_VERSION, findNodeImage, NEWEST_FOR_CGROUP_V1, supportsCgroupV1 } from './node-images.ts';

@@ -1,5 +1,5 @@
 import { AIRFLOW } from './airflow/declaration.ts';
-import type { ComponentDeclaration, HostPort } from './declaration.ts';
+import type { ComponentDeclaration } from './declaration.ts';
 import { FOUNDATION } from './foundation/declaration.ts';
 import { NETWORK_POLICIES } from './network-policies/declaration.ts';
 import { OBJECT_STORE } from './object-store/declaration.ts';
@@ -33,13 +33,3 @@ type UnionToIntersection<U> = (U extends unknown ? (x: U) => void : never) exten
 export type Releases = UnionToIntersection<
   Declared extends infer D ? (D extends { releases: infer R } ? R : never) : never
 >;
-
-/**
- * Every host port, in NodePort order: the order kind's port mappings, the recorded cluster spec
- * and preflight list them in, whatever the order of the list above.
- */
-export function hostPorts(): Array<HostPort & { key: string; component: string }> {
-  return (DECLARATIONS as readonly ComponentDeclaration[])
-    .flatMap((d) => Object.entries(d.hostPorts ?? {}).map(([key, port]) => ({ key, ...port, component: d.id })))
-    .sort((a, b) => a.nodePort - b.nodePort);
-}

@@ -1,6 +1,7 @@
 import { IMAGE_KEYS, type ImageKey } from '../charts/pins.ts';
 import { NODE_IMAGES } from '../cluster/node-images.ts';
-import { DECLARATIONS, hostPorts, type HostPortKey, type NamespaceKey } from '../components/index.ts';
+import { hostPorts } from '../components/host-ports.ts';
+import { DECLARATIONS, type HostPortKey, type NamespaceKey } from '../components/index.ts';
 import type { FieldSpec } from './spec.ts';
 
 /** The resolved configuration every command works from. */

@@ -1,6 +1,7 @@
 import type { KoalaConfig } from '../../config/schema.ts';
 import { tcp, type ComponentDeclaration, type PolicyDeclaration } from '../declaration.ts';
-import { DECLARATIONS, hostPorts } from '../index.ts';
+import { hostPorts } from '../host-ports.ts';
+import { DECLARATIONS } from '../index.ts';
 
 /**
  * The allow matrix: who may open a connection to whom, on which ports. It is the one table
