@@ -8,7 +8,6 @@
  * Type-only: nothing here runs, so the core never depends on this file.
  */
 import type { CheckOutcome } from '../cluster/preflight.ts';
-import type { ClusterSpec } from '../cluster/spec.ts';
 import type { Endpoint } from '../components/component.ts';
 import type { PersonaName } from '../components/rbac/personas.ts';
 import type { PersonaKubeconfig } from '../components/rbac/kubeconfig.ts';
@@ -48,11 +47,26 @@ export interface UpDryRunJson {
 
 /** `koala up`: every step's outcome, the cluster it made and how to reach the services. */
 export interface UpRunJson extends StepsJson {
-  cluster: ClusterSpec;
+  cluster: ClusterSpecJson;
   endpoints: Endpoint[];
 }
 
 export type UpJson = UpDryRunJson | UpRunJson;
+
+/**
+ * The cluster spec (ClusterSpec) as printed, spelled out: a port mapping's service is typed as one
+ * of the host-port keys the components declare, a type computed from the component list that the
+ * schema generator cannot evaluate. In the document it is that key, a string. `koala up` assigns
+ * its ClusterSpec here, so tsc keeps the two in step.
+ */
+export interface ClusterSpecJson {
+  name: string;
+  controlPlanes: number;
+  workers: number;
+  kubernetesVersion: string;
+  nodeImage: string;
+  portMappings: { service: string; hostPort: number; nodePort: number }[];
+}
 
 /** `koala down`: every step's outcome. */
 export type DownJson = StepsJson;
