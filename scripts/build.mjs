@@ -37,7 +37,9 @@ await build({
   chunkNames: 'chunks/[name]-[hash]',
   // Bundled CommonJS dependencies of oclif call require(); give them one.
   banner: {
-    js: "import { createRequire as __koalaCreateRequire } from 'node:module'; const require = __koalaCreateRequire(import.meta.url);",
+    js:
+      "import { createRequire as __koalaCreateRequire } from 'node:module'; " +
+      'const require = __koalaCreateRequire(import.meta.url);',
   },
   logLevel: 'warning',
 });

@@ -229,7 +229,8 @@ describe('koala run -f (real Spark operator, real API server)', () => {
     expect(kubectl(['-n', other.name, 'get', 'sparkapplications', '-o', 'name']).trim()).toBe('');
   });
 
-  it('a manifest the CRD schema rejects is refused before the cluster is asked, naming file, line and field (exit 2)', async () => {
+  // Refused before the cluster is asked.
+  it('a manifest the CRD schema rejects is refused locally, naming file, line and field (exit 2)', async () => {
     const world = jobsWorld({ jobNamespaces: [ns.name] });
     const bad = path.join(world.project, 'bad.yaml');
     writeFileSync(

@@ -44,7 +44,8 @@ describe('credentials', () => {
     expect(sources['postgres.password']).toBe('generated');
   });
 
-  it('refuse placeholders, well-known defaults, short values and secrets in .env, naming file, line and variable', async () => {
+  // Each refusal names the file, line and variable.
+  it('refuse placeholders, well-known defaults, short values and secrets in .env', async () => {
     const problems = async (vars: Record<string, string>, source?: string): Promise<string> => {
       try {
         await resolveCredentials(env(vars, source), undefined);
