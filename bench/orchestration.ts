@@ -1,5 +1,5 @@
 /**
- * Orchestration benchmark (issue 2): `koala up` with fake tools that sleep, against its
+ * Orchestration benchmark: `koala up` with fake tools that sleep, against its
  * critical path. The critical path is the longest chain of dependent steps, each counted at
  * the duration koala measured for it, so the ratio shows what the engine and the fixed costs
  * (start-up, config, preflight, inspection) add on top of work that cannot overlap.

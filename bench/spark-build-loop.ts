@@ -1,8 +1,9 @@
 /**
- * Benchmark of the inner loop (issue 5), against a real API server, Docker and registry:
+ * Benchmark of the Spark job loop (edit, build, push, submit), against a real API server,
+ * Docker and registry:
  *  (a) re-running an unchanged app: koala's time until the SparkApplication exists, and the
- *      bytes pushed; baseline: the seed's loop (docker build + docker push :latest +
- *      kubectl apply), measured in the same run.
+ *      bytes pushed; baseline ("seed" in the output): the plain loop of docker build +
+ *      docker push :latest + kubectl apply, measured in the same run.
  *  (b) a one-line code change: the bytes pushed against the size of the image.
  * Bytes are counted by a TCP proxy in front of the registry (what actually went over the wire).
  * The base image is koala-test/python:1 (117 MB) standing in for apache/spark (nothing can be
@@ -93,7 +94,7 @@ try {
     koalaBytes.push(proxy.bytesUp());
   }
 
-  // (a) baseline: the seed's loop, `:latest` rebuilt, pushed and applied every time.
+  // (a) baseline: the plain loop, `:latest` rebuilt, pushed and applied every time.
   const seedImage = `localhost:${proxy.port}/seed/pagerank:latest`;
   const manifest = (name: string): string =>
     JSON.stringify({
@@ -119,7 +120,7 @@ try {
     bed.kubectl(['apply', '-f', '-'], manifest(`pyspark-pagerank-${i}`));
     return performance.now() - t0;
   };
-  await seedLoop(0); // warm-up: the first push of the seed's repository is not a re-run
+  await seedLoop(0); // warm-up: the first push to the baseline's repository is not a re-run
   const seedWall: number[] = [];
   const seedBytes: number[] = [];
   for (let i = 1; i <= runs; i++) {

@@ -1,6 +1,6 @@
 /**
- * Benchmark (c) of issue 5: the time from a status change on the API server to koala reporting
- * it, against a 1-second polling loop (what `watch kubectl get sparkapp` or sparkctl's loops
+ * Status benchmark of the Spark job loop: the time from a status change on the API server to
+ * koala reporting it, against a 1-second polling loop (what `watch kubectl get sparkapp` or sparkctl's loops
  * do), both measured in the same run on the same changes.
  *
  * A SparkApplication is created on a test-bed API server and its status is changed N times at

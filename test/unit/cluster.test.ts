@@ -11,7 +11,7 @@ function config(patch: (c: KoalaConfig) => void = () => {}): KoalaConfig {
 }
 
 describe('kind config', () => {
-  it('renders the seed HA layout: 3 control planes and 3 workers, every node on the pinned image', async () => {
+  it('renders the default HA layout: 3 control planes and 3 workers, every node on the pinned image', async () => {
     const c = config();
     const spec = clusterSpec(c, resolveNodeImage(c.cluster, '2'));
     const rendered = renderKindConfig(spec, await loadKindTemplate()) as {

@@ -30,7 +30,7 @@ async function problemsOf(
 }
 
 describe('config: defaults and layers', () => {
-  it('works with no koala.yaml: the seed HA layout', async () => {
+  it('works with no koala.yaml: the HA layout of 3 control planes and 3 workers', async () => {
     const { config } = await loadConfig({ cwd: project({}), processEnv: {} });
     expect(config.cluster).toMatchObject({
       name: 'koala',

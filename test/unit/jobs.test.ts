@@ -25,7 +25,7 @@ async function scaffolded(): Promise<string> {
 }
 
 describe('spark-app.yaml', () => {
-  it("the scaffold loads with the seed's defaults: Python, 3 executors, object-store access", async () => {
+  it('the scaffold loads with its defaults: Python, 3 executors, object-store access', async () => {
     const app = await loadApp(await scaffolded());
     expect(app).toMatchObject({
       name: 'pagerank',

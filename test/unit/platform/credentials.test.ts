@@ -28,7 +28,7 @@ describe('credentials', () => {
     expect(redact(`user ${a.airflow.username}`)).toBe('user admin');
   });
 
-  it("come from .env.private (the seed's variable names) when the user sets them", async () => {
+  it('come from .env.private (MINIO_ACCESS_KEY, AIRFLOW_PASSWORD, …) when the user sets them', async () => {
     const { credentials, sources } = await resolveCredentials(
       env({
         MINIO_ACCESS_KEY: 'platform-team',
