@@ -29,6 +29,8 @@ export default tseslint.config(
       },
     },
     rules: {
+      // Prettier wraps code but not strings, templates, regexes or comments; this catches those too.
+      'max-len': ['error', { code: 120 }],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
       'no-restricted-imports': [

@@ -1,5 +1,5 @@
 /**
- * Platform benchmark (issue 4): the component steps of `koala up` on a test-bed control plane
+ * Platform benchmark: the component steps of `koala up` on a test-bed control plane
  * (kwok nodes, Helm 4, charts from a mirror on 127.0.0.1). Figures: the first install, a second
  * `koala up` (which compares and changes nothing), and the baseline a script built on
  * `helm upgrade --install` pays on every run: upgrading every release again with the same

@@ -13,7 +13,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { freePort, koala, makeWorld } from '../test/support/cli.ts';
+import { freePort, hostPortsYaml, koala, makeWorld } from '../test/support/cli.ts';
 
 const REPO = path.resolve(import.meta.dirname, '..');
 const sh = (script: string, ...args: string[]): string =>
@@ -74,7 +74,7 @@ world.writeConfig(
   [
     `cluster: { name: ${name}, controlPlanes: ${controlPlanes}, workers: ${workers} }`,
     `registry: { name: reg-${name}, port: ${await freePort()}, image: koala-test/registry:3 }`,
-    `ports: { airflow: ${await freePort()}, objectStore: ${await freePort()}, objectStoreConsole: ${await freePort()} }`,
+    ...(await hostPortsYaml()),
     'components: { spark-operator: { enabled: false }, object-store: { enabled: false }, airflow: { enabled: false } }',
   ].join('\n'),
 );
@@ -131,10 +131,13 @@ try {
 }
 
 console.log(`real kind, ${controlPlanes} control plane(s) + ${workers} worker(s), node image ${nodeImage}`);
+const memory = (used: number, containers: number): string =>
+  `free -m used +${used - memBefore} MiB, containers ${containers} MiB`;
 console.log(
-  `  kind create cluster + wait for nodes Ready (baseline)   ${s(bareMs)}   free -m used +${bareMem - memBefore} MiB, containers ${bareContainers} MiB`,
+  `  kind create cluster + wait for nodes Ready (baseline)   ${s(bareMs)}   ${memory(bareMem, bareContainers)}`,
 );
 console.log(
-  `  koala up (cluster + registry)                           ${s(koalaMs)}   ${(koalaMs / bareMs).toFixed(3)}x baseline   free -m used +${koalaMem - memBefore} MiB, containers ${koalaContainers} MiB`,
+  `  koala up (cluster + registry)                           ${s(koalaMs)}   ` +
+    `${(koalaMs / bareMs).toFixed(3)}x baseline   ${memory(koalaMem, koalaContainers)}`,
 );
 for (const st of steps) console.log(`    ${st.id.padEnd(18)} ${s(st.durationMs)}`);

@@ -1,6 +1,6 @@
 /**
- * Benchmark (c) of issue 5: the time from a status change on the API server to koala reporting
- * it, against a 1-second polling loop (what `watch kubectl get sparkapp` or sparkctl's loops
+ * Status benchmark of the Spark job loop: the time from a status change on the API server to
+ * koala reporting it, against a 1-second polling loop (what `watch kubectl get sparkapp` or sparkctl's loops
  * do), both measured in the same run on the same changes.
  *
  * A SparkApplication is created on a test-bed API server and its status is changed N times at
@@ -98,12 +98,11 @@ try {
   const watch = lat(seenByWatch);
   const poll = lat(seenByPoll);
   console.log(`Status change → report latency, ${changes} changes (final state ${result.state})`);
-  console.log(
-    `  koala (watch)        median ${median(watch).toFixed(1).padStart(7)} ms   p95 ${percentile(watch, 95).toFixed(1).padStart(7)} ms   seen ${watch.length}/${changes}`,
-  );
-  console.log(
-    `  1-second polling     median ${median(poll).toFixed(1).padStart(7)} ms   p95 ${percentile(poll, 95).toFixed(1).padStart(7)} ms   seen ${poll.length}/${changes}`,
-  );
+  const ms = (n: number): string => `${n.toFixed(1).padStart(7)} ms`;
+  const row = (l: number[]): string =>
+    `median ${ms(median(l))}   p95 ${ms(percentile(l, 95))}   seen ${l.length}/${changes}`;
+  console.log(`  koala (watch)        ${row(watch)}`);
+  console.log(`  1-second polling     ${row(poll)}`);
   console.log(`  ratio: polling/koala ${(median(poll) / median(watch)).toFixed(1)}x (median)`);
 } finally {
   bed.stop();

@@ -1,4 +1,4 @@
-// Test bed start-up benchmark (issue 3): how long until a test can use the control plane
+// Test bed start-up benchmark: how long until a test can use the control plane
 // (etcd, kube-apiserver, controller-manager, scheduler, kwok; stages applied; 3 nodes Ready;
 // the default ServiceAccount made), against the bare control plane coming up (kwokctl's own
 // wait), measured in the same runs. Also the stop time. Needs `scripts/testbed/build.sh` first.

@@ -9,7 +9,8 @@ const MIN_NODE = [22, 13];
 const [major, minor] = process.versions.node.split('.').map(Number);
 if (major < MIN_NODE[0] || (major === MIN_NODE[0] && minor < MIN_NODE[1])) {
   process.stderr.write(
-    `Error: koala needs Node.js ${MIN_NODE.join('.')} or newer; this is Node.js ${process.versions.node} (${process.execPath}).\n` +
+    `Error: koala needs Node.js ${MIN_NODE.join('.')} or newer; ` +
+      `this is Node.js ${process.versions.node} (${process.execPath}).\n` +
       '→ Run koala through bin/koala (it fetches Node 24 into ~/.cache/koala-node when the system Node is older), ' +
       `or install Node.js ${MIN_NODE.join('.')} or newer (https://nodejs.org) and run the command again.\n`,
   );

@@ -14,7 +14,7 @@ rmSync(path.join(root, 'dist'), { recursive: true, force: true });
 // typescript: oclif requires it only to run commands from .ts sources in development.
 // @kubernetes/client-node is bundled into its own lazily imported chunk: loading its ~1,500
 // modules from node_modules took 0.6-1 s per command that talks to Kubernetes; one chunk takes
-// ~0.2 s (measured for issue 5's `koala run` loop).
+// ~0.2 s (measured with `koala run`).
 const external = ['typescript', 'listr2', '@inquirer/prompts', 'execa', 'js-yaml', 'yaml', 'dotenv'];
 
 await build({
@@ -37,7 +37,9 @@ await build({
   chunkNames: 'chunks/[name]-[hash]',
   // Bundled CommonJS dependencies of oclif call require(); give them one.
   banner: {
-    js: "import { createRequire as __koalaCreateRequire } from 'node:module'; const require = __koalaCreateRequire(import.meta.url);",
+    js:
+      "import { createRequire as __koalaCreateRequire } from 'node:module'; " +
+      'const require = __koalaCreateRequire(import.meta.url);',
   },
   logLevel: 'warning',
 });

@@ -29,7 +29,7 @@ case "${1:-}" in
     for b in "${TESTBED_BINARIES[@]}"; do [[ -x "$TESTBED_BIN/$b" ]] || exit 1; done
     [[ -f "$TESTBED_DIR/share/kwok-stages/pod-ready.yaml" ]] || exit 1
     [[ "$(cat "$TESTBED_DIR/stamp" 2>/dev/null)" == "$TESTBED_STAMP_CONTENT" ]] || exit 1
-    bash "$HERE/build-spark-operator.sh" --check || exit 1   # issue 5: the Spark operator
+    bash "$HERE/build-spark-operator.sh" --check || exit 1   # the Spark operator
     exit 0 ;;
   --force) FORCE=1 ;;
   "") ;;
@@ -39,7 +39,7 @@ esac
 log() { printf '[testbed %(%H:%M:%S)T] %s\n' -1 "$*"; }
 die() { printf '[testbed] ERROR: %s\n' "$*" >&2; exit 1; }
 
-# --- Spark job loop (issue 5): the real Spark operator and pyspark (spark-submit). Separate
+# --- Spark job loop: the real Spark operator and pyspark (spark-submit). Separate
 # scripts with their own cache dirs and stamps; each is a no-op when already built.
 bash "$HERE/build-spark-operator.sh" || die "build-spark-operator.sh failed"
 bash "$HERE/pyspark.sh" || die "pyspark.sh failed"

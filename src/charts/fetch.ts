@@ -76,7 +76,8 @@ export async function fetchChart(pin: ChartPin, options: FetchOptions = {}): Pro
     throw new KoalaError(`Could not fetch chart ${base} from ${source}: ${errorMessage(error).split('\n')[0]}`, {
       hint: options.mirror
         ? `Check that the mirror ${options.mirror} serves ${pin.name} ${pin.version} (index.yaml and the .tgz).`
-        : `Check the network, or set charts.mirror in koala.yaml to a chart repository you can reach (behind a proxy, an internal mirror). Fetched charts are cached in ${dir}.`,
+        : 'Check the network, or set charts.mirror in koala.yaml to a chart repository you can reach ' +
+          `(behind a proxy, an internal mirror). Fetched charts are cached in ${dir}.`,
       cause: error,
     });
   }
@@ -103,9 +104,11 @@ async function downloadFromIndex(repository: string, pin: ChartPin, signal?: Abo
   if (!url) throw new Error(`${indexUrl}: ${pin.name} ${pin.version} has no download URL`);
   const data = await get(new URL(url, `${repository}/`).toString(), signal);
   const want = entry.digest === undefined || entry.digest === null ? undefined : String(entry.digest);
-  if (want && sha256(data) !== want) {
+  const got = want === undefined ? undefined : sha256(data);
+  if (want && got !== want) {
     throw new Error(
-      `${pin.name}-${pin.version}.tgz does not match the digest in ${indexUrl} (got ${sha256(data).slice(0, 12)}…, want ${want.slice(0, 12)}…)`,
+      `${pin.name}-${pin.version}.tgz does not match the digest in ${indexUrl} ` +
+        `(got ${got?.slice(0, 12)}…, want ${want.slice(0, 12)}…)`,
     );
   }
   return data;

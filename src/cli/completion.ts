@@ -88,7 +88,10 @@ export function fishScript(bin: string, commands: readonly CompletionCommand[]):
   }
   for (const c of commands) {
     const words = c.id.split(':');
-    const cond = `__fish_seen_subcommand_from ${words.at(-1)}${words.length > 1 ? `; and __fish_seen_subcommand_from ${words[0]}` : ''}`;
+    // A command's flags and argument are offered once its last word is typed, and its topic's word if it has one.
+    const cond =
+      `__fish_seen_subcommand_from ${words.at(-1)}` +
+      (words.length > 1 ? `; and __fish_seen_subcommand_from ${words[0]}` : '');
     for (const f of c.flags) lines.push(`complete -c ${bin} -n ${quote(cond)} -l ${f}`);
     if (c.arg === 'apps')
       lines.push(`complete -c ${bin} -n ${quote(cond)} -a '(command ls -1 spark-applications 2>/dev/null)'`);

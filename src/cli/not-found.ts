@@ -32,9 +32,11 @@ const hook: Hook.CommandNotFound = async function (options) {
   const ids = [...options.config.commandIDs, ...options.config.topics.map((t) => t.name)];
   const wanted = options.id.replaceAll(':', ' ');
   const suggestion = nearest(options.id, ids)?.replaceAll(':', ' ');
+  const didYouMean = suggestion ? ` Did you mean ${suggestion}?` : '';
+  const thatOne = suggestion ? ` (\`${bin} ${suggestion} --help\` for that one)` : '';
   process.stderr.write(
-    `Error: ${bin} ${wanted} is not a ${bin} command.${suggestion ? ` Did you mean ${suggestion}?` : ''}\n` +
-      `→ Run \`${bin} --help\` for the list of commands${suggestion ? ` (\`${bin} ${suggestion} --help\` for that one)` : ''}; nothing was changed.\n`,
+    `Error: ${bin} ${wanted} is not a ${bin} command.${didYouMean}\n` +
+      `→ Run \`${bin} --help\` for the list of commands${thatOne}; nothing was changed.\n`,
   );
   process.exit(2);
 };

@@ -93,7 +93,9 @@ export async function runPreflight(
       const v = await kindVersion();
       if (!v) return { status: 'fail', detail: 'could not read the kind version', fix: installKind };
       if (!atLeast(v, MIN_KIND)) {
-        const detail = `kind ${formatVersion(v)} is too old: it writes kubeadm's v1beta3 config, which the pinned Kubernetes rejects, and its \`kind load\` fails on the pinned node images (needs ${MIN_KIND}+)`;
+        const detail =
+          `kind ${formatVersion(v)} is too old: it writes kubeadm's v1beta3 config, which the pinned Kubernetes ` +
+          `rejects, and its \`kind load\` fails on the pinned node images (needs ${MIN_KIND}+)`;
         return { status: 'fail', detail, fix: installKind };
       }
       return { status: 'pass', detail: `kind ${formatVersion(v)}` };
@@ -144,7 +146,9 @@ export async function runPreflight(
       const have = result.value.memTotalBytes;
       const gib = (n: number): string => `${(n / GiB).toFixed(1)} GiB`;
       const nodes = nodeNames(inputs.spec).length;
-      const fix = `Give Docker more memory (Docker Desktop: Settings → Resources), or use fewer nodes: cluster.controlPlanes: 1 and cluster.workers: 1 in koala.yaml.`;
+      const fix =
+        'Give Docker more memory (Docker Desktop: Settings → Resources), ' +
+        'or use fewer nodes: cluster.controlPlanes: 1 and cluster.workers: 1 in koala.yaml.';
       if (have < budget.nodes)
         return {
           status: 'fail',
@@ -173,11 +177,16 @@ export async function runPreflight(
         if (low.length === 0)
           return { status: 'pass', detail: 'max_user_watches and max_user_instances are high enough' };
         const nodes = nodeNames(inputs.spec).length;
-        const fixCmd = `sudo sysctl fs.inotify.max_user_watches=${INOTIFY.max_user_watches} fs.inotify.max_user_instances=${INOTIFY.max_user_instances}`;
+        const settings = [
+          `fs.inotify.max_user_watches=${INOTIFY.max_user_watches}`,
+          `fs.inotify.max_user_instances=${INOTIFY.max_user_instances}`,
+        ];
+        const fixCmd = `sudo sysctl ${settings.join(' ')}`;
+        const persist = `printf '${settings.map((s) => `${s}\\n`).join('')}' | sudo tee /etc/sysctl.d/99-koala.conf`;
         return {
           status: nodes > 1 ? 'fail' : 'warn',
           detail: low.join(', '),
-          fix: `${fixCmd}  (to keep it after a reboot: printf 'fs.inotify.max_user_watches=${INOTIFY.max_user_watches}\\nfs.inotify.max_user_instances=${INOTIFY.max_user_instances}\\n' | sudo tee /etc/sysctl.d/99-koala.conf)`,
+          fix: `${fixCmd}  (to keep it after a reboot: ${persist})`,
         };
       }),
     );
@@ -200,7 +209,10 @@ function failureLine(error: unknown): string {
 /** The koala command that fetches the pinned tool, and the official way by hand. */
 function installFix(tool: PinnedTool): string {
   const pin = TOOL_PINS[tool];
-  return `Run \`koala tools install ${tool}\` (the pinned ${pin.version}, checked by SHA-256, into ~/.cache/koala/bin), or install it by hand: ${pin.manual}`;
+  return (
+    `Run \`koala tools install ${tool}\` (the pinned ${pin.version}, checked by SHA-256, into ~/.cache/koala/bin), ` +
+    `or install it by hand: ${pin.manual}`
+  );
 }
 const installKind = installFix('kind');
 const installHelm = installFix('helm');
@@ -244,9 +256,8 @@ async function checkPorts(inputs: PreflightInputs): Promise<Omit<CheckOutcome, '
     // A port held by koala's own registry or cluster is fine: `up` is running again.
     const holders = await containersPublishing(w.port).catch(() => []);
     if (holders.some(w.ours)) continue;
-    busy.push(
-      `${w.port} (${w.what}, ${w.field})${holders.length ? ` is used by container ${holders.join(', ')}` : ' is in use'}`,
-    );
+    const user = holders.length ? ` is used by container ${holders.join(', ')}` : ' is in use';
+    busy.push(`${w.port} (${w.what}, ${w.field})${user}`);
   }
   if (busy.length === 0)
     return { status: 'pass', detail: wanted.map((w) => w.port).join(', ') || 'no host ports needed' };

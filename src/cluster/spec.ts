@@ -53,9 +53,12 @@ export function resolveNodeImage(cluster: KoalaConfig['cluster'], cgroupVersion:
   if (cgroupV1 && !supportsCgroupV1(wanted.version)) {
     if (cluster.kubernetesVersionPinned) {
       throw new KoalaError(
-        `Kubernetes ${wanted.version} cannot run on this host: its Docker uses cgroup v1, and Kubernetes 1.35 and later need cgroup v2`,
+        `Kubernetes ${wanted.version} cannot run on this host: ` +
+          'its Docker uses cgroup v1, and Kubernetes 1.35 and later need cgroup v2',
         {
-          hint: `Set cluster.kubernetesVersion to ${NEWEST_FOR_CGROUP_V1} (or older) in koala.yaml, or move Docker to cgroup v2.`,
+          hint:
+            `Set cluster.kubernetesVersion to ${NEWEST_FOR_CGROUP_V1} (or older) in koala.yaml, ` +
+            'or move Docker to cgroup v2.',
           exitCode: EXIT.usage,
         },
       );

@@ -11,7 +11,8 @@ export default class Autocomplete extends KoalaCommand {
   static override summary =
     'Print or install shell completion for bash, zsh or fish: commands, flags, app names and personas.';
   static override description =
-    'Without --install the script goes to stdout: `eval "$(koala autocomplete bash)"` in ~/.bashrc loads it. With --install it is written where the shell looks for completions.';
+    'Without --install the script goes to stdout: `eval "$(koala autocomplete bash)"` in ~/.bashrc loads it. ' +
+    'With --install it is written where the shell looks for completions.';
   static override examples = [
     '<%= config.bin %> autocomplete bash --install',
     'eval "$(<%= config.bin %> autocomplete zsh)"',

@@ -8,7 +8,8 @@ export default class Build extends KoalaCommand {
   static override summary =
     "Build a Spark app's image, tagged with the hash of its build context, and push it to the local registry.";
   static override description =
-    'An unchanged app is neither rebuilt nor pushed: the tag says whether the registry already has it. --load uses `kind load` instead of the registry.';
+    'An unchanged app is neither rebuilt nor pushed: the tag says whether the registry already has it. ' +
+    '--load uses `kind load` instead of the registry.';
   static override examples = [
     '<%= config.bin %> build pagerank',
     '<%= config.bin %> build pagerank --load',

@@ -5,7 +5,9 @@ import type { CredentialsJson } from '../cli/results.ts';
 
 export default class Credentials extends KoalaCommand {
   static override summary = "Show the platform's credentials: Airflow's admin user and the object store's keys.";
-  static override description = `They are random per cluster (or yours, from .env.private), kept in Secrets and in a 0600 file in koala's state directory; koala never prints them anywhere else.`;
+  static override description =
+    "They are random per cluster (or yours, from .env.private), kept in Secrets and in a 0600 file in koala's " +
+    'state directory; koala never prints them anywhere else.';
   static override examples = ['<%= config.bin %> credentials', '<%= config.bin %> credentials --json'];
   static override flags = {
     ...clusterFlags,
@@ -47,13 +49,13 @@ export default class Credentials extends KoalaCommand {
             'Airflow UI',
             c.airflow.username,
             c.airflow.password,
-            `http://127.0.0.1:${targets.airflow?.localPort ?? loaded.config.ports.airflow} or koala port-forward airflow`,
+            reach('airflow', targets.airflow?.localPort ?? loaded.config.ports.airflow),
           ],
           [
             `Object store (${loaded.config.objectStore.type})`,
             c.objectStore.accessKey,
             c.objectStore.secretKey,
-            `http://127.0.0.1:${targets['object-store']?.localPort ?? loaded.config.ports.objectStore} or koala port-forward object-store`,
+            reach('object-store', targets['object-store']?.localPort ?? loaded.config.ports.objectStore),
           ],
         ],
       ),
@@ -66,3 +68,6 @@ export default class Credentials extends KoalaCommand {
     );
   }
 }
+
+/** The host port a service answers on, and the command that opens a tunnel to it instead. */
+const reach = (target: string, port: number): string => `http://127.0.0.1:${port} or koala port-forward ${target}`;

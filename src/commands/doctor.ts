@@ -6,7 +6,8 @@ import type { DoctorJson } from '../cli/results.ts';
 
 export default class Doctor extends KoalaCommand {
   static override summary =
-    'Check the prerequisites of `koala up` and say how to fix each problem. Changes nothing, unless asked to fetch a missing tool.';
+    'Check the prerequisites of `koala up` and say how to fix each problem. ' +
+    'Changes nothing, unless asked to fetch a missing tool.';
   static override examples = ['<%= config.bin %> doctor', '<%= config.bin %> doctor --json'];
   static override flags = {
     ...clusterFlags,

@@ -6,7 +6,8 @@ export default class Init extends KoalaCommand {
   static override summary =
     'Scaffold a koala project here: koala.yaml, spark-applications/, dags/, .gitignore and a devcontainer.';
   static override description =
-    "Writes only what is missing: an existing file is kept unless --force, so running it again changes nothing. The devcontainer has Node, koala, and kind, helm and kubectl at koala's pinned versions.";
+    'Writes only what is missing: an existing file is kept unless --force, so running it again changes nothing. ' +
+    "The devcontainer has Node, koala, and kind, helm and kubectl at koala's pinned versions.";
   static override examples = ['<%= config.bin %> init', '<%= config.bin %> init --docker in-docker'];
   static override flags = {
     force: Flags.boolean({

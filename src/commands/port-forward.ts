@@ -7,7 +7,8 @@ export default class PortForward extends KoalaCommand {
   static override summary =
     'Reach the Spark UI of a run, Airflow or the object store from this machine, through the API server.';
   static override description =
-    'Picks a free local port (or --port) and prints the URL. Each new connection goes to the current pod, so a replaced pod is picked up. Ctrl-C closes everything.';
+    'Picks a free local port (or --port) and prints the URL. ' +
+    'Each new connection goes to the current pod, so a replaced pod is picked up. Ctrl-C closes everything.';
   static override examples = [
     '<%= config.bin %> port-forward pagerank',
     '<%= config.bin %> port-forward airflow --port 8080',

@@ -11,12 +11,13 @@ export default class Run extends KoalaCommand {
     'Run a Spark app on the cluster and follow it to the end: build if needed, submit, stream the driver log.';
   static override description = [
     'Each run is a new SparkApplication (<app>-<n>); older finished runs of the same app and file are pruned beyond',
-    'keepRuns. A manifest (-f) is checked against the SparkApplication schema of the operator koala installs before any',
-    'cluster is needed, then by the API server against the installed CRD (a server-side dry run) before it is created.',
-    'ConfigMaps and Secrets in the same file are applied with the run, in its namespace; a ScheduledSparkApplication',
-    'runs its template once.\nWhile following, the reason a pod is not starting is shown; a driver whose image cannot',
-    'be pulled, or that misses a ConfigMap or Secret for 30s, stops the command.\nExits 0 when the run COMPLETED, 1 with',
-    'the error and the driver log tail when it FAILED. Ctrl-C asks whether to stop the run.',
+    'keepRuns. A manifest (-f) is checked against the SparkApplication schema of the operator koala installs',
+    'before any cluster is needed, then by the API server against the installed CRD (a server-side dry run)',
+    'before it is created. ConfigMaps and Secrets in the same file are applied with the run, in its namespace;',
+    'a ScheduledSparkApplication runs its template once.\nWhile following, the reason a pod is not starting is',
+    'shown; a driver whose image cannot be pulled, or that misses a ConfigMap or Secret for 30s, stops the',
+    'command.\nExits 0 when the run COMPLETED, 1 with the error and the driver log tail when it FAILED.',
+    'Ctrl-C asks whether to stop the run.',
   ].join(' ');
   static override examples = [
     '<%= config.bin %> run pagerank',
@@ -111,9 +112,8 @@ export default class Run extends KoalaCommand {
     const { name, namespace } = submitted;
     if (submitted.build) this.note(renderBuild(submitted.build));
     if (submitted.applied.length) this.note(`applied ${submitted.applied.join(', ')} in ${namespace}`);
-    this.note(
-      `submitted ${namespace}/${name} in ${Math.round(submitted.submitMs)}ms${submitted.pruned.length ? ` (pruned ${submitted.pruned.join(', ')})` : ''}`,
-    );
+    const pruned = submitted.pruned.length ? ` (pruned ${submitted.pruned.join(', ')})` : '';
+    this.note(`submitted ${namespace}/${name} in ${Math.round(submitted.submitMs)}ms${pruned}`);
     const base: RunSubmittedFields = {
       run: name,
       namespace,
@@ -163,8 +163,11 @@ export default class Run extends KoalaCommand {
       const tail = result.driverLogTail.length
         ? `\nLast lines of the driver log:\n${result.driverLogTail.map((l) => `  ${l}`).join('\n')}`
         : '\n(no driver log)';
+      const reason = result.errorMessage ? `: ${result.errorMessage}` : '';
       process.stderr.write(
-        `Error: ${name} ${result.state}${result.errorMessage ? `: ${result.errorMessage}` : ''}${tail}\n→ \`koala apps events ${name}\` shows what the operator and Kubernetes reported; fix the app and \`koala run\` again.\n`,
+        `Error: ${name} ${result.state}${reason}${tail}\n` +
+          `→ \`koala apps events ${name}\` shows what the operator and Kubernetes reported; ` +
+          'fix the app and `koala run` again.\n',
       );
     }
     this.exitWith(EXIT.failure);

@@ -7,7 +7,9 @@ import { EXIT } from '../util/errors.ts';
 export default class Up extends KoalaCommand {
   static override summary =
     'Create the local data platform: an HA kind cluster, a registry, and the platform components.';
-  static override description = `Each step checks whether its work is already done, so a second \`koala up\` changes nothing and an \`up\` after a failure or Ctrl-C resumes where it stopped.`;
+  static override description =
+    'Each step checks whether its work is already done, so a second `koala up` changes nothing ' +
+    'and an `up` after a failure or Ctrl-C resumes where it stopped.';
   static override examples = [
     '<%= config.bin %> up',
     '<%= config.bin %> up --workers 1 --control-planes 1',
@@ -44,7 +46,8 @@ export default class Up extends KoalaCommand {
     }),
     'ignore-checks': Flags.string({
       description:
-        'Go on although these preflight checks fail (comma-separated check ids from `koala doctor --json`; or KOALA_IGNORE_CHECKS).',
+        'Go on although these preflight checks fail ' +
+        '(comma-separated check ids from `koala doctor --json`; or KOALA_IGNORE_CHECKS).',
       multiple: true,
       delimiter: ',',
     }),

@@ -253,9 +253,8 @@ export function releaseStep(
         const chart = await def.chart();
         const chartPath = await chart.resolve({ signal, report });
         if (fresh.state && def.beforeUpgrade) await def.beforeUpgrade(kube, stepCtx);
-        report(
-          `${fresh.state ? (repair ? 'repairing' : 'upgrading') : 'installing'} ${def.release} (${chart.name} ${chart.version}); helm waits up to ${def.timeoutSeconds}s`,
-        );
+        const verb = fresh.state ? (repair ? 'repairing' : 'upgrading') : 'installing';
+        report(`${verb} ${def.release} (${chart.name} ${chart.version}); helm waits up to ${def.timeoutSeconds}s`);
         const progress = new AbortController();
         const following = def.progressNamespace
           ? followPods(kube, def.progressNamespace, AbortSignal.any([signal, progress.signal]), report)

@@ -84,7 +84,8 @@ export async function loadConfig(inputs: ConfigInputs): Promise<LoadedConfig> {
           field: '(top level)',
           message: 'expected a mapping of settings',
           accepted:
-            'cluster, registry, ports, charts, images, tools, spark, namespaces, networkPolicies, objectStore, airflow, components, timeouts',
+            'cluster, registry, ports, charts, images, tools, spark, namespaces, networkPolicies, objectStore, ' +
+            'airflow, components, timeouts',
         });
       } else {
         layers.push({ value: value ?? {}, locate: (p) => withLine(file, lineOf(p)) });

@@ -62,10 +62,18 @@ const port: FieldSpec = { type: 'int', min: 1024, max: 65535 };
 const hostPort: FieldSpec = { type: 'int', min: 0, max: 65535, doc: '0 turns the mapping off' };
 const seconds: FieldSpec = { type: 'int', min: 10, max: 7200 };
 /** Docker's reference grammar: [host[:port]/]path[:tag][@sha256:digest], no scheme. */
+const pathComponent = '[a-z0-9]+([._-]+[a-z0-9]+)*';
+const IMAGE_REFERENCE = new RegExp(
+  [
+    String.raw`^([a-zA-Z0-9.-]+(:\d+)?\/)?`, // host[:port]/
+    String.raw`${pathComponent}(\/${pathComponent})*`, // path
+    String.raw`(:\w[\w.-]{0,127})?`, // :tag
+    '(@sha256:[0-9a-f]{64})?$', // @sha256:digest
+  ].join(''),
+);
 const imageReference: FieldSpec = {
   type: 'string',
-  pattern:
-    /^([a-zA-Z0-9.-]+(:\d+)?\/)?[a-z0-9]+([._-]+[a-z0-9]+)*(\/[a-z0-9]+([._-]+[a-z0-9]+)*)*(:\w[\w.-]{0,127})?(@sha256:[0-9a-f]{64})?$/,
+  pattern: IMAGE_REFERENCE,
   accepted:
     'an image reference like registry.internal:5000/apache/airflow:3.2.2 (no scheme; a tag and/or @sha256 digest)',
 };
@@ -98,7 +106,8 @@ export const CONFIG_SPEC: FieldSpec = {
           type: 'string',
           pattern: /^(?=.{1,40}$)[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/,
           accepted:
-            'a kind cluster name: lowercase letters, digits, "-" and ".", each part starting and ending with a letter or digit, at most 40 characters',
+            'a kind cluster name: lowercase letters, digits, "-" and ".", ' +
+            'each part starting and ending with a letter or digit, at most 40 characters',
         },
         controlPlanes: { type: 'int', oneOf: [1, 3, 5], doc: 'an odd number, so etcd keeps a majority' },
         workers: { type: 'int', min: 0, max: 10 },

@@ -122,7 +122,9 @@ export function findAppDir(projectDir: string, nameOrPath: string): string {
       `No Spark app "${nameOrPath}": no ${APP_FILE} in ${path.join(projectDir, APPS_DIR, nameOrPath)}`,
       {
         exitCode: EXIT.usage,
-        hint: `Create one with \`koala new spark-app ${path.basename(nameOrPath)}\`, or run an existing manifest with \`koala run -f <file.yaml>\`.`,
+        hint:
+          `Create one with \`koala new spark-app ${path.basename(nameOrPath)}\`, ` +
+          'or run an existing manifest with `koala run -f <file.yaml>`.',
       },
     );
   }

@@ -47,8 +47,9 @@ export async function planForward(
       });
       const running = pods.find((p) => p.status?.phase === 'Running' && !p.metadata?.deletionTimestamp);
       if (!running) {
+        const phases = pods.map((p) => `${p.metadata?.name}: ${p.status?.phase}`).join(', ') || 'no driver pod';
         throw new KoalaError(
-          `The driver of ${name} is not running (${pods.map((p) => `${p.metadata?.name}: ${p.status?.phase}`).join(', ') || 'no driver pod'}); the Spark UI lives only while the driver runs`,
+          `The driver of ${name} is not running (${phases}); the Spark UI lives only while the driver runs`,
           {
             hint: '`koala apps status` shows the run; the UI of a finished run is gone with its driver.',
           },

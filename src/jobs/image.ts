@@ -124,7 +124,9 @@ export async function registryHasTag(port: number, image: string, signal?: Abort
   } catch (error) {
     if (signal?.aborted) throw error;
     throw new KoalaError(`The local registry on localhost:${port} does not answer`, {
-      hint: 'Start it with `koala up` (or check `koala status`); `koala build --load` loads the image into the kind nodes without a registry.',
+      hint:
+        'Start it with `koala up` (or check `koala status`); ' +
+        '`koala build --load` loads the image into the kind nodes without a registry.',
       cause: error,
     });
   }

@@ -39,7 +39,8 @@ export async function watchedNamespaces(
 ): Promise<{ namespaces: string[] | 'all'; source: string }> {
   const deployments = await getJson<{ items: V1Deployment[] }>(
     kube,
-    `/apis/apps/v1/namespaces/${platform.operatorNamespace}/deployments?labelSelector=app.kubernetes.io%2Fname%3Dspark-operator`,
+    `/apis/apps/v1/namespaces/${platform.operatorNamespace}/deployments` +
+      `?labelSelector=${encodeURIComponent('app.kubernetes.io/name=spark-operator')}`,
   )
     .then((l) => l?.items ?? [])
     .catch(() => []);
@@ -103,11 +104,15 @@ export async function preflightSubmit(
     });
   }
   if (watched.namespaces !== 'all' && !watched.namespaces.includes(namespace)) {
+    const watching = `${watched.namespaces.join(', ') || 'none'}, per ${watched.source}`;
     throw new KoalaError(
-      `The Spark operator does not watch namespace "${namespace}" (it watches: ${watched.namespaces.join(', ') || 'none'}, per ${watched.source}); a run there would never start`,
+      `The Spark operator does not watch namespace "${namespace}" (it watches: ${watching}); ` +
+        'a run there would never start',
       {
         exitCode: EXIT.usage,
-        hint: `Run it in a watched namespace (--namespace ${watched.namespaces[0] ?? '<ns>'}), or add "${namespace}" to spark.jobNamespaces in koala.yaml and run \`koala up\`.`,
+        hint:
+          `Run it in a watched namespace (--namespace ${watched.namespaces[0] ?? '<ns>'}), ` +
+          `or add "${namespace}" to spark.jobNamespaces in koala.yaml and run \`koala up\`.`,
       },
     );
   }
@@ -119,19 +124,25 @@ export async function preflightSubmit(
   }
   if (serviceAccount && !sa) {
     throw new KoalaError(
-      `The driver's ServiceAccount "${serviceAccount}" does not exist in namespace "${namespace}"; spark-submit would fail to create the driver`,
+      `The driver's ServiceAccount "${serviceAccount}" does not exist in namespace "${namespace}"; ` +
+        'spark-submit would fail to create the driver',
       {
         exitCode: EXIT.usage,
-        hint: `The operator's chart creates "${platform.serviceAccount}" in every job namespace: use --service-account ${platform.serviceAccount}, or fix spec.driver.serviceAccount.`,
+        hint:
+          `The operator's chart creates "${platform.serviceAccount}" in every job namespace: ` +
+          `use --service-account ${platform.serviceAccount}, or fix spec.driver.serviceAccount.`,
       },
     );
   }
   const missing = secrets.filter((_, i) => !found[i]);
   if (missing.length) {
     throw new KoalaError(
-      `Secret ${missing.join(', ')} does not exist in namespace "${namespace}"; the driver and executors take the object store's keys from it`,
+      `Secret ${missing.join(', ')} does not exist in namespace "${namespace}"; ` +
+        "the driver and executors take the object store's keys from it",
       {
-        hint: 'Run `koala up` (the object-store component creates it in every job namespace), or set `objectStore: false` in spark-app.yaml if the app does not use it.',
+        hint:
+          'Run `koala up` (the object-store component creates it in every job namespace), ' +
+          'or set `objectStore: false` in spark-app.yaml if the app does not use it.',
       },
     );
   }

@@ -2,7 +2,8 @@ import http from 'node:http';
 import https from 'node:https';
 import type { KubeConfig, KubernetesObject, KubernetesObjectApi } from '@kubernetes/client-node';
 
-type ClientNode = typeof import('@kubernetes/client-node'); // eslint-disable-line @typescript-eslint/consistent-type-imports
+// eslint-disable-next-line @typescript-eslint/consistent-type-imports
+type ClientNode = typeof import('@kubernetes/client-node');
 import { KoalaError } from '../util/errors.ts';
 
 /** Which cluster to talk to: every Kubernetes call goes to exactly the kubeconfig and context given. */
@@ -48,7 +49,9 @@ export class Kube {
     else kc.loadFromDefault();
     if (!kc.getContextObject(target.context)) {
       throw new KoalaError(`The kubeconfig has no context "${target.context}"`, {
-        hint: `Run \`koala up\` to create the cluster, or check KUBECONFIG (${target.kubeconfig ?? process.env.KUBECONFIG ?? '~/.kube/config'}).`,
+        hint:
+          'Run `koala up` to create the cluster, ' +
+          `or check KUBECONFIG (${target.kubeconfig ?? process.env.KUBECONFIG ?? '~/.kube/config'}).`,
       });
     }
     kc.setCurrentContext(target.context);

@@ -99,7 +99,9 @@ export async function startPortForward(kube: Kube, options: PortForwardOptions):
     } catch (error) {
       options.onEvent?.({
         type: 'error',
-        message: `port-forward to ${target.namespace}/${target.pod}:${target.port} failed: ${error instanceof Error ? error.message : String(error)}`,
+        message:
+          `port-forward to ${target.namespace}/${target.pod}:${target.port} failed: ` +
+          (error instanceof Error ? error.message : String(error)),
       });
       socket.destroy();
     }

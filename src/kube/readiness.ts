@@ -52,6 +52,14 @@ export interface Readiness {
 }
 
 const name = (o: KubernetesObject): string => o.metadata?.name ?? '?';
+/** The first `max` names, with "…" when there are more. */
+const someOf = (names: readonly string[], max: number): string =>
+  names.slice(0, max).join(', ') + (names.length > max ? ', …' : '');
+/** "2/3 deployments available (waiting for web)": how many are ready, and the first three still awaited. */
+function tally(items: readonly KubernetesObject[], notReady: readonly KubernetesObject[], what: string): string {
+  const waiting = notReady.length ? ` (waiting for ${notReady.map(name).slice(0, 3).join(', ')})` : '';
+  return `${items.length - notReady.length}/${items.length} ${what}${waiting}`;
+}
 
 /** Deployments and StatefulSets of a set, read once. */
 export async function workloadsReadiness(kube: Kube, set: WorkloadSet): Promise<Readiness> {
@@ -73,7 +81,7 @@ function summarize(deployments: V1Deployment[], statefulSets: V1StatefulSet[], m
   if (notReady.length > 0)
     return {
       ready: false,
-      detail: `${total - notReady.length}/${total} workloads ready; waiting for ${notReady.slice(0, 3).join(', ')}${notReady.length > 3 ? ', …' : ''}`,
+      detail: `${total - notReady.length}/${total} workloads ready; waiting for ${someOf(notReady, 3)}`,
     };
   return { ready: true, detail: `${total}/${total} workloads ready` };
 }
@@ -102,7 +110,7 @@ export async function waitForWorkloads(
       const notReady = items.filter((d) => !deploymentReady(d));
       return {
         done: notReady.length === 0,
-        progress: `${items.length - notReady.length}/${items.length} deployments available${notReady.length ? ` (waiting for ${notReady.map(name).slice(0, 3).join(', ')})` : ''}`,
+        progress: tally(items, notReady, 'deployments available'),
       };
     },
   });
@@ -115,7 +123,7 @@ export async function waitForWorkloads(
       const enough = deployments.length + items.length >= (set.minimum ?? 1);
       return {
         done: enough && notReady.length === 0,
-        progress: `${items.length - notReady.length}/${items.length} statefulsets ready${notReady.length ? ` (waiting for ${notReady.map(name).slice(0, 3).join(', ')})` : ''}`,
+        progress: tally(items, notReady, 'statefulsets ready'),
       };
     },
   });
@@ -210,9 +218,10 @@ export async function followPods(
       until: (pods) => {
         const live = pods.filter((p) => p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed');
         const waiting = live.filter((p) => !podReady(p)).map(name);
+        const awaited = waiting.length ? ` (waiting for ${someOf(waiting, 2)})` : '';
         return {
           done: false,
-          progress: `${live.length - waiting.length}/${live.length} pods ready in ${namespace}${waiting.length ? ` (waiting for ${waiting.slice(0, 2).join(', ')}${waiting.length > 2 ? ', …' : ''})` : ''}`,
+          progress: `${live.length - waiting.length}/${live.length} pods ready in ${namespace}${awaited}`,
         };
       },
     });

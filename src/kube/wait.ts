@@ -57,7 +57,8 @@ export async function waitFor<T extends KubernetesObject>(kube: Kube, options: W
   if (options.signal?.aborted)
     throw options.signal.reason instanceof Error ? options.signal.reason : new KoalaError('Interrupted');
   throw new KoalaError(
-    `Timed out after ${formatDuration(options.timeoutMs)} waiting for ${options.what}${lastProgress ? ` (${lastProgress})` : ''}`,
+    `Timed out after ${formatDuration(options.timeoutMs)} waiting for ${options.what}` +
+      (lastProgress ? ` (${lastProgress})` : ''),
     {
       hint: 'Run `koala status` to see what is not ready, then `koala up` again to keep waiting.',
     },

@@ -90,8 +90,16 @@ export const CREDENTIAL_FIELDS: readonly Field[] = [
 ];
 
 /** Values that are placeholders or well-known defaults, never accepted as a credential. */
-const WEAK =
-  /^(admin|administrator|password|passw0rd|secret|changeme|minioadmin|minio123|airflow|postgres|root|test|123456.*|qwerty)$/i;
+const WEAK_VALUES = [
+  ...['admin', 'administrator', 'root', 'test'],
+  ...['password', 'passw0rd', 'secret', 'changeme', 'qwerty', '123456.*'],
+  // The defaults of the platform's own images and charts.
+  ...['minioadmin', 'minio123', 'airflow', 'postgres'],
+];
+const WEAK = new RegExp(`^(${WEAK_VALUES.join('|')})$`, 'i');
+const STRONG_VALUE_HINT =
+  'Set a strong value in .env.private (chmod 600), ' +
+  'or remove the variable to let koala generate one; nothing was changed.';
 const PLACEHOLDER = /^(my|your)_[a-z0-9_]*$|change[_-]?me|placeholder|<[^>]*>|^x{3,}$|^\$\{/i;
 
 export const CREDENTIALS_FILE = 'credentials.json';
@@ -150,11 +158,7 @@ export async function resolveCredentials(
     out[field.group][field.key] = field.generate();
     sources[id] = 'generated';
   }
-  if (problems.length > 0)
-    throw new ConfigError(
-      problems,
-      'Set a strong value in .env.private (chmod 600), or remove the variable to let koala generate one; nothing was changed.',
-    );
+  if (problems.length > 0) throw new ConfigError(problems, STRONG_VALUE_HINT);
   const credentials = out as unknown as Credentials;
   registerCredentials(credentials);
   return { credentials, sources };
@@ -171,11 +175,7 @@ export function checkCredentialInputs(env: ReadonlyMap<string, EnvValue>): void 
     const problem = name ? checkUserValue(field, name, env.get(name)!) : undefined;
     if (problem) problems.push(problem);
   }
-  if (problems.length > 0)
-    throw new ConfigError(
-      problems,
-      'Set a strong value in .env.private (chmod 600), or remove the variable to let koala generate one; nothing was changed.',
-    );
+  if (problems.length > 0) throw new ConfigError(problems, STRONG_VALUE_HINT);
 }
 
 function checkUserValue(field: Field, name: string, found: EnvValue): ConfigProblem | undefined {
@@ -233,9 +233,7 @@ export async function readCredentialsFile(
 export async function storeCredentials(file: string, credentials: Credentials): Promise<boolean> {
   const current = await readCredentialsFile(file);
   if (current && JSON.stringify(current) === JSON.stringify(credentials)) return false;
-  await writePrivateFile(
-    file,
-    `${JSON.stringify({ note: 'Written by koala: the credentials of this cluster. Keep it private (mode 0600).', credentials }, null, 2)}\n`,
-  );
+  const note = 'Written by koala: the credentials of this cluster. Keep it private (mode 0600).';
+  await writePrivateFile(file, `${JSON.stringify({ note, credentials }, null, 2)}\n`);
   return true;
 }

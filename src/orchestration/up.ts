@@ -75,7 +75,9 @@ export async function prepareUp(request: UpRequest): Promise<PreparedUp> {
       throw new KoalaError(
         `Cluster "${spec.name}" exists with a different spec:\n${diff.map((d) => `  ${d}`).join('\n')}`,
         {
-          hint: 'Run `koala up --recreate` to delete and recreate it (its data goes with it), or change koala.yaml back.',
+          hint:
+            'Run `koala up --recreate` to delete and recreate it (its data goes with it), ' +
+            'or change koala.yaml back.',
         },
       );
     }
@@ -102,10 +104,10 @@ export class PreflightError extends KoalaError {
   readonly outcomes: CheckOutcome[];
 
   constructor(failed: CheckOutcome[]) {
-    super(
-      `Preflight failed; nothing was changed:\n${failed.map((o) => `  ✗ ${o.title}: ${o.detail}${o.fix ? `\n    fix: ${o.fix}` : ''}`).join('\n')}`,
-      { hint: 'Fix the checks above and run `koala up` again; `koala doctor` runs the checks alone.' },
-    );
+    const lines = failed.map((o) => `  ✗ ${o.title}: ${o.detail}${o.fix ? `\n    fix: ${o.fix}` : ''}`);
+    super(`Preflight failed; nothing was changed:\n${lines.join('\n')}`, {
+      hint: 'Fix the checks above and run `koala up` again; `koala doctor` runs the checks alone.',
+    });
     this.name = 'PreflightError';
     this.outcomes = failed;
   }

@@ -185,7 +185,9 @@ const HINTS: Array<{ tool?: ToolName; match: RegExp; hint: string }> = [
   {
     tool: 'kind',
     match: /failed to create cluster|could not find a log line/i,
-    hint: 'kind could not start the nodes: check `docker info`, free memory and the inotify limits with `koala doctor`.',
+    hint:
+      'kind could not start the nodes: ' +
+      'check `docker info`, free memory and the inotify limits with `koala doctor`.',
   },
   {
     tool: 'helm',

@@ -49,9 +49,12 @@ export function resolveSource(
   const sha256 = (source.mirror ? source.sha256?.[tool] : undefined) ?? pin.sha256[platform];
   if (!sha256) {
     throw new KoalaError(
-      `${tool} ${pin.version} for ${platform} has no verified SHA-256 in koala's pins, so koala will not install it from ${url}`,
+      `${tool} ${pin.version} for ${platform} has no verified SHA-256 in koala's pins, ` +
+        `so koala will not install it from ${url}`,
       {
-        hint: `Install ${tool} by hand (${pin.manual}), or serve it from a mirror and set tools.mirror and tools.sha256.${tool} in koala.yaml.`,
+        hint:
+          `Install ${tool} by hand (${pin.manual}), ` +
+          `or serve it from a mirror and set tools.mirror and tools.sha256.${tool} in koala.yaml.`,
       },
     );
   }
@@ -63,7 +66,8 @@ export async function installTools(tools: readonly PinnedTool[], options: Instal
   const platform = options.platform ?? currentPlatform();
   if (!platform) {
     throw new KoalaError(
-      `kind, helm and kubectl are published for linux and darwin on amd64 and arm64, not ${process.platform}-${process.arch}`,
+      'kind, helm and kubectl are published for linux and darwin on amd64 and arm64, ' +
+        `not ${process.platform}-${process.arch}`,
       { hint: 'Install them by hand.' },
     );
   }
@@ -91,9 +95,12 @@ export async function installTools(tools: readonly PinnedTool[], options: Instal
       );
       if (actual !== sha256) {
         throw new KoalaError(
-          `${path.basename(new URL(url).pathname)} from ${url} has SHA-256 ${actual}, expected ${sha256}; the file was deleted`,
+          `${path.basename(new URL(url).pathname)} from ${url} has SHA-256 ${actual}, ` +
+            `expected ${sha256}; the file was deleted`,
           {
-            hint: 'The download was corrupted or tampered with: check the mirror (tools.mirror) or the network, then run the command again.',
+            hint:
+              'The download was corrupted or tampered with: ' +
+              'check the mirror (tools.mirror) or the network, then run the command again.',
           },
         );
       }

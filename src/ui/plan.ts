@@ -24,16 +24,21 @@ function renderAction(action: Action, dump: (v: unknown, o?: object) => string):
       .split('\n')
       .map((l) => `    ${l}`);
   switch (action.kind) {
-    case 'command':
+    case 'command': {
+      // A one-line stdin is shown beside the command, a longer one below it.
+      const input = action.input ?? '';
+      const below = input.includes('\n');
+      const stdin = input ? `   (stdin: ${below ? 'below' : input})` : '';
       return [
-        `$ ${formatCommand(action.tool, action.args)}${action.input ? `   (stdin: ${action.input.includes('\n') ? 'below' : action.input})` : ''}`,
-        ...(action.input?.includes('\n')
-          ? action.input
+        `$ ${formatCommand(action.tool, action.args)}${stdin}`,
+        ...(below
+          ? input
               .trimEnd()
               .split('\n')
               .map((l) => `    ${l}`)
           : []),
       ];
+    }
     case 'manifest':
       return ['apply:', ...block(action.manifest)];
     case 'helm':

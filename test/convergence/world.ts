@@ -36,7 +36,10 @@ export interface PlatformWorld extends World {
 
 const NAMESPACES = ['koala-system', 'spark-operator', 'spark-jobs', 'object-store', 'airflow'];
 
-/** A world that installs everything, with the volumes the test bed cannot provision offered as soon as a cluster answers. */
+/**
+ * A world that installs everything, with the volumes the test bed cannot provision offered as
+ * soon as a cluster answers.
+ */
 export async function platformWorld(mirror: ChartMirror, helm: 'helm3' | 'helm4' = 'helm4'): Promise<PlatformWorld> {
   const world = makeWorld({ env: { KOALA_IGNORE_CHECKS: 'inotify' } });
   const name = `cv${randomBytes(2).toString('hex')}`;
@@ -143,10 +146,15 @@ export function endState(world: PlatformWorld): EndState {
   type Item = { kind: string; type?: string; metadata: { name: string; namespace?: string } };
   const list = (kinds: string, all: boolean): Item[] =>
     (JSON.parse(world.kubectl(['get', kinds, ...(all ? ['-A'] : []), '-o', 'json'])) as { items: Item[] }).items;
-  const objects = list(
-    'deployments,statefulsets,services,secrets,configmaps,serviceaccounts,roles,rolebindings,networkpolicies,jobs,persistentvolumeclaims',
-    true,
-  )
+  const namespaced = [
+    ...['deployments', 'statefulsets', 'services', 'secrets', 'configmaps', 'serviceaccounts'],
+    ...['roles', 'rolebindings', 'networkpolicies', 'jobs', 'persistentvolumeclaims'],
+  ];
+  const clusterWide = [
+    ...['clusterroles', 'clusterrolebindings', 'customresourcedefinitions'],
+    ...['mutatingwebhookconfigurations', 'validatingwebhookconfigurations'],
+  ];
+  const objects = list(namespaced.join(','), true)
     .filter(
       (o) =>
         NAMESPACES.includes(o.metadata.namespace!) ||
@@ -160,10 +168,7 @@ export function endState(world: PlatformWorld): EndState {
     )
     .map((o) => `${o.metadata.namespace}/${o.kind}/${o.metadata.name}`)
     .sort();
-  const clusterObjects = list(
-    'clusterroles,clusterrolebindings,mutatingwebhookconfigurations,validatingwebhookconfigurations,customresourcedefinitions',
-    false,
-  )
+  const clusterObjects = list(clusterWide.join(','), false)
     .filter((o) => /koala|spark/.test(o.metadata.name))
     .map((o) => `${o.kind}/${o.metadata.name}`)
     .sort();

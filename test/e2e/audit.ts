@@ -10,7 +10,10 @@ export interface AuditEvent {
   responseStatus?: { code: number };
 }
 
-/** The API-server audit log of a cluster made by the kind stand-in (writes only; see test/testbed/audit-policy.yaml). */
+/**
+ * The API-server audit log of a cluster made by the kind stand-in (writes only; see
+ * test/testbed/audit-policy.yaml).
+ */
 export function auditLog(world: World, cluster: string): AuditEvent[] {
   const file = path.join(
     world.state,

@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { freePort, koala, makeWorld } from '../support/cli.ts';
+import { freePort, hostPortsYaml, koala, makeWorld } from '../support/cli.ts';
 import { testbed } from '../support/testbed.ts';
 import { auditLog, clientWrites } from './audit.ts';
 import { jsonDocument, upRunDocument } from '../support/json-documents.ts';
@@ -26,8 +26,11 @@ describe('koala up and down end to end (real Docker, kind stand-in, real API ser
       [
         `cluster: { name: ${name}, controlPlanes: 3, workers: 3 }`,
         `registry: { name: ${registry}, port: ${registryPort}, image: koala-test/registry:3 }`,
-        `ports: { airflow: ${await freePort()}, objectStore: ${await freePort()}, objectStoreConsole: ${await freePort()} }`,
-        'components: { spark-operator: { enabled: false }, object-store: { enabled: false }, airflow: { enabled: false } }',
+        ...(await hostPortsYaml()),
+        'components:',
+        '  spark-operator: { enabled: false }',
+        '  object-store: { enabled: false }',
+        '  airflow: { enabled: false }',
       ].join('\n'),
     );
     try {

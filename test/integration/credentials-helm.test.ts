@@ -16,6 +16,10 @@ import { platformChart } from '../../src/components/release.ts';
 import { platformConfig, testbedContext, uniquePrefix } from '../support/platform.ts';
 import { kubectl, testbed } from '../support/testbed.ts';
 
+const UNREACHABLE =
+  'Error: Kubernetes cluster unreachable: Get "https://127.0.0.1:6443/version": ' +
+  'dial tcp 127.0.0.1:6443: connect: connection refused';
+
 /** Real helm, except that the first `get values` fails as an unreachable API server does. */
 function failingOnce(realHelm: string): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'koala-helm-once-'));
@@ -26,7 +30,7 @@ function failingOnce(realHelm: string): string {
       '#!/usr/bin/env bash',
       `if [ "$1 $2" = "get values" ] && [ ! -e '${dir}/failed' ]; then`,
       `  touch '${dir}/failed'`,
-      '  echo \'Error: Kubernetes cluster unreachable: Get "https://127.0.0.1:6443/version": dial tcp 127.0.0.1:6443: connect: connection refused\' >&2',
+      `  echo '${UNREACHABLE}' >&2`,
       '  exit 1',
       'fi',
       `exec '${realHelm}' "$@"`,
@@ -52,7 +56,9 @@ describe.each(['helm3', 'helm4'])('credentials from the cluster with %s', (helmN
     kubectl(['delete', 'namespace', `${prefix}-system`, '--ignore-not-found', '--wait=false']);
   });
 
-  it('a transient failure stops; "release: not found" from the real helm means new credentials; an installed release is read back', async () => {
+  // A transient failure stops; "release: not found" from the real helm means new credentials;
+  // an installed release is read back.
+  it('the real helm: a transient failure, a release not found, an installed release', async () => {
     const config = platformConfig(prefix, undefined);
     // 1. helm fails once: no credentials, no guess.
     await expect(platformCredentials(testbedContext(config))).rejects.toThrow(

@@ -184,7 +184,8 @@ describe('NetworkPolicies on the API server', () => {
             if (policy) allowed += 1;
             if (policy !== matrix)
               mismatches.push(
-                `${from.name} → ${to.name}:${port}/${protocol}: policies ${policy ? 'allow' : 'deny'}, matrix ${matrix ? 'allows' : 'denies'}`,
+                `${from.name} → ${to.name}:${port}/${protocol}: ` +
+                  `policies ${policy ? 'allow' : 'deny'}, matrix ${matrix ? 'allows' : 'denies'}`,
               );
           }
         }

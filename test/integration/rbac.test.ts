@@ -102,11 +102,13 @@ describe('RBAC: the SubjectAccessReview matrix', () => {
           ...(check.subresource ? { subresource: check.subresource } : {}),
           ...where(check),
         });
-        const what = `${check.verb} ${check.resource}${check.subresource ? `/${check.subresource}` : ''} (${check.scope}${check.name ? ` ${check.name}` : ''})`;
-        rows.push(`${id.label}\t${what}\t${allowed ? 'allow' : 'deny'}`);
+        const resource = check.subresource ? `${check.resource}/${check.subresource}` : check.resource;
+        const what = `${check.verb} ${resource} (${check.scope}${check.name ? ` ${check.name}` : ''})`;
+        const word = (allow: boolean | undefined): string => (allow ? 'allow' : 'deny');
+        rows.push(`${id.label}\t${what}\t${word(allowed)}`);
         if (allowed !== check.allowed[id.subject])
           mismatches.push(
-            `${id.label}: ${what}: API server says ${allowed ? 'allow' : 'deny'}, design says ${check.allowed[id.subject] ? 'allow' : 'deny'}`,
+            `${id.label}: ${what}: API server says ${word(allowed)}, design says ${word(check.allowed[id.subject])}`,
           );
       }
     }
@@ -148,7 +150,7 @@ describe('koala users kubeconfig', () => {
     expect(apps.status).toBe(403);
   });
 
-  it('--method cert: a client certificate requested through the CSR API carries the persona as user and group', async () => {
+  it('--method cert: a client certificate from the CSR API carries the persona as user and group', async () => {
     const stop = startTestSigner();
     try {
       const out = path.join(mkdtempSync(path.join(os.tmpdir(), 'koala-users-')), 'edit.kubeconfig');

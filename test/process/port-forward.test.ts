@@ -59,7 +59,7 @@ function refused(port: number): Promise<boolean> {
 }
 
 describe('koala port-forward (real API server, kwok port-forward)', () => {
-  it('serves the Spark UI of a run on a free port, follows a replaced driver, and leaves nothing on Ctrl-C', async () => {
+  it('serves the Spark UI of a run on a free port, follows a replaced driver, leaves nothing on Ctrl-C', async () => {
     const world = jobsWorld({ jobNamespaces: [ns.name] });
     const doc = parse(readFileSync(path.join(FIXTURES, 'example-spark-pi-python.yaml'), 'utf8')) as {
       metadata: { name: string };

@@ -56,7 +56,7 @@ afterAll(() => {
 });
 
 describe('koala new spark-app / build / run <app> (real Docker, registry and operator)', () => {
-  it('scaffolds, builds and pushes once, does nothing for an unchanged app, pushes one layer for a code change', async () => {
+  it('scaffolds, builds and pushes once, skips an unchanged app, pushes one layer for a code change', async () => {
     const world = jobsWorld({ jobNamespaces: [ns.name], registryPort, fakes: [] });
     const created = await koala(world, ['new', 'spark-app', 'pagerank']);
     expect(created.code, created.stderr).toBe(0);

@@ -137,10 +137,11 @@ describe('koala run -f (real Spark operator, real API server)', () => {
     await finishDriver(ns.name, name, 'succeeded');
   });
 
-  it('a seed-style manifest naming an absent ServiceAccount is refused with the fix, and runs with it', async () => {
+  it('a pagerank.yml naming an absent ServiceAccount is refused with the fix, and runs with it', async () => {
     const world = jobsWorld({ jobNamespaces: [ns.name] });
-    // The shape of the seed's pagerank.yml: its ServiceAccount came from a release named "spark".
-    const seedStyle = [
+    // A manifest written for a Spark operator installed as release "spark": its chart named the
+    // driver's ServiceAccount spark-spark.
+    const manifest = [
       'apiVersion: "sparkoperator.k8s.io/v1beta2"',
       'kind: SparkApplication',
       'metadata:',
@@ -159,7 +160,7 @@ describe('koala run -f (real Spark operator, real API server)', () => {
       '  executor: {cores: 1, instances: 3, memory: "512m"}',
       '',
     ].join('\n');
-    writeFileSync(path.join(world.project, 'pagerank.yml'), seedStyle);
+    writeFileSync(path.join(world.project, 'pagerank.yml'), manifest);
     const refused = await koala(world, ['run', '-f', 'pagerank.yml']);
     expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(/ServiceAccount "spark-spark" does not exist/);
@@ -229,7 +230,8 @@ describe('koala run -f (real Spark operator, real API server)', () => {
     expect(kubectl(['-n', other.name, 'get', 'sparkapplications', '-o', 'name']).trim()).toBe('');
   });
 
-  it('a manifest the CRD schema rejects is refused before the cluster is asked, naming file, line and field (exit 2)', async () => {
+  // Refused before the cluster is asked.
+  it('a manifest the CRD schema rejects is refused locally, naming file, line and field (exit 2)', async () => {
     const world = jobsWorld({ jobNamespaces: [ns.name] });
     const bad = path.join(world.project, 'bad.yaml');
     writeFileSync(

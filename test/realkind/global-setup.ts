@@ -25,7 +25,8 @@ export default function setup(): void {
       missing.push('the test node image (scripts/testbed/build-kind-node.sh)');
     if (!docker('image', 'inspect', 'koala-test/base:1', 'koala-test/registry:3')) {
       missing.push(
-        `koala-test/base:1 and koala-test/registry:3 in that daemon (DOCKER_HOST=${dockerHost} scripts/docker/base-image.sh base registry)`,
+        'koala-test/base:1 and koala-test/registry:3 in that daemon ' +
+          `(DOCKER_HOST=${dockerHost} scripts/docker/base-image.sh base registry)`,
       );
     }
   }

@@ -5,7 +5,7 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { freePort, koala, makeWorld, type World } from '../support/cli.ts';
+import { freePort, hostPortsYaml, koala, makeWorld, type World } from '../support/cli.ts';
 
 export const skipReason = process.env.KOALA_REALKIND_SKIP;
 
@@ -42,8 +42,11 @@ export async function realWorld(shape: { controlPlanes: number; workers: number 
     [
       `cluster: { name: ${name}, controlPlanes: ${shape.controlPlanes}, workers: ${shape.workers} }`,
       `registry: { name: ${registry}, port: ${registryPort}, image: koala-test/registry:3 }`,
-      `ports: { airflow: ${await freePort()}, objectStore: ${await freePort()}, objectStoreConsole: ${await freePort()} }`,
-      'components: { spark-operator: { enabled: false }, object-store: { enabled: false }, airflow: { enabled: false } }',
+      ...(await hostPortsYaml()),
+      'components:',
+      '  spark-operator: { enabled: false }',
+      '  object-store: { enabled: false }',
+      '  airflow: { enabled: false }',
     ].join('\n'),
   );
   return Object.assign(world, { name, registry, registryPort });

@@ -76,7 +76,8 @@ async function waitPhase(
     if (phases.includes(phase)) return phase;
     if (Date.now() > deadline)
       throw new Error(
-        `pod ${pod} is ${phase}, not ${phases.join('/')}:\n${tryKubectl(world, ['describe', 'pod', '-n', namespace, pod]).out}`,
+        `pod ${pod} is ${phase}, not ${phases.join('/')}:\n` +
+          tryKubectl(world, ['describe', 'pod', '-n', namespace, pod]).out,
       );
     await sleep(1000);
   }
@@ -289,7 +290,7 @@ describe.skipIf(Boolean(skipReason))('koala up on real kind: 1 control plane, 2 
 });
 
 describe.skipIf(Boolean(skipReason))("koala up on real kind: 3 control planes behind kind's load balancer", () => {
-  it('counts and configures the 4 Kubernetes nodes, not the load balancer, and talks to the API through it', async () => {
+  it('counts and configures the 4 Kubernetes nodes, not the load balancer, talks to the API through it', async () => {
     const world = await realWorld({ controlPlanes: 3, workers: 1 });
     try {
       const t0 = Date.now();

@@ -19,7 +19,8 @@ export function fixturesDir(): string {
   const found = candidates.find((d) => existsSync(path.join(d, 'README.md')));
   if (!found)
     throw new Error(
-      `The upstream test fixtures were not found (looked in ${candidates.join(', ')}): set KOALA_FIXTURES_DIR to the shared/fixtures directory.`,
+      `The upstream test fixtures were not found (looked in ${candidates.join(', ')}): ` +
+        'set KOALA_FIXTURES_DIR to the shared/fixtures directory.',
     );
   return found;
 }

@@ -20,7 +20,8 @@ function checkDefaultNetwork(): void {
   const run = spawnSync('docker', ['run', '--rm', 'koala-test/base:1', 'true'], { encoding: 'utf8' });
   if (run.status !== 0 && !/No such image|Unable to find image/.test(run.stderr)) {
     throw new Error(
-      `Docker cannot start a container on its default network: ${run.stderr.trim()}\nRun scripts/docker/ensure-dockerd.sh (it restores a deleted docker0).`,
+      `Docker cannot start a container on its default network: ${run.stderr.trim()}\n` +
+        'Run scripts/docker/ensure-dockerd.sh (it restores a deleted docker0).',
     );
   }
 }
@@ -41,7 +42,8 @@ export default function setup(): (() => void) | undefined {
   if (started.status !== 0) {
     cluster('stop');
     throw new Error(
-      `The test bed did not start (scripts/testbed/cluster.sh start exited ${started.status}). Build it with scripts/testbed/build.sh.`,
+      `The test bed did not start (scripts/testbed/cluster.sh start exited ${started.status}). ` +
+        'Build it with scripts/testbed/build.sh.',
     );
   }
   let stopped = false;

@@ -26,7 +26,8 @@ export function testbed(): Testbed {
   const binDir = process.env.KOALA_TESTBED_BIN;
   if (!kubeconfig || !context || !binDir) {
     throw new Error(
-      'The test bed is not running: run the tests with `npm test` (or `npx vitest --project testbed`), which starts it.',
+      'The test bed is not running: ' +
+        'run the tests with `npm test` (or `npx vitest --project testbed`), which starts it.',
     );
   }
   return { kubeconfig, context, binDir };

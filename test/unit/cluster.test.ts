@@ -11,7 +11,7 @@ function config(patch: (c: KoalaConfig) => void = () => {}): KoalaConfig {
 }
 
 describe('kind config', () => {
-  it('renders the seed HA layout: 3 control planes and 3 workers, every node on the pinned image', async () => {
+  it('renders the default HA layout: 3 control planes and 3 workers, every node on the pinned image', async () => {
     const c = config();
     const spec = clusterSpec(c, resolveNodeImage(c.cluster, '2'));
     const rendered = renderKindConfig(spec, await loadKindTemplate()) as {
@@ -97,7 +97,9 @@ describe('node image and cgroups', () => {
     expect(resolveNodeImage(c.cluster, '1')).toEqual({
       version: 'v1.34.11',
       image: 'koala-test/kind-node:v1.34.11-0123456789ab',
-      note: 'node image koala-test/kind-node:v1.34.11-0123456789ab is not pinned by digest: kind uses the image of that name Docker has',
+      note:
+        'node image koala-test/kind-node:v1.34.11-0123456789ab is not pinned by digest: ' +
+        'kind uses the image of that name Docker has',
     });
   });
 });
@@ -115,7 +117,8 @@ describe('cluster spec diff', () => {
     expect(diffSpecs(a, b)).toEqual([
       'worker nodes: 3 → 1',
       `node image: ${a.nodeImage} → ${b.nodeImage}`,
-      'port mappings: airflow 127.0.0.1:8080, objectStore 127.0.0.1:9000, objectStoreConsole 127.0.0.1:9001 → objectStore 127.0.0.1:9000, objectStoreConsole 127.0.0.1:9001',
+      'port mappings: airflow 127.0.0.1:8080, objectStore 127.0.0.1:9000, objectStoreConsole 127.0.0.1:9001' +
+        ' → objectStore 127.0.0.1:9000, objectStoreConsole 127.0.0.1:9001',
     ]);
     expect(diffSpecs(a, a)).toEqual([]);
   });

@@ -68,7 +68,8 @@ describe('the fast command help', { timeout: 180_000 }, () => {
         '/usr/bin/script',
         [
           '-qec',
-          `stty cols 93; ${oclif ? 'KOALA_NO_FAST_PATHS=1 ' : ''}'${process.execPath}' '${run}' ${id.replaceAll(':', ' ')} --help`,
+          `stty cols 93; ${oclif ? 'KOALA_NO_FAST_PATHS=1 ' : ''}` +
+            `'${process.execPath}' '${run}' ${id.replaceAll(':', ' ')} --help`,
           '/dev/null',
         ],
         {

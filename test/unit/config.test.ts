@@ -30,7 +30,7 @@ async function problemsOf(
 }
 
 describe('config: defaults and layers', () => {
-  it('works with no koala.yaml: the seed HA layout', async () => {
+  it('works with no koala.yaml: the HA layout of 3 control planes and 3 workers', async () => {
     const { config } = await loadConfig({ cwd: project({}), processEnv: {} });
     expect(config.cluster).toMatchObject({
       name: 'koala',
@@ -91,7 +91,7 @@ describe('config: defaults and layers', () => {
 });
 
 /** Each bad input and the exact words the user must see: file, line, field, accepted values. */
-const BAD_YAML: Array<[string, string, RegExp]> = [
+const BAD_YAML: Array<[string, string, RegExp | string]> = [
   [
     'workers out of range',
     'cluster:\n  workers: 42\n',
@@ -105,13 +105,16 @@ const BAD_YAML: Array<[string, string, RegExp]> = [
   [
     'even control planes',
     'cluster:\n  controlPlanes: 2\n',
-    /koala\.yaml:2: cluster\.controlPlanes: 2 is not allowed \(accepted: 1, 3 or 5 \(an odd number, so etcd keeps a majority\)\)/,
+    'koala.yaml:2: cluster.controlPlanes: 2 is not allowed ' +
+      '(accepted: 1, 3 or 5 (an odd number, so etcd keeps a majority))',
   ],
   ['fractional workers', 'cluster:\n  workers: 1.5\n', /cluster\.workers: expected a whole number, got 1\.5/],
   [
     'cluster name with capitals',
     'cluster:\n  name: MyCluster\n',
-    /koala\.yaml:2: cluster\.name: "MyCluster" is not valid \(accepted: a kind cluster name: lowercase letters, digits, "-" and "\.", each part starting and ending with a letter or digit, at most 40 characters\)/,
+    'koala.yaml:2: cluster.name: "MyCluster" is not valid (accepted: a kind cluster name: ' +
+      'lowercase letters, digits, "-" and ".", each part starting and ending with a letter or digit, ' +
+      'at most 40 characters)',
   ],
   ['cluster name too long', `cluster:\n  name: ${'a'.repeat(41)}\n`, /cluster\.name: "a{41}" is not valid/],
   [
@@ -124,12 +127,14 @@ const BAD_YAML: Array<[string, string, RegExp]> = [
   [
     'unknown Kubernetes version',
     'cluster:\n  kubernetesVersion: v1.20.2\n',
-    /koala\.yaml:2: cluster\.kubernetesVersion: "v1\.20\.2" is not one of the accepted values \(accepted: v1\.37\.0, v1\.36\.4, v1\.35\.8, v1\.34\.11\)/,
+    'koala.yaml:2: cluster.kubernetesVersion: "v1.20.2" is not one of the accepted values ' +
+      '(accepted: v1.37.0, v1.36.4, v1.35.8, v1.34.11)',
   ],
   [
     'node image with neither tag nor digest',
     'cluster:\n  nodeImage: kindest/node\n',
-    /cluster\.nodeImage: "kindest\/node" is not valid \(accepted: an image pinned by digest, like kindest\/node:v1\.35\.8@sha256:<64 hex digits>, or a local image by name:tag\)/,
+    'cluster.nodeImage: "kindest/node" is not valid (accepted: an image pinned by digest, ' +
+      'like kindest/node:v1.35.8@sha256:<64 hex digits>, or a local image by name:tag)',
   ],
   [
     'node image with a space',
@@ -159,7 +164,8 @@ const BAD_YAML: Array<[string, string, RegExp]> = [
   [
     'bad chart mirror',
     'charts:\n  mirror: ftp://example.com\n',
-    /koala\.yaml:2: charts\.mirror: "ftp:\/\/example\.com" is not valid \(accepted: an http\(s\):\/\/ chart repository URL or an oci:\/\/ registry\)/,
+    'koala.yaml:2: charts.mirror: "ftp://example.com" is not valid ' +
+      '(accepted: an http(s):// chart repository URL or an oci:// registry)',
   ],
   [
     'unknown object store',
@@ -204,7 +210,7 @@ const BAD_YAML: Array<[string, string, RegExp]> = [
   [
     'section is a list',
     'cluster:\n  - workers: 1\n',
-    /koala\.yaml:1: cluster: expected a mapping, got a list \(accepted: a mapping with keys name, controlPlanes, workers/,
+    'koala.yaml:1: cluster: expected a mapping, got a list (accepted: a mapping with keys name, controlPlanes, workers',
   ],
   ['top level is a list', '- a\n- b\n', /koala\.yaml:1: \(top level\): expected a mapping of settings/],
   [
@@ -216,7 +222,13 @@ const BAD_YAML: Array<[string, string, RegExp]> = [
   [
     'two services on one port',
     'registry:\n  port: 9000\n',
-    /koala\.yaml:2: registry\.port: port 9000 is also used by ports\.objectStore|ports\.objectStore: port 9000 is also used by registry\.port/,
+    // Either field may be named first.
+    new RegExp(
+      [
+        String.raw`koala\.yaml:2: registry\.port: port 9000 is also used by ports\.objectStore`,
+        String.raw`ports\.objectStore: port 9000 is also used by registry\.port`,
+      ].join('|'),
+    ),
   ],
   [
     'host port out of range',

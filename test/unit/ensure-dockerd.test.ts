@@ -18,7 +18,10 @@ for a in "$@"; do
   prev=$a
 done
 # Never the machine's own socket or pid file: only paths in the test's directory.
-case "$sock:$pidfile" in "$FAKE_DIR"/*:"$FAKE_DIR"/*) ;; *) echo "fake dockerd: $sock $pidfile outside $FAKE_DIR" >&2; exit 1 ;; esac
+case "$sock:$pidfile" in
+  "$FAKE_DIR"/*:"$FAKE_DIR"/*) ;;
+  *) echo "fake dockerd: $sock $pidfile outside $FAKE_DIR" >&2; exit 1 ;;
+esac
 echo $$ > "$pidfile"
 sleep "\${FAKE_DOCKERD_DELAY:-0}"
 python3 -c 'import os, socket, sys
@@ -30,7 +33,8 @@ wait
 `;
 const FAKE_DOCKER = `#!/bin/bash
 [ "$1" = info ] || exit 64
-python3 -c 'import socket, sys; s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])' "\${DOCKER_HOST#unix://}" 2>/dev/null || exit 1
+python3 -c 'import socket, sys
+socket.socket(socket.AF_UNIX).connect(sys.argv[1])' "\${DOCKER_HOST#unix://}" 2>/dev/null || exit 1
 case "$*" in *--format*) echo "fake-25.0 vfs" ;; esac
 `;
 
@@ -108,7 +112,7 @@ describe.skipIf(!root && !process.env.CI)('scripts/docker/ensure-dockerd.sh', { 
     expect(ours[0]).toContain(`--data-root=${b.env.KOALA_DOCKERD_DATA_ROOT}`);
   });
 
-  it('a daemon for its socket that is still starting (another --pidfile) is waited for, not started twice', async () => {
+  it('a daemon for its socket still starting (another --pidfile) is waited for, not started twice', async () => {
     const b = bed();
     b.daemon(['--host', `unix://${b.env.KOALA_DOCKERD_SOCKET}`, `--pidfile=${path.join(b.dir, 'elsewhere.pid')}`], {
       FAKE_DOCKERD_DELAY: '3',

@@ -25,7 +25,7 @@ async function scaffolded(): Promise<string> {
 }
 
 describe('spark-app.yaml', () => {
-  it("the scaffold loads with the seed's defaults: Python, 3 executors, object-store access", async () => {
+  it('the scaffold loads with its defaults: Python, 3 executors, object-store access', async () => {
     const app = await loadApp(await scaffolded());
     expect(app).toMatchObject({
       name: 'pagerank',
@@ -150,7 +150,14 @@ describe('small parsers', () => {
   it('counts layers docker push sent and skipped', () => {
     expect(
       countPushedLayers(
-        'The push refers to repository [localhost:5001/koala/a]\n5f70bf18a086: Pushed\n1a2b3c4d5e6f: Layer already exists\n9f8e7d6c5b4a: Mounted from koala/b\nabc: digest: sha256:00 size: 3\n',
+        [
+          'The push refers to repository [localhost:5001/koala/a]',
+          '5f70bf18a086: Pushed',
+          '1a2b3c4d5e6f: Layer already exists',
+          '9f8e7d6c5b4a: Mounted from koala/b',
+          'abc: digest: sha256:00 size: 3',
+          '',
+        ].join('\n'),
       ),
     ).toEqual({ layersPushed: 1, layersReused: 2 });
   });

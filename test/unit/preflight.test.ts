@@ -14,7 +14,12 @@ function helmPrinting(version: string): string {
   const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'koala-helm-')), 'helm');
   writeFileSync(
     file,
-    `#!/bin/sh\n[ "$1" = version ] && printf '%s' '${version}' && exit 0\necho "Error: unknown command \\"$1\\" for \\"helm\\"" >&2; exit 1\n`,
+    [
+      '#!/bin/sh',
+      `[ "$1" = version ] && printf '%s' '${version}' && exit 0`,
+      'echo "Error: unknown command \\"$1\\" for \\"helm\\"" >&2; exit 1',
+      '',
+    ].join('\n'),
   );
   chmodSync(file, 0o755);
   return file;
@@ -74,7 +79,7 @@ describe('preflight checks', () => {
     expect(memory!.status).toBe('warn');
   });
 
-  it('fails a kind older than 0.32 (kubeadm v1beta3 config, kind load), with the install command as the fix', async () => {
+  it('fails a kind before 0.32 (kubeadm v1beta3 config, kind load), with the install command as the fix', async () => {
     const install = expect.stringMatching(/go install sigs\.k8s\.io\/kind@v0\.33\.0/);
     for (const old of ['v0.20.0', 'v0.24.0', 'v0.27.0', 'v0.31.9']) {
       const detail = expect.stringMatching(

@@ -11,7 +11,13 @@ const run = path.join(root, 'bin/run.js');
 
 /** What bash offers for the words typed so far (the last one is being completed). */
 function complete(script: string, words: string[], cwd: string): string[] {
-  const line = `source ${JSON.stringify(script)}; COMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _koala_complete; printf '%s\\n' "\${COMPREPLY[@]}"`;
+  const line = [
+    `source ${JSON.stringify(script)}`,
+    `COMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')})`,
+    `COMP_CWORD=${words.length - 1}`,
+    '_koala_complete',
+    `printf '%s\\n' "\${COMPREPLY[@]}"`,
+  ].join('; ');
   return execFileSync('bash', ['--norc', '--noprofile', '-c', line], { cwd, encoding: 'utf8' })
     .split('\n')
     .filter(Boolean);
@@ -64,7 +70,8 @@ describe('a mistyped command', () => {
     );
     expect('code' in result ? result.code : 0).toBe(2);
     expect(result.stderr).toBe(
-      'Error: koala upp is not a koala command. Did you mean up?\n→ Run `koala --help` for the list of commands (`koala up --help` for that one); nothing was changed.\n',
+      'Error: koala upp is not a koala command. Did you mean up?\n' +
+        '→ Run `koala --help` for the list of commands (`koala up --help` for that one); nothing was changed.\n',
     );
   });
 });

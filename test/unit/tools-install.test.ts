@@ -90,7 +90,8 @@ describe('koala tools install', () => {
     const wrong = { ...sums, kind: '0'.repeat(64) };
     await expect(installTools(['kind'], { mirror, sha256: wrong, dir, platform })).rejects.toThrow(
       new RegExp(
-        `^kind-linux-amd64 from ${mirror}/kind/v0\\.33\\.0/linux-amd64/kind-linux-amd64 has SHA-256 ${sums.kind}, expected 0{64}; the file was deleted$`,
+        `^kind-linux-amd64 from ${mirror}/kind/v0\\.33\\.0/linux-amd64/kind-linux-amd64 ` +
+          `has SHA-256 ${sums.kind}, expected 0{64}; the file was deleted$`,
       ),
     );
     expect(await readdir(dir)).toEqual([]);

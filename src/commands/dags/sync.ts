@@ -4,7 +4,9 @@ import type { DagsSyncJson } from '../../cli/results.ts';
 
 export default class DagsSync extends KoalaCommand {
   static override summary = "Publish the project's DAG folder (airflow.dagsDir, default dags/) to Airflow.";
-  static override description = `koala packs the folder into a ConfigMap; a sidecar in the Airflow pods swaps it in atomically. No git hosting, no token, no restart. \`koala up\` does the same.`;
+  static override description =
+    'koala packs the folder into a ConfigMap; a sidecar in the Airflow pods swaps it in atomically. ' +
+    'No git hosting, no token, no restart. `koala up` does the same.';
   static override examples = ['<%= config.bin %> dags sync'];
   static override flags = { ...clusterFlags };
 

@@ -6,7 +6,8 @@ export default class NewSparkApp extends KoalaCommand {
   static override summary =
     'Scaffold a Spark app: spark-applications/<name>/ with a Dockerfile, the code and spark-app.yaml.';
   static override description =
-    'The example is PageRank over a small bundled graph; it writes the ranks to the object store. `koala run <name>` builds and runs it.';
+    'The example is PageRank over a small bundled graph; it writes the ranks to the object store. ' +
+    '`koala run <name>` builds and runs it.';
   static override examples = ['<%= config.bin %> new spark-app pagerank'];
   static override args = {
     name: Args.string({ description: 'App name: lowercase letters, digits and "-".', required: true }),

@@ -6,7 +6,8 @@ export default class ToolsInstall extends KoalaCommand {
   static override summary =
     'Fetch the pinned kind, helm and kubectl into ~/.cache/koala/bin, each checked against its SHA-256.';
   static override description =
-    'koala uses these copies before the ones on PATH. The sums are part of koala; tools.mirror in koala.yaml serves the files from elsewhere (a proxy, an internal mirror).';
+    'koala uses these copies before the ones on PATH. The sums are part of koala; ' +
+    'tools.mirror in koala.yaml serves the files from elsewhere (a proxy, an internal mirror).';
   static override examples = ['<%= config.bin %> tools install', '<%= config.bin %> tools install kind helm'];
   static override strict = false;
   static override args = {
@@ -39,10 +40,10 @@ export default class ToolsInstall extends KoalaCommand {
       ...(flags.dir ? { dir: flags.dir } : {}),
     });
     if (this.mode === 'json') return this.printJson<ToolsInstallJson>({ ok: true, tools: installed });
-    for (const t of installed)
-      this.log(
-        `${t.fetched ? 'installed' : 'present  '} ${t.tool} ${t.version}  ${t.path}  (sha256 ${t.sha256.slice(0, 12)}…, from ${t.url})`,
-      );
+    for (const t of installed) {
+      const action = t.fetched ? 'installed' : 'present  ';
+      this.log(`${action} ${t.tool} ${t.version}  ${t.path}  (sha256 ${t.sha256.slice(0, 12)}…, from ${t.url})`);
+    }
     this.log('\nNext: `koala doctor` checks every prerequisite, then `koala up`.');
   }
 }

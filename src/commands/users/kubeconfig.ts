@@ -5,7 +5,12 @@ import type { UsersKubeconfigJson } from '../../cli/results.ts';
 
 export default class UsersKubeconfig extends KoalaCommand {
   static override summary = 'Write a kubeconfig for a persona: admin, edit or view.';
-  static override description = `Each persona is bound to the built-in ClusterRole of its name in every platform namespace, SparkApplications included. By default the kubeconfig holds a client certificate (CN=koala-<persona>, O=<its group>) signed through the cluster's CSR API; --method token uses a ServiceAccount token instead. The file is written with mode 0600.`;
+  static override description = [
+    'Each persona is bound to the built-in ClusterRole of its name in every platform namespace,',
+    'SparkApplications included. By default the kubeconfig holds a client certificate',
+    "(CN=koala-<persona>, O=<its group>) signed through the cluster's CSR API;",
+    '--method token uses a ServiceAccount token instead. The file is written with mode 0600.',
+  ].join(' ');
   static override examples = [
     '<%= config.bin %> users kubeconfig view',
     '<%= config.bin %> users kubeconfig edit --output ./edit.kubeconfig',
@@ -50,9 +55,12 @@ export default class UsersKubeconfig extends KoalaCommand {
     });
     if (this.mode === 'json')
       return this.printJson<UsersKubeconfigJson>({ ok: true, ...result, persona: chosen.name, group: chosen.group });
-    this.log(
-      `Wrote ${result.file} (mode 0600): ${chosen.name} persona (${chosen.summary}), ${result.method === 'cert' ? `client certificate for ${result.user} in group ${chosen.group}` : `token of ServiceAccount ${chosen.serviceAccount}`}${result.expiresAt ? `, valid until ${result.expiresAt}` : ''}.`,
-    );
+    const identity =
+      result.method === 'cert'
+        ? `client certificate for ${result.user} in group ${chosen.group}`
+        : `token of ServiceAccount ${chosen.serviceAccount}`;
+    const expiry = result.expiresAt ? `, valid until ${result.expiresAt}` : '';
+    this.log(`Wrote ${result.file} (mode 0600): ${chosen.name} persona (${chosen.summary}), ${identity}${expiry}.`);
     this.log(`Use it: KUBECONFIG=${result.file} kubectl get sparkapplications -n ${result.namespace}`);
   }
 }

@@ -60,7 +60,9 @@ export async function readDagBundle(dir: string): Promise<DagBundle> {
       const data = await readFile(path.join(dir, rel));
       if (data.includes(0)) {
         throw new KoalaError(`${path.join(dir, rel)} is a binary file; the DAG folder carries text files only`, {
-          hint: 'Keep data in the object store and code in dags/; or add the file to .airflowignore and move it elsewhere.',
+          hint:
+            'Keep data in the object store and code in dags/; ' +
+            'or add the file to .airflowignore and move it elsewhere.',
         });
       }
       files[rel.split(path.sep).join('/')] = data.toString('utf8');
@@ -70,7 +72,8 @@ export async function readDagBundle(dir: string): Promise<DagBundle> {
   const bytes = Buffer.byteLength(json);
   if (bytes > DAGS_LIMIT_BYTES) {
     throw new KoalaError(
-      `The DAG folder ${dir} holds ${Math.round(bytes / 1024)} KiB; a ConfigMap carries at most ${DAGS_LIMIT_BYTES / 1024} KiB`,
+      `The DAG folder ${dir} holds ${Math.round(bytes / 1024)} KiB; ` +
+        `a ConfigMap carries at most ${DAGS_LIMIT_BYTES / 1024} KiB`,
       {
         hint: 'Move large files (data, notebooks) out of dags/; the DAG folder is for DAG code.',
       },

@@ -77,7 +77,9 @@ export const AIRFLOW = {
             from: ['anywhere'],
             to: 'airflow',
             ports: tcp(8080),
-            why: `the host's 127.0.0.1:${config.ports.airflow} (kind port mapping → NodePort) to the Airflow UI and API`,
+            why:
+              `the host's 127.0.0.1:${config.ports.airflow} (kind port mapping → NodePort)` +
+              ' to the Airflow UI and API',
           }
         : undefined,
     },

@@ -135,7 +135,8 @@ export async function syncDags(ctx: PlatformContext): Promise<string> {
   if (live?.metadata?.annotations?.['koala.dev/dags-digest'] === bundle.digest)
     return `${Object.keys(bundle.files).length} files, unchanged (${bundle.digest})`;
   await kube.apply(manifest);
-  return `${Object.keys(bundle.files).length} files published (${bundle.digest}); Airflow sees them within about a minute`;
+  const count = Object.keys(bundle.files).length;
+  return `${count} files published (${bundle.digest}); Airflow sees them within about a minute`;
 }
 
 export const airflow: Component = {

@@ -58,9 +58,12 @@ async function credentialsFromCluster(ctx: PlatformContext): Promise<ReturnType<
     // Helm 3 and 4 both say "Error: release: not found" for a release that does not exist.
     if (error instanceof ToolError && /\brelease: not found\b/.test(error.result.stderr)) return undefined;
     throw new KoalaError(
-      `Could not read the credentials the cluster already holds (helm release ${namespace}/${RELEASES.platform}), and ${credentialsFile(ctx)} does not hold them:\n  ${errorMessage(error)}`,
+      `Could not read the credentials the cluster already holds (helm release ${namespace}/${RELEASES.platform}), ` +
+        `and ${credentialsFile(ctx)} does not hold them:\n  ${errorMessage(error)}`,
       {
-        hint: `Nothing was changed. Check that cluster "${ctx.spec.name}" answers (\`koala status\`), then run the command again; koala makes new credentials only for a platform that has none.`,
+        hint:
+          `Nothing was changed. Check that cluster "${ctx.spec.name}" answers (\`koala status\`), ` +
+          'then run the command again; koala makes new credentials only for a platform that has none.',
         cause: error,
       },
     );
@@ -131,7 +134,8 @@ function platformSteps(ctx: PlatformContext): Step[] {
         const { credentials, sources } = await platformCredentials(ctx);
         const wrote = await storeCredentials(file, credentials);
         const generated = Object.values(sources).filter((s) => s === 'generated').length;
-        return `${detail ?? ''}${wrote ? `; credentials in ${file}` : ''}${generated ? ` (${generated} generated)` : ''}`;
+        const where = wrote ? `; credentials in ${file}` : '';
+        return `${detail ?? ''}${where}${generated ? ` (${generated} generated)` : ''}`;
       },
     },
   ];

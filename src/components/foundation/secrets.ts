@@ -27,7 +27,9 @@ export function platformSecrets(config: KoalaConfig, c: Credentials): SecretSpec
     password: c.objectStore.secretKey,
     extra: { endpoint_url: endpoint, region_name: S3_REGION },
   });
-  const database = `postgresql://${POSTGRES.user}:${encodeURIComponent(c.postgres.password)}@${POSTGRES.name}.${airflowNs}.svc.cluster.local:${POSTGRES.port}/${POSTGRES.database}?sslmode=disable`;
+  const postgresHost = `${POSTGRES.name}.${airflowNs}.svc.cluster.local:${POSTGRES.port}`;
+  const userinfo = `${POSTGRES.user}:${encodeURIComponent(c.postgres.password)}`;
+  const database = `postgresql://${userinfo}@${postgresHost}/${POSTGRES.database}?sslmode=disable`;
   return [
     {
       name: SECRETS.objectStoreRoot,

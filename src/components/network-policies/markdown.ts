@@ -36,7 +36,8 @@ export function networkPoliciesMarkdown(config: KoalaConfig, apiServer: ApiServe
   const lines: string[] = [
     '# Network policies: the allow matrix',
     '',
-    '<!-- Generated from src/components/network-policies/matrix.ts by `node scripts/docs/generate.ts`; test/unit/platform keeps it in step. Do not edit by hand. -->',
+    '<!-- Generated from src/components/network-policies/matrix.ts by `node scripts/docs/generate.ts`; ' +
+      'test/unit/platform keeps it in step. Do not edit by hand. -->',
     '',
     'Every platform namespace starts with **default-deny** for ingress and egress (`koala-default-deny`).',
     'Each row below then opens one path: an egress policy where the sources run and an ingress policy where',

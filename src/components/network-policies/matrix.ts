@@ -112,7 +112,9 @@ export function allowRules(config: KoalaConfig, apiServer: ApiServerAddress): Al
       from: platform.filter((g) => g.apiServer).map((g) => g.id),
       to: 'api-server',
       ports: tcp(...apiServer.ports),
-      why: 'the operator watches and submits, drivers create executors, Airflow submits SparkApplications and reads driver logs',
+      why:
+        'the operator watches and submits, drivers create executors, ' +
+        'Airflow submits SparkApplications and reads driver logs',
     },
     ...components.flatMap((d) => d.policy.rules),
   ];
@@ -142,7 +144,9 @@ export function allowRules(config: KoalaConfig, apiServer: ApiServerAddress): Al
 export const UNRULED_PATHS: ReadonlyArray<{ path: string; why: string }> = [
   {
     path: '`koala port-forward` / `kubectl port-forward` to Airflow (8080) and the object store (S3, console)',
-    why: "the container runtime connects to the port from inside the pod's network namespace, over loopback, which NetworkPolicies do not govern",
+    why:
+      "the container runtime connects to the port from inside the pod's network namespace, over loopback, " +
+      'which NetworkPolicies do not govern',
   },
   {
     path: 'kubelet health probes',

@@ -121,7 +121,9 @@ export function bucketsStep(ctx: PlatformContext, image: () => Promise<string>):
       const outcome = await waitForJob(kube, ns, job.metadata.name, { timeoutMs: waitMs, signal, onProgress: report });
       if (outcome !== 'succeeded') {
         throw new KoalaError(`The bucket job ${ns}/${job.metadata.name} failed`, {
-          hint: `See why with \`kubectl logs -n ${ns} job/${job.metadata.name}\`; \`koala up --only object-store-buckets\` runs it again.`,
+          hint:
+            `See why with \`kubectl logs -n ${ns} job/${job.metadata.name}\`; ` +
+            '`koala up --only object-store-buckets` runs it again.',
         });
       }
       return `${buckets.join(', ')} created`;

@@ -54,7 +54,9 @@ export const OBJECT_STORE = {
               from: ['anywhere'],
               to: 'object-store',
               ports: tcp(store.consolePort),
-              why: `the host's 127.0.0.1:${config.ports.objectStoreConsole} (kind port mapping → NodePort) to the console`,
+              why:
+                `the host's 127.0.0.1:${config.ports.objectStoreConsole} (kind port mapping → NodePort)` +
+                ' to the console',
             }
           : undefined,
       },

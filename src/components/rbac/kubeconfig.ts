@@ -131,7 +131,9 @@ async function certificateCredentials(kube: Kube, persona: Persona, user: string
       throw new KoalaError(
         `The cluster did not sign the certificate request ${name} within ${Math.round(timeoutMs / 1000)}s`,
         {
-          hint: 'Its kube-controller-manager signs no client certificates (no --cluster-signing-cert-file); use `--method token` for a ServiceAccount token instead.',
+          hint:
+            'Its kube-controller-manager signs no client certificates (no --cluster-signing-cert-file); ' +
+            'use `--method token` for a ServiceAccount token instead.',
           cause: error,
         },
       );

@@ -22,16 +22,21 @@ export function rbacMarkdown(config: KoalaConfig): string {
     }
   };
   const mark = (b: boolean): string => (b ? 'yes' : '-');
+  const code = (names: readonly string[]): string => names.map((n) => `\`${n}\``).join(', ');
+  const row = (c: AccessCheck): string => {
+    const resource = c.subresource ? `${c.resource}/${c.subresource}` : c.resource;
+    const { admin, edit, view, airflow } = c.allowed;
+    const cells = [c.verb, resource, scope(c), mark(admin), mark(edit), mark(view), mark(airflow)];
+    return `| ${cells.join(' | ')} |`;
+  };
   return [
     '# RBAC: the admin, edit and view personas, and what Airflow may do',
     '',
-    '<!-- Generated from src/components/rbac/personas.ts by `node scripts/docs/generate.ts`; test/unit/platform keeps it in step. Do not edit by hand. -->',
+    '<!-- Generated from src/components/rbac/personas.ts by `node scripts/docs/generate.ts`; ' +
+      'test/unit/platform keeps it in step. Do not edit by hand. -->',
     '',
-    `Each persona is bound to the built-in ClusterRole of its name in every platform namespace (${platformNamespaces(
-      config,
-    )
-      .map((n) => `\`${n}\``)
-      .join(', ')}) and nowhere else.`,
+    'Each persona is bound to the built-in ClusterRole of its name in every platform namespace ' +
+      `(${code(platformNamespaces(config))}) and nowhere else.`,
     'SparkApplications join those roles through aggregated ClusterRoles, so the bindings cover them. Each persona is',
     'a group (a client certificate from `koala users kubeconfig <persona>` carries it as O=…) and a ServiceAccount',
     `in \`${config.namespaces.system}\` (for \`--method token\`).`,
@@ -40,7 +45,9 @@ export function rbacMarkdown(config: KoalaConfig): string {
     '| --- | --- | --- | --- |',
     ...PERSONAS.map((p) => `| ${p.name} | \`${p.group}\` | \`${p.serviceAccount}\` | ${p.summary} |`),
     '',
-    `Airflow runs tasks under the LocalExecutor in the scheduler (deferred ones in the triggerer); their ServiceAccounts (${AIRFLOW_TASK_SERVICE_ACCOUNTS.map((s) => `\`${s}\``).join(', ')}) get one Role in each job namespace and no other rights: the chart's own RBAC is off.`,
+    'Airflow runs tasks under the LocalExecutor in the scheduler (deferred ones in the triggerer); ' +
+      `their ServiceAccounts (${code(AIRFLOW_TASK_SERVICE_ACCOUNTS)}) get one Role in each job namespace ` +
+      "and no other rights: the chart's own RBAC is off.",
     '',
     '## Who may do what',
     '',
@@ -48,10 +55,7 @@ export function rbacMarkdown(config: KoalaConfig): string {
     '',
     '| Verb | Resource | Where | admin | edit | view | Airflow |',
     '| --- | --- | --- | --- | --- | --- | --- |',
-    ...ACCESS_DESIGN.map(
-      (c) =>
-        `| ${c.verb} | ${c.resource}${c.subresource ? `/${c.subresource}` : ''} | ${scope(c)} | ${mark(c.allowed.admin)} | ${mark(c.allowed.edit)} | ${mark(c.allowed.view)} | ${mark(c.allowed.airflow)} |`,
-    ),
+    ...ACCESS_DESIGN.map(row),
     '',
   ].join('\n');
 }

@@ -16,6 +16,7 @@ import { describeUsers, otherRegistryUsers, registryHostsDir, registryHostsToml 
  */
 
 const REGISTRY_VOLUME_SUFFIX = '-data';
+const LOCAL_REGISTRY_DOCS = 'https://kind.sigs.k8s.io/docs/user/local-registry/';
 
 export function registryHostingConfigMap(port: number) {
   return {
@@ -27,7 +28,7 @@ export function registryHostingConfigMap(port: number) {
       labels: { 'app.kubernetes.io/managed-by': 'koala' },
     },
     data: {
-      'localRegistryHosting.v1': `host: "localhost:${port}"\nhelp: "https://kind.sigs.k8s.io/docs/user/local-registry/"\n`,
+      'localRegistryHosting.v1': `host: "localhost:${port}"\nhelp: "${LOCAL_REGISTRY_DOCS}"\n`,
     },
   };
 }

@@ -114,9 +114,7 @@ export const sparkOperator: Component = {
     if (!fresh.state) return { ok: false, missing: true, detail: 'not installed' };
     if (fresh.state.status !== 'deployed') return { ok: false, detail: `release ${fresh.state.status}` };
     const state = await operatorReadiness(await ctx.kube(), ctx.config.namespaces.sparkOperator);
-    return {
-      ok: state.ready,
-      detail: `${fresh.state.chart}: ${state.detail}${fresh.upToDate ? '' : ` (${fresh.reason}; \`koala up\` updates it)`}`,
-    };
+    const outdated = fresh.upToDate ? '' : ` (${fresh.reason}; \`koala up\` updates it)`;
+    return { ok: state.ready, detail: `${fresh.state.chart}: ${state.detail}${outdated}` };
   },
 };

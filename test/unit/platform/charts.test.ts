@@ -28,7 +28,17 @@ afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
 const pin = { repository: 'https://charts.example.invalid', name: 'demo', version: '1.2.3' };
 const indexWith = (d: string) =>
-  `apiVersion: v1\nentries:\n  demo:\n    - version: 1.2.3\n      digest: ${d}\n      urls: [charts/demo-1.2.3.tgz]\n    - version: 1.0.0\n      urls: [charts/demo-1.0.0.tgz]\n`;
+  [
+    'apiVersion: v1',
+    'entries:',
+    '  demo:',
+    '    - version: 1.2.3',
+    `      digest: ${d}`,
+    '      urls: [charts/demo-1.2.3.tgz]',
+    '    - version: 1.0.0',
+    '      urls: [charts/demo-1.0.0.tgz]',
+    '',
+  ].join('\n');
 
 describe('chart fetching', () => {
   it('a mirror replaces the upstream repository', () => {

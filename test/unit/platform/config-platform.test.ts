@@ -40,7 +40,15 @@ describe('config: platform fields', () => {
   it('accepts overrides', async () => {
     const { config } = await loadConfig({
       cwd: project(
-        'namespaces:\n  airflow: airflow-operator\nobjectStore:\n  type: seaweedfs\nnetworkPolicies:\n  jobEgressCidrs: [0.0.0.0/0]\n',
+        [
+          'namespaces:',
+          '  airflow: airflow-operator',
+          'objectStore:',
+          '  type: seaweedfs',
+          'networkPolicies:',
+          '  jobEgressCidrs: [0.0.0.0/0]',
+          '',
+        ].join('\n'),
       ),
       processEnv: {},
     });

@@ -26,7 +26,10 @@ function scriptedHelm(
     bin,
     `#!${process.execPath}
 const fs = require('node:fs');
-if (process.argv[2] !== 'get' || process.argv[3] !== 'values') { console.error('unexpected helm call: ' + process.argv.slice(2).join(' ')); process.exit(64); }
+if (process.argv[2] !== 'get' || process.argv[3] !== 'values') {
+  console.error('unexpected helm call: ' + process.argv.slice(2).join(' '));
+  process.exit(64);
+}
 const n = Number(fs.readFileSync(${JSON.stringify(state)}, 'utf8'));
 fs.writeFileSync(${JSON.stringify(state)}, String(n + 1));
 const all = JSON.parse(fs.readFileSync(${JSON.stringify(path.join(dir, 'responses.json'))}, 'utf8'));
@@ -72,10 +75,12 @@ async function world(
 }
 
 const UNREACHABLE =
-  'Error: Kubernetes cluster unreachable: Get "https://127.0.0.1:6443/version": dial tcp 127.0.0.1:6443: connect: connection refused\n';
+  'Error: Kubernetes cluster unreachable: Get "https://127.0.0.1:6443/version": ' +
+  'dial tcp 127.0.0.1:6443: connect: connection refused\n';
 
 describe('credentials when the local file is gone', () => {
-  it('a helm failure other than "not found" stops with a clear error; the next run reads the cluster\'s credentials', async () => {
+  // Any helm failure other than "not found" stops; here the API server is unreachable.
+  it("an unreachable cluster stops with a clear error; the next run reads the cluster's credentials", async () => {
     const { loaded, existing, helm } = await world((values) => [
       { exit: 1, stderr: UNREACHABLE },
       { exit: 0, stdout: values },

@@ -28,7 +28,7 @@ describe('credentials', () => {
     expect(redact(`user ${a.airflow.username}`)).toBe('user admin');
   });
 
-  it("come from .env.private (the seed's variable names) when the user sets them", async () => {
+  it('come from .env.private (MINIO_ACCESS_KEY, AIRFLOW_PASSWORD, …) when the user sets them', async () => {
     const { credentials, sources } = await resolveCredentials(
       env({
         MINIO_ACCESS_KEY: 'platform-team',
@@ -44,7 +44,8 @@ describe('credentials', () => {
     expect(sources['postgres.password']).toBe('generated');
   });
 
-  it('refuse placeholders, well-known defaults, short values and secrets in .env, naming file, line and variable', async () => {
+  // Each refusal names the file, line and variable.
+  it('refuse placeholders, well-known defaults, short values and secrets in .env', async () => {
     const problems = async (vars: Record<string, string>, source?: string): Promise<string> => {
       try {
         await resolveCredentials(env(vars, source), undefined);

@@ -50,7 +50,8 @@ describe('NetworkPolicy evaluator: the semantics', () => {
       ns('a', 'b'),
     );
     expect(withEgress.allows({ from: pod('a'), to: pod('b'), port: 1 }).allowed).toBe(false);
-    expect(withEgress.allows({ from: pod('a'), to: pod('a', { x: 'y' }), port: 1 }).allowed).toBe(false); // ingress of a is isolated too
+    // The ingress of a is isolated too.
+    expect(withEgress.allows({ from: pod('a'), to: pod('a', { x: 'y' }), port: 1 }).allowed).toBe(false);
   });
 
   it('needs both the egress of the source and the ingress of the destination', () => {

@@ -42,7 +42,10 @@ export const PLAN_CONFIGS: Record<string, string> = {
   default: '',
   seaweedfs: 'objectStore:\n  type: seaweedfs\n',
   'components-off':
-    'components:\n  spark-operator:\n    enabled: false\n  object-store:\n    enabled: false\n  airflow:\n    enabled: false\n',
+    'components:\n' +
+    '  spark-operator:\n    enabled: false\n' +
+    '  object-store:\n    enabled: false\n' +
+    '  airflow:\n    enabled: false\n',
   'one-control-plane': 'cluster:\n  controlPlanes: 1\n  workers: 1\n',
 };
 

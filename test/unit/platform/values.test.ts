@@ -37,7 +37,7 @@ function has(tree: unknown, dotted: string): boolean {
 }
 
 describe('values koala passes to the charts', () => {
-  it('spark-operator: every key exists in the chart 2.5.2 values.yaml, webhook on, the job namespaces watched', async () => {
+  it('spark-operator: every key is in the chart 2.5.2 values.yaml, webhook on, job namespaces watched', async () => {
     const upstream = load(readFileSync(path.join(FIXTURES, 'values.yaml'), 'utf8'));
     const values = sparkOperatorValues(defaultConfig(REPO), await loadPins());
     for (const key of leaves(values)) expect(has(upstream, key), key).toBe(true);
@@ -47,7 +47,9 @@ describe('values koala passes to the charts', () => {
     });
   });
 
-  it('MinIO: the pinned quay.io image by digest, standalone, laptop-sized, no fixed-password users, NodePorts for the mapped host ports', async () => {
+  // The pinned quay.io image by digest, standalone, laptop-sized, no users with fixed passwords,
+  // and NodePorts for the host ports koala maps.
+  it('MinIO: pinned image, standalone, laptop-sized, no fixed-password users, NodePorts', async () => {
     const config = defaultConfig(REPO);
     const values = objectStoreValues(config, await loadPins()) as Record<string, Record<string, unknown>>;
     expect(values.mode).toBe('standalone');
@@ -106,14 +108,15 @@ describe('values koala passes to the charts', () => {
     expect((values.config as { core: { dags_folder: string } }).core.dags_folder).toBe('/opt/airflow/dags/current');
   });
 
-  it('the Secrets: each consumer gets what it needs, connection strings are URL-safe, and they round-trip', async () => {
+  it('the Secrets: each consumer gets what it needs, connection strings are URL-safe, they round-trip', async () => {
     const config = defaultConfig(REPO);
     const { credentials } = await resolveCredentials(new Map(), undefined);
     credentials.postgres.password = 'p@ss/word:with#chars';
     const secrets = platformSecrets(config, credentials);
     const get = (name: string, ns: string) => secrets.find((s) => s.name === name && s.namespace === ns)!.data;
     expect(get('airflow-metadata', 'airflow').connection).toBe(
-      `postgresql://airflow:${encodeURIComponent('p@ss/word:with#chars')}@airflow-postgres.airflow.svc.cluster.local:5432/airflow?sslmode=disable`,
+      `postgresql://airflow:${encodeURIComponent('p@ss/word:with#chars')}@` +
+        'airflow-postgres.airflow.svc.cluster.local:5432/airflow?sslmode=disable',
     );
     expect(JSON.parse(get('airflow-connections', 'airflow').AIRFLOW_CONN_KUBERNETES_DEFAULT!)).toEqual({
       conn_type: 'kubernetes',
