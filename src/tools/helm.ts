@@ -224,22 +224,31 @@ export async function withValuesFile<T>(
   }
 }
 
+/** `helm uninstall|rollback <release> --wait`: both wait for the release's objects, up to the timeout. */
+async function waitedReleaseAction(
+  verb: 'uninstall' | 'rollback',
+  target: KubeTarget,
+  release: string,
+  namespace: string,
+  options: { signal?: AbortSignal; timeoutSeconds?: number },
+): Promise<void> {
+  const timeoutSeconds = options.timeoutSeconds ?? 300;
+  const args = [verb, release, '--namespace', namespace, '--wait', '--timeout', `${timeoutSeconds}s`];
+  await runTool(
+    call(target, args, {
+      timeoutMs: (timeoutSeconds + 60) * 1000,
+      ...(options.signal ? { signal: options.signal } : {}),
+    }),
+  );
+}
+
 export async function uninstall(
   target: KubeTarget,
   release: string,
   namespace: string,
   options: { signal?: AbortSignal; timeoutSeconds?: number } = {},
 ): Promise<void> {
-  await runTool(
-    call(
-      target,
-      ['uninstall', release, '--namespace', namespace, '--wait', '--timeout', `${options.timeoutSeconds ?? 300}s`],
-      {
-        timeoutMs: ((options.timeoutSeconds ?? 300) + 60) * 1000,
-        ...(options.signal ? { signal: options.signal } : {}),
-      },
-    ),
-  );
+  await waitedReleaseAction('uninstall', target, release, namespace, options);
 }
 
 export async function rollback(
@@ -248,16 +257,7 @@ export async function rollback(
   namespace: string,
   options: { signal?: AbortSignal; timeoutSeconds?: number } = {},
 ): Promise<void> {
-  await runTool(
-    call(
-      target,
-      ['rollback', release, '--namespace', namespace, '--wait', '--timeout', `${options.timeoutSeconds ?? 300}s`],
-      {
-        timeoutMs: ((options.timeoutSeconds ?? 300) + 60) * 1000,
-        ...(options.signal ? { signal: options.signal } : {}),
-      },
-    ),
-  );
+  await waitedReleaseAction('rollback', target, release, namespace, options);
 }
 
 /**
