@@ -17,7 +17,7 @@ import { errorMessage, isAbortError, KoalaError } from '../../util/errors.ts';
 import type { Component } from '../component.ts';
 import { FOUNDATION } from './declaration.ts';
 import { platformChart, releaseStep, type ReleaseDef } from '../release.ts';
-import { allNamespaces, anyDataComponent, namespaceRoles, RELEASES, SECRETS } from '../names.ts';
+import { allNamespaces, anyDataComponent, namespaceRoles, RELEASES } from '../names.ts';
 import { credentialsFromSecrets, platformSecrets, type SecretSpec } from './secrets.ts';
 
 /**
@@ -68,6 +68,21 @@ async function credentialsFromCluster(ctx: PlatformContext): Promise<ReturnType<
       },
     );
   }
+}
+
+/**
+ * The credential Secrets the release holds that the cluster no longer has (someone deleted one):
+ * helm recreates a missing object on upgrade, so the platform step is not done while one is gone.
+ */
+async function missingSecrets(ctx: PlatformContext, credentials: Credentials): Promise<string[]> {
+  const kube = await ctx.kube();
+  const wanted = platformSecrets(ctx.config, credentials);
+  const live = await Promise.all(
+    wanted.map(({ name, namespace }) =>
+      kube.get<V1Secret>({ apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace } }),
+    ),
+  );
+  return wanted.filter((_, i) => !live[i]).map(({ name, namespace }) => `${namespace}/${name}`);
 }
 
 const NAMESPACE_ROLES = (ctx: PlatformContext): Array<{ name: string; labels: Record<string, string> }> =>
@@ -127,6 +142,8 @@ function platformSteps(ctx: PlatformContext): Step[] {
         const { credentials } = await platformCredentials(ctx);
         if (JSON.stringify(stored) !== JSON.stringify(credentials))
           return { done: false, reason: `${file} is missing or out of date` };
+        const missing = await missingSecrets(ctx, credentials);
+        if (missing.length) return { done: false, reason: `Secret ${missing.join(', ')} missing` };
         return result;
       },
       async run(stepCtx) {
@@ -156,12 +173,9 @@ export const foundation: Component = {
     const missing = names.filter((_, i) => namespaces[i]?.status?.phase !== 'Active');
     if (missing.length === names.length) return { ok: false, missing: true, detail: 'not installed' };
     if (missing.length) return { ok: false, detail: `namespaces not active: ${missing.join(', ')}` };
-    const admin = await kube.get<V1Secret>({
-      apiVersion: 'v1',
-      kind: 'Secret',
-      metadata: { name: SECRETS.airflowAdmin, namespace: ctx.config.namespaces.airflow },
-    });
-    if (!admin) return { ok: false, detail: 'the credential Secrets are missing: run `koala up`' };
+    // Only the names matter here: the masked credentials give the same Secrets.
+    const gone = await missingSecrets(ctx, maskedCredentials());
+    if (gone.length) return { ok: false, detail: `Secret ${gone.join(', ')} missing: run \`koala up\`` };
     return {
       ok: true,
       detail: `${names.length} namespaces active, credentials in Secrets and ${credentialsFile(ctx)}`,
