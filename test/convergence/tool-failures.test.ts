@@ -3,7 +3,9 @@
  * through its fault switch), then a plain `koala up`: the failed run stops with exit 1 and what
  * to do next, and the second run converges to the end state of an uninterrupted run. Each point
  * starts from the converged platform with that step's work undone (the cluster from nothing).
- * The table of points and outcomes is printed with the test's output.
+ * The table of points and outcomes is printed with the test's output. Every step that runs a
+ * tool has a point; nodes-ready, cluster-spec, registry-hosting, object-store-buckets and
+ * airflow-dags talk to the API server alone (interrupts.test.ts stops them instead).
  */
 import { describe, expect, it } from 'vitest';
 import { describeStop, difference, endState, undoStep, up, useConvergenceSuite } from './world.ts';
@@ -29,10 +31,22 @@ const POINTS: FailurePoint[] = [
     stderr: 'docker: Error response from daemon: driver failed programming external connectivity.',
   },
   {
+    step: 'registry-network',
+    tool: 'docker',
+    args: 'network connect',
+    stderr: 'Error response from daemon: network kind not found',
+  },
+  {
     step: 'registry-hosts',
     tool: 'docker',
     args: 'exec -i',
     stderr: 'Error response from daemon: container is restarting, wait until the container is running',
+  },
+  {
+    step: 'platform',
+    tool: 'helm',
+    args: 'upgrade koala-platform',
+    stderr: 'Error: INSTALLATION FAILED: Kubernetes cluster unreachable: connection refused',
   },
   {
     step: 'spark-operator',
@@ -41,10 +55,28 @@ const POINTS: FailurePoint[] = [
     stderr: 'Error: INSTALLATION FAILED: context deadline exceeded',
   },
   {
+    step: 'object-store',
+    tool: 'helm',
+    args: 'upgrade minio',
+    stderr: 'Error: INSTALLATION FAILED: context deadline exceeded',
+  },
+  {
+    step: 'airflow-postgres',
+    tool: 'helm',
+    args: 'upgrade koala-postgres',
+    stderr: 'Error: INSTALLATION FAILED: timed out waiting for the condition',
+  },
+  {
     step: 'airflow',
     tool: 'helm',
     args: 'upgrade airflow',
     stderr: 'Error: INSTALLATION FAILED: resource not ready, name: airflow-scheduler, kind: Deployment',
+  },
+  {
+    step: 'rbac',
+    tool: 'helm',
+    args: 'upgrade koala-rbac',
+    stderr: 'Error: UPGRADE FAILED: another operation (install/upgrade/rollback) is in progress',
   },
   {
     step: 'network-policies',

@@ -89,6 +89,22 @@ export async function platformWorld(mirror: ChartMirror, helm: 'helm3' | 'helm4'
       await run('kubectl', [...base, 'apply', '-f', '-'], volumes);
       offered = server;
     }
+    await freeReleasedVolumes();
+  };
+  // kind's local-path provisioner deletes a volume whose claim is gone and makes a new one for the
+  // next claim. These volumes are reserved by claim name, so a release that was uninstalled (an
+  // interrupted first install is removed, a failed one rolled back) leaves its volume Released,
+  // bound to a claim that no longer exists: forgetting that claim's uid offers it to the next one.
+  const freeReleasedVolumes = async (): Promise<void> => {
+    const phase = '{range .items[?(@.status.phase=="Released")]}{.metadata.name}{"\\n"}{end}';
+    const released = (await run('kubectl', [...base, 'get', 'pv', '-o', `jsonpath=${phase}`]))
+      .split('\n')
+      .filter((pv) => pv.startsWith(`${name}-`));
+    const forget = JSON.stringify([
+      { op: 'remove', path: '/spec/claimRef/uid' },
+      { op: 'remove', path: '/spec/claimRef/resourceVersion' },
+    ]);
+    for (const pv of released) await run('kubectl', [...base, 'patch', 'pv', pv, '--type', 'json', '-p', forget]);
   };
   const timer = setInterval(() => {
     if (busy) return;
