@@ -31,20 +31,32 @@ const lines = (s: string): string[] => s.split('\n').filter(Boolean);
 /** What the kind daemon and the cluster hold, one fact a line; compared as multisets. */
 function endState(world: RealWorld): string[] {
   const state: string[] = [];
-  // Every container, network and named volume of the daemon (the lock keeps other runs off it).
-  for (const c of lines(docker('ps', '-a', '--format', '{{.Names}} {{.Label "io.x-k8s.kind.role"}} {{.State}}')))
-    state.push(`container ${c.trim()}`);
+  // This world's containers, named volumes and kind-network endpoints: other runs (the realkind
+  // project, say) may share the daemon. Networks and dangling volumes are the daemon's.
+  const mine = (name: string): boolean =>
+    name.startsWith(`${world.name}-`) || name === world.registry || name.startsWith(`${world.registry}-`);
+  const containers = lines(docker('ps', '-a', '--format', '{{.Names}} {{.Label "io.x-k8s.kind.role"}} {{.State}}'))
+    .map((l) => l.trim())
+    .filter((l) => mine(l.split(' ')[0]!));
+  for (const c of containers) state.push(`container ${c}`);
   for (const n of lines(docker('network', 'ls', '--format', '{{.Name}}'))) state.push(`network ${n}`);
   const anonymous = /^[0-9a-f]{64}$/;
-  for (const v of lines(docker('volume', 'ls', '-q')).filter((v) => !anonymous.test(v))) state.push(`volume ${v}`);
-  const inUse = lines(docker('volume', 'ls', '-q', '--filter', 'dangling=false')).filter((v) => anonymous.test(v));
-  const dangling = lines(docker('volume', 'ls', '-q', '--filter', 'dangling=true')).filter((v) => anonymous.test(v));
-  state.push(`anonymous volumes in use: ${inUse.length}`, `anonymous volumes dangling: ${dangling.length}`);
+  for (const v of lines(docker('volume', 'ls', '-q')).filter(mine)) state.push(`volume ${v}`);
+  const mounts = lines(
+    docker(
+      'inspect',
+      '-f',
+      '{{range .Mounts}}{{if eq .Type "volume"}}{{.Name}}{{"\\n"}}{{end}}{{end}}',
+      ...containers.map((c) => c.split(' ')[0]!),
+    ),
+  );
+  state.push(`anonymous volumes of these containers: ${mounts.filter((v) => anonymous.test(v)).length}`);
+  for (const v of lines(docker('volume', 'ls', '-q', '--filter', 'dangling=true'))) state.push(`dangling volume ${v}`);
   state.push(
     `registry ${docker('inspect', '-f', '{{.Config.Image}} {{json .HostConfig.PortBindings}}', world.registry)}`,
   );
   for (const n of lines(docker('network', 'inspect', 'kind', '-f', '{{range .Containers}}{{.Name}}\n{{end}}')))
-    state.push(`on the kind network: ${n}`);
+    if (mine(n)) state.push(`on the kind network: ${n}`);
   const nodes = lines(
     kubectl(world, [
       'get',
@@ -64,6 +76,26 @@ function endState(world: RealWorld): string[] {
     );
   for (const c of lines(kubectl(world, ['config', 'get-contexts', '-o', 'name']))) state.push(`context ${c}`);
   return state.sort();
+}
+
+/** What a stopped run left: node containers, and the registry's state and network. */
+function leftBehind(world: RealWorld): string {
+  const nodes = lines(
+    docker('ps', '-a', '--filter', `label=io.x-k8s.kind.cluster=${world.name}`, '--format', '{{.Names}}'),
+  ).length;
+  let registry = 'no registry';
+  try {
+    const status = docker(
+      'inspect',
+      '-f',
+      '{{.State.Status}} {{index .NetworkSettings.Networks "kind"}}',
+      world.registry,
+    );
+    registry = `registry ${status.split(' ')[0]}${/<nil>|<no value>/.test(status) ? '' : ' on kind'}`;
+  } catch {
+    // no container by that name
+  }
+  return `${nodes} node containers, ${registry}`;
 }
 
 function difference(expected: string[], actual: string[]): string {
@@ -241,7 +273,7 @@ describe.skipIf(Boolean(skipReason))(
   () => {
     let world: RealWorld;
     let reference: string[] = [];
-    const outcomes: Array<Outcome & { times: string }> = [];
+    const outcomes: Array<Outcome & { left: string; times: string }> = [];
 
     beforeAll(async () => {
       world = await realWorld({ controlPlanes: 1, workers: 1 });
@@ -258,7 +290,7 @@ describe.skipIf(Boolean(skipReason))(
 
     afterAll(async () => {
       const rows = outcomes.map(
-        (o) => `| ${o.point} | ${o.stopped} | ${o.resumed} | ${o.times} | ${o.converged ? 'yes' : 'NO'} |`,
+        (o) => `| ${o.point} | ${o.stopped} | ${o.left} | ${o.resumed} | ${o.times} | ${o.converged ? 'yes' : 'NO'} |`,
       );
       console.log(
         [
@@ -295,6 +327,7 @@ describe.skipIf(Boolean(skipReason))(
         const t0 = Date.now();
         const stopped = await point.stop(world);
         const t1 = Date.now();
+        const left = leftBehind(world);
         const resumed = await koala(world, ['up']);
         const t2 = Date.now();
         let diff: string;
@@ -309,6 +342,7 @@ describe.skipIf(Boolean(skipReason))(
         outcomes.push({
           point: point.name,
           stopped: describeStop(stopped, point.step),
+          left,
           resumed: `exit ${resumed.code}`,
           times: `${seconds(t1 - t0)} + ${seconds(t2 - t1)}`,
           converged: diff === '',
