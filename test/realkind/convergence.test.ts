@@ -295,8 +295,8 @@ describe.skipIf(Boolean(skipReason))(
       console.log(
         [
           '\nreal kind, koala up stopped, then koala up again (1 control plane, 1 worker):',
-          '| point | stopped run | next run | stopped + next | converged |',
-          '| --- | --- | --- | --- | --- |',
+          '| point | stopped run | it left | next run | stopped + next | converged |',
+          '| --- | --- | --- | --- | --- | --- |',
           ...rows,
           ...outcomes.filter((o) => !o.converged).map((o) => `\n${o.point}:\n${o.detail}`),
           '',
