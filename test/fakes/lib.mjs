@@ -110,14 +110,15 @@ export function parseFlags(args) {
  * before the real tool runs, or, with "atLine", kills it there (SIGKILL, a crash that leaves
  * its work half done), or, with "after", once it has finished. "interrupt" sends SIGINT to the
  * parent (koala) while the real tool works on. SIGINT and SIGTERM reach the real tool, so a
- * stopped call stops for real. Never returns: the process exits with the real tool.
+ * stopped call stops for real. `failure`: the stderr of a "fail" fault that names none. Never
+ * returns: the process exits with the real tool.
  */
-export async function passThrough(tool, real, argv, words = argv) {
+export async function passThrough(tool, real, argv, words = argv, failure = 'ERROR: injected failure') {
   record(tool, argv);
   const fault = takeFault(tool, words);
   if (fault?.mode === 'fail' && !fault.atLine && !fault.after) {
     if (fault.delayMs) await sleep(fault.delayMs);
-    process.stderr.write(`${fault.stderr ?? 'ERROR: injected failure'}\n`);
+    process.stderr.write(`${fault.stderr ?? failure}\n`);
     process.exit(fault.exitCode ?? 1);
   }
   const watch = Boolean(fault?.atLine);
@@ -151,13 +152,13 @@ export async function passThrough(tool, real, argv, words = argv) {
   // A crash ends the call at once (children of the killed tool may keep its pipes open).
   child.on('exit', () => {
     if (!failed) return;
-    process.stderr.write(`${fault.stderr ?? 'ERROR: injected failure'}\n`);
+    process.stderr.write(`${fault.stderr ?? failure}\n`);
     process.exit(fault.exitCode ?? 1);
   });
   // 'close': after the piped output is through.
   child.on('close', (code, signal) => {
     if (fault?.mode === 'fail' && fault.after) {
-      process.stderr.write(`${fault.stderr ?? 'ERROR: injected failure'}\n`);
+      process.stderr.write(`${fault.stderr ?? failure}\n`);
       process.exit(fault.exitCode ?? 1);
     }
     process.exit(code ?? (signal ? 128 + 15 : 1));
