@@ -31,6 +31,8 @@ export default defineConfig({
         test: {
           name: 'realkind',
           include: ['test/realkind/**/*.test.ts'],
+          // Opt-in, project realkind-convergence below.
+          exclude: ['test/realkind/convergence.test.ts'],
           globalSetup: ['test/realkind/global-setup.ts'],
           testTimeout: 900_000,
           hookTimeout: 300_000,
@@ -52,6 +54,20 @@ export default defineConfig({
                 testTimeout: 900_000,
                 hookTimeout: 900_000,
                 maxWorkers: 2,
+              },
+            },
+            {
+              // The same table on real kind, for the cluster and registry steps: one to two
+              // minutes a point (test/realkind/README.md).
+              test: {
+                name: 'realkind-convergence',
+                include: ['test/realkind/convergence.test.ts'],
+                globalSetup: ['test/realkind/global-setup.ts'],
+                testTimeout: 900_000,
+                hookTimeout: 900_000,
+                maxWorkers: 1,
+                fileParallelism: false,
+                sequence: { groupOrder: 1 },
               },
             },
           ]

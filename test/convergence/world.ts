@@ -239,7 +239,7 @@ export interface Outcome {
 export function describeStop(result: KoalaResult, step: string): string {
   const text = result.stdout + result.stderr;
   const line =
-    new RegExp(`^\\[${step}\\] (done|already done|failed|cancelled|blocked|skipped)[^\\n]*`, 'm').exec(text)?.[0] ?? '';
+    new RegExp(`^\\[${step}\\] (done|already done|FAILED|cancelled|blocked|skipped)[^\\n]*`, 'm').exec(text)?.[0] ?? '';
   return `exit ${result.code ?? result.signal}${line ? `, ${line.replace(/\s*\(.*$/, '')}` : ''}`;
 }
 

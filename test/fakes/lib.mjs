@@ -7,6 +7,11 @@
 //                 "stderr": "...", "exitCode": 1, "delayMs": 0 }]
 // A fault matches when the call's argv, joined by spaces, starts with `args`. "times" counts
 // down (absent = every time). "delayMs" alone (no mode) just slows the call, for benchmarks.
+// The real tools behind passThrough() also take "atLine" (the fault fires delayMs after the
+// tool prints a line containing it) and, for "fail", "after" (the real tool runs to its end,
+// then the call fails anyway, as `docker run` does when it made the container but could not
+// start it).
+import { spawn } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
@@ -97,4 +102,66 @@ export function parseFlags(args) {
     } else rest.push(a);
   }
   return { flags, rest };
+}
+
+/**
+ * Run the real tool at `real` with this call's argv, recorded and with the fault switch on
+ * (`words`: what a fault's "args" is matched against). "fail" exits with the fault's stderr
+ * before the real tool runs, or, with "atLine", kills it there (SIGKILL, a crash that leaves
+ * its work half done), or, with "after", once it has finished. "interrupt" sends SIGINT to the
+ * parent (koala) while the real tool works on. SIGINT and SIGTERM reach the real tool, so a
+ * stopped call stops for real. `failure`: the stderr of a "fail" fault that names none. Never
+ * returns: the process exits with the real tool.
+ */
+export async function passThrough(tool, real, argv, words = argv, failure = 'ERROR: injected failure') {
+  record(tool, argv);
+  const fault = takeFault(tool, words);
+  if (fault?.mode === 'fail' && !fault.atLine && !fault.after) {
+    if (fault.delayMs) await sleep(fault.delayMs);
+    process.stderr.write(`${fault.stderr ?? failure}\n`);
+    process.exit(fault.exitCode ?? 1);
+  }
+  const watch = Boolean(fault?.atLine);
+  const child = spawn(real, argv, { stdio: watch ? ['inherit', 'pipe', 'pipe'] : 'inherit' });
+  for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
+  let failed = false;
+  const fire = () => {
+    setTimeout(() => {
+      if (fault.mode === 'interrupt') process.kill(process.ppid, 'SIGINT');
+      if (fault.mode === 'fail') {
+        failed = true;
+        child.kill('SIGKILL');
+      }
+    }, fault.delayMs ?? 0);
+  };
+  if (watch) {
+    let fired = false;
+    for (const [from, to] of [
+      [child.stdout, process.stdout],
+      [child.stderr, process.stderr],
+    ]) {
+      from.on('data', (chunk) => {
+        to.write(chunk);
+        if (!fired && chunk.toString().includes(fault.atLine)) {
+          fired = true;
+          fire();
+        }
+      });
+    }
+  } else if (fault?.mode === 'interrupt') fire();
+  // A crash ends the call at once (children of the killed tool may keep its pipes open).
+  child.on('exit', () => {
+    if (!failed) return;
+    process.stderr.write(`${fault.stderr ?? failure}\n`);
+    process.exit(fault.exitCode ?? 1);
+  });
+  // 'close': after the piped output is through.
+  child.on('close', (code, signal) => {
+    if (fault?.mode === 'fail' && fault.after) {
+      process.stderr.write(`${fault.stderr ?? failure}\n`);
+      process.exit(fault.exitCode ?? 1);
+    }
+    process.exit(code ?? (signal ? 128 + 15 : 1));
+  });
+  return new Promise(() => {});
 }

@@ -37,6 +37,11 @@ export interface World {
     stderr?: string;
     delayMs?: number;
     at?: string;
+    /** The real tools behind passThrough (test/fakes/lib.mjs): fire when a line contains this. */
+    atLine?: string;
+    /** passThrough, "fail": the real tool runs to its end, then the call fails. */
+    after?: boolean;
+    exitCode?: number;
   }): void;
   writeConfig(yaml: string): void;
 }
