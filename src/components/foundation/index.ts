@@ -125,10 +125,26 @@ export function platformRelease(ctx: PlatformContext): ReleaseDef {
 }
 
 function platformSteps(ctx: PlatformContext): Step[] {
+  // Ready while every credential Secret exists: one deleted by hand makes the step apply the
+  // release again, and helm recreates the missing object.
+  const secretsPresent = async (): Promise<{ ready: boolean; detail: string }> => {
+    const gone = await missingSecrets(ctx, (await platformCredentials(ctx)).credentials);
+    return gone.length
+      ? { ready: false, detail: `Secret ${gone.join(', ')} missing` }
+      : { ready: true, detail: 'credentials in Secrets' };
+  };
   const inner = releaseStep(ctx, {
     id: 'platform' satisfies UpStepId,
     title: `Create the platform namespaces and credentials (${allNamespaces(ctx.config).join(', ')})`,
     def: platformRelease(ctx),
+    readiness: {
+      check: secretsPresent,
+      async wait() {
+        const present = await secretsPresent();
+        if (!present.ready) throw new Error(`helm applied ${RELEASES.platform}, yet ${present.detail}`);
+        return present.detail;
+      },
+    },
   });
   const file = credentialsFile(ctx);
   return [
@@ -142,8 +158,6 @@ function platformSteps(ctx: PlatformContext): Step[] {
         const { credentials } = await platformCredentials(ctx);
         if (JSON.stringify(stored) !== JSON.stringify(credentials))
           return { done: false, reason: `${file} is missing or out of date` };
-        const missing = await missingSecrets(ctx, credentials);
-        if (missing.length) return { done: false, reason: `Secret ${missing.join(', ')} missing` };
         return result;
       },
       async run(stepCtx) {
