@@ -125,9 +125,13 @@ export async function passThrough(tool, real, argv, words = argv, failure = 'ERR
   const child = spawn(real, argv, { stdio: watch ? ['inherit', 'pipe', 'pipe'] : 'inherit' });
   for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
   let failed = false;
+  let interrupted = false;
   const fire = () => {
     setTimeout(() => {
-      if (fault.mode === 'interrupt') process.kill(process.ppid, 'SIGINT');
+      if (fault.mode === 'interrupt' && !interrupted) {
+        interrupted = true;
+        process.kill(process.ppid, 'SIGINT');
+      }
       if (fault.mode === 'fail') {
         failed = true;
         child.kill('SIGKILL');
@@ -156,7 +160,14 @@ export async function passThrough(tool, real, argv, words = argv, failure = 'ERR
     process.exit(fault.exitCode ?? 1);
   });
   // 'close': after the piped output is through.
-  child.on('close', (code, signal) => {
+  child.on('close', async (code, signal) => {
+    // A tool quicker than the fault's delay: Ctrl-C as it ends, before koala hears of its end, so
+    // the point still stops koala inside the step (the tool's work done, the step not recorded).
+    if (fault?.mode === 'interrupt' && !interrupted && !watch) {
+      interrupted = true;
+      process.kill(process.ppid, 'SIGINT');
+      await sleep(500);
+    }
     if (fault?.mode === 'fail' && fault.after) {
       process.stderr.write(`${fault.stderr ?? failure}\n`);
       process.exit(fault.exitCode ?? 1);
