@@ -45,6 +45,7 @@ try {
     config,
     env: new Map(),
     spec: clusterSpec(config, resolveNodeImage(config.cluster, undefined)),
+    target: { kind: 'existing', name: config.cluster.name, context: kubeTarget.context },
     kubeTarget,
     home: mkdtempSync(path.join(os.tmpdir(), 'koala-bench-home-')),
     recreate: false,

@@ -46,7 +46,8 @@ export async function offerTools(
   options: { yes: boolean; signal?: AbortSignal; log: (line: string) => void },
 ): Promise<Installed[]> {
   const { toolsNeeded } = await import('../cluster/preflight.ts');
-  const needed = await toolsNeeded();
+  // A cluster koala did not create needs no kind.
+  const needed = (await toolsNeeded()).filter((n) => n.tool !== 'kind' || !config.cluster.context);
   if (needed.length === 0) return [];
   const { TOOL_PINS } = await import('../tools/pins.ts');
   const { toolsBinDir } = await import('../tools/exec.ts');

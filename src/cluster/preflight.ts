@@ -62,22 +62,6 @@ export async function runPreflight(
     (value) => ({ ok: true as const, value }),
     (error: unknown) => ({ ok: false as const, error }),
   );
-  const guard = async (
-    id: string,
-    title: string,
-    fn: () => Promise<Omit<CheckOutcome, 'id' | 'title'>>,
-  ): Promise<CheckOutcome> => {
-    try {
-      return { id, title, ...(await fn()) };
-    } catch (error) {
-      const fix =
-        error instanceof ToolMissingError && isPinned(error.tool)
-          ? installFix(error.tool)
-          : 'Run `koala doctor --verbose` to see the command that failed.';
-      return { id, title, status: 'fail', detail: failureLine(error), fix };
-    }
-  };
-
   const checks: Array<Promise<CheckOutcome>> = [
     guard('docker', 'Docker daemon reachable', async () => {
       const result = await info;
@@ -100,17 +84,7 @@ export async function runPreflight(
       }
       return { status: 'pass', detail: `kind ${formatVersion(v)}` };
     }),
-    guard('helm', `helm ${MIN_HELM3}+ or 4.x`, async () => {
-      const v = await helmVersion();
-      if (!v) return { status: 'fail', detail: 'could not read the helm version', fix: installHelm };
-      if (v.major < 3 || (v.major === 3 && !atLeast(v, MIN_HELM3)))
-        return {
-          status: 'fail',
-          detail: `helm ${formatVersion(v)} is too old (the Airflow chart needs ${MIN_HELM3}+)`,
-          fix: installHelm,
-        };
-      return { status: 'pass', detail: `helm ${formatVersion(v)}` };
-    }),
+    helmCheck(),
     guard('kubectl', 'kubectl present', async () => {
       const v = await kubectlVersion();
       return v
@@ -194,6 +168,38 @@ export async function runPreflight(
   const outcomes = await Promise.all(checks);
   const docker = await info;
   return docker.ok ? { outcomes, docker: docker.value } : { outcomes };
+}
+
+/** A check that never throws: one that cannot run is a failure with the reason and a fix. */
+export async function guard(
+  id: string,
+  title: string,
+  fn: () => Promise<Omit<CheckOutcome, 'id' | 'title'>>,
+): Promise<CheckOutcome> {
+  try {
+    return { id, title, ...(await fn()) };
+  } catch (error) {
+    const fix =
+      error instanceof ToolMissingError && isPinned(error.tool)
+        ? installFix(error.tool)
+        : 'Run `koala doctor --verbose` to see the command that failed.';
+    return { id, title, status: 'fail', detail: failureLine(error), fix };
+  }
+}
+
+/** helm 3.19+ or 4: every install goes through it, on kind or on a cluster koala did not create. */
+export function helmCheck(): Promise<CheckOutcome> {
+  return guard('helm', `helm ${MIN_HELM3}+ or 4.x`, async () => {
+    const v = await helmVersion();
+    if (!v) return { status: 'fail', detail: 'could not read the helm version', fix: installHelm };
+    if (v.major < 3 || (v.major === 3 && !atLeast(v, MIN_HELM3)))
+      return {
+        status: 'fail',
+        detail: `helm ${formatVersion(v)} is too old (the Airflow chart needs ${MIN_HELM3}+)`,
+        fix: installHelm,
+      };
+    return { status: 'pass', detail: `helm ${formatVersion(v)}` };
+  });
 }
 
 function isPinned(tool: string): tool is PinnedTool {

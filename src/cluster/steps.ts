@@ -98,11 +98,12 @@ async function deleteUntilGone(name: string, signal: AbortSignal, report: (line:
 
 /** Wait for the API server, then for every node to be Ready, through a watch. */
 export function nodesReadyStep(ctx: PlatformContext): Step {
-  const expected = nodeNames(ctx.spec).length;
+  // koala knows the shape of its own cluster; of another it asks only for one Ready node.
+  const expected = ctx.target.kind === 'kind' ? nodeNames(ctx.spec).length : 1;
   const timeoutMs = ctx.config.timeouts.nodesReadySeconds * 1000;
   return {
     id: 'nodes-ready' satisfies UpStepId,
-    title: `Wait for the API server and ${expected} nodes to be Ready`,
+    title: `Wait for the API server and ${expected} ${expected === 1 ? 'node' : 'nodes'} to be Ready`,
     timeoutMs: timeoutMs + 60_000,
     plan: () => [
       { kind: 'wait', what: `the API server of context ${ctx.kubeTarget.context}`, timeoutMs: 60_000 },

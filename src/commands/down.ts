@@ -6,6 +6,9 @@ import type { DownJson } from '../cli/results.ts';
 
 export default class Down extends KoalaCommand {
   static override summary = 'Delete the cluster and the registry koala created.';
+  static override description =
+    'With --context (a cluster koala did not create), it uninstalls what `koala up` installed there ' +
+    'and leaves the cluster in place.';
   static override examples = ['<%= config.bin %> down', '<%= config.bin %> down --yes --keep-registry'];
   static override flags = {
     ...clusterFlags,
@@ -23,9 +26,13 @@ export default class Down extends KoalaCommand {
     const ctx = existingClusterContext(loaded);
     const plan = downPlan(ctx, { keepRegistry: flags['keep-registry'] });
 
+    const existing = ctx.target.kind === 'existing';
     if (!flags.yes) {
+      const deletes = existing
+        ? `removes the platform and its data from context "${ctx.target.context}"`
+        : 'deletes the cluster and its data';
       if (this.mode !== 'tty' || !process.stdin.isTTY) {
-        throw new KoalaError('`koala down` deletes the cluster and its data, and needs confirmation', {
+        throw new KoalaError(`\`koala down\` ${deletes}, and needs confirmation`, {
           hint: 'Add --yes to confirm from a script.',
           exitCode: EXIT.usage,
         });
@@ -33,7 +40,11 @@ export default class Down extends KoalaCommand {
       const { confirm } = await import('@inquirer/prompts');
       const registry = `registry "${loaded.config.registry.name}" (unless another cluster uses it)`;
       const what = flags['keep-registry'] ? `cluster "${ctx.spec.name}"` : `cluster "${ctx.spec.name}" and ${registry}`;
-      if (!(await confirm({ message: `Delete ${what} and everything in them?`, default: false }))) {
+      const message = existing
+        ? `Uninstall koala's releases and namespaces, with their data, from context "${ctx.target.context}"? ` +
+          'The cluster itself stays.'
+        : `Delete ${what} and everything in them?`;
+      if (!(await confirm({ message, default: false }))) {
         this.log('Nothing deleted.');
         return;
       }

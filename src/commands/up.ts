@@ -2,7 +2,7 @@ import { Flags } from '@oclif/core';
 import { KoalaCommand } from '../cli/base.ts';
 import { clusterFlags, clusterSelection } from '../cli/cluster-flag.ts';
 import type { UpDryRunJson, UpRunJson } from '../cli/results.ts';
-import { EXIT } from '../util/errors.ts';
+import { EXIT, KoalaError } from '../util/errors.ts';
 
 export default class Up extends KoalaCommand {
   static override summary =
@@ -42,7 +42,9 @@ export default class Up extends KoalaCommand {
     skip: Flags.string({ description: 'Leave these steps out (comma-separated).', multiple: true, delimiter: ',' }),
     yes: Flags.boolean({
       char: 'y',
-      description: 'Fetch the pinned kind, helm or kubectl without asking when one is missing or too old.',
+      description:
+        'Answer yes: fetch the pinned kind, helm or kubectl when one is missing or too old, and install onto a ' +
+        '--context koala did not create.',
     }),
     'ignore-checks': Flags.string({
       description:
@@ -100,6 +102,10 @@ export default class Up extends KoalaCommand {
     for (const o of prepared.preflight.filter((x) => x.status === 'warn'))
       this.note(`warning: ${o.title}: ${o.detail}${o.fix ? ` (fix: ${o.fix})` : ''}`);
     for (const n of prepared.notes) this.note(n);
+    if (prepared.consent && !(await this.agree(prepared.consent, prepared.ctx.home, flags.yes))) {
+      this.log('Nothing was installed.');
+      return;
+    }
     const result = await runWithProgress(prepared.plan, { mode: this.mode, signal: this.signal });
     const summary = upSummary(prepared.ctx, result);
     if (this.mode === 'json')
@@ -110,5 +116,24 @@ export default class Up extends KoalaCommand {
       });
     else this.log(renderSummary({ ...summary, notes: prepared.notes }));
     if (!result.ok) this.exitWith(result.interrupted ? EXIT.interrupted : EXIT.failure);
+  }
+
+  /** The first `up` on a cluster koala did not create asks first; the answer is kept for that server. */
+  private async agree(consent: { context: string; server: string }, home: string, yes: boolean): Promise<boolean> {
+    const { writeConsent } = await import('../orchestration/state.ts');
+    const what = `context "${consent.context}" (${consent.server}), a cluster koala did not create`;
+    if (!yes) {
+      if (this.mode !== 'tty' || !process.stdin.isTTY) {
+        throw new KoalaError(`koala up would install the platform onto ${what}, and needs your yes first`, {
+          hint: 'Add --yes to agree from a script; nothing was changed.',
+          exitCode: EXIT.usage,
+        });
+      }
+      const { confirm } = await import('@inquirer/prompts');
+      const message = `Install koala's platform (namespaces, Helm releases, RBAC) onto ${what}?`;
+      if (!(await confirm({ message, default: false }, { signal: this.signal }))) return false;
+    }
+    await writeConsent(home, consent);
+    return true;
   }
 }

@@ -203,6 +203,7 @@ export function releaseStep(
     id: spec.id,
     title: spec.title,
     ...('needs' in spec ? { needs: spec.needs } : {}),
+    release: { name: def.release, namespace: def.namespace },
     // helm's own wait, then the readiness wait, each bounded; this is the backstop.
     timeoutMs: def.timeoutSeconds * 1000 + waitMs + 5 * 60_000,
     async plan() {

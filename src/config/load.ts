@@ -30,12 +30,14 @@ export interface LoadedConfig {
 /** KOALA_* variables and the config fields they set. */
 export const ENV_FIELDS: ReadonlyArray<{ name: string; path: string }> = [
   { name: 'KOALA_CLUSTER_NAME', path: 'cluster.name' },
+  { name: 'KOALA_CONTEXT', path: 'cluster.context' },
   { name: 'KOALA_CONTROL_PLANES', path: 'cluster.controlPlanes' },
   { name: 'KOALA_WORKERS', path: 'cluster.workers' },
   { name: 'KOALA_KUBERNETES_VERSION', path: 'cluster.kubernetesVersion' },
   { name: 'KOALA_NODE_IMAGE', path: 'cluster.nodeImage' },
   { name: 'KOALA_REGISTRY', path: 'registry.enabled' },
   { name: 'KOALA_REGISTRY_PORT', path: 'registry.port' },
+  { name: 'KOALA_REGISTRY_EXTERNAL', path: 'registry.external' },
   { name: 'KOALA_CHART_MIRROR', path: 'charts.mirror' },
   { name: 'KOALA_IMAGE_MIRROR', path: 'images.mirror' },
   { name: 'KOALA_TOOLS_MIRROR', path: 'tools.mirror' },

@@ -18,8 +18,17 @@ export interface KoalaConfig {
     kubernetesVersionPinned: boolean;
     /** Overrides the pinned image for the version (must carry a digest). */
     nodeImage: string | undefined;
+    /**
+     * A kubeconfig context of a cluster koala did not create: the platform goes there, with no kind
+     * cluster and no local registry. Unset: koala's own kind cluster, `name`.
+     */
+    context: string | undefined;
   };
-  registry: { enabled: boolean; name: string; port: number; image: string };
+  /**
+   * The local registry beside the kind cluster; `external` is the repository the cluster pulls app
+   * images from instead (host[:port]/path), for a cluster koala did not create.
+   */
+  registry: { enabled: boolean; name: string; port: number; image: string; external: string | undefined };
   /** Host ports (on 127.0.0.1) mapped into the cluster for the services; 0 turns one off (components declare them). */
   ports: Record<HostPortKey, number>;
   charts: { mirror: string | undefined };
@@ -120,6 +129,12 @@ export const CONFIG_SPEC: FieldSpec = {
           accepted:
             'an image pinned by digest, like kindest/node:v1.35.8@sha256:<64 hex digits>, or a local image by name:tag',
         },
+        // kubectl accepts any non-empty name; koala keeps it to one printable token.
+        context: {
+          type: 'string',
+          pattern: /^[^\s]{1,253}$/,
+          accepted: 'the name of a context in your kubeconfig (`kubectl config get-contexts -o name`)',
+        },
       },
     },
     registry: {
@@ -129,6 +144,11 @@ export const CONFIG_SPEC: FieldSpec = {
         name: { type: 'string', ...dnsLabel },
         port,
         image: { type: 'string', pattern: /^[\w./:@-]+$/, accepted: 'an image reference, like registry:3' },
+        external: {
+          type: 'string',
+          pattern: /^[a-zA-Z0-9.-]+(:\d+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/,
+          accepted: 'a registry host with an optional port and path and no scheme, like registry.example.com:5000/team',
+        },
       },
     },
     ports: { type: 'object', fields: Object.fromEntries(hostPorts().map((p) => [p.key, hostPort])) },
@@ -225,8 +245,9 @@ export function defaultConfig(projectDir: string): KoalaConfig {
       kubernetesVersion: NODE_IMAGES[0]!.version,
       kubernetesVersionPinned: false,
       nodeImage: undefined,
+      context: undefined,
     },
-    registry: { enabled: true, name: 'koala-registry', port: 5001, image: 'registry:3' },
+    registry: { enabled: true, name: 'koala-registry', port: 5001, image: 'registry:3', external: undefined },
     ports: Object.fromEntries(hostPorts().map((p) => [p.key, p.default])) as KoalaConfig['ports'],
     charts: { mirror: undefined },
     images: {},

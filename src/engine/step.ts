@@ -40,6 +40,11 @@ export interface Step {
   readonly needs?: readonly string[];
   /** Backstop deadline for check + run together; inner waits carry their own, clearer deadlines. */
   readonly timeoutMs?: number;
+  /**
+   * The Helm release this step installs. `koala down` on a cluster koala did not create removes
+   * exactly these, so it takes away what `up` put there and nothing else.
+   */
+  readonly release?: { readonly name: string; readonly namespace: string };
   /** What the step would do; may render manifests or values, so it can be async. */
   plan(): Action[] | Promise<Action[]>;
   /** Read-only: is this step's work already done? */

@@ -5,8 +5,14 @@ import { runTool } from '../tools/exec.ts';
 import { EXIT, KoalaError } from '../util/errors.ts';
 import { hashBuildContext, type ContextHash } from './context-hash.ts';
 
-/** How the image reaches the cluster's nodes. */
-export type Delivery = { kind: 'push'; registryPort: number } | { kind: 'load'; cluster: string; stateDir: string };
+/**
+ * How the image reaches the cluster's nodes: koala's local registry, `kind load`, or the
+ * registry a cluster koala did not create pulls from (registry.external).
+ */
+export type Delivery =
+  | { kind: 'push'; registryPort: number }
+  | { kind: 'load'; cluster: string; stateDir: string }
+  | { kind: 'external'; repository: string };
 
 export interface BuildRequest {
   app: string;
@@ -34,6 +40,7 @@ export interface BuildResult {
 
 /** localhost:<port>/koala/<app>: the nodes' containerd sends localhost:<port> to the registry. */
 export function imageRepository(app: string, delivery: Delivery): string {
+  if (delivery.kind === 'external') return `${delivery.repository}/${app}`;
   return delivery.kind === 'push' ? `localhost:${delivery.registryPort}/koala/${app}` : `koala.local/${app}`;
 }
 
@@ -71,13 +78,15 @@ export async function buildAppImage(request: BuildRequest): Promise<BuildResult>
     await dockerBuild(image, request);
     built = true;
   }
-  if (request.delivery.kind === 'push') {
+  if (request.delivery.kind !== 'load') {
     const pushed = await dockerPush(image, request);
     return result({
       built,
       delivered: true,
       ...pushed,
-      reason: `pushed ${pushed.layersPushed} new layer(s), ${pushed.layersReused} already in the registry`,
+      reason:
+        `pushed ${pushed.layersPushed} new layer(s), ` +
+        `${pushed.layersReused} already in ${registryOf(request.delivery)}`,
     });
   }
   await runTool({
@@ -95,12 +104,32 @@ export async function buildAppImage(request: BuildRequest): Promise<BuildResult>
   });
 }
 
+function registryOf(delivery: Exclude<Delivery, { kind: 'load' }>): string {
+  return delivery.kind === 'push' ? 'the registry' : delivery.repository.split('/')[0]!;
+}
+
 async function alreadyDelivered(image: string, delivery: Delivery, signal?: AbortSignal): Promise<boolean> {
   if (delivery.kind === 'load') {
     const loaded = await readLoaded(delivery);
     return loaded.includes(image) && (await localImageExists(image, signal));
   }
+  if (delivery.kind === 'external') return externalRegistryHas(image, signal);
   return registryHasTag(delivery.registryPort, image, signal);
+}
+
+/**
+ * Does a registry koala does not run hold this tag? Docker asks it with the user's own login
+ * (`docker login`), over HTTPS, or plain HTTP where the daemon allows that registry so.
+ */
+async function externalRegistryHas(image: string, signal?: AbortSignal): Promise<boolean> {
+  const result = await runTool({
+    tool: 'docker',
+    args: ['manifest', 'inspect', '--insecure', image],
+    okExitCodes: [1],
+    timeoutMs: 60_000,
+    ...(signal ? { signal } : {}),
+  });
+  return result.exitCode === 0;
 }
 
 /** Does the local registry hold this tag? (GET /v2/<name>/manifests/<tag>, HEAD semantics.) */

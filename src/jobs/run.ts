@@ -11,6 +11,7 @@ import { missingReferences, referencedObjects } from './references.ts';
 import { ANNOTATION_SOURCE, renderFromManifest, renderSparkApplication, type SparkApplication } from './render.ts';
 import { dryRunFile, missingError, prepareFile, sharedNotice } from './run-file.ts';
 import { nextRunNumber, otherSources, preflightSubmit, pruneRuns, submitRun } from './submit.ts';
+import { EXIT, KoalaError } from '../util/errors.ts';
 
 export interface RunRequest {
   ctx: PlatformContext;
@@ -45,6 +46,23 @@ export interface Submitted {
 }
 
 export function deliveryFor(ctx: PlatformContext, load: boolean | undefined): Delivery {
+  if (ctx.target.kind === 'existing') {
+    const repository = ctx.config.registry.external;
+    if (load || !repository)
+      throw new KoalaError(
+        load
+          ? `--load puts an image into kind's nodes; context "${ctx.target.context}" is not a kind cluster koala made`
+          : `Context "${ctx.target.context}" is a cluster koala did not create: it cannot pull from koala's ` +
+              'local registry',
+        {
+          hint:
+            'Set registry.external in koala.yaml to a registry the cluster pulls from ' +
+            '(like registry.example.com:5000/team), and `docker login` to it.',
+          exitCode: EXIT.usage,
+        },
+      );
+    return { kind: 'external', repository };
+  }
   if (load || !ctx.config.registry.enabled)
     return { kind: 'load', cluster: ctx.config.cluster.name, stateDir: ctx.home };
   return { kind: 'push', registryPort: ctx.config.registry.port };

@@ -50,8 +50,9 @@ export class Kube {
     if (!kc.getContextObject(target.context)) {
       throw new KoalaError(`The kubeconfig has no context "${target.context}"`, {
         hint:
-          'Run `koala up` to create the cluster, ' +
-          `or check KUBECONFIG (${target.kubeconfig ?? process.env.KUBECONFIG ?? '~/.kube/config'}).`,
+          'Run `koala up` to create the cluster; for a cluster koala did not create, ' +
+          '`kubectl config get-contexts` lists the contexts there are. ' +
+          `KUBECONFIG: ${target.kubeconfig ?? process.env.KUBECONFIG ?? '~/.kube/config'}.`,
       });
     }
     kc.setCurrentContext(target.context);

@@ -3,8 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import type { EnvValue } from '../config/env.ts';
 import type { KoalaConfig } from '../config/schema.ts';
-import { kubeContext } from '../cluster/names.ts';
 import type { ClusterSpec } from '../cluster/spec.ts';
+import { clusterTarget, contextHome, type ClusterTarget } from '../cluster/target.ts';
 import { Kube, type KubeTarget } from '../kube/client.ts';
 import { clusterHome } from '../util/paths.ts';
 
@@ -16,6 +16,8 @@ export interface PlatformContext {
   config: KoalaConfig;
   env: ReadonlyMap<string, EnvValue>;
   spec: ClusterSpec;
+  /** koala's kind cluster, or a cluster it did not create (cluster.context). */
+  target: ClusterTarget;
   kubeTarget: KubeTarget;
   /** Directory for this cluster's local state and credentials (0700). */
   home: string;
@@ -33,15 +35,17 @@ export function createPlatformContext(options: {
 }): PlatformContext {
   const processEnv = options.processEnv ?? process.env;
   // KUBECONFIG may list several files; client-node merges them like kubectl when none is named.
-  const kubeTarget: KubeTarget = { context: kubeContext(options.config.cluster.name) };
+  const target = clusterTarget(options.config);
+  const kubeTarget: KubeTarget = { context: target.context };
   let connection: Promise<Kube> | undefined;
   let connectedTo = '';
   return {
     config: options.config,
     env: options.env,
     spec: options.spec,
+    target,
     kubeTarget,
-    home: clusterHome(options.config.cluster.name, processEnv),
+    home: target.kind === 'existing' ? contextHome(target.context, processEnv) : clusterHome(target.name, processEnv),
     recreate: options.recreate ?? false,
     kube() {
       // kind rewrites the kubeconfig when it (re)creates a cluster: reconnect when it changed.

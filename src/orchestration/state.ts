@@ -25,6 +25,28 @@ export async function writeRecord(home: string, phase: ClusterRecord['phase']): 
   );
 }
 
+/** The user's yes to installing onto a cluster koala did not create: the context and its server then. */
+export interface Consent {
+  context: string;
+  server: string;
+  at: string;
+}
+
+export async function readConsent(home: string): Promise<Consent | undefined> {
+  try {
+    return JSON.parse(await readFile(path.join(home, 'consent.json'), 'utf8')) as Consent;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function writeConsent(home: string, consent: Omit<Consent, 'at'>): Promise<void> {
+  await writePrivateFile(
+    path.join(home, 'consent.json'),
+    `${JSON.stringify({ ...consent, at: new Date().toISOString() }, null, 2)}\n`,
+  );
+}
+
 export async function removeHome(home: string): Promise<void> {
   await rm(home, { recursive: true, force: true });
 }

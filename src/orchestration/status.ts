@@ -21,6 +21,8 @@ export interface PlatformStatus {
     exists: boolean;
     reachable: boolean;
     context: string;
+    /** A cluster koala did not create, reached through its kubeconfig context. */
+    existing?: boolean;
     version?: string;
     detail?: string;
     /** The kind clusters there are when this one is not: the user may have meant one of them. */
@@ -37,9 +39,17 @@ export async function collectStatus(
   known: readonly Component[] = COMPONENTS,
 ): Promise<PlatformStatus> {
   const name = ctx.spec.name;
-  const clusters = await kindClusters(signal);
-  const exists = clusters.includes(name);
-  const cluster: PlatformStatus['cluster'] = { name, exists, reachable: false, context: ctx.kubeTarget.context };
+  const existing = ctx.target.kind === 'existing';
+  // A cluster koala did not create is there when its context is: kind is not asked.
+  const clusters = existing ? [] : await kindClusters(signal);
+  const exists = existing ? await hasContext(ctx) : clusters.includes(name);
+  const cluster: PlatformStatus['cluster'] = {
+    name,
+    exists,
+    reachable: false,
+    context: ctx.kubeTarget.context,
+    ...(existing ? { existing: true } : {}),
+  };
   let nodes: NodeStatus[] = [];
   if (exists) {
     try {
@@ -56,6 +66,8 @@ export async function collectStatus(
     } catch (error) {
       cluster.detail = errorMessage(error).split('\n')[0];
     }
+  } else if (existing) {
+    cluster.detail = `the kubeconfig has no context "${ctx.kubeTarget.context}"`;
   } else {
     cluster.detail = 'no such kind cluster';
     cluster.others = clusters;
@@ -73,4 +85,13 @@ export async function collectStatus(
   );
   const healthy = cluster.reachable && nodes.length > 0 && nodes.every((n) => n.ready) && components.every((c) => c.ok);
   return { healthy, cluster, nodes, components };
+}
+
+async function hasContext(ctx: PlatformContext): Promise<boolean> {
+  try {
+    await ctx.kube();
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -8,8 +8,14 @@ export function renderStatus(s: PlatformStatus): string {
     ? `running, Kubernetes ${c.version ?? '?'} (context ${c.context})`
     : c.exists
       ? `exists but not reachable${c.detail ? ` (${c.detail})` : ''}`
-      : notCreated(c.others);
-  out.push(`Cluster "${c.name}": ${state}`);
+      : c.existing
+        ? (c.detail ?? 'no such context')
+        : notCreated(c.others);
+  out.push(
+    c.existing
+      ? `Cluster of context "${c.context}" (koala did not create it): ${state}`
+      : `Cluster "${c.name}": ${state}`,
+  );
   if (s.nodes.length > 0) {
     out.push(
       '',
@@ -35,7 +41,10 @@ export function renderStatus(s: PlatformStatus): string {
     );
   }
   const repair = 'Not healthy. `koala up` repairs what it can; `koala up --only <step>` retries one step.';
-  out.push('', s.healthy ? 'All healthy.' : c.exists ? repair : create(c.others));
+  const missing = c.existing
+    ? 'Check the context name (`kubectl config get-contexts`) and KUBECONFIG.'
+    : create(c.others);
+  out.push('', s.healthy ? 'All healthy.' : c.exists ? repair : missing);
   return out.join('\n');
 }
 

@@ -63,6 +63,7 @@ export function testbedContext(
     config,
     env,
     spec: clusterSpec(config, resolveNodeImage(config.cluster, undefined)),
+    target: { kind: 'existing', name: config.cluster.name, context: kubeTarget.context },
     kubeTarget,
     home: options.home ?? mkdtempSync(path.join(os.tmpdir(), 'koala-home-')),
     recreate: false,

@@ -1,3 +1,4 @@
+import { isExistingCluster } from '../../cluster/target.ts';
 import type { UpStepId } from '../../orchestration/up-order.ts';
 import type { Component } from '../component.ts';
 import { REGISTRY } from './declaration.ts';
@@ -156,7 +157,8 @@ function registrySteps(ctx: PlatformContext): Step[] {
 export const registry: Component = {
   ...REGISTRY,
   title: 'Local image registry',
-  enabled: (config) => config.registry.enabled,
+  // A container beside koala's kind cluster: a cluster koala did not create pulls from registry.external.
+  enabled: (config) => config.registry.enabled && !isExistingCluster(config),
   steps: registrySteps,
   async health(ctx, signal) {
     const r = ctx.config.registry;
