@@ -47,7 +47,7 @@ export async function offerTools(
 ): Promise<Installed[]> {
   const { toolsNeeded } = await import('../cluster/preflight.ts');
   // A cluster koala did not create needs no kind.
-  const needed = (await toolsNeeded()).filter((n) => n.tool !== 'kind' || !config.cluster.context);
+  const needed = await toolsNeeded({ kind: !config.cluster.context });
   if (needed.length === 0) return [];
   const { TOOL_PINS } = await import('../tools/pins.ts');
   const { toolsBinDir } = await import('../tools/exec.ts');

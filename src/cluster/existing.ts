@@ -1,11 +1,11 @@
-import type { V1DaemonSet, V1Namespace, V1StorageClass } from '@kubernetes/client-node';
+import type { V1DaemonSet, V1Namespace, V1Secret, V1StorageClass } from '@kubernetes/client-node';
 import { allNamespaces, RELEASES } from '../components/names.ts';
 import type { Step } from '../engine/step.ts';
 import type { Kube } from '../kube/client.ts';
 import type { PlatformContext } from '../orchestration/context.ts';
 import type { UpStepId } from '../orchestration/up-order.ts';
 import { parseVersion, atLeast } from '../tools/version.ts';
-import { errorMessage } from '../util/errors.ts';
+import { errorMessage, KoalaError } from '../util/errors.ts';
 import { guard, helmCheck, type CheckOutcome } from './preflight.ts';
 
 /**
@@ -206,15 +206,69 @@ async function checkNamespaces(ctx: PlatformContext, kube: Kube): Promise<Omit<C
   const found = await Promise.all(
     names.map((name) => kube.get<V1Namespace>({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } })),
   );
-  const foreign = found.flatMap((ns, i) => {
-    if (!ns) return [];
-    const release = ns.metadata?.annotations?.['meta.helm.sh/release-name'];
-    return release === RELEASES.platform ? [] : [names[i]!];
-  });
+  const system = ctx.config.namespaces.system;
+  const foreign = (
+    await Promise.all(
+      found.map(async (ns, i) => {
+        if (!ns) return [];
+        if (ns.metadata?.annotations?.['meta.helm.sh/release-name'] === RELEASES.platform) return [];
+        // helm makes the release's own namespace (--create-namespace) without annotating it.
+        if (names[i] === system && (await helmReleasesIn(kube, system)).includes(RELEASES.platform)) return [];
+        return [names[i]!];
+      }),
+    )
+  ).flat();
   if (foreign.length === 0) return { status: 'pass', detail: names.join(', ') };
   return {
     status: 'fail',
     detail: `${foreign.join(', ')} already exist and koala did not make them`,
     fix: 'Pick other names in koala.yaml (namespaces.*, spark.jobNamespaces), or remove those namespaces.',
+  };
+}
+
+/** The Helm releases stored in a namespace (Helm 3 and 4 keep each revision in a Secret labelled owner=helm). */
+export async function helmReleasesIn(kube: Kube, namespace: string): Promise<string[]> {
+  const secrets = await kube.list<V1Secret>('v1', 'Secret', { namespace, labelSelector: 'owner=helm' });
+  return [...new Set(secrets.map((s) => s.metadata?.labels?.name ?? ''))].filter(Boolean).sort();
+}
+
+/**
+ * The end of `down` on a cluster koala did not create: the namespaces koala made. Its chart keeps
+ * them on uninstall (helm.sh/resource-policy: keep), so a release removed by mistake never takes
+ * data with it; `down` removes them on purpose. The namespace the releases were kept in, which
+ * helm made for them, goes too once it holds none. Namespaces koala did not make stay.
+ */
+export function namespacesStep(ctx: PlatformContext): Step {
+  const names = allNamespaces(ctx.config);
+  const system = ctx.config.namespaces.system;
+  const header = (name: string) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+  const ours = async (kube: Kube): Promise<V1Namespace[]> => {
+    const found = await Promise.all(names.map((name) => kube.get<V1Namespace>(header(name))));
+    return found.filter(
+      (ns): ns is V1Namespace =>
+        ns !== undefined &&
+        ns.status?.phase !== 'Terminating' &&
+        (ns.metadata?.annotations?.['meta.helm.sh/release-name'] === RELEASES.platform || ns.metadata?.name === system),
+    );
+  };
+  return {
+    id: 'namespaces',
+    title: `Delete koala's namespaces (${names.join(', ')}) and what is in them`,
+    plan: () => names.map((name) => ({ kind: 'note' as const, text: `delete namespace ${name} if koala made it` })),
+    async check() {
+      const left = await ours(await ctx.kube());
+      return left.length === 0 ? { done: true, detail: 'none left' } : { done: false };
+    },
+    async run() {
+      const kube = await ctx.kube();
+      const releases = await helmReleasesIn(kube, system);
+      if (releases.length > 0)
+        throw new KoalaError(`Namespace ${system} still holds Helm releases ${releases.join(', ')}; koala leaves it`, {
+          hint: `Uninstall them (\`helm uninstall <release> -n ${system}\`), then run \`koala down\` again.`,
+        });
+      const left = await ours(kube);
+      for (const ns of left) await kube.delete(header(ns.metadata!.name!));
+      return `deleting ${left.map((ns) => ns.metadata!.name).join(', ')}`;
+    },
   };
 }

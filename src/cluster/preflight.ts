@@ -225,12 +225,19 @@ const installHelm = installFix('helm');
 const installKubectl = installFix('kubectl');
 
 /** kind, helm and kubectl that are missing or too old for `up`, by the same rules as the checks above. */
-export async function toolsNeeded(): Promise<Array<{ tool: PinnedTool; reason: string }>> {
+export async function toolsNeeded(
+  options: { kind?: boolean } = {},
+): Promise<Array<{ tool: PinnedTool; reason: string }>> {
   const read = async (fn: () => Promise<SemVer | undefined>): Promise<SemVer | undefined> =>
     fn().catch(() => undefined);
-  const [kind, helm, kubectl] = await Promise.all([read(kindVersion), read(helmVersion), read(kubectlVersion)]);
+  const wantKind = options.kind ?? true;
+  const [kind, helm, kubectl] = await Promise.all([
+    wantKind ? read(kindVersion) : undefined,
+    read(helmVersion),
+    read(kubectlVersion),
+  ]);
   const needed: Array<{ tool: PinnedTool; reason: string }> = [];
-  if (!kind || !atLeast(kind, MIN_KIND))
+  if (wantKind && (!kind || !atLeast(kind, MIN_KIND)))
     needed.push({ tool: 'kind', reason: kind ? `${formatVersion(kind)} is older than ${MIN_KIND}` : 'missing' });
   if (!helm || helm.major < 3 || (helm.major === 3 && !atLeast(helm, MIN_HELM3)))
     needed.push({ tool: 'helm', reason: helm ? `${formatVersion(helm)} is older than ${MIN_HELM3}` : 'missing' });

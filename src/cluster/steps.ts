@@ -116,7 +116,7 @@ export function nodesReadyStep(ctx: PlatformContext): Step {
         const nodes = await kube.list<V1Node>('v1', 'Node');
         const ready = nodes.filter(isReady).length;
         return ready >= expected
-          ? { done: true, detail: `${ready} nodes Ready` }
+          ? { done: true, detail: `${ready} ${ready === 1 ? 'node' : 'nodes'} Ready` }
           : { done: false, reason: `${ready}/${expected} Ready` };
       } catch {
         return { done: false, reason: 'API server not reachable yet' };

@@ -155,6 +155,15 @@ export async function loadConfig(inputs: ConfigInputs): Promise<LoadedConfig> {
     config.registry.image = mirrorReference(config.registry.image, config.images.mirror);
   }
 
+  // Host ports are kind's port mappings onto NodePorts: a cluster koala did not create has none, and
+  // its Services stay ClusterIP, reached with `koala port-forward`.
+  if (config.cluster.context) {
+    const mapped = Object.entries(config.ports).filter(([, port]) => port > 0);
+    if (layers.some((l) => getPath(l.value, ['ports']) !== undefined) && mapped.length > 0)
+      warnings.push("ports.* is for koala's kind cluster; on cluster.context services are reached with port-forward");
+    for (const [key] of mapped) (config.ports as Record<string, number>)[key] = 0;
+  }
+
   problems.push(...crossFieldProblems(config, layers));
   if (problems.length > 0) throw new ConfigError(problems);
   return { config, env, warnings };

@@ -1,4 +1,4 @@
-import { reachClusterStep } from '../cluster/existing.ts';
+import { reachClusterStep, namespacesStep } from '../cluster/existing.ts';
 import { clusterSpecStep, clusterStep, nodesReadyStep } from '../cluster/steps.ts';
 import { existsSync } from 'node:fs';
 import { COMPONENTS } from '../components/all.ts';
@@ -102,10 +102,7 @@ function uninstallPlan(ctx: PlatformContext, components: readonly Component[]): 
       await removeHome(ctx.home);
     },
   };
-  // Sequential: a release's namespace may be the platform release's, which goes last.
-  return new Plan(
-    steps
-      .map((step, i) => (i > 0 ? { ...step, needs: [steps[i - 1]!.id] } : step))
-      .concat({ ...forget, needs: steps.length ? [steps.at(-1)!.id] : [] }),
-  );
+  // One after another: koala's chart, which holds the namespaces the others live in, goes last.
+  const ordered = [...steps, namespacesStep(ctx), forget];
+  return new Plan(ordered.map((step, i) => (i > 0 ? { ...step, needs: [ordered[i - 1]!.id] } : step)));
 }

@@ -16,13 +16,17 @@ export function upSummary(
 ): Summary {
   const { spec } = ctx;
   const shape = `${spec.controlPlanes} control-plane, ${spec.workers} worker, ${spec.kubernetesVersion}`;
+  const where =
+    ctx.target.kind === 'existing'
+      ? `context "${ctx.target.context}" (a cluster koala did not create)`
+      : `cluster "${spec.name}" (${shape})`;
   const changed = result.steps.filter((s) => s.status === 'done').length;
   let headline: string;
   if (result.ok) {
     headline =
       changed === 0
-        ? `koala is up; nothing to change (${formatDuration(result.durationMs)}): cluster "${spec.name}" (${shape})`
-        : `koala is up in ${formatDuration(result.durationMs)}: cluster "${spec.name}" (${shape})`;
+        ? `koala is up; nothing to change (${formatDuration(result.durationMs)}): ${where}`
+        : `koala is up in ${formatDuration(result.durationMs)}: ${where}`;
   } else if (result.interrupted) {
     headline = 'koala up was interrupted. Run `koala up` again to resume where it stopped.';
   } else {
@@ -46,8 +50,14 @@ export function upSummary(
             ['koala dags sync', `publish changes to ${ctx.config.airflow.dagsDir}/ to Airflow`],
           ] as Array<[string, string]>)
         : []),
-      [`kubectl config use-context ${ctx.kubeTarget.context}`, 'point kubectl at the cluster (kind already did)'],
-      ['koala down', 'remove everything koala created'],
+      ...(ctx.target.kind === 'existing'
+        ? ([[`koala down --context ${ctx.target.context}`, 'remove what koala installed; the cluster stays']] as Array<
+            [string, string]
+          >)
+        : ([
+            [`kubectl config use-context ${ctx.kubeTarget.context}`, 'point kubectl at the cluster (kind already did)'],
+            ['koala down', 'remove everything koala created'],
+          ] as Array<[string, string]>)),
     ],
   };
 }

@@ -77,6 +77,7 @@ describe('the plan on a cluster koala did not create', () => {
       'uninstall-minio',
       'uninstall-spark-operator',
       'uninstall-koala-platform',
+      'namespaces',
       'forget',
     ]);
     // One after another: koala's chart holds the namespaces the others live in.
