@@ -117,13 +117,26 @@ describe('koala tools install', () => {
     expect(await readdir(dir)).toEqual([]);
   });
 
+  it('pins a SHA-256 for every tool on every platform, kept in the source', () => {
+    for (const tool of ['kind', 'helm', 'kubectl'] as const)
+      for (const p of ['linux-amd64', 'linux-arm64', 'darwin-amd64', 'darwin-arm64'] as const)
+        expect(TOOL_PINS[tool].sha256[p], `${tool} ${p}`).toMatch(/^[0-9a-f]{64}$/);
+  });
+
   it('uses the pinned sums for a mirror without sums of its own, and never installs an unverified pin', () => {
-    for (const tool of ['kind', 'helm', 'kubectl'] as const) {
-      if (TOOL_PINS[tool].sha256[platform]) continue;
-      expect(() => resolveSource(tool, {}, platform)).toThrow(
-        `${tool} ${TOOL_PINS[tool].version} for linux-amd64 has no verified SHA-256 in koala's pins`,
+    expect(resolveSource('helm', { mirror }, platform)).toEqual({
+      url: `${mirror}/helm/v4.3.0/linux-amd64/helm-v4.3.0-linux-amd64.tar.gz`,
+      sha256: TOOL_PINS.helm.sha256[platform],
+    });
+    const pinned = TOOL_PINS.kubectl.sha256[platform];
+    TOOL_PINS.kubectl.sha256[platform] = undefined; // a pin whose sum was not checked yet
+    try {
+      expect(() => resolveSource('kubectl', {}, platform)).toThrow(
+        `kubectl v1.37.0 for linux-amd64 has no verified SHA-256 in koala's pins`,
       );
-      expect(() => resolveSource(tool, { mirror }, platform)).toThrow(/has no verified SHA-256/);
+      expect(() => resolveSource('kubectl', { mirror }, platform)).toThrow(/has no verified SHA-256/);
+    } finally {
+      TOOL_PINS.kubectl.sha256[platform] = pinned;
     }
     expect(resolveSource('kind', { mirror, sha256: sums }, platform)).toEqual({
       url: `${mirror}/kind/v0.33.0/linux-amd64/kind-linux-amd64`,
@@ -133,7 +146,7 @@ describe('koala tools install', () => {
 
   it('points at the official release URLs', () => {
     expect(TOOL_PINS.kind.officialUrl(platform)).toBe('https://kind.sigs.k8s.io/dl/v0.33.0/kind-linux-amd64');
-    expect(TOOL_PINS.helm.officialUrl('darwin-arm64')).toBe('https://get.helm.sh/helm-v4.3.1-darwin-arm64.tar.gz');
+    expect(TOOL_PINS.helm.officialUrl('darwin-arm64')).toBe('https://get.helm.sh/helm-v4.3.0-darwin-arm64.tar.gz');
     expect(TOOL_PINS.kubectl.officialUrl('linux-arm64')).toBe(
       'https://dl.k8s.io/release/v1.37.0/bin/linux/arm64/kubectl',
     );
