@@ -37,7 +37,7 @@ if ! $only_unit; then
     step "real kind: its Docker daemon, the node and load balancer images (cached), local images"
     timed bash scripts/docker/ensure-kind-dockerd.sh
     timed bash scripts/testbed/build-kind-node.sh
-    timed env DOCKER_HOST="$(bash scripts/docker/ensure-kind-dockerd.sh --host)" bash scripts/docker/base-image.sh base registry
+    timed env DOCKER_HOST="$(bash scripts/docker/ensure-kind-dockerd.sh --host)" bash scripts/docker/base-image.sh base registry devcontainer
   fi
 fi
 

@@ -9,8 +9,11 @@
 #                          Stands in for big images (e.g. apache/spark) in build tests.
 #   koala-test/registry:3  distribution v3 registry (static Go binary) FROM scratch,
 #                          listening on :5000, storage in /var/lib/registry.
+#   koala-test/devcontainer:1  Debian bookworm minbase + libstdc++6 and CA certificates: what
+#                          Node needs, for the real-kind tier's devcontainer (Node, koala and
+#                          the tools are mounted into it; Docker is the host's, by its socket).
 #
-# Usage: scripts/docker/base-image.sh [base|python|registry|all]...   (default: all)
+# Usage: scripts/docker/base-image.sh [base|python|registry|devcontainer|all]...   (default: all but devcontainer)
 # Idempotent: an image whose tag already exists is skipped. KOALA_REBUILD=1
 # forces a rebuild. Bump the tag (":1" -> ":2") when an image's content
 # changes, so stale machines rebuild instead of reusing the old one.
@@ -28,6 +31,7 @@ REGISTRY_VERSION=v3.1.2
 
 BASE_TAG=koala-test/base:1
 PYTHON_TAG=koala-test/python:1
+DEVCONTAINER_TAG=koala-test/devcontainer:1
 REGISTRY_TAG=koala-test/registry:3
 
 say() { printf 'base-image: %s\n' "$*" >&2; }
@@ -125,8 +129,10 @@ debian_mirror() {
   printf '%s\n' "$m"
 }
 
-build_python() {
-  if have_image "$PYTHON_TAG"; then say "$PYTHON_TAG exists, skipping"; return; fi
+# debootstrap bookworm minbase plus PACKAGES, slimmed, imported as TAG.
+build_debian() { # build_debian TAG PACKAGES LABEL CMD
+  local tag=$1 packages=$2 label=$3 cmd=$4
+  if have_image "$tag"; then say "$tag exists, skipping"; return; fi
   need_pkg debootstrap debootstrap
   [ "$(id -u)" = 0 ] || die "debootstrap needs root"
   local suite=bookworm mirror w r
@@ -135,15 +141,15 @@ build_python() {
   # Keep downloaded .debs across runs: a rebuild (after `docker image prune`
   # or KOALA_REBUILD=1) then only unpacks and configures.
   mkdir -p "$CACHE/debootstrap"
-  say "debootstrap $suite minbase + python3 (a minute or two cold)"
-  if ! debootstrap --variant=minbase --include=python3 --components=main \
+  say "debootstrap $suite minbase + $packages (a minute or two cold)"
+  if ! debootstrap --variant=minbase --include="$packages" --components=main \
         --cache-dir="$CACHE/debootstrap" \
         "$suite" "$r" "$mirror" >"$w/debootstrap.log" 2>&1; then
     tail -n 30 "$w/debootstrap.log" >&2
     [ -f "$r/debootstrap/debootstrap.log" ] && tail -n 30 "$r/debootstrap/debootstrap.log" >&2
     die "debootstrap failed"
   fi
-  # Slim it (148 MB -> ~115 MB): package caches, apt lists, docs and
+  # Slim it (python: 148 MB -> ~115 MB): package caches, apt lists, docs and
   # translated messages (33 MB of /usr/share/locale) are not needed at run
   # time; LANG=C.UTF-8 below needs no locale data.
   rm -rf "$r"/var/cache/apt/archives/*.deb "$r"/var/cache/apt/*.bin \
@@ -152,13 +158,15 @@ build_python() {
   find "$r/usr/share/locale" -mindepth 1 -maxdepth 1 ! -name locale.alias -exec rm -rf {} +
   # debootstrap copies the host's resolv.conf/hostname; docker manages them.
   : >"$r/etc/resolv.conf"; : >"$r/etc/hostname"
-  import_rootfs "$r" "$PYTHON_TAG" \
+  import_rootfs "$r" "$tag" \
     --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
     --change 'ENV LANG=C.UTF-8' \
-    --change 'CMD ["python3"]' \
-    --change 'LABEL org.koala.test-image=python'
-  say "built $PYTHON_TAG"
+    --change "CMD $cmd" \
+    --change "LABEL org.koala.test-image=$label"
+  say "built $tag"
 }
+build_python() { build_debian "$PYTHON_TAG" python3 python '["python3"]'; }
+build_devcontainer() { build_debian "$DEVCONTAINER_TAG" libstdc++6,ca-certificates devcontainer '["sleep", "infinity"]'; }
 
 # ---------------------------------------------------------------------------
 # A registry binary is a static Go build of distribution v3. Reuse one that
@@ -225,7 +233,8 @@ for t in "${targets[@]}"; do
     base) build_base ;;
     python) build_python ;;
     registry) build_registry ;;
+    devcontainer) build_devcontainer ;;
     all) build_base; build_registry; build_python ;;
-    *) die "unknown target '$t' (base|python|registry|all)" ;;
+    *) die "unknown target '$t' (base|python|registry|devcontainer|all)" ;;
   esac
 done

@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { EnvValue } from '../config/env.ts';
 import type { KoalaConfig } from '../config/schema.ts';
 import type { ClusterSpec } from '../cluster/spec.ts';
+import { maybeInContainer } from '../cluster/beside-kind.ts';
 import { clusterTarget, contextHome, type ClusterTarget } from '../cluster/target.ts';
 import { Kube, type KubeTarget } from '../kube/client.ts';
 import { clusterHome } from '../util/paths.ts';
@@ -39,6 +40,16 @@ export function createPlatformContext(options: {
   const kubeTarget: KubeTarget = { context: target.context };
   let connection: Promise<Kube> | undefined;
   let connectedTo = '';
+  const open = async (): Promise<Kube> => {
+    // In a container beside kind's nodes (a devcontainer on the host's Docker) kind's 127.0.0.1 is
+    // the host's: join kind's network and use the nodes' own address for the API server.
+    if (target.kind === 'kind' && maybeInContainer(processEnv)) {
+      const { reachFromContainer } = await import('../cluster/beside-kind.ts');
+      const changed = await reachFromContainer(options.spec, { env: processEnv });
+      if (changed.length > 0) connectedTo = kubeconfigStamp(processEnv);
+    }
+    return Kube.connect(kubeTarget);
+  };
   return {
     config: options.config,
     env: options.env,
@@ -52,7 +63,7 @@ export function createPlatformContext(options: {
       const stamp = kubeconfigStamp(processEnv);
       if (stamp !== connectedTo) connection = undefined;
       connectedTo = stamp;
-      connection ??= Kube.connect(kubeTarget).catch((error: unknown) => {
+      connection ??= open().catch((error: unknown) => {
         connection = undefined; // a later call may succeed once the cluster exists
         throw error;
       });

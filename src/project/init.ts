@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { NODE_IMAGES } from '../cluster/node-images.ts';
+import { hostPorts } from '../components/host-ports.ts';
 import { assetPath } from '../util/paths.ts';
 
 export const DOCKER_MODES = ['outside-of-docker', 'in-docker'] as const;
@@ -37,9 +38,10 @@ export function devcontainerJson(docker: DockerMode): string {
     name: 'koala',
     build: { dockerfile: 'Dockerfile' },
     features: { [FEATURES[docker]]: {} },
-    // The host's daemon publishes kind's API server and ports on the host's 127.0.0.1; the host
-    // network makes them reachable from the container too. An inner daemon needs no such thing.
-    ...(docker === 'outside-of-docker' ? { runArgs: ['--network=host'] } : {}),
+    // With the host's daemon, koala joins this container to kind's network and uses the nodes'
+    // own address for the API server; `koala port-forward` listens in here and the editor
+    // forwards these ports (Airflow, the object store's API and console) to the host.
+    forwardPorts: hostPorts().map((p) => p.default),
     remoteUser: 'node',
     postCreateCommand: 'koala doctor',
   };

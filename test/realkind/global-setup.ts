@@ -23,10 +23,10 @@ export default function setup(): void {
   else {
     if (!sh('scripts/testbed/build-kind-node.sh', '--check').ok)
       missing.push('the test node image (scripts/testbed/build-kind-node.sh)');
-    if (!docker('image', 'inspect', 'koala-test/base:1', 'koala-test/registry:3')) {
+    if (!docker('image', 'inspect', 'koala-test/base:1', 'koala-test/registry:3', 'koala-test/devcontainer:1')) {
       missing.push(
-        'koala-test/base:1 and koala-test/registry:3 in that daemon ' +
-          `(DOCKER_HOST=${dockerHost} scripts/docker/base-image.sh base registry)`,
+        'koala-test/base:1, koala-test/registry:3 and koala-test/devcontainer:1 in that daemon ' +
+          `(DOCKER_HOST=${dockerHost} scripts/docker/base-image.sh base registry devcontainer)`,
       );
     }
   }

@@ -209,3 +209,13 @@ describe('koala.yaml for a cluster koala did not create', () => {
     expect(flagged.config.cluster.context).toBe('from-flag');
   });
 });
+
+describe('koala in a container beside kind (a devcontainer on the host Docker)', () => {
+  it('reaches the API server at the address the nodes use: the control plane, or the load balancer', async () => {
+    const { internalServer, maybeInContainer } = await import('../../src/cluster/beside-kind.ts');
+    expect(internalServer({ name: 'koala', controlPlanes: 1 })).toBe('https://koala-control-plane:6443');
+    expect(internalServer({ name: 'koala', controlPlanes: 3 })).toBe('https://koala-external-load-balancer:6443');
+    expect(maybeInContainer({ KOALA_CONTAINER: 'dev' })).toBe(true);
+    expect(maybeInContainer({ KOALA_CONTAINER: '0' })).toBe(false);
+  });
+});

@@ -24,6 +24,9 @@ describe('koala init', () => {
     expect(await readFile(path.join(dir, '.gitignore'), 'utf8')).toMatch(/^\.env\.private$/m);
     const devcontainer = JSON.parse(await readFile(path.join(dir, '.devcontainer/devcontainer.json'), 'utf8'));
     expect(Object.keys(devcontainer.features)).toEqual(['ghcr.io/devcontainers/features/docker-outside-of-docker:1']);
+    // No host network: koala joins the container to kind's network; the editor forwards the ports.
+    expect(devcontainer.runArgs).toBeUndefined();
+    expect(devcontainer.forwardPorts).toEqual([8080, 9000, 9001]);
     const dockerfile = await readFile(path.join(dir, '.devcontainer/Dockerfile'), 'utf8');
     expect(dockerfile).toMatch(/^FROM node:22-bookworm$/m);
     expect(dockerfile).toContain('koala tools install --dir /usr/local/bin');
@@ -85,7 +88,7 @@ describe('koala init', () => {
     expect(result.files.find((f) => f.path === '.gitignore')?.action).toBe('unchanged');
   });
 
-  it('uses docker-in-docker when asked, without the host network', async () => {
+  it('uses docker-in-docker when asked', async () => {
     const dir = await tmp();
     await initProject({ dir, koalaVersion: '0.1.0', docker: 'in-docker' });
     const devcontainer = JSON.parse(await readFile(path.join(dir, '.devcontainer/devcontainer.json'), 'utf8'));
