@@ -10,12 +10,17 @@ export interface ClusterRecord {
   updatedAt: string;
 }
 
-export async function readRecord(home: string): Promise<ClusterRecord | undefined> {
+/** A JSON file in a cluster's home; undefined when it is missing or unreadable (it is then written anew). */
+async function readHomeFile<T>(home: string, file: string): Promise<T | undefined> {
   try {
-    return JSON.parse(await readFile(path.join(home, 'cluster.json'), 'utf8')) as ClusterRecord;
+    return JSON.parse(await readFile(path.join(home, file), 'utf8')) as T;
   } catch {
     return undefined;
   }
+}
+
+export function readRecord(home: string): Promise<ClusterRecord | undefined> {
+  return readHomeFile<ClusterRecord>(home, 'cluster.json');
 }
 
 export async function writeRecord(home: string, phase: ClusterRecord['phase']): Promise<void> {
@@ -32,12 +37,8 @@ export interface Consent {
   at: string;
 }
 
-export async function readConsent(home: string): Promise<Consent | undefined> {
-  try {
-    return JSON.parse(await readFile(path.join(home, 'consent.json'), 'utf8')) as Consent;
-  } catch {
-    return undefined;
-  }
+export function readConsent(home: string): Promise<Consent | undefined> {
+  return readHomeFile<Consent>(home, 'consent.json');
 }
 
 export async function writeConsent(home: string, consent: Omit<Consent, 'at'>): Promise<void> {
