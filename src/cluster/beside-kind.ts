@@ -99,3 +99,30 @@ async function contextServer(context: string, env: NodeJS.ProcessEnv): Promise<s
   const clusterName = kc.getContextObject(context)?.cluster;
   return clusterName ? kc.getCluster(clusterName)?.server : undefined;
 }
+
+/**
+ * A request to koala's local registry: on the host through its published port; from a container
+ * beside kind, where the host's 127.0.0.1 is not this one, by its name on kind's network.
+ */
+export async function fetchRegistry(
+  registry: { name: string; port: number },
+  urlPath: string,
+  init: { method?: string; headers?: Record<string, string>; signal?: AbortSignal; timeoutMs: number },
+): Promise<Response> {
+  const bases = [`http://127.0.0.1:${registry.port}`, ...(maybeInContainer() ? [`http://${registry.name}:5000`] : [])];
+  let lastError: unknown;
+  for (const base of bases) {
+    const timeout = AbortSignal.timeout(init.timeoutMs);
+    try {
+      return await fetch(`${base}${urlPath}`, {
+        ...(init.method ? { method: init.method } : {}),
+        ...(init.headers ? { headers: init.headers } : {}),
+        signal: init.signal ? AbortSignal.any([init.signal, timeout]) : timeout,
+      });
+    } catch (error) {
+      if (init.signal?.aborted) throw error;
+      lastError = error;
+    }
+  }
+  throw lastError;
+}

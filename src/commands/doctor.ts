@@ -26,7 +26,11 @@ export default class Doctor extends KoalaCommand {
     const ctx = existingClusterContext(loaded);
     const { offerTools } = await import('../cli/tools-offer.ts');
     await offerTools(loaded.config, { yes: flags.yes, signal: this.signal, log: (l) => this.note(l) });
-    const { outcomes } = await runPreflight({ config: loaded.config, spec: ctx.spec, platform: process.platform });
+    // On a cluster koala did not create, the checks that matter there (src/cluster/existing.ts).
+    const outcomes =
+      ctx.target.kind === 'existing'
+        ? await (await import('../cluster/existing.ts')).runExistingPreflight(ctx)
+        : (await runPreflight({ config: loaded.config, spec: ctx.spec, platform: process.platform })).outcomes;
     const failed = outcomes.filter((o) => o.status === 'fail').length;
     if (this.mode === 'json') this.printJson<DoctorJson>({ ok: failed === 0, checks: outcomes });
     else {

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { fetchRegistry } from '../cluster/beside-kind.ts';
 import { runTool } from '../tools/exec.ts';
 import { EXIT, KoalaError } from '../util/errors.ts';
 import { hashBuildContext, type ContextHash } from './context-hash.ts';
@@ -10,7 +11,7 @@ import { hashBuildContext, type ContextHash } from './context-hash.ts';
  * registry a cluster koala did not create pulls from (registry.external).
  */
 export type Delivery =
-  | { kind: 'push'; registryPort: number }
+  | { kind: 'push'; registryPort: number; registryName: string }
   | { kind: 'load'; cluster: string; stateDir: string }
   | { kind: 'external'; repository: string };
 
@@ -114,7 +115,7 @@ async function alreadyDelivered(image: string, delivery: Delivery, signal?: Abor
     return loaded.includes(image) && (await localImageExists(image, signal));
   }
   if (delivery.kind === 'external') return externalRegistryHas(image, signal);
-  return registryHasTag(delivery.registryPort, image, signal);
+  return registryHasTag({ name: delivery.registryName, port: delivery.registryPort }, image, signal);
 }
 
 /**
@@ -133,11 +134,15 @@ async function externalRegistryHas(image: string, signal?: AbortSignal): Promise
 }
 
 /** Does the local registry hold this tag? (GET /v2/<name>/manifests/<tag>, HEAD semantics.) */
-export async function registryHasTag(port: number, image: string, signal?: AbortSignal): Promise<boolean> {
+export async function registryHasTag(
+  registry: { name: string; port: number },
+  image: string,
+  signal?: AbortSignal,
+): Promise<boolean> {
   const [repository, tag] = splitImage(image);
   const name = repository.replace(/^[^/]+\//, '');
   try {
-    const response = await fetch(`http://127.0.0.1:${port}/v2/${name}/manifests/${tag}`, {
+    const response = await fetchRegistry(registry, `/v2/${name}/manifests/${tag}`, {
       method: 'HEAD',
       headers: {
         Accept: [
@@ -147,12 +152,13 @@ export async function registryHasTag(port: number, image: string, signal?: Abort
           'application/vnd.docker.distribution.manifest.list.v2+json',
         ].join(', '),
       },
-      signal: signal ? AbortSignal.any([signal, AbortSignal.timeout(5_000)]) : AbortSignal.timeout(5_000),
+      ...(signal ? { signal } : {}),
+      timeoutMs: 5_000,
     });
     return response.ok;
   } catch (error) {
     if (signal?.aborted) throw error;
-    throw new KoalaError(`The local registry on localhost:${port} does not answer`, {
+    throw new KoalaError(`The local registry on localhost:${registry.port} does not answer`, {
       hint:
         'Start it with `koala up` (or check `koala status`); ' +
         '`koala build --load` loads the image into the kind nodes without a registry.',

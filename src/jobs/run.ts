@@ -65,7 +65,7 @@ export function deliveryFor(ctx: PlatformContext, load: boolean | undefined): De
   }
   if (load || !ctx.config.registry.enabled)
     return { kind: 'load', cluster: ctx.config.cluster.name, stateDir: ctx.home };
-  return { kind: 'push', registryPort: ctx.config.registry.port };
+  return { kind: 'push', registryPort: ctx.config.registry.port, registryName: ctx.config.registry.name };
 }
 
 /** Build if needed, render, check, create a new run, prune old ones. Nothing is waited for. */

@@ -148,6 +148,20 @@ describe('koala on a cluster it did not create (--context)', () => {
     ).toEqual([]);
   }, 600_000);
 
+  it('doctor runs the checks for a cluster koala did not create', async () => {
+    const doctor = await run(['doctor', '--context', context, '--json']);
+    const parsed = jsonDocument('doctor', doctor.stdout);
+    expect(parsed.checks.map((c) => c.id)).toEqual([
+      'helm',
+      'api-server',
+      'rbac-rights',
+      'storage-class',
+      'network-policies',
+      'namespaces',
+    ]);
+    expect(parsed.ok).toBe(true);
+  });
+
   it('status reaches it through the context and reports every component healthy', async () => {
     const status = await run(['status', '--context', context, '--json']);
     expect(status.code, status.stdout + status.stderr).toBe(0);

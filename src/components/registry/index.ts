@@ -1,3 +1,4 @@
+import { fetchRegistry } from '../../cluster/beside-kind.ts';
 import { isExistingCluster } from '../../cluster/target.ts';
 import type { UpStepId } from '../../orchestration/up-order.ts';
 import type { Component } from '../component.ts';
@@ -166,9 +167,7 @@ export const registry: Component = {
     if (!state) return { ok: false, missing: true, detail: `no container "${r.name}"` };
     if (!state.running) return { ok: false, detail: `container "${r.name}" is ${state.status}` };
     try {
-      const response = await fetch(`http://127.0.0.1:${r.port}/v2/`, {
-        signal: AbortSignal.any([signal, AbortSignal.timeout(3_000)]),
-      });
+      const response = await fetchRegistry(r, '/v2/', { signal, timeoutMs: 3_000 });
       return response.ok
         ? { ok: true, detail: `localhost:${r.port} answers` }
         : { ok: false, detail: `localhost:${r.port}/v2/ answered ${response.status}` };
