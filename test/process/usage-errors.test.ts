@@ -8,7 +8,7 @@ describe('usage errors (the built CLI)', () => {
     {
       argv: ['up', '--frobnicate'],
       message:
-        /Unknown flag: --frobnicate \(accepted: --json, --verbose, --config, --name, --control-planes, --workers/,
+        /Unknown flag: --frobnicate \(accepted: --json, --verbose, --config, --name, --context, --control-planes/,
       help: 'koala up --help',
     },
     {
