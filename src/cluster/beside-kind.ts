@@ -1,6 +1,8 @@
 import { existsSync } from 'node:fs';
 import os from 'node:os';
+import { contextServer } from '../kube/client.ts';
 import { runTool } from '../tools/exec.ts';
+import { KoalaError } from '../util/errors.ts';
 import { KIND_NETWORK, firstControlPlane, hasLoadBalancer, loadBalancerName, kubeContext } from './names.ts';
 
 /**
@@ -76,28 +78,22 @@ export async function reachFromContainer(
     // There is no network before the first cluster: then kind makes it, and the next call joins.
     const joined = await call('docker', ['network', 'connect', KIND_NETWORK, self.id], [1]);
     if (joined.exitCode === 0) changed.push(`joined this container to Docker network "${KIND_NETWORK}"`);
-    else if (!/already exists|not found/i.test(joined.stderr)) throw new Error(joined.stderr.trim());
+    else if (!/already exists|not found/i.test(joined.stderr))
+      throw new KoalaError(
+        `Could not join this container (${self.id.slice(0, 12)}) to Docker network "${KIND_NETWORK}"`,
+        {
+          hint:
+            `Docker said: ${joined.stderr.trim()}. Set KOALA_CONTAINER to this container's name if its hostname is ` +
+            'not its id, or KOALA_CONTAINER=0 where the API server is reachable as kind published it.',
+        },
+      );
   }
   const wanted = internalServer(cluster);
-  if ((await contextServer(kubeContext(cluster.name), env)) !== wanted) {
+  if ((await contextServer({ context: kubeContext(cluster.name) })) !== wanted) {
     const exported = await call('kind', ['export', 'kubeconfig', '--internal', '--name', cluster.name], [1]);
     if (exported.exitCode === 0) changed.push(`context ${kubeContext(cluster.name)} now points at ${wanted}`);
   }
   return changed;
-}
-
-/** The server of a kubeconfig context, or undefined where there is no such context. */
-async function contextServer(context: string, env: NodeJS.ProcessEnv): Promise<string | undefined> {
-  const { KubeConfig } = await import('@kubernetes/client-node');
-  const kc = new KubeConfig();
-  try {
-    if (env.KUBECONFIG) kc.loadFromFile(env.KUBECONFIG.split(':')[0]!);
-    else kc.loadFromDefault();
-  } catch {
-    return undefined;
-  }
-  const clusterName = kc.getContextObject(context)?.cluster;
-  return clusterName ? kc.getCluster(clusterName)?.server : undefined;
 }
 
 /**

@@ -6,6 +6,7 @@ import type { PlatformContext } from '../orchestration/context.ts';
 import type { UpStepId } from '../orchestration/up-order.ts';
 import { parseVersion, atLeast } from '../tools/version.ts';
 import { errorMessage, KoalaError } from '../util/errors.ts';
+import { readConsent } from '../orchestration/state.ts';
 import { guard, helmCheck, type CheckOutcome } from './preflight.ts';
 
 /**
@@ -201,24 +202,38 @@ async function checkNetworkPolicies(ctx: PlatformContext, kube: Kube): Promise<O
   return { status: 'warn', detail: 'unknown: no network plugin koala knows runs as a DaemonSet', fix };
 }
 
-async function checkNamespaces(ctx: PlatformContext, kube: Kube): Promise<Omit<CheckOutcome, 'id' | 'title'>> {
+/**
+ * koala's namespaces that exist (none Terminating), and whether koala made each: its chart's are
+ * annotated with the platform release. The system namespace holds the releases and is made by helm
+ * without that mark, so the caller says whether it is koala's (`systemIsKoalas`).
+ */
+async function koalaNamespaces(
+  ctx: PlatformContext,
+  kube: Kube,
+  systemIsKoalas: () => Promise<boolean>,
+): Promise<Array<{ name: string; ours: boolean }>> {
+  const system = ctx.config.namespaces.system;
   const names = allNamespaces(ctx.config);
   const found = await Promise.all(
     names.map((name) => kube.get<V1Namespace>({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } })),
   );
+  const live = found.filter((ns): ns is V1Namespace => ns !== undefined && ns.status?.phase !== 'Terminating');
+  return Promise.all(
+    live.map(async (ns) => {
+      const name = ns.metadata!.name!;
+      const marked = ns.metadata?.annotations?.['meta.helm.sh/release-name'] === RELEASES.platform;
+      return { name, ours: marked || (name === system && (await systemIsKoalas())) };
+    }),
+  );
+}
+
+async function checkNamespaces(ctx: PlatformContext, kube: Kube): Promise<Omit<CheckOutcome, 'id' | 'title'>> {
   const system = ctx.config.namespaces.system;
-  const foreign = (
-    await Promise.all(
-      found.map(async (ns, i) => {
-        if (!ns) return [];
-        if (ns.metadata?.annotations?.['meta.helm.sh/release-name'] === RELEASES.platform) return [];
-        // helm makes the release's own namespace (--create-namespace) without annotating it.
-        if (names[i] === system && (await helmReleasesIn(kube, system)).includes(RELEASES.platform)) return [];
-        return [names[i]!];
-      }),
-    )
-  ).flat();
-  if (foreign.length === 0) return { status: 'pass', detail: names.join(', ') };
+  const existing = await koalaNamespaces(ctx, kube, async () =>
+    (await helmReleasesIn(kube, system)).includes(RELEASES.platform),
+  );
+  const foreign = existing.filter((ns) => !ns.ours).map((ns) => ns.name);
+  if (foreign.length === 0) return { status: 'pass', detail: allNamespaces(ctx.config).join(', ') };
   return {
     status: 'fail',
     detail: `${foreign.join(', ')} already exist and koala did not make them`,
@@ -235,22 +250,17 @@ export async function helmReleasesIn(kube: Kube, namespace: string): Promise<str
 /**
  * The end of `down` on a cluster koala did not create: the namespaces koala made. Its chart keeps
  * them on uninstall (helm.sh/resource-policy: keep), so a release removed by mistake never takes
- * data with it; `down` removes them on purpose. The namespace the releases were kept in, which
- * helm made for them, goes too once it holds none. Namespaces koala did not make stay.
+ * data with it; `down` removes them on purpose. The system namespace goes too when this machine
+ * installed there (its record of the user's yes: preflight then found the namespace free or
+ * koala's) and no Helm release is left in it. Namespaces koala did not make stay.
  */
 export function namespacesStep(ctx: PlatformContext): Step {
   const names = allNamespaces(ctx.config);
   const system = ctx.config.namespaces.system;
-  const header = (name: string) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
-  const ours = async (kube: Kube): Promise<V1Namespace[]> => {
-    const found = await Promise.all(names.map((name) => kube.get<V1Namespace>(header(name))));
-    return found.filter(
-      (ns): ns is V1Namespace =>
-        ns !== undefined &&
-        ns.status?.phase !== 'Terminating' &&
-        (ns.metadata?.annotations?.['meta.helm.sh/release-name'] === RELEASES.platform || ns.metadata?.name === system),
-    );
-  };
+  const ours = async (kube: Kube): Promise<string[]> =>
+    (await koalaNamespaces(ctx, kube, async () => (await readConsent(ctx.home)) !== undefined))
+      .filter((ns) => ns.ours)
+      .map((ns) => ns.name);
   return {
     id: 'namespaces',
     title: `Delete koala's namespaces (${names.join(', ')}) and what is in them`,
@@ -267,8 +277,8 @@ export function namespacesStep(ctx: PlatformContext): Step {
           hint: `Uninstall them (\`helm uninstall <release> -n ${system}\`), then run \`koala down\` again.`,
         });
       const left = await ours(kube);
-      for (const ns of left) await kube.delete(header(ns.metadata!.name!));
-      return `deleting ${left.map((ns) => ns.metadata!.name).join(', ')}`;
+      for (const name of left) await kube.delete({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+      return `deleting ${left.join(', ')}`;
     },
   };
 }

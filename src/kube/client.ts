@@ -43,10 +43,7 @@ export class Kube {
   }
 
   static async connect(target: KubeTarget): Promise<Kube> {
-    const lib = await import('@kubernetes/client-node');
-    const kc = new lib.KubeConfig();
-    if (target.kubeconfig) kc.loadFromFile(target.kubeconfig);
-    else kc.loadFromDefault();
+    const { lib, kc } = await loadKubeConfig(target);
     if (!kc.getContextObject(target.context)) {
       throw new KoalaError(`The kubeconfig has no context "${target.context}"`, {
         hint:
@@ -180,6 +177,26 @@ export class Kube {
   async isApplied(manifest: Manifest): Promise<boolean> {
     const live = await this.get(manifest);
     return live !== undefined && containsSubset(live, manifest);
+  }
+}
+
+/** The kubeconfig a target names, or $KUBECONFIG (several files merged, as kubectl does) or ~/.kube/config. */
+async function loadKubeConfig(target: KubeTarget): Promise<{ lib: ClientNode; kc: KubeConfig }> {
+  const lib = await import('@kubernetes/client-node');
+  const kc = new lib.KubeConfig();
+  if (target.kubeconfig) kc.loadFromFile(target.kubeconfig);
+  else kc.loadFromDefault();
+  return { lib, kc };
+}
+
+/** The API server a kubeconfig context points at, read without connecting; undefined when there is none. */
+export async function contextServer(target: KubeTarget): Promise<string | undefined> {
+  try {
+    const { kc } = await loadKubeConfig(target);
+    const cluster = kc.getContextObject(target.context)?.cluster;
+    return cluster ? kc.getCluster(cluster)?.server : undefined;
+  } catch {
+    return undefined; // no kubeconfig yet: kind writes it with the first cluster
   }
 }
 

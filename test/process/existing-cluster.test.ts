@@ -11,7 +11,12 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { koala, makeWorld, type World } from '../support/cli.ts';
-import { platformVolumes, startChartMirror, testChartVersionsYaml, type ChartMirror } from '../support/chart-mirror.ts';
+import {
+  platformFromMirrorYaml,
+  platformVolumes,
+  startChartMirror,
+  type ChartMirror,
+} from '../support/chart-mirror.ts';
 import { helmRecorder, type HelmRecorder } from '../support/platform.ts';
 import { testbed } from '../support/testbed.ts';
 import { auditLog, clientWrites } from '../e2e/audit.ts';
@@ -54,16 +59,7 @@ beforeAll(async () => {
     `--cluster=kind-${name}`,
     `--user=kind-${name}`,
   ]);
-  world.writeConfig(
-    [
-      'charts:',
-      `  mirror: ${mirror.url}`,
-      'timeouts:',
-      '  componentSeconds: 180',
-      'components:',
-      ...testChartVersionsYaml(),
-    ].join('\n'),
-  );
+  world.writeConfig(platformFromMirrorYaml(mirror).join('\n'));
   // The test bed has no volume provisioner: the volumes MinIO and Postgres claim.
   for (const pv of platformVolumes(name, { objectStore: 'object-store', airflow: 'airflow' }))
     kubectl(['apply', '-f', '-'], JSON.stringify(pv));

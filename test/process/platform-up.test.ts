@@ -11,7 +11,12 @@ import { randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hostPortsYaml, koala, makeWorld, type KoalaResult, type World } from '../support/cli.ts';
-import { platformVolumes, startChartMirror, testChartVersionsYaml, type ChartMirror } from '../support/chart-mirror.ts';
+import {
+  platformFromMirrorYaml,
+  platformVolumes,
+  startChartMirror,
+  type ChartMirror,
+} from '../support/chart-mirror.ts';
 import { helmRecorder, type HelmRecorder } from '../support/platform.ts';
 import { testbed } from '../support/testbed.ts';
 import { auditLog, clientWrites } from '../e2e/audit.ts';
@@ -77,12 +82,7 @@ beforeAll(async () => {
       'registry:',
       '  enabled: false',
       ...(await hostPortsYaml()),
-      'charts:',
-      `  mirror: ${mirror.url}`,
-      'timeouts:',
-      '  componentSeconds: 180',
-      'components:',
-      ...testChartVersionsYaml(),
+      ...platformFromMirrorYaml(mirror),
     ].join('\n'),
   );
   writeFileSync(path.join(world.project, '.env.private'), `AIRFLOW_PASSWORD=${password}\n`);

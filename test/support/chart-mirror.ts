@@ -35,6 +35,18 @@ export function testChartVersionsYaml(): string[] {
   ]);
 }
 
+/** koala.yaml lines for a platform from this mirror: the test charts, and a component deadline for two cores. */
+export function platformFromMirrorYaml(mirror: ChartMirror): string[] {
+  return [
+    'charts:',
+    `  mirror: ${mirror.url}`,
+    'timeouts:',
+    '  componentSeconds: 180',
+    'components:',
+    ...testChartVersionsYaml(),
+  ];
+}
+
 export interface ChartMirror {
   url: string;
   /** Paths requested so far, in order. */
