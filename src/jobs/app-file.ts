@@ -16,6 +16,8 @@ export type AppType = 'Python' | 'Scala' | 'Java';
 
 export interface Resources {
   cores: number;
+  /** The pod's CPU request, below `cores` on small machines (Spark still runs `cores` tasks). */
+  coreRequest?: string;
   coreLimit?: string;
   memory: string;
 }
@@ -55,10 +57,16 @@ const quantity = {
   pattern: /^\d+(\.\d+)?([kKmMgGtT]i?|[mkMG])?$/,
   accepted: 'a quantity like 512m, 1g or 1200m',
 } as const;
+const cpu = {
+  type: 'string',
+  pattern: /^(\d+(\.\d+)?|\d+m)$/,
+  accepted: 'a CPU quantity like 250m, 0.5 or 1',
+} as const;
 const resources = (withInstances: boolean): FieldSpec => ({
   type: 'object',
   fields: {
     cores: { type: 'int', min: 1, max: 64 },
+    coreRequest: cpu,
     coreLimit: quantity,
     memory: quantity,
     ...(withInstances ? { instances: { type: 'int', min: 1, max: 100 } as FieldSpec } : {}),
@@ -184,12 +192,14 @@ export async function loadApp(dir: string): Promise<SparkApp> {
     driver: {
       cores: driver.cores ?? 1,
       memory: driver.memory ?? '512m',
+      ...(driver.coreRequest ? { coreRequest: driver.coreRequest } : {}),
       ...(driver.coreLimit ? { coreLimit: driver.coreLimit } : {}),
     },
     executor: {
       cores: executor.cores ?? 1,
       memory: executor.memory ?? '512m',
       instances: executor.instances ?? 3,
+      ...(executor.coreRequest ? { coreRequest: executor.coreRequest } : {}),
       ...(executor.coreLimit ? { coreLimit: executor.coreLimit } : {}),
     },
     env: (value.env as Record<string, string> | undefined) ?? {},

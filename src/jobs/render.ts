@@ -14,9 +14,6 @@ export const ANNOTATION_SOURCE = 'koala.dev/source';
 export const POD_LABEL_APP_NAME = 'sparkoperator.k8s.io/app-name';
 export const POD_LABEL_ROLE = 'spark-role';
 
-/** hadoop-aws for Spark 4.0.x (Hadoop 3.4.1); fetched by spark-submit when objectStore is on. */
-export const HADOOP_AWS_PACKAGE = 'org.apache.hadoop:hadoop-aws:3.4.1';
-
 export interface SparkApplication extends Manifest {
   metadata: Manifest['metadata'] & { creationTimestamp?: Date; uid?: string; resourceVersion?: string };
   spec: Record<string, unknown> & { driver?: Record<string, unknown>; executor?: Record<string, unknown> };
@@ -47,7 +44,12 @@ export function runName(app: string, number: number): string {
 }
 
 function resources(r: Resources): Record<string, unknown> {
-  return { cores: r.cores, memory: r.memory, ...(r.coreLimit ? { coreLimit: r.coreLimit } : {}) };
+  return {
+    cores: r.cores,
+    memory: r.memory,
+    ...(r.coreRequest ? { coreRequest: r.coreRequest } : {}),
+    ...(r.coreLimit ? { coreLimit: r.coreLimit } : {}),
+  };
 }
 
 /**
@@ -102,8 +104,6 @@ export function renderSparkApplication(
       sparkConf[`spark.kubernetes.${role}.secretKeyRef.AWS_SECRET_ACCESS_KEY`] =
         `${store.secretName}:${store.secretKeyKey}`;
     }
-    sparkConf['spark.jars.ivy'] = '/tmp/.ivy2';
-    spec.deps = { packages: [HADOOP_AWS_PACKAGE] };
   }
   if (Object.keys(sparkConf).length) spec.sparkConf = sparkConf;
   return {

@@ -53,7 +53,8 @@ export function sparkJobSettings(config: KoalaConfig): SparkJobSettings {
  * hadoop-aws settings. Credentials are not here: the S3A default provider chain reads
  * AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY from the environment (envFrom the Secret), so they
  * never appear in a SparkApplication, the operator's spark-submit arguments or the Spark UI.
- * The image must carry hadoop-aws matching its Hadoop (apache/spark ships none).
+ * The image must carry hadoop-aws matching its Hadoop (apache/spark ships none; the scaffolded
+ * Dockerfile adds it).
  */
 export function s3aConf(endpoint: string): Record<string, string> {
   return {
