@@ -74,7 +74,7 @@ export const AIRFLOW = {
       airflow: config.ports.airflow
         ? {
             id: 'host-to-airflow',
-            from: ['anywhere'],
+            from: ['outside-pods'],
             to: 'airflow',
             ports: tcp(8080),
             why:

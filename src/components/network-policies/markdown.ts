@@ -22,7 +22,8 @@ function where(g: Group): string {
       return g.id === 'api-server'
         ? 'the endpoints of `default/kubernetes` and its ClusterIP, each as a /32 (read from the cluster at install)'
         : g.cidrs.length
-          ? g.cidrs.map((c) => `\`${c}\``).join(', ')
+          ? g.cidrs.map((c) => `\`${c}\``).join(', ') +
+            (g.except?.length ? ` except ${g.except.map((c) => `\`${c}\``).join(', ')}` : '')
           : '(none configured)';
     default:
       return `namespace ${g.namespaces.map((n) => `\`${n}\``).join(', ')}: ${selector(g.pods)}`;

@@ -12,6 +12,13 @@ import { DECLARATIONS } from '../index.ts';
  * file adds DNS, the API server and networkPolicies.jobEgressCidrs, and puts them in order.
  */
 
+/**
+ * kind's pod network, which koala leaves at kind's default. NodePort traffic from the host's
+ * mapped ports reaches a pod from a node's address, outside it; pods of other namespaces come
+ * from inside it, so a host-only rule need not admit them.
+ */
+export const KIND_POD_SUBNET = '10.244.0.0/16';
+
 export interface LabelSelector {
   matchLabels?: Record<string, string>;
   matchExpressions?: Array<{ key: string; operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist'; values?: string[] }>;
@@ -25,7 +32,8 @@ export type Group =
   | { id: GroupId; title: string; kind: 'platform'; namespaces: string[]; pods: LabelSelector; apiServer?: boolean }
   /** Pods outside the platform, reachable as a destination (kube-dns). */
   | { id: GroupId; title: string; kind: 'external-pods'; namespaces: string[]; pods: LabelSelector }
-  | { id: GroupId; title: string; kind: 'addresses'; cidrs: string[] }
+  /** Addresses (ipBlock peers); `except` leaves ranges out, such as the pod network. */
+  | { id: GroupId; title: string; kind: 'addresses'; cidrs: string[]; except?: string[] }
   /** Any source at all (the API server calling a webhook comes from a node address). */
   | { id: GroupId; title: string; kind: 'anywhere' };
 
@@ -79,6 +87,13 @@ export function groups(config: KoalaConfig, apiServer: ApiServerAddress): Record
       title: 'networkPolicies.jobEgressCidrs',
       kind: 'addresses',
       cidrs: [...config.networkPolicies.jobEgressCidrs],
+    },
+    {
+      id: 'outside-pods',
+      title: "any address outside the pod network: the host's mapped ports arrive from a node address",
+      kind: 'addresses',
+      cidrs: ['0.0.0.0/0'],
+      except: [KIND_POD_SUBNET],
     },
     {
       id: 'anywhere',
@@ -173,7 +188,11 @@ export function matrixAllows(
       case 'anywhere':
         return true;
       case 'addresses':
-        return e.kind === 'ip' && g.cidrs.some((cidr) => cidrMatch(cidr, e.ip));
+        return (
+          e.kind === 'ip' &&
+          g.cidrs.some((cidr) => cidrMatch(cidr, e.ip)) &&
+          !(g.except ?? []).some((cidr) => cidrMatch(cidr, e.ip))
+        );
       default:
         return e.kind === 'pod' && g.namespaces.includes(e.namespace) && selects(g.pods, e.labels);
     }

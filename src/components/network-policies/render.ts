@@ -28,7 +28,9 @@ export interface PolicySpec {
   };
 }
 
-type Peer = { namespaceSelector?: LabelSelector; podSelector?: LabelSelector } | { ipBlock: { cidr: string } };
+type Peer =
+  | { namespaceSelector?: LabelSelector; podSelector?: LabelSelector }
+  | { ipBlock: { cidr: string; except?: string[] } };
 type PortSpec = { port: number; protocol: 'TCP' | 'UDP' };
 
 const NAMESPACE_LABEL = 'kubernetes.io/metadata.name';
@@ -40,7 +42,7 @@ function peers(group: Group, fromNamespace: string, sameNamespace: boolean): Pee
     case 'anywhere':
       return undefined; // no `from`: any source
     case 'addresses':
-      return group.cidrs.map((cidr) => ({ ipBlock: { cidr } }));
+      return group.cidrs.map((cidr) => ({ ipBlock: group.except?.length ? { cidr, except: group.except } : { cidr } }));
     case 'platform':
     case 'external-pods': {
       const namespaces = sameNamespace ? group.namespaces.filter((ns) => ns === fromNamespace) : group.namespaces;

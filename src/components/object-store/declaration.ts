@@ -42,7 +42,7 @@ export const OBJECT_STORE = {
         objectStore: mapped(config.ports.objectStore)
           ? {
               id: 'host-to-object-store',
-              from: ['anywhere'],
+              from: ['outside-pods'],
               to: 'object-store',
               ports: tcp(store.s3Port),
               why: `the host's 127.0.0.1:${config.ports.objectStore} (kind port mapping → NodePort) to the S3 API`,
@@ -51,7 +51,7 @@ export const OBJECT_STORE = {
         objectStoreConsole: mapped(config.ports.objectStoreConsole)
           ? {
               id: 'host-to-object-store-console',
-              from: ['anywhere'],
+              from: ['outside-pods'],
               to: 'object-store',
               ports: tcp(store.consolePort),
               why:
