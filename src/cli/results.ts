@@ -83,6 +83,8 @@ export interface DoctorJson {
 /** `koala new spark-app`. */
 export interface NewSparkAppJson extends ScaffoldResult {
   ok: true;
+  /** The Airflow DAG written for the app (absent when dags/<name>.py already existed). */
+  dag?: string;
 }
 
 /** `koala build`. */
@@ -194,6 +196,8 @@ export interface UsersKubeconfigJson extends PersonaKubeconfig {
 export interface DagsSyncJson {
   ok: true;
   detail: string;
+  /** The SparkApplication written for each app's DAG (dags/<app>.sparkapplication.yaml). */
+  apps: Array<{ app: string; file: string; image: string; changed: boolean; built: boolean }>;
 }
 
 /** `koala tools install`. */
