@@ -34,10 +34,11 @@ if ! $only_unit; then
   timed bash scripts/docker/ensure-dockerd.sh
   timed bash scripts/docker/base-image.sh all
   if $realkind; then
-    step "real kind: its Docker daemon, the node and load balancer images (cached), local images"
+    step "real kind: its Docker daemon, the node and load balancer images, the platform's images (cached), local images"
     timed bash scripts/docker/ensure-kind-dockerd.sh
     timed bash scripts/testbed/build-kind-node.sh
     timed env DOCKER_HOST="$(bash scripts/docker/ensure-kind-dockerd.sh --host)" bash scripts/docker/base-image.sh base registry devcontainer
+    timed bash scripts/testbed/build-platform-images.sh
   fi
 fi
 

@@ -1,7 +1,8 @@
 /**
  * The real-kind tier needs the kind Docker daemon (scripts/docker/ensure-kind-dockerd.sh), the
- * test node and load balancer images (scripts/testbed/build-kind-node.sh), the real kind and the
- * local test images in that daemon; scripts/test.sh prepares them. This only checks, and hands
+ * test node and load balancer images (scripts/testbed/build-kind-node.sh), the real kind, the
+ * platform's images (scripts/testbed/build-platform-images.sh) and the local test images in that
+ * daemon; scripts/test.sh prepares them. This only checks, and hands
  * the tests where things are. With CI=true anything missing fails the run; otherwise the tier is
  * skipped with the reason.
  */
@@ -23,6 +24,8 @@ export default function setup(): void {
   else {
     if (!sh('scripts/testbed/build-kind-node.sh', '--check').ok)
       missing.push('the test node image (scripts/testbed/build-kind-node.sh)');
+    if (!sh('scripts/testbed/build-platform-images.sh', '--check').ok)
+      missing.push("the platform's images (scripts/testbed/build-platform-images.sh)");
     if (!docker('image', 'inspect', 'koala-test/base:1', 'koala-test/registry:3', 'koala-test/devcontainer:1')) {
       missing.push(
         'koala-test/base:1, koala-test/registry:3 and koala-test/devcontainer:1 in that daemon ' +
@@ -44,6 +47,15 @@ export default function setup(): void {
     encoding: 'utf8',
   }).trim();
   process.env.KOALA_REALKIND_DOCKER_HOST = dockerHost;
+  // image key (koala.yaml's images.<key>) -> the local image built for it
+  process.env.KOALA_PLATFORM_IMAGES = JSON.stringify(
+    Object.fromEntries(
+      sh('scripts/testbed/build-platform-images.sh', '--print')
+        .out.split('\n')
+        .filter((line) => line.includes('='))
+        .map((line) => line.split('=', 2)),
+    ),
+  );
   process.env.KOALA_REALKIND_KIND = kind;
   process.env.KOALA_REALKIND_NODE_IMAGE = sh('scripts/testbed/build-kind-node.sh', '--print-image').out;
   process.env.KOALA_REALKIND_KUBECTL = execFileSync(

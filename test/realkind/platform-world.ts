@@ -1,0 +1,119 @@
+/**
+ * A real kind cluster with koala's platform on it (the Spark operator and MinIO, Airflow off),
+ * for the platform tests: `koala up` makes the cluster and its registry, the images built here
+ * (scripts/testbed/build-platform-images.sh) are pushed to that registry, as a team without
+ * access to the upstream registries would mirror them, and koala.yaml's image overrides point
+ * at them; a second `koala up` installs the components from the chart mirror.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { expect } from 'vitest';
+import { koala } from '../support/cli.ts';
+import { type ChartMirror } from '../support/chart-mirror.ts';
+import { docker, kubectl, realWorld, sleep, tryKubectl, type RealWorld } from './support.ts';
+
+export interface PlatformWorld extends RealWorld {
+  /** koala.yaml's image key -> the reference in the cluster's registry. */
+  images: Record<string, string>;
+  /** Seconds of the `koala up` that installed the components. */
+  platformUpSeconds: number;
+}
+
+export async function platformWorld(
+  shape: { controlPlanes: number; workers: number },
+  mirror: ChartMirror,
+): Promise<PlatformWorld> {
+  const world = await realWorld(shape);
+  const bare = await koala(world, ['up']);
+  expect(bare.code, bare.stdout + bare.stderr).toBe(0);
+  const images: Record<string, string> = {};
+  const built = JSON.parse(process.env.KOALA_PLATFORM_IMAGES!) as Record<string, string>;
+  for (const [key, local] of Object.entries(built)) {
+    const pushed = `localhost:${world.registryPort}/${local}`;
+    docker('tag', local, pushed);
+    docker('push', '-q', pushed);
+    images[key] = pushed;
+  }
+  // The same cluster, registry and host ports, now with the platform's components.
+  const base = readFileSync(path.join(world.project, 'koala.yaml'), 'utf8').split('components:')[0]!;
+  world.writeConfig(
+    [
+      base.trimEnd(),
+      'images:',
+      ...Object.entries(images).map(([key, image]) => `  ${key}: ${image}`),
+      `charts: { mirror: ${mirror.url} }`,
+      // Two cores pull and start a 1 GB Spark image on each node.
+      'timeouts: { componentSeconds: 420 }',
+      'components:',
+      '  airflow: { enabled: false }',
+    ].join('\n'),
+  );
+  const t0 = Date.now();
+  const up = await koala(world, ['up', '--json']);
+  expect(up.code, up.stdout + up.stderr).toBe(0);
+  return Object.assign(world, { images, platformUpSeconds: Math.round((Date.now() - t0) / 1000) });
+}
+
+export async function waitFor<T>(
+  what: string,
+  probe: () => T | undefined | Promise<T | undefined>,
+  timeoutMs: number,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000}s waiting for ${what}`);
+    await sleep(2000);
+  }
+}
+
+/** The phase of a pod once it is one of `phases`. */
+export function podPhase(world: RealWorld, namespace: string, pod: string, phases: string[]): Promise<string> {
+  return waitFor(
+    `pod ${namespace}/${pod} to be ${phases.join(' or ')}`,
+    () => {
+      const phase = tryKubectl(world, ['get', 'pod', '-n', namespace, pod, '-o', 'jsonpath={.status.phase}']).out;
+      return phases.includes(phase) ? phase : undefined;
+    },
+    180_000,
+  );
+}
+
+/**
+ * The objects under a prefix of the object store, concatenated, read by the MinIO client in a
+ * pod of the job namespace with the keys of the job Secret (never on a command line).
+ */
+export async function readObjects(world: PlatformWorld, prefix: string, pod: string): Promise<string> {
+  kubectl(
+    world,
+    ['apply', '-f', '-'],
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: pod, namespace: 'spark-jobs' },
+      spec: {
+        restartPolicy: 'Never',
+        containers: [
+          {
+            name: 'mc',
+            image: world.images.mc,
+            envFrom: [{ secretRef: { name: 'object-store-s3' } }],
+            env: [{ name: 'MC_CONFIG_DIR', value: '/tmp/.mc' }],
+            command: [
+              '/bin/sh',
+              '-ec',
+              'keys="$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY@"; ' +
+                'export MC_HOST_store="$(echo "$AWS_ENDPOINT_URL" | sed "s#://#://$keys#")"; ' +
+                `mc find store/${prefix} --name "part-*" --exec "mc cat {}"`,
+            ],
+          },
+        ],
+      },
+    }),
+  );
+  const phase = await podPhase(world, 'spark-jobs', pod, ['Succeeded', 'Failed']);
+  const out = kubectl(world, ['logs', '-n', 'spark-jobs', pod]);
+  expect(phase, out).toBe('Succeeded');
+  return out;
+}
