@@ -43,6 +43,8 @@ die() { printf '[testbed] ERROR: %s\n' "$*" >&2; exit 1; }
 # scripts with their own cache dirs and stamps; each is a no-op when already built.
 bash "$HERE/build-spark-operator.sh" || die "build-spark-operator.sh failed"
 bash "$HERE/pyspark.sh" || die "pyspark.sh failed"
+# Airflow, whose DagBag parses the DAGs koala writes (test/integration/app-dag-airflow.test.ts).
+bash "$HERE/airflow.sh" || die "airflow.sh failed"
 # The real kind, whose answers the kind stand-in is held to (test/integration).
 bash "$HERE/build-kind.sh" || die "build-kind.sh failed"
 # ---

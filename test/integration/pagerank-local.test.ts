@@ -5,6 +5,7 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { scaffoldSparkApp } from '../../src/jobs/scaffold.ts';
 import { REPO } from '../support/testbed.ts';
+import { expectedRanks, parseEdges } from '../support/pagerank.ts';
 
 /**
  * The example app `koala new spark-app` writes, run for real: spark-submit from the pyspark
@@ -23,23 +24,6 @@ beforeAll(() => {
     encoding: 'utf8',
   }).trim();
 }, 11 * 60_000);
-
-/** PageRank with damping 0.85 over an edge list, the textbook iteration the app implements. */
-function expectedRanks(edges: Array<[string, string]>, iterations: number): Map<string, number> {
-  const links = new Map<string, Set<string>>();
-  for (const [from, to] of edges) links.set(from, (links.get(from) ?? new Set()).add(to));
-  let ranks = new Map([...links.keys()].map((page) => [page, 1]));
-  for (let i = 0; i < iterations; i++) {
-    const contributions = new Map<string, number>();
-    for (const [page, rank] of ranks) {
-      const out = links.get(page);
-      if (!out) continue;
-      for (const to of out) contributions.set(to, (contributions.get(to) ?? 0) + rank / out.size);
-    }
-    ranks = new Map([...contributions].map(([page, sum]) => [page, 0.15 + 0.85 * sum]));
-  }
-  return ranks;
-}
 
 describe('the PageRank example app (pyspark, local mode)', () => {
   it('prints and writes the right ranks for the bundled graph', async () => {
@@ -74,11 +58,7 @@ describe('the PageRank example app (pyspark, local mode)', () => {
         timeout: 5 * 60_000,
       },
     );
-    const edges = readFileSync(input, 'utf8')
-      .trim()
-      .split('\n')
-      .map((l) => l.trim().split(/\s+/) as [string, string]);
-    const expected = expectedRanks(edges, 10);
+    const expected = expectedRanks(parseEdges(readFileSync(input, 'utf8')), 10);
     const printed = new Map([...stdout.matchAll(/^(\S+) has rank: ([\d.]+)\.$/gm)].map((m) => [m[1]!, Number(m[2])]));
     expect([...printed.keys()].sort()).toEqual([...expected.keys()].sort());
     for (const [page, rank] of expected) expect(printed.get(page), page).toBeCloseTo(rank, 5);

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { expect } from 'vitest';
 import { koala } from '../support/cli.ts';
 import { type ChartMirror } from '../support/chart-mirror.ts';
+import { upRunDocument } from '../support/json-documents.ts';
 import { docker, kubectl, realWorld, sleep, tryKubectl, type RealWorld } from './support.ts';
 
 export interface PlatformWorld extends RealWorld {
@@ -17,6 +18,15 @@ export interface PlatformWorld extends RealWorld {
   images: Record<string, string>;
   /** Seconds of the `koala up` that installed the components. */
   platformUpSeconds: number;
+  /** Seconds of each step that did work, over both `koala up` runs. */
+  upSteps: Record<string, number>;
+}
+
+function stepSeconds(stdout: string): Record<string, number> {
+  const doc = upRunDocument(stdout);
+  return Object.fromEntries(
+    doc.steps.filter((s) => s.status === 'done').map((s) => [s.id, Math.round(s.durationMs / 100) / 10]),
+  );
 }
 
 export async function platformWorld(
@@ -24,7 +34,7 @@ export async function platformWorld(
   mirror: ChartMirror,
 ): Promise<PlatformWorld> {
   const world = await realWorld(shape);
-  const bare = await koala(world, ['up']);
+  const bare = await koala(world, ['up', '--json']);
   expect(bare.code, bare.stdout + bare.stderr).toBe(0);
   const images: Record<string, string> = {};
   const built = JSON.parse(process.env.KOALA_PLATFORM_IMAGES!) as Record<string, string>;
@@ -51,7 +61,11 @@ export async function platformWorld(
   const t0 = Date.now();
   const up = await koala(world, ['up', '--json']);
   expect(up.code, up.stdout + up.stderr).toBe(0);
-  return Object.assign(world, { images, platformUpSeconds: Math.round((Date.now() - t0) / 1000) });
+  return Object.assign(world, {
+    images,
+    platformUpSeconds: Math.round((Date.now() - t0) / 1000),
+    upSteps: { ...stepSeconds(bare.stdout), ...stepSeconds(up.stdout) },
+  });
 }
 
 export async function waitFor<T>(

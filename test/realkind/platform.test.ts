@@ -11,36 +11,17 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { koala } from '../support/cli.ts';
+import { koala, startKoala, waitForOutput } from '../support/cli.ts';
 import { startChartMirror, type ChartMirror } from '../support/chart-mirror.ts';
 import { jsonDocument } from '../support/json-documents.ts';
 import { env, kubectl, memUsedMiB, down, skipReason, tryKubectl } from './support.ts';
-import { platformWorld, readObjects, type PlatformWorld } from './platform-world.ts';
+import { platformWorld, readObjects, waitFor, type PlatformWorld } from './platform-world.ts';
+import { expectedRanks, parseEdges } from '../support/pagerank.ts';
 
 if (skipReason) console.warn(skipReason);
 
 const figures: Record<string, number | string> = {};
 afterAll(() => console.log(`real-kind platform figures: ${JSON.stringify(figures)}`));
-
-/** PageRank as spark-applications/<app>/pagerank.py computes it, for the expected ranks. */
-export function pagerank(edges: string, iterations: number): Map<string, number> {
-  const links = new Map<string, Set<string>>();
-  for (const line of edges.split('\n').filter((l) => l.trim())) {
-    const [from, to] = line.trim().split(/\s+/) as [string, string];
-    links.set(from, (links.get(from) ?? new Set()).add(to));
-  }
-  let ranks = new Map([...links.keys()].map((page) => [page, 1]));
-  for (let i = 0; i < iterations; i++) {
-    const sums = new Map<string, number>();
-    for (const [page, rank] of ranks) {
-      const out = links.get(page);
-      if (!out) continue;
-      for (const to of out) sums.set(to, (sums.get(to) ?? 0) + rank / out.size);
-    }
-    ranks = new Map([...sums].map(([page, sum]) => [page, sum * 0.85 + 0.15]));
-  }
-  return ranks;
-}
 
 /** kubectl as a persona, through the kubeconfig `koala users kubeconfig` wrote. */
 function asPersona(kubeconfig: string, args: string[], input?: string): { ok: boolean; out: string } {
@@ -69,6 +50,7 @@ describe.skipIf(Boolean(skipReason))('the platform on real kind: Spark with 3 ex
     figures.memBeforeMiB = memUsedMiB();
     world = await platformWorld({ controlPlanes: 1, workers: 2 }, mirror);
     figures.platformUpSeconds = world.platformUpSeconds;
+    figures.upStepSeconds = JSON.stringify(world.upSteps);
     figures.memAtRestMiB = memUsedMiB();
 
     const status = await koala(world, ['status', '--json']);
@@ -97,7 +79,40 @@ describe.skipIf(Boolean(skipReason))('the platform on real kind: Spark with 3 ex
   it('koala run pagerank: a real driver and 3 executors write the ranks to MinIO through s3a', async () => {
     expect((await koala(world, ['new', 'spark-app', 'pagerank'])).code).toBe(0);
     const t0 = Date.now();
-    const run = await koala(world, ['run', 'pagerank']);
+    const running = startKoala(world, ['run', 'pagerank']);
+    // While the job runs, `koala port-forward pagerank` serves its Spark UI on the host.
+    await waitFor(
+      'the driver pod running',
+      () =>
+        tryKubectl(world, ['get', 'pod', '-n', 'spark-jobs', 'pagerank-1-driver', '-o', 'jsonpath={.status.phase}'])
+          .out === 'Running'
+          ? true
+          : undefined,
+      600_000,
+    );
+    const forward = startKoala(world, ['port-forward', 'pagerank']);
+    try {
+      await waitForOutput(forward.output, /Forwarding http:\/\/127\.0\.0\.1:\d+\//, 120_000);
+      const url = /Forwarding (http:\/\/127\.0\.0\.1:\d+\/)/.exec(forward.output())![1]!;
+      // The UI comes up a few seconds after the driver's JVM; /jobs/ is its first page.
+      const html = await waitFor(
+        'the Spark UI',
+        async () => {
+          const page = await fetch(`${url}jobs/`).then(
+            (r) => (r.ok ? r.text() : ''),
+            () => '',
+          );
+          return /Spark Jobs/.test(page) ? page : undefined;
+        },
+        120_000,
+      );
+      expect(html).toMatch(/pagerank/);
+      figures.sparkUi = 'served while running';
+    } finally {
+      forward.child.kill('SIGINT');
+      await forward.done;
+    }
+    const run = await running.done;
     figures.runColdSeconds = Math.round((Date.now() - t0) / 1000);
     const out = run.stdout + run.stderr;
     expect(run.code, out).toBe(0);
@@ -127,7 +142,7 @@ describe.skipIf(Boolean(skipReason))('the platform on real kind: Spark with 3 ex
         .map(([page, rank]) => [page, Number(rank)]),
     );
     const data = readFileSync(path.join(world.project, 'spark-applications/pagerank/data/pagerank_data.txt'), 'utf8');
-    const expected = pagerank(data, 10);
+    const expected = expectedRanks(parseEdges(data), 10);
     expect([...written.keys()].sort()).toEqual([...expected.keys()].sort());
     for (const [page, rank] of expected) expect(written.get(page)).toBeCloseTo(rank, 6);
 
