@@ -31,8 +31,8 @@ export default defineConfig({
         test: {
           name: 'realkind',
           include: ['test/realkind/**/*.test.ts'],
-          // Opt-in, project realkind-convergence below.
-          exclude: ['test/realkind/convergence.test.ts'],
+          // Opt-in, projects realkind-convergence and realkind-platform below.
+          exclude: ['test/realkind/convergence.test.ts', 'test/realkind/platform-recovery.test.ts'],
           globalSetup: ['test/realkind/global-setup.ts'],
           testTimeout: 900_000,
           hookTimeout: 300_000,
@@ -65,6 +65,24 @@ export default defineConfig({
                 globalSetup: ['test/realkind/global-setup.ts'],
                 testTimeout: 900_000,
                 hookTimeout: 900_000,
+                maxWorkers: 1,
+                fileParallelism: false,
+                sequence: { groupOrder: 1 },
+              },
+            },
+          ]
+        : []),
+      // Opt-in (KOALA_TEST_PLATFORM_FULL=1): the platform's recovery and the seed's YAML on real
+      // kind, 1 control plane and 3 workers; about 15 minutes (test/realkind/README.md).
+      ...(process.env.KOALA_TEST_PLATFORM_FULL
+        ? [
+            {
+              test: {
+                name: 'realkind-platform',
+                include: ['test/realkind/platform-recovery.test.ts'],
+                globalSetup: ['test/realkind/global-setup.ts'],
+                testTimeout: 900_000,
+                hookTimeout: 1_200_000,
                 maxWorkers: 1,
                 fileParallelism: false,
                 sequence: { groupOrder: 1 },
