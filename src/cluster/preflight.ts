@@ -264,14 +264,18 @@ async function checkPorts(inputs: PreflightInputs): Promise<Omit<CheckOutcome, '
     });
   const isFree = inputs.isPortFree ?? portIsFree;
   const busy: string[] = [];
+  const unnamed: typeof wanted = [];
   for (const w of wanted) {
     if (await isFree(w.port)) continue;
     // A port held by koala's own registry or cluster is fine: `up` is running again.
     const holders = await containersPublishing(w.port).catch(() => []);
     if (holders.some(w.ours)) continue;
-    const user = holders.length ? ` is used by container ${holders.join(', ')}` : ' is in use';
-    busy.push(`${w.port} (${w.what}, ${w.field})${user}`);
+    if (holders.length === 0) unnamed.push(w);
+    else busy.push(`${w.port} (${w.what}, ${w.field}) is used by container ${holders.join(', ')}`);
   }
+  // Held with no container named: Docker's proxy of a container just removed (an interrupted
+  // create being cleaned up) lets go within moments; anything else still holds it after that.
+  for (const w of await stillHeld(unnamed, isFree)) busy.push(`${w.port} (${w.what}, ${w.field}) is in use`);
   if (busy.length === 0)
     return { status: 'pass', detail: wanted.map((w) => w.port).join(', ') || 'no host ports needed' };
   return {
@@ -279,6 +283,19 @@ async function checkPorts(inputs: PreflightInputs): Promise<Omit<CheckOutcome, '
     detail: busy.join('; '),
     fix: 'Stop what holds the port, or pick another one in koala.yaml (a ports.* value of 0 turns that mapping off).',
   };
+}
+
+async function stillHeld<T extends { port: number }>(
+  held: T[],
+  isFree: (port: number) => Promise<boolean>,
+): Promise<T[]> {
+  let left = held;
+  for (let i = 0; i < 4 && left.length > 0; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const free = await Promise.all(left.map((w) => isFree(w.port)));
+    left = left.filter((_, j) => !free[j]);
+  }
+  return left;
 }
 
 export function portIsFree(port: number, host = '127.0.0.1'): Promise<boolean> {

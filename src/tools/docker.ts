@@ -75,11 +75,14 @@ export async function inspectContainer(name: string, signal?: AbortSignal): Prom
   };
 }
 
-/** Names of containers that publish this host port. */
+/**
+ * Names of containers that publish this host port, in any state: a node container that an
+ * interrupted `kind create` left created or stopping still holds its ports until it is removed.
+ */
 export async function containersPublishing(port: number, signal?: AbortSignal): Promise<string[]> {
   const { stdout } = await runTool({
     tool: 'docker',
-    args: ['ps', '--filter', `publish=${port}`, '--format', '{{.Names}}'],
+    args: ['ps', '-a', '--filter', `publish=${port}`, '--format', '{{.Names}}'],
     timeoutMs: 20_000,
     ...(signal ? { signal } : {}),
   });

@@ -15,6 +15,7 @@ import { jsonDocument } from '../support/json-documents.ts';
  */
 const BASE = 'SPARK_IMAGE=koala-test/python:1';
 const ns = useNamespace('spark-build');
+const airflowNs = useNamespace('spark-build-airflow');
 useSparkOperator(() => [ns.name]);
 let registryPort = 0;
 const registryName = `koala-test-registry-${process.pid}`;
@@ -174,5 +175,56 @@ describe('koala new spark-app / build / run <app> (real Docker, registry and ope
     expect(rerun.output()).not.toMatch(/\$ docker (build|push)/);
     await finishDriver(ns.name, 'ranks-2', 'succeeded');
     expect((await rerun.done).code).toBe(0);
+  });
+
+  it("dags sync renders each app's DAG SparkApplication at its current image, and follows the app", async () => {
+    const world = jobsWorld({
+      jobNamespaces: [ns.name],
+      registryPort,
+      fakes: [],
+      extraYaml: ['images:', '  spark: koala-test/python:1', 'namespaces:', `  airflow: ${airflowNs.name}`].join('\n'),
+    });
+    const created = jsonDocument(
+      'new spark-app',
+      (await koala(world, ['new', 'spark-app', 'nightly', '--json'])).stdout,
+    );
+    expect(created.dag).toBe(path.join(world.project, 'dags', 'nightly.py'));
+    const rendered = path.join(world.project, 'dags', 'nightly.sparkapplication.yaml');
+
+    const first = await koala(world, ['dags', 'sync', '--json']);
+    expect(first.code, first.stderr).toBe(0);
+    const one = jsonDocument('dags sync', first.stdout);
+    expect(one.apps).toMatchObject([{ app: 'nightly', file: rendered, changed: true, built: true }]);
+    expect(one.apps[0]!.image).toMatch(new RegExp(`^localhost:${registryPort}/koala/nightly:[0-9a-f]{16}$`));
+    const yaml = readFileSync(rendered, 'utf8');
+    expect(yaml).toContain(`image: ${one.apps[0]!.image}`);
+    expect(yaml).toMatch(/kind: SparkApplication/);
+    expect(yaml).toContain(`namespace: ${ns.name}`);
+    const published = kubectl([
+      '-n',
+      airflowNs.name,
+      'get',
+      'configmap',
+      'airflow-dags',
+      '-o',
+      'jsonpath={.data.dags\\.json}',
+    ]);
+    expect(Object.keys((JSON.parse(published) as { files: Record<string, string> }).files).sort()).toEqual([
+      'nightly.py',
+      'nightly.sparkapplication.yaml',
+    ]);
+
+    // Unchanged: nothing built, the file as it was, the ConfigMap as it was.
+    const two = jsonDocument('dags sync', (await koala(world, ['dags', 'sync', '--json'])).stdout);
+    expect(two.apps).toMatchObject([{ changed: false, built: false, image: one.apps[0]!.image }]);
+    expect(two.detail).toMatch(/unchanged/);
+
+    // The app changes: a new image, and the DAG's SparkApplication follows it.
+    const main = path.join(world.project, 'spark-applications/nightly/pagerank.py');
+    writeFileSync(main, `${readFileSync(main, 'utf8')}\n# changed\n`);
+    const three = jsonDocument('dags sync', (await koala(world, ['dags', 'sync', '--json'])).stdout);
+    expect(three.apps).toMatchObject([{ changed: true, built: true }]);
+    expect(three.apps[0]!.image).not.toBe(one.apps[0]!.image);
+    expect(readFileSync(rendered, 'utf8')).toContain(`image: ${three.apps[0]!.image}`);
   });
 });
