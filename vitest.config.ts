@@ -85,7 +85,7 @@ export default defineConfig({
                 hookTimeout: 1_200_000,
                 maxWorkers: 1,
                 fileParallelism: false,
-                sequence: { groupOrder: 1 },
+                sequence: { groupOrder: 2 },
               },
             },
           ]

@@ -83,7 +83,7 @@ T0=$SECONDS
 TIMINGS=$C/logs/timings.txt
 timed() { # timed NAME COMMAND...: run it, log and record its wall time
   local name=$1 t=$SECONDS; shift
-  "$@"
+  "$@" || return
   log "$name: $((SECONDS - t))s"
   printf '%s %s %ss\n' "$(date -u +%FT%TZ)" "$name" "$((SECONDS - t))" >>"$TIMINGS"
 }
@@ -191,10 +191,15 @@ ENTRYPOINT [\"/usr/bin/mc\"]" "$(tool_dir mc)/bin/mc"
 
 # debootstrap waits on the network and the Go builds on the CPU: the rootfs is made beside them.
 rootfs_pid=
-if ! have "$SPARK_IMAGE"; then spark_rootfs & rootfs_pid=$!; fi
+if ! have "$SPARK_IMAGE"; then
+  spark_rootfs & rootfs_pid=$!
+  # A failed Go build must not leave debootstrap running (and holding the cache's lock).
+  trap '[ -z "$rootfs_pid" ] || kill "$rootfs_pid" 2>/dev/null || true' EXIT
+fi
 have "$MINIO_IMAGE" || timed minio go_tool minio github.com/minio/minio "$MINIO_VERSION"
 have "$MC_IMAGE" || timed mc go_tool mc github.com/minio/mc "$MC_VERSION"
 [ -z "$rootfs_pid" ] || wait "$rootfs_pid" || die "the spark rootfs failed (log: $C/logs/rootfs-spark.log)"
+rootfs_pid=
 have "$SPARK_IMAGE" || timed spark-image spark_image
 have "$OPERATOR_IMAGE" || timed operator-image operator_image
 have "$MINIO_IMAGE" || timed minio-image minio_image

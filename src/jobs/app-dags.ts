@@ -4,10 +4,11 @@ import path from 'node:path';
 import { sparkBuildArgs } from '../charts/images.ts';
 import { loadPins } from '../charts/pins.ts';
 import type { PlatformContext } from '../orchestration/context.ts';
+import { EXIT, KoalaError } from '../util/errors.ts';
 import { assetPath } from '../util/paths.ts';
 import { APP_FILE, APPS_DIR, loadApp } from './app-file.ts';
 import { buildAppImage } from './image.ts';
-import { renderSparkApplication } from './render.ts';
+import { ANNOTATION_SOURCE, renderSparkApplication } from './render.ts';
 import { deliveryFor } from './run.ts';
 import { sparkPlatform } from './spark-platform.ts';
 
@@ -43,6 +44,12 @@ export async function writeAppDag(dagsDir: string, app: string, namespace: strin
   return file;
 }
 
+/** True when a DAG's text submits this file: `application_file="<file>"`, in either quotes. */
+function submitsFile(dag: string, file: string): boolean {
+  const quoted = file.replaceAll('.', '\\.');
+  return new RegExp(`application_file\\s*=\\s*(["'])${quoted}\\1`).test(dag);
+}
+
 /** The apps whose DAG (dags/<app>.py) submits the rendered YAML of that app. */
 export async function appsWithDags(projectDir: string, dagsDir: string): Promise<string[]> {
   const appsDir = path.join(projectDir, APPS_DIR);
@@ -51,7 +58,7 @@ export async function appsWithDags(projectDir: string, dagsDir: string): Promise
   for (const entry of await readdir(appsDir, { withFileTypes: true })) {
     if (!entry.isDirectory() || !existsSync(path.join(appsDir, entry.name, APP_FILE))) continue;
     const dag = path.join(dagsDir, `${entry.name}.py`);
-    if (existsSync(dag) && (await readFile(dag, 'utf8')).includes(renderedAppFile(entry.name))) apps.push(entry.name);
+    if (existsSync(dag) && submitsFile(await readFile(dag, 'utf8'), renderedAppFile(entry.name))) apps.push(entry.name);
   }
   return apps.sort();
 }
@@ -87,11 +94,30 @@ export async function renderAppDags(
       ...(options.onBuildLine ? { onLine: options.onBuildLine } : {}),
     });
     const namespace = app.namespace ?? platform.jobNamespaces[0]!;
+    // The provider submits into the DAG's namespace, whatever the YAML says: they must agree.
+    const dagFile = path.join(dagsDir, `${name}.py`);
+    const dagNamespace = /\bnamespace\s*=\s*["']([^"']*)["']/.exec(await readFile(dagFile, 'utf8'))?.[1];
+    if (dagNamespace !== undefined && dagNamespace !== namespace) {
+      throw new KoalaError(
+        `${dagFile} submits into namespace "${dagNamespace}", but \`koala run ${name}\` runs in "${namespace}"`,
+        {
+          exitCode: EXIT.usage,
+          hint: `Set namespace="${namespace}" in ${dagFile}, or the app's namespace in its ${APP_FILE}.`,
+        },
+      );
+    }
     const manifest = renderSparkApplication(
       app,
       { app: app.name, number: 0, namespace },
       { image: build.image, contextDigest: build.context.digest, platform },
     );
+    // Runs Airflow starts are told apart from `koala run`'s (which prunes only its own), and the
+    // file names its source relative to the project, the same on every machine.
+    manifest.metadata.labels = { ...manifest.metadata.labels, 'koala.dev/launched-by': 'airflow' };
+    manifest.metadata.annotations = {
+      ...manifest.metadata.annotations,
+      [ANNOTATION_SOURCE]: path.relative(ctx.config.projectDir, app.file),
+    };
     const text =
       `# Written by \`koala dags sync\` from ${APPS_DIR}/${name}/${APP_FILE}: the run \`koala run ${name}\`\n` +
       `# submits, for dags/${name}.py. Edit the app, not this file; the next sync writes it again.\n` +

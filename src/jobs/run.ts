@@ -1,3 +1,5 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { sparkBuildArgs } from '../charts/images.ts';
 import { loadPins } from '../charts/pins.ts';
 import type { Manifest } from '../kube/client.ts';
@@ -107,6 +109,7 @@ export async function submit(request: RunRequest): Promise<Submitted> {
     manifest = renderFromManifest(source.app, { app: appName, number, namespace }, prepared.overrides);
   } else {
     const app: SparkApp = await loadApp(findAppDir(ctx.config.projectDir, request.app!));
+    if (!request.image) await warnWithoutS3a(app, request.onNotice);
     appName = app.name;
     keep = request.keepRuns ?? app.keepRuns;
     namespace = request.namespace ?? app.namespace ?? defaultNamespace;
@@ -179,3 +182,18 @@ export async function submit(request: RunRequest): Promise<Submitted> {
 export { dryRunFile, loadManifestFile };
 export type { FollowResult, RunEvent };
 export { followRun };
+
+/**
+ * s3a:// needs hadoop-aws in the image; the scaffolded Dockerfile adds it. An app made before it
+ * did, or with a Dockerfile of its own, would fail only inside the driver (S3AFileSystem not found).
+ */
+async function warnWithoutS3a(app: SparkApp, onNotice: ((line: string) => void) | undefined): Promise<void> {
+  if (!app.objectStore || !onNotice) return;
+  const dockerfile = path.join(app.dir, app.build.dockerfile);
+  const text = await readFile(dockerfile, 'utf8').catch(() => '');
+  if (text && !text.includes('hadoop-aws'))
+    onNotice(
+      `${app.file} sets objectStore: true, but ${dockerfile} does not add hadoop-aws: s3a:// paths will fail ` +
+        'in the driver. Copy the ADD and RUN lines for hadoop-aws from a Dockerfile `koala new spark-app` writes.',
+    );
+}

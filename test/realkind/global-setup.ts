@@ -50,8 +50,11 @@ export default function setup(): void {
   // image key (koala.yaml's images.<key>) -> the local image built for it
   process.env.KOALA_PLATFORM_IMAGES = JSON.stringify(
     Object.fromEntries(
-      sh('scripts/testbed/build-platform-images.sh', '--print')
-        .out.split('\n')
+      execFileSync('bash', [path.join(REPO, 'scripts/testbed/build-platform-images.sh'), '--print'], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+      })
+        .split('\n')
         .filter((line) => line.includes('='))
         .map((line) => line.split('=', 2)),
     ),

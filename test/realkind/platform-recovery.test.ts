@@ -115,7 +115,9 @@ describe.skipIf(Boolean(skipReason))('the platform on real kind: recovery, and t
       status: { applicationState: { state: string }; executorState?: Record<string, string> };
     };
     expect(app.status.applicationState.state).toBe('COMPLETED');
-    expect(Object.keys(app.status.executorState ?? {})).toHaveLength(3);
+    expect(
+      Object.values(app.status.executorState ?? {}).filter((st) => st === 'COMPLETED').length,
+    ).toBeGreaterThanOrEqual(3);
   });
 
   it("keeps following when the operator's pod is killed, and reports the result", async () => {
@@ -140,7 +142,9 @@ describe.skipIf(Boolean(skipReason))('the platform on real kind: recovery, and t
   it("survives the object store's pod deleted mid-job: the job ends clearly, the data stays", async () => {
     const run = startKoala(world, ['run', 'pagerank']);
     await driverRunning(world, 'pagerank-2-driver');
-    kubectl(world, ['delete', 'pod', '-n', 'object-store', '-l', 'app=minio', '--wait=false']);
+    expect(kubectl(world, ['delete', 'pod', '-n', 'object-store', '-l', 'app=minio', '--wait=false'])).toMatch(
+      /pod "minio-.*" deleted/,
+    );
     const done = await run.done;
     const out = done.stdout + done.stderr;
     figures.objectStoreDeletedExit = done.code ?? -1;

@@ -83,11 +83,20 @@ describe.skipIf(Boolean(skipReason))('the platform on real kind: Spark with 3 ex
     // While the job runs, `koala port-forward pagerank` serves its Spark UI on the host.
     await waitFor(
       'the driver pod running',
-      () =>
-        tryKubectl(world, ['get', 'pod', '-n', 'spark-jobs', 'pagerank-1-driver', '-o', 'jsonpath={.status.phase}'])
-          .out === 'Running'
-          ? true
-          : undefined,
+      () => {
+        // A run that already ended (a failed build, a refused submit) says why; no timeout.
+        if (running.child.exitCode !== null) throw new Error(`koala run ended early:\n${running.output()}`);
+        const phase = tryKubectl(world, [
+          'get',
+          'pod',
+          '-n',
+          'spark-jobs',
+          'pagerank-1-driver',
+          '-o',
+          'jsonpath={.status.phase}',
+        ]).out;
+        return phase === 'Running' ? true : undefined;
+      },
       600_000,
     );
     const forward = startKoala(world, ['port-forward', 'pagerank']);
@@ -303,7 +312,15 @@ describe.skipIf(Boolean(skipReason))('the platform on real kind: Spark with 3 ex
     row('host-to-object-store', 'host 127.0.0.1', 'minio:9000 (NodePort)', true, health === 200);
     // Denied: everything the matrix does not list.
     row('(none)', 'stranger', 'minio:9000', false, connects('stranger', minio, 9000));
-    row('(none)', 'spark-jobs', 'minio console:9001', false, connects('spark-jobs', minio, 9001));
+    const console9001 = 'minio-console.object-store.svc.cluster.local';
+    row('(none)', 'spark-jobs', 'minio-console:9001', false, connects('spark-jobs', console9001, 9001));
+    row(
+      'object-store-internal',
+      'object-store',
+      'minio-console:9001',
+      true,
+      connects('object-store', console9001, 9001),
+    );
     row(
       '(none)',
       'spark-jobs',

@@ -47,6 +47,12 @@ describe('the Airflow DAG beside a Spark app', () => {
     await writeAppDag(dags, 'pagerank', 'spark-jobs');
     writeFileSync(path.join(dags, 'etl.py'), '# a DAG of its own, not the rendered app\n');
     writeFileSync(path.join(dags, 'lonely.py'), `# names ${renderedAppFile('lonely')} but has no app\n`);
+    // Naming the file is not enough: the DAG must submit it (and exactly that one).
+    app(dir, 'ranks');
+    writeFileSync(
+      path.join(dags, 'ranks.py'),
+      `# see ${renderedAppFile('ranks')}\napplication_file="my-ranks.sparkapplication.yaml"\n`,
+    );
     expect(await appsWithDags(dir, dags)).toEqual(['pagerank']);
     expect(dagId('a-b-c')).toBe('a_b_c');
   });

@@ -133,9 +133,11 @@ export function allowRules(config: KoalaConfig, apiServer: ApiServerAddress): Al
     },
     ...components.flatMap((d) => d.policy.rules),
   ];
-  // kind maps 127.0.0.1:<ports.*> on the host to NodePorts; what address that traffic arrives
-  // from depends on kube-proxy's SNAT and the CNI, so these ports accept any source (and
-  // both services require credentials). Platform pods are still held back by their egress rules.
+  // kind maps 127.0.0.1:<ports.*> on the host to NodePorts; kube-proxy masquerades NodePort
+  // traffic to a node's address, outside the pod network, which these rules admit. A pod that
+  // dials a node's address and the NodePort is masqueraded the same way, so a mapped port is
+  // open to it too (both services require credentials); only `ports.<key>: 0` closes that.
+  // Pods calling the Service directly come from the pod network and are refused.
   for (const port of hostPorts()) {
     const rule = components.find((d) => d.component.id === port.component)?.policy.fromHost?.[port.key];
     if (rule) rules.push(rule);

@@ -29,8 +29,7 @@ export interface PolicySpec {
 }
 
 type Peer =
-  | { namespaceSelector?: LabelSelector; podSelector?: LabelSelector }
-  | { ipBlock: { cidr: string; except?: string[] } };
+  { namespaceSelector?: LabelSelector; podSelector?: LabelSelector } | { ipBlock: { cidr: string; except?: string[] } };
 type PortSpec = { port: number; protocol: 'TCP' | 'UDP' };
 
 const NAMESPACE_LABEL = 'kubernetes.io/metadata.name';
