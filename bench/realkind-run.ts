@@ -17,6 +17,8 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { freePort, hostPortsYaml, koala, makeWorld } from '../test/support/cli.ts';
 import { startChartMirror } from '../test/support/chart-mirror.ts';
+import { clusterMemMiB } from './lib/kind.ts';
+import { median } from './lib/testbed.ts';
 
 const REPO = path.resolve(import.meta.dirname, '..');
 const sh = (script: string, ...args: string[]): string =>
@@ -42,7 +44,6 @@ const images = Object.fromEntries(
 );
 const docker = (...args: string[]): string => execFileSync('docker', args, { encoding: 'utf8', env: dockerEnv }).trim();
 const s = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 const world = makeWorld({
@@ -56,19 +57,7 @@ const world = makeWorld({
 });
 const kubectl = (...args: string[]): string =>
   execFileSync(kubectlBin, ['--kubeconfig', world.env.KUBECONFIG!, ...args], { encoding: 'utf8' }).trim();
-/** MiB used by the cluster's node containers, as `docker stats` reports them. */
-const clusterMem = (cluster: string): number => {
-  const ids = docker('ps', '-q', '--filter', `label=io.x-k8s.kind.cluster=${cluster}`).split('\n').filter(Boolean);
-  const unit: Record<string, number> = { KiB: 1 / 1024, MiB: 1, GiB: 1024 };
-  return Math.round(
-    docker('stats', '--no-stream', '--format', '{{.MemUsage}}', ...ids)
-      .split('\n')
-      .reduce((sum, l) => {
-        const m = /^([\d.]+)(KiB|MiB|GiB)/.exec(l);
-        return sum + (m ? Number(m[1]) * unit[m[2]!]! : 0);
-      }, 0),
-  );
-};
+const clusterMem = (cluster: string): number => clusterMemMiB(cluster, dockerEnv);
 
 const name = `brun${process.pid % 10000}`;
 const port = await freePort();

@@ -14,6 +14,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { freePort, hostPortsYaml, koala, makeWorld } from '../test/support/cli.ts';
+import { clusterMemMiB } from './lib/kind.ts';
 
 const REPO = path.resolve(import.meta.dirname, '..');
 const sh = (script: string, ...args: string[]): string =>
@@ -41,29 +42,7 @@ const memUsed = (): number =>
       .split(/\s+/)[2],
   );
 const s = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
-/** Memory of a cluster's containers as `docker stats` reports it (MiB). */
-const containerMem = (cluster: string): number => {
-  const names = execFileSync('docker', ['ps', '-q', '--filter', `label=io.x-k8s.kind.cluster=${cluster}`], {
-    encoding: 'utf8',
-    env: dockerEnv,
-  })
-    .split('\n')
-    .filter(Boolean);
-  if (names.length === 0) return 0;
-  const lines = execFileSync('docker', ['stats', '--no-stream', '--format', '{{.MemUsage}}', ...names], {
-    encoding: 'utf8',
-    env: dockerEnv,
-  })
-    .split('\n')
-    .filter(Boolean);
-  const unit: Record<string, number> = { KiB: 1 / 1024, MiB: 1, GiB: 1024 };
-  return Math.round(
-    lines.reduce((sum, l) => {
-      const m = /^([\d.]+)(KiB|MiB|GiB)/.exec(l);
-      return sum + (m ? Number(m[1]) * unit[m[2]!]! : 0);
-    }, 0),
-  );
-};
+const containerMem = (cluster: string): number => clusterMemMiB(cluster, dockerEnv);
 
 const world = makeWorld({
   fakes: [],

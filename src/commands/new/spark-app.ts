@@ -33,11 +33,8 @@ export default class NewSparkApp extends KoalaCommand {
     });
     const { writeAppDag } = await import('../../jobs/app-dags.ts');
     const { dagsDirectory } = await import('../../components/airflow/dags.ts');
-    const dag = await writeAppDag(
-      dagsDirectory(loaded.config),
-      args.name,
-      loaded.config.spark.jobNamespaces[0] ?? 'spark-jobs',
-    );
+    // The namespace `koala run` uses for an app that names none (the schema requires one).
+    const dag = await writeAppDag(dagsDirectory(loaded.config), args.name, loaded.config.spark.jobNamespaces[0]!);
     if (this.mode === 'json')
       return this.printJson<NewSparkAppJson>({
         ok: true,
