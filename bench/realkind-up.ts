@@ -21,6 +21,8 @@ const sh = (script: string, ...args: string[]): string =>
   execFileSync('bash', [path.join(REPO, script), ...args], { encoding: 'utf8' }).trim();
 process.env.KOALA_TESTBED_BIN ??= sh('scripts/testbed/env.sh');
 const [controlPlanes, workers] = [Number(process.argv[2] ?? 1), Number(process.argv[3] ?? 2)];
+// Starts kind's daemon when it is down and raises the host's inotify limits multi-node kind needs.
+sh('scripts/docker/ensure-kind-dockerd.sh');
 const dockerHost = sh('scripts/docker/ensure-kind-dockerd.sh', '--host');
 const kind = sh('scripts/testbed/build-kind.sh', '--print-bin');
 const nodeImage = sh('scripts/testbed/build-kind-node.sh', '--print-image');
@@ -46,7 +48,7 @@ const containerMem = (cluster: string): number => clusterMemMiB(cluster, dockerE
 
 const world = makeWorld({
   fakes: [],
-  env: { DOCKER_HOST: dockerHost, KOALA_KIND: kind, KOALA_NODE_IMAGE: nodeImage, KOALA_IGNORE_CHECKS: 'inotify' },
+  env: { DOCKER_HOST: dockerHost, KOALA_KIND: kind, KOALA_NODE_IMAGE: nodeImage },
 });
 const name = `bench${process.pid % 10000}`;
 world.writeConfig(

@@ -19,6 +19,11 @@
 #     removing it leaves a stale endpoint on "kind".
 #   default-address-pools: user networks (kind's "kind") come from 10.230.0.0/16, never from
 #     172.17/16, which docker0 of the default daemon takes.
+#   inotify limits raised to what kind asks for multi-node clusters: every node's systemd,
+#     containerd, kubelet and pods take inotify instances from the host's one per-user budget
+#     (all nodes run as root), and at the default of 128 a 4-node cluster can leave a node's
+#     kubelet unable to start pods, so the node never turns Ready. koala's own preflight fails
+#     on those limits; the real-kind tests run with it on.
 #   FORWARD accepts bridged frames: with br_netfilter on, frames between two containers on one
 #     bridge pass the host's FORWARD chain, whose policy the default daemon sets to DROP once it
 #     enables ip_forward. Docker itself accepts same-bridge traffic for its own bridges.
@@ -63,6 +68,20 @@ forward_rule() {
     say "WARNING: could not add the FORWARD rule for bridged frames"
 }
 
+# Raises fs.inotify.* to at least what multi-node kind needs (the values koala's preflight checks).
+host_limits() {
+  local key min have
+  for kv in max_user_watches=524288 max_user_instances=512; do
+    key=${kv%%=*} min=${kv#*=}
+    have=$(cat "/proc/sys/fs/inotify/$key")
+    [ "$have" -ge "$min" ] && continue
+    if ! sysctl -qw "fs.inotify.$key=$min" 2>/dev/null; then
+      [ "${CI:-}" = true ] && die "fs.inotify.$key is $have and could not be raised to $min (kind's nodes need it)"
+      say "WARNING: fs.inotify.$key is $have and could not be raised to $min; koala's preflight will refuse multi-node clusters"
+    fi
+  done
+}
+
 # The wrapper: built from its source into the test bed cache, keyed by the source's hash.
 KOALA_TESTBED_CACHE=${KOALA_TESTBED_CACHE:-$HOME/.cache/koala-testbed}
 sum=$(cat "$HERE/runc-wrapper/go.mod" "$HERE/runc-wrapper/main.go" | sha256sum | cut -c1-12)
@@ -77,6 +96,7 @@ if [ ! -x "$WRAPPER" ]; then
 fi
 
 forward_rule
+host_limits
 if docker info >/dev/null 2>&1; then
   rt=$(docker info --format '{{.DefaultRuntime}}')
   [ "$rt" = koala-runc ] || die "the daemon on $SOCK runs with default runtime '$rt', not koala-runc"

@@ -132,7 +132,11 @@ export function nodesReadyStep(ctx: PlatformContext): Step {
         onProgress: report,
         until: (nodes) => {
           const ready = nodes.filter(isReady).length;
-          return { done: nodes.length >= expected && ready >= expected, progress: `${ready}/${expected} nodes Ready` };
+          const waitingOn = notReadyNodes(nodes);
+          return {
+            done: nodes.length >= expected && ready >= expected,
+            progress: `${ready}/${expected} nodes Ready` + (waitingOn ? `; not Ready: ${waitingOn}` : ''),
+          };
         },
       });
       return `${expected} nodes Ready`;
@@ -175,6 +179,22 @@ async function waitForApiServer(
 
 export function isReady(node: V1Node): boolean {
   return node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+}
+
+/**
+ * The nodes that are not Ready, each with its Ready condition's reason and message, so a
+ * timeout names the node and what its kubelet reports (for example that the CNI is not
+ * initialised) instead of only a count.
+ */
+export function notReadyNodes(nodes: V1Node[]): string {
+  return nodes
+    .filter((n) => !isReady(n))
+    .map((n) => {
+      const ready = n.status?.conditions?.find((c) => c.type === 'Ready');
+      const why = [ready?.reason, ready?.message].filter(Boolean).join(': ');
+      return `${n.metadata?.name ?? '?'}${why ? ` (${why.length > 160 ? `${why.slice(0, 157)}...` : why})` : ''}`;
+    })
+    .join(', ');
 }
 
 /** Record the spec in the cluster, so the next `up` can tell whether koala.yaml changed. */

@@ -38,8 +38,6 @@ function inside(args: string[]): { code: number | null; stdout: string; out: str
       'PATH=/tools:/opt/node/bin:/usr/local/bin:/usr/bin:/bin',
       '-e',
       `KOALA_NODE_IMAGE=${e.nodeImage}`,
-      '-e',
-      'KOALA_IGNORE_CHECKS=inotify',
       container,
       ...args,
     ],

@@ -34,7 +34,6 @@ export async function realWorld(shape: { controlPlanes: number; workers: number 
       DOCKER_HOST: e.dockerHost,
       KOALA_KIND: e.kind,
       KOALA_NODE_IMAGE: e.nodeImage,
-      KOALA_IGNORE_CHECKS: 'inotify',
     },
   });
   const name = `rk${randomBytes(3).toString('hex')}`;

@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import type { V1Node } from '@kubernetes/client-node';
+import { notReadyNodes } from '../../src/cluster/steps.ts';
 import { renderKindConfig, loadKindTemplate } from '../../src/cluster/kind-config.ts';
 import { NODE_IMAGES } from '../../src/cluster/node-images.ts';
 import { clusterSpec, diffSpecs, resolveNodeImage } from '../../src/cluster/spec.ts';
@@ -121,5 +123,30 @@ describe('cluster spec diff', () => {
         ' → objectStore 127.0.0.1:9000, objectStoreConsole 127.0.0.1:9001',
     ]);
     expect(diffSpecs(a, a)).toEqual([]);
+  });
+});
+
+describe('notReadyNodes, the wait for Ready nodes says which node and why', () => {
+  const node = (name: string, ready?: { status: string; reason?: string; message?: string }): V1Node => ({
+    metadata: { name },
+    status: { conditions: ready ? [{ type: 'Ready', ...ready }] : [] },
+  });
+  it.each([
+    { nodes: [node('a', { status: 'True' })], want: '' },
+    {
+      nodes: [
+        node('a', { status: 'True' }),
+        node('b', { status: 'False', reason: 'KubeletNotReady', message: 'cni plugin not initialized' }),
+      ],
+      want: 'b (KubeletNotReady: cni plugin not initialized)',
+    },
+    { nodes: [node('c')], want: 'c' },
+    { nodes: [node('d', { status: 'Unknown', reason: 'NodeStatusUnknown' })], want: 'd (NodeStatusUnknown)' },
+    {
+      nodes: [node('e', { status: 'False', message: 'x'.repeat(400) })],
+      want: `e (${'x'.repeat(157)}...)`,
+    },
+  ])('$want', ({ nodes, want }) => {
+    expect(notReadyNodes(nodes)).toBe(want);
   });
 });
