@@ -55,7 +55,9 @@ export default class Credentials extends KoalaCommand {
             `Object store (${loaded.config.objectStore.type})`,
             c.objectStore.accessKey,
             c.objectStore.secretKey,
-            reach('object-store', targets['object-store']?.localPort ?? loaded.config.ports.objectStore),
+            loaded.config.objectStore.type === 'external'
+              ? (loaded.config.objectStore.endpoint ?? '')
+              : reach('object-store', targets['object-store']?.localPort ?? loaded.config.ports.objectStore),
           ],
         ],
       ),

@@ -58,6 +58,13 @@ export interface PolicyDeclaration {
   fromHost?: Record<string, AllowRule | undefined>;
 }
 
+/**
+ * kind's pod network, which koala leaves at kind's default. NodePort traffic from the host's
+ * mapped ports reaches a pod from a node's address, outside it; pods of other namespaces come
+ * from inside it, so a host-only rule need not admit them.
+ */
+export const KIND_POD_SUBNET = '10.244.0.0/16';
+
 export const tcp = (...ports: number[]): Port[] => ports.map((port) => ({ port, protocol: 'TCP' }));
 
 export interface NamespaceRole {

@@ -193,6 +193,7 @@ function crossFieldProblems(config: KoalaConfig, layers: Layer[]): ConfigProblem
       });
     seen.set(port, p.join('.'));
   }
+  problems.push(...objectStoreProblems(config, locate));
   const namespaces = config.spark.jobNamespaces;
   const dupe = namespaces.find((ns, i) => namespaces.indexOf(ns) !== i);
   if (dupe)
@@ -228,6 +229,38 @@ function crossFieldProblems(config: KoalaConfig, layers: Layer[]): ConfigProblem
     owner.set(ns, field);
   }
   return problems;
+}
+
+/** An external store needs its endpoint; an installed one has no use for the external fields. */
+function objectStoreProblems(
+  config: KoalaConfig,
+  locate: (p: string[]) => { source: string; line?: number },
+): ConfigProblem[] {
+  const store = config.objectStore;
+  if (store.type === 'external') {
+    return store.endpoint
+      ? []
+      : [
+          {
+            ...locate(['objectStore', 'type']),
+            field: 'objectStore.endpoint',
+            message: 'is required when objectStore.type is external',
+            accepted: 'the S3 endpoint as pods reach it, e.g. https://s3.example.com or http://10.0.0.5:9000',
+          },
+        ];
+  }
+  const externalOnly: Array<[string, boolean]> = [
+    ['endpoint', store.endpoint !== undefined],
+    ['egressCidrs', store.egressCidrs.length > 0],
+  ];
+  return externalOnly
+    .filter(([, set]) => set)
+    .map(([key]) => ({
+      ...locate(['objectStore', key]),
+      field: `objectStore.${key}`,
+      message: `is only for objectStore.type external, and the type is ${store.type}`,
+      accepted: `objectStore.type: external, or no objectStore.${key}`,
+    }));
 }
 
 const RESERVED_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];

@@ -43,7 +43,20 @@ export interface KoalaConfig {
     enabled: boolean;
     /** Extra egress for Spark jobs (e.g. 0.0.0.0/0 to download packages). */ jobEgressCidrs: string[];
   };
-  objectStore: { type: 'minio' | 'seaweedfs'; buckets: string[] };
+  /**
+   * The S3 store: installed in the cluster (minio, seaweedfs) or `external`, any S3 endpoint the
+   * pods reach, with its keys from .env.private; endpoint, region, pathStyle and egressCidrs are
+   * for `external` only.
+   */
+  objectStore: {
+    type: 'minio' | 'seaweedfs' | 'external';
+    buckets: string[];
+    endpoint: string | undefined;
+    region: string;
+    pathStyle: boolean;
+    /** Where the external endpoint's addresses are; empty: any address outside the pod network. */
+    egressCidrs: string[];
+  };
   airflow: { dagsDir: string };
   components: Record<string, ComponentSettings>;
   timeouts: { clusterCreateSeconds: number; nodesReadySeconds: number; componentSeconds: number };
@@ -68,6 +81,11 @@ const dnsLabel = {
   accepted: 'lowercase letters, digits and "-", starting and ending with a letter or digit, at most 63 characters',
 };
 const port: FieldSpec = { type: 'int', min: 1024, max: 65535 };
+const ipv4Cidr: FieldSpec = {
+  type: 'string',
+  pattern: /^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/,
+  accepted: 'an IPv4 CIDR like 0.0.0.0/0 or 10.0.0.0/8',
+};
 const hostPort: FieldSpec = { type: 'int', min: 0, max: 65535, doc: '0 turns the mapping off' };
 const seconds: FieldSpec = { type: 'int', min: 10, max: 7200 };
 /** Docker's reference grammar: [host[:port]/]path[:tag][@sha256:digest], no scheme. */
@@ -192,7 +210,15 @@ export const CONFIG_SPEC: FieldSpec = {
     objectStore: {
       type: 'object',
       fields: {
-        type: { type: 'enum', values: ['minio', 'seaweedfs'] },
+        type: { type: 'enum', values: ['minio', 'seaweedfs', 'external'] },
+        endpoint: {
+          type: 'string',
+          pattern: /^https?:\/\/[^/\s?#@]+\/?$/,
+          accepted: 'the S3 endpoint as pods reach it: http(s)://host[:port], no path and no credentials',
+        },
+        region: { type: 'string', pattern: /^[a-z0-9-]{2,32}$/, accepted: 'an S3 region such as us-east-1' },
+        pathStyle: { type: 'bool' },
+        egressCidrs: { type: 'list', of: ipv4Cidr },
         buckets: {
           type: 'list',
           of: {
@@ -216,11 +242,7 @@ export const CONFIG_SPEC: FieldSpec = {
         enabled: { type: 'bool' },
         jobEgressCidrs: {
           type: 'list',
-          of: {
-            type: 'string',
-            pattern: /^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/,
-            accepted: 'an IPv4 CIDR like 0.0.0.0/0 or 10.0.0.0/8',
-          },
+          of: ipv4Cidr,
         },
       },
     },
@@ -258,7 +280,14 @@ export function defaultConfig(projectDir: string): KoalaConfig {
       ...(Object.fromEntries(NAMESPACE_DEFAULTS.map((n) => [n.key, n.default])) as Record<NamespaceKey, string>),
     },
     networkPolicies: { enabled: true, jobEgressCidrs: [] },
-    objectStore: { type: 'minio', buckets: ['spark-data'] },
+    objectStore: {
+      type: 'minio',
+      buckets: ['spark-data'],
+      endpoint: undefined,
+      region: 'us-east-1',
+      pathStyle: true,
+      egressCidrs: [],
+    },
     airflow: { dagsDir: 'dags' },
     components: Object.fromEntries(COMPONENT_IDS.map((id) => [id, { enabled: true }])),
     timeouts: { clusterCreateSeconds: 600, nodesReadySeconds: 300, componentSeconds: 600 },

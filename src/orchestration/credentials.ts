@@ -2,6 +2,7 @@ import { randomBytes, randomInt } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { EnvValue } from '../config/env.ts';
+import type { KoalaConfig } from '../config/schema.ts';
 import { registerSecret } from '../tools/redact.ts';
 import { ConfigError, type ConfigProblem } from '../util/errors.ts';
 import type { PlatformContext } from './context.ts';
@@ -100,6 +101,9 @@ const WEAK = new RegExp(`^(${WEAK_VALUES.join('|')})$`, 'i');
 const STRONG_VALUE_HINT =
   'Set a strong value in .env.private (chmod 600), ' +
   'or remove the variable to let koala generate one; nothing was changed.';
+const EXTERNAL_KEYS_HINT =
+  "Add the external store's keys to .env.private (chmod 600): " +
+  'KOALA_OBJECT_STORE_ACCESS_KEY=... and KOALA_OBJECT_STORE_SECRET_KEY=...; nothing was changed.';
 const PLACEHOLDER = /^(my|your)_[a-z0-9_]*$|change[_-]?me|placeholder|<[^>]*>|^x{3,}$|^\$\{/i;
 
 export const CREDENTIALS_FILE = 'credentials.json';
@@ -122,8 +126,10 @@ export async function resolveCredentials(
   env: ReadonlyMap<string, EnvValue>,
   stored: Partial<Record<Group, Record<string, string>>> | undefined,
   fromCluster?: () => Promise<Partial<Record<Group, Record<string, string>>> | undefined>,
+  config?: KoalaConfig,
 ): Promise<Resolution> {
-  const problems: ConfigProblem[] = [];
+  const missing = config ? missingUserValues(env, config) : [];
+  const problems: ConfigProblem[] = [...missing];
   const out = { objectStore: {}, airflow: {}, postgres: {} } as Record<Group, Record<string, string>>;
   const sources: Record<string, string> = {};
   let cluster: Partial<Record<Group, Record<string, string>>> | undefined;
@@ -158,7 +164,7 @@ export async function resolveCredentials(
     out[field.group][field.key] = field.generate();
     sources[id] = 'generated';
   }
-  if (problems.length > 0) throw new ConfigError(problems, STRONG_VALUE_HINT);
+  if (problems.length > 0) throw new ConfigError(problems, missing.length > 0 ? EXTERNAL_KEYS_HINT : STRONG_VALUE_HINT);
   const credentials = out as unknown as Credentials;
   registerCredentials(credentials);
   return { credentials, sources };
@@ -168,14 +174,35 @@ export async function resolveCredentials(
  * The credentials the user set, checked before anything changes (koala up calls this with the
  * other input checks): a bad value is exit code 2 with the file, line and variable.
  */
-export function checkCredentialInputs(env: ReadonlyMap<string, EnvValue>): void {
+export function checkCredentialInputs(env: ReadonlyMap<string, EnvValue>, config?: KoalaConfig): void {
   const problems: ConfigProblem[] = [];
   for (const field of CREDENTIAL_FIELDS) {
     const name = field.env.find((n) => env.get(n)?.value);
     const problem = name ? checkUserValue(field, name, env.get(name)!) : undefined;
     if (problem) problems.push(problem);
   }
-  if (problems.length > 0) throw new ConfigError(problems, STRONG_VALUE_HINT);
+  const missing = config ? missingUserValues(env, config) : [];
+  problems.push(...missing);
+  if (problems.length > 0) throw new ConfigError(problems, missing.length > 0 ? EXTERNAL_KEYS_HINT : STRONG_VALUE_HINT);
+}
+
+/** Groups whose values only the user can give: the keys of an external object store, which koala does not run. */
+function userOnlyGroups(config: KoalaConfig): Group[] {
+  return config.objectStore.type === 'external' ? ['objectStore'] : [];
+}
+
+function missingUserValues(env: ReadonlyMap<string, EnvValue>, config: KoalaConfig): ConfigProblem[] {
+  const groups = userOnlyGroups(config);
+  return CREDENTIAL_FIELDS.filter((f) => groups.includes(f.group) && !f.env.some((n) => env.get(n)?.value)).map(
+    (f) => ({
+      source: path.join(config.projectDir, '.env.private'),
+      field: f.env[0]!,
+      message:
+        `is required: objectStore.type is external (${config.objectStore.endpoint ?? ''}), ` +
+        'whose keys koala cannot make',
+      accepted: `the store's ${f.key === 'accessKey' ? 'access' : 'secret'} key, in .env.private or the environment`,
+    }),
+  );
 }
 
 function checkUserValue(field: Field, name: string, found: EnvValue): ConfigProblem | undefined {

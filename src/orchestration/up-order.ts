@@ -50,6 +50,7 @@ export const UP_NEEDS: Readonly<Record<UpStepId, readonly UpStepId[]>> = {
   // The operator's chart creates ServiceAccounts in the job namespaces, which `platform` makes.
   'spark-operator': ['platform'],
   'object-store': ['platform'],
+  // An external store has no install: its object-store step is the bucket job, and this one is absent.
   'object-store-buckets': ['object-store'],
   'airflow-postgres': ['platform'],
   'airflow-dags': ['platform'],

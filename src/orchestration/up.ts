@@ -49,7 +49,7 @@ export function planUpDry(request: UpRequest): { ctx: PlatformContext; plan: Pla
 export async function prepareUp(request: UpRequest): Promise<PreparedUp> {
   const { config, env } = request.loaded;
   // Bad input stops here, before anything changes (exit 2).
-  checkCredentialInputs(env);
+  checkCredentialInputs(env, config);
   if (config.cluster.context) return prepareExistingUp(request);
   const provisional = resolveNodeImage(config.cluster, undefined);
   const { outcomes, docker } = await runPreflight({

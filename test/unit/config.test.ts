@@ -170,7 +170,7 @@ const BAD_YAML: Array<[string, string, RegExp | string]> = [
   [
     'unknown object store',
     'objectStore:\n  type: s3\n',
-    /koala\.yaml:2: objectStore\.type: "s3" is not one of the accepted values \(accepted: minio, seaweedfs\)/,
+    /koala\.yaml:2: objectStore\.type: "s3" is not one of the accepted values \(accepted: minio, seaweedfs, external\)/,
   ],
   [
     'bad bucket name',
@@ -236,6 +236,36 @@ const BAD_YAML: Array<[string, string, RegExp | string]> = [
     /koala\.yaml:2: ports\.airflow: 70000 is out of range \(accepted: a whole number from 0 to 65535\)/,
   ],
   [
+    'external object store without its endpoint',
+    'objectStore:\n  type: external\n',
+    /koala\.yaml:2: objectStore\.endpoint: is required when objectStore\.type is external \(accepted: the S3 endpoint/,
+  ],
+  [
+    'an endpoint for an installed object store',
+    'objectStore:\n  type: minio\n  endpoint: http://10.0.0.5:9000\n',
+    /koala\.yaml:3: objectStore\.endpoint: is only for objectStore\.type external, and the type is minio/,
+  ],
+  [
+    'egress addresses for an installed object store',
+    'objectStore:\n  egressCidrs: [10.0.0.0/8]\n',
+    /koala\.yaml:2: objectStore\.egressCidrs: is only for objectStore\.type external, and the type is minio/,
+  ],
+  [
+    'an external endpoint with a path or credentials',
+    'objectStore:\n  type: external\n  endpoint: http://key:secret@s3.example.com/bucket\n',
+    /koala\.yaml:3: objectStore\.endpoint: .*\(accepted: .*http\(s\):\/\/host\[:port\], no path and no credentials\)/,
+  ],
+  [
+    'an external endpoint without a scheme',
+    'objectStore:\n  type: external\n  endpoint: s3.example.com\n',
+    /koala\.yaml:3: objectStore\.endpoint: /,
+  ],
+  [
+    'a bad egress CIDR',
+    'objectStore:\n  type: external\n  endpoint: https://s3.example.com\n  egressCidrs: [s3.example.com]\n',
+    /koala\.yaml:4: objectStore\.egressCidrs\.0: .*accepted: an IPv4 CIDR/,
+  ],
+  [
     'duplicate job namespace',
     'spark:\n  jobNamespaces: [a, a]\n',
     /koala\.yaml:2: spark\.jobNamespaces: "a" is listed twice/,
@@ -281,9 +311,33 @@ describe('config: bad environment and flags', () => {
     );
   });
 
+  it('takes an external S3 endpoint with its region, path style and egress addresses', async () => {
+    const { config } = await loadConfig({
+      cwd: project({
+        'koala.yaml': [
+          'objectStore:',
+          '  type: external',
+          '  endpoint: https://s3.example.com/',
+          '  region: eu-west-1',
+          '  pathStyle: false',
+          '  egressCidrs: [203.0.113.0/24]',
+        ].join('\n'),
+      }),
+      processEnv: {},
+    });
+    expect(config.objectStore).toEqual({
+      type: 'external',
+      buckets: ['spark-data'],
+      endpoint: 'https://s3.example.com/',
+      region: 'eu-west-1',
+      pathStyle: false,
+      egressCidrs: ['203.0.113.0/24'],
+    });
+  });
+
   it('rejects a bad KOALA_OBJECT_STORE', async () => {
     expect(await problemsOf({}, { KOALA_OBJECT_STORE: 'ceph' })).toMatch(
-      /KOALA_OBJECT_STORE: objectStore\.type: "ceph" is not one of the accepted values \(accepted: minio, seaweedfs\)/,
+      /KOALA_OBJECT_STORE: objectStore\.type: "ceph" is not one of the accepted values \(accepted: minio, seaweedfs, e/,
     );
   });
 });

@@ -2,7 +2,7 @@ import type { KoalaConfig } from '../../config/schema.ts';
 import type { PlatformService } from '../component.ts';
 import { tcp, type ComponentDeclaration, type PolicyDeclaration } from '../declaration.ts';
 import type { LabelSelector } from '../network-policies/matrix.ts';
-import { objectStoreService } from '../object-store/settings.ts';
+import { objectStorePeer, objectStoreService } from '../object-store/settings.ts';
 
 const releases = { airflow: 'airflow', postgres: 'koala-postgres' } as const;
 
@@ -51,7 +51,7 @@ export const AIRFLOW = {
       {
         id: 'airflow-to-object-store',
         from: ['airflow'],
-        to: 'object-store',
+        to: objectStorePeer(config),
         ports: tcp(objectStoreService(config).s3Port),
         why: 'the object_store / aws_default connection',
       },

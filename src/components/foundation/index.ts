@@ -33,8 +33,11 @@ export function platformCredentials(ctx: PlatformContext): Promise<Resolution> {
   let resolution = resolutions.get(ctx);
   if (!resolution) {
     resolution = (async () =>
-      resolveCredentials(ctx.env, await readCredentialsFile(credentialsFile(ctx)), () =>
-        credentialsFromCluster(ctx),
+      resolveCredentials(
+        ctx.env,
+        await readCredentialsFile(credentialsFile(ctx)),
+        () => credentialsFromCluster(ctx),
+        ctx.config,
       ))();
     resolution.catch(() => resolutions.delete(ctx));
     resolutions.set(ctx, resolution);

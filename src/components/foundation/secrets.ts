@@ -1,6 +1,6 @@
 import type { KoalaConfig } from '../../config/schema.ts';
 import type { Credentials } from '../../orchestration/credentials.ts';
-import { objectStoreEndpoint, objectStoreService, S3_REGION } from '../object-store/settings.ts';
+import { objectStoreEndpoint, objectStoreService, s3Region } from '../object-store/settings.ts';
 import { POSTGRES, SECRETS } from '../names.ts';
 
 /** The Secrets koala creates from the credentials: who needs what, where. Pure, so tests read it as data. */
@@ -14,18 +14,19 @@ export interface SecretSpec {
 export function platformSecrets(config: KoalaConfig, c: Credentials): SecretSpec[] {
   const store = objectStoreService(config);
   const endpoint = objectStoreEndpoint(config);
+  const region = s3Region(config);
   const airflowNs = config.namespaces.airflow;
   const s3Env = {
     AWS_ACCESS_KEY_ID: c.objectStore.accessKey,
     AWS_SECRET_ACCESS_KEY: c.objectStore.secretKey,
     AWS_ENDPOINT_URL: endpoint,
-    AWS_REGION: S3_REGION,
+    AWS_REGION: region,
   };
   const s3Connection = JSON.stringify({
     conn_type: 'aws',
     login: c.objectStore.accessKey,
     password: c.objectStore.secretKey,
-    extra: { endpoint_url: endpoint, region_name: S3_REGION },
+    extra: { endpoint_url: endpoint, region_name: region },
   });
   const postgresHost = `${POSTGRES.name}.${airflowNs}.svc.cluster.local:${POSTGRES.port}`;
   const userinfo = `${POSTGRES.user}:${encodeURIComponent(c.postgres.password)}`;

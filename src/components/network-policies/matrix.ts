@@ -1,5 +1,5 @@
 import type { KoalaConfig } from '../../config/schema.ts';
-import { tcp, type ComponentDeclaration, type PolicyDeclaration } from '../declaration.ts';
+import { KIND_POD_SUBNET, tcp, type ComponentDeclaration, type PolicyDeclaration } from '../declaration.ts';
 import { hostPorts } from '../host-ports.ts';
 import { DECLARATIONS } from '../index.ts';
 
@@ -12,12 +12,7 @@ import { DECLARATIONS } from '../index.ts';
  * file adds DNS, the API server and networkPolicies.jobEgressCidrs, and puts them in order.
  */
 
-/**
- * kind's pod network, which koala leaves at kind's default. NodePort traffic from the host's
- * mapped ports reaches a pod from a node's address, outside it; pods of other namespaces come
- * from inside it, so a host-only rule need not admit them.
- */
-export const KIND_POD_SUBNET = '10.244.0.0/16';
+export { KIND_POD_SUBNET };
 
 export interface LabelSelector {
   matchLabels?: Record<string, string>;

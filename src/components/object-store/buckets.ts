@@ -1,6 +1,8 @@
 import type { UpStepId } from '../../orchestration/up-order.ts';
 import type { V1Job } from '@kubernetes/client-node';
 import { sha256 } from '../../charts/fetch.ts';
+import { imageFor } from '../../charts/images.ts';
+import { loadPins } from '../../charts/pins.ts';
 import type { KoalaConfig } from '../../config/schema.ts';
 import type { Step } from '../../engine/step.ts';
 import type { Manifest } from '../../kube/client.ts';
@@ -20,7 +22,12 @@ export const BUCKETS_LABEL = { 'koala.dev/job': 'buckets' };
 
 export function bucketsJob(config: KoalaConfig, image: string): Manifest {
   const buckets = [...config.objectStore.buckets].sort();
-  const digest = sha256(JSON.stringify({ buckets, image, type: config.objectStore.type })).slice(0, 8);
+  const { type, endpoint } = config.objectStore;
+  // An external store's endpoint is in the Job's Secret: a new endpoint needs the Job again.
+  const digest = sha256(JSON.stringify({ buckets, image, type, ...(type === 'external' ? { endpoint } : {}) })).slice(
+    0,
+    8,
+  );
   return {
     apiVersion: 'batch/v1',
     kind: 'Job',
@@ -76,13 +83,23 @@ export function bucketsJob(config: KoalaConfig, image: string): Manifest {
   };
 }
 
-export function bucketsStep(ctx: PlatformContext, image: () => Promise<string>): Step {
+/**
+ * `id` is object-store-buckets after the store's own install; for an external store, which has
+ * no install, making its buckets is the object-store step itself.
+ */
+export function bucketsStep(
+  ctx: PlatformContext,
+  image: () => Promise<string>,
+  id: UpStepId = 'object-store-buckets',
+): Step {
   const ns = ctx.config.namespaces.objectStore;
   const buckets = ctx.config.objectStore.buckets;
   const waitMs = ctx.config.timeouts.componentSeconds * 1000;
   return {
-    id: 'object-store-buckets' satisfies UpStepId,
-    title: `Create the bucket${buckets.length === 1 ? '' : 's'} ${buckets.join(', ')}`,
+    id,
+    title:
+      `Create the bucket${buckets.length === 1 ? '' : 's'} ${buckets.join(', ')}` +
+      (ctx.config.objectStore.type === 'external' ? ` on ${ctx.config.objectStore.endpoint ?? ''}` : ''),
     timeoutMs: waitMs + 60_000,
     plan: async () => [
       { kind: 'manifest', manifest: bucketsJob(ctx.config, await image()) },
@@ -123,12 +140,30 @@ export function bucketsStep(ctx: PlatformContext, image: () => Promise<string>):
         throw new KoalaError(`The bucket job ${ns}/${job.metadata.name} failed`, {
           hint:
             `See why with \`kubectl logs -n ${ns} job/${job.metadata.name}\`; ` +
-            '`koala up --only object-store-buckets` runs it again.',
+            `\`koala up --only ${id}\` runs it again.`,
         });
       }
       return `${buckets.join(', ')} created`;
     },
   };
+}
+
+/** Whether the current bucket Job succeeded: for a store koala did not install, the proof that pods reach it. */
+export async function bucketsHealth(ctx: PlatformContext): Promise<{ ok: boolean; detail: string; missing?: boolean }> {
+  const buckets = ctx.config.objectStore.buckets;
+  if (buckets.length === 0) return { ok: true, detail: 'no buckets configured' };
+  const job = bucketsJob(ctx.config, await imageFor(ctx.config, await loadPins(), 'mc'));
+  const found = await (await ctx.kube()).get<V1Job>(job);
+  if (!found) return { ok: false, missing: true, detail: `the bucket job has not run (${buckets.join(', ')})` };
+  const outcome = jobOutcome(found);
+  return outcome === 'succeeded'
+    ? { ok: true, detail: `${buckets.join(', ')} exist` }
+    : {
+        ok: false,
+        detail:
+          `the bucket job ${job.metadata.namespace}/${job.metadata.name} ${outcome}; ` +
+          `see why with \`kubectl logs -n ${job.metadata.namespace} job/${job.metadata.name}\``,
+      };
 }
 
 async function waitGone(

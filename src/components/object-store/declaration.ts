@@ -1,7 +1,7 @@
 import type { KoalaConfig } from '../../config/schema.ts';
 import type { PlatformService } from '../component.ts';
-import { tcp, type ComponentDeclaration, type PolicyDeclaration } from '../declaration.ts';
-import { objectStoreService } from './settings.ts';
+import { KIND_POD_SUBNET, tcp, type ComponentDeclaration, type PolicyDeclaration } from '../declaration.ts';
+import { objectStorePeer, objectStoreService } from './settings.ts';
 
 /** The object store (MinIO or SeaweedFS): its S3 API and console, mapped to host ports. */
 export const OBJECT_STORE = {
@@ -16,6 +16,7 @@ export const OBJECT_STORE = {
   data: true,
   policy(config: KoalaConfig): PolicyDeclaration {
     const store = objectStoreService(config);
+    if (store.type === 'external') return externalStorePolicy(config);
     // kind maps the host ports to NodePorts only koala's MinIO values set.
     const mapped = (port: number): boolean => port > 0 && store.type === 'minio';
     return {
@@ -64,6 +65,8 @@ export const OBJECT_STORE = {
   },
   services(config: KoalaConfig): PlatformService[] {
     const store = objectStoreService(config);
+    // An external store is reached at its own endpoint; there is no Service to forward.
+    if (store.type === 'external') return [];
     return [
       {
         name: 'object-store',
@@ -85,3 +88,43 @@ export const OBJECT_STORE = {
   },
   load: async () => (await import('./index.ts')).objectStore,
 } as const satisfies ComponentDeclaration;
+
+/**
+ * An external store: the bucket job is the namespace's only pod, and every S3 client (it, Spark
+ * jobs, Airflow) may open connections to the endpoint's port at objectStore.egressCidrs, or,
+ * when those are not given, at any address outside the pod network (a host name's addresses are
+ * not known to a NetworkPolicy, and may change).
+ */
+function externalStorePolicy(config: KoalaConfig): PolicyDeclaration {
+  const store = objectStoreService(config);
+  const cidrs = config.objectStore.egressCidrs;
+  return {
+    groups: [
+      {
+        id: 'object-store',
+        title: 'Object store namespace (the bucket job of the external store)',
+        kind: 'platform',
+        namespaces: [store.namespace],
+        pods: {},
+      },
+      {
+        id: objectStorePeer(config),
+        title:
+          `The external S3 endpoint ${config.objectStore.endpoint ?? ''} ` +
+          (cidrs.length > 0 ? '(objectStore.egressCidrs)' : '(any address outside the pod network)'),
+        kind: 'addresses',
+        cidrs: cidrs.length > 0 ? [...cidrs] : ['0.0.0.0/0'],
+        ...(cidrs.length > 0 ? {} : { except: [KIND_POD_SUBNET] }),
+      },
+    ],
+    rules: [
+      {
+        id: 'buckets-to-external-store',
+        from: ['object-store'],
+        to: objectStorePeer(config),
+        ports: tcp(store.s3Port),
+        why: 'the bucket job creates the buckets on the external store',
+      },
+    ],
+  };
+}

@@ -3,10 +3,10 @@ import { imageFor } from '../../charts/images.ts';
 import { chartFor, loadPins } from '../../charts/pins.ts';
 import { namedWorkloadsReadiness, waitForWorkloads } from '../../kube/readiness.ts';
 import type { PlatformContext } from '../../orchestration/context.ts';
-import type { Component } from '../component.ts';
+import type { Component, Health } from '../component.ts';
 import { OBJECT_STORE } from './declaration.ts';
 import { pinnedChart, releaseFreshness, releaseStep, withOverrides, type ReleaseDef } from '../release.ts';
-import { bucketsStep } from './buckets.ts';
+import { bucketsHealth, bucketsStep } from './buckets.ts';
 import { objectStoreEndpoint, objectStoreService } from './settings.ts';
 import { objectStoreValues } from './values.ts';
 
@@ -20,10 +20,12 @@ export const COMPONENT_ID = OBJECT_STORE.id satisfies UpStepId;
 
 export function objectStoreRelease(ctx: PlatformContext): ReleaseDef {
   const store = objectStoreService(ctx.config);
+  const backend = store.type;
+  if (backend === 'external') throw new Error('an external object store has no Helm release');
   return {
     release: store.release,
     namespace: store.namespace,
-    chart: async () => pinnedChart(ctx, chartFor(await loadPins(), store.type, ctx.config, COMPONENT_ID)),
+    chart: async () => pinnedChart(ctx, chartFor(await loadPins(), backend, ctx.config, COMPONENT_ID)),
     values: async () => withOverrides(ctx, COMPONENT_ID, objectStoreValues(ctx.config, await loadPins())),
     timeoutSeconds: ctx.config.timeouts.componentSeconds,
     progressNamespace: store.namespace,
@@ -36,6 +38,9 @@ export const objectStore: Component = {
   enabled: (config) => config.components[COMPONENT_ID]?.enabled !== false,
   steps(ctx) {
     const store = objectStoreService(ctx.config);
+    const image = async (): Promise<string> => imageFor(ctx.config, await loadPins(), 'mc');
+    // An external store is not installed: its step makes the buckets there, through its endpoint.
+    if (store.type === 'external') return [bucketsStep(ctx, image, COMPONENT_ID)];
     return [
       releaseStep(ctx, {
         id: COMPONENT_ID,
@@ -55,11 +60,12 @@ export const objectStore: Component = {
           },
         },
       }),
-      bucketsStep(ctx, async () => imageFor(ctx.config, await loadPins(), 'mc')),
+      bucketsStep(ctx, image),
     ];
   },
   async health(ctx, signal) {
     const store = objectStoreService(ctx.config);
+    if (store.type === 'external') return externalStoreHealth(ctx);
     const fresh = await releaseFreshness(ctx, objectStoreRelease(ctx), signal);
     if (!fresh.state) return { ok: false, missing: true, detail: `${store.type} not installed` };
     if (fresh.state.status !== 'deployed') return { ok: false, detail: `release ${fresh.state.status}` };
@@ -67,6 +73,15 @@ export const objectStore: Component = {
     return { ok: ready.ready, detail: `${fresh.state.chart} at ${objectStoreEndpoint(ctx.config)}: ${ready.detail}` };
   },
   endpoints(ctx) {
+    if (ctx.config.objectStore.type === 'external') {
+      return [
+        {
+          name: 'Object store S3 API (external)',
+          url: objectStoreEndpoint(ctx.config),
+          credentials: 'koala credentials',
+        },
+      ];
+    }
     const targets = {
       'object-store': { localPort: ctx.config.ports.objectStore },
       'object-store-console': { localPort: ctx.config.ports.objectStoreConsole },
@@ -91,3 +106,14 @@ export const objectStore: Component = {
     ];
   },
 };
+
+/**
+ * Nothing of an external store runs in the cluster; what koala can vouch for is that its bucket
+ * job, a pod on the cluster's network with the platform's credentials, reached the endpoint
+ * and made the buckets.
+ */
+async function externalStoreHealth(ctx: PlatformContext): Promise<Health> {
+  const endpoint = objectStoreEndpoint(ctx.config);
+  const buckets = await bucketsHealth(ctx);
+  return { ...buckets, detail: `external at ${endpoint}: ${buckets.detail}` };
+}

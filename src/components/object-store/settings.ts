@@ -27,11 +27,30 @@ export interface ObjectStoreService {
   ports: number[];
 }
 
-/** S3 needs a region even when the store ignores it. */
-export const S3_REGION = 'us-east-1';
+/** S3 needs a region even when the store ignores it (koala.yaml objectStore.region, default us-east-1). */
+export function s3Region(config: KoalaConfig): string {
+  return config.objectStore.region;
+}
 
 export function objectStoreService(config: KoalaConfig): ObjectStoreService {
   const namespace = config.namespaces.objectStore;
+  if (config.objectStore.type === 'external') {
+    // Nothing is installed: the namespace holds the credentials and the bucket job, which
+    // reach the endpoint like every other client.
+    const url = new URL(externalEndpoint(config));
+    return {
+      type: 'external',
+      namespace,
+      release: '',
+      workload: '',
+      service: url.hostname,
+      s3Port: Number(url.port) || (url.protocol === 'https:' ? 443 : 80),
+      consoleService: '',
+      consolePort: 0,
+      podLabels: {},
+      ports: [],
+    };
+  }
   if (config.objectStore.type === 'seaweedfs') {
     // The official chart's all-in-one mode: master, volume, filer and S3 in one pod.
     return {
@@ -64,6 +83,17 @@ export function objectStoreService(config: KoalaConfig): ObjectStoreService {
 
 /** The S3 endpoint as pods see it. */
 export function objectStoreEndpoint(config: KoalaConfig): string {
+  if (config.objectStore.type === 'external') return externalEndpoint(config);
   const s = objectStoreService(config);
   return `http://${s.service}.${s.namespace}.svc.cluster.local:${s.s3Port}`;
+}
+
+/** The network-policy group clients open their S3 connections to: the store's pods, or the external addresses. */
+export function objectStorePeer(config: KoalaConfig): string {
+  return config.objectStore.type === 'external' ? 'object-store-external' : 'object-store';
+}
+
+function externalEndpoint(config: KoalaConfig): string {
+  // The config check makes endpoint required for the external type.
+  return (config.objectStore.endpoint ?? '').replace(/\/$/, '');
 }

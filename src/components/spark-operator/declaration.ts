@@ -1,6 +1,6 @@
 import type { KoalaConfig } from '../../config/schema.ts';
 import { tcp, type ComponentDeclaration, type NamespaceRole, type PolicyDeclaration } from '../declaration.ts';
-import { objectStoreService } from '../object-store/settings.ts';
+import { objectStorePeer, objectStoreService } from '../object-store/settings.ts';
 
 /** The Spark operator: its own namespace, and the job namespaces it watches (spark.jobNamespaces). */
 export const SPARK_OPERATOR = {
@@ -52,7 +52,7 @@ export const SPARK_OPERATOR = {
       {
         id: 'jobs-to-object-store',
         from: ['spark-jobs'],
-        to: 'object-store',
+        to: objectStorePeer(config),
         ports: tcp(objectStoreService(config).s3Port),
         why: 'jobs read and write data over S3',
       },

@@ -1,5 +1,5 @@
 import type { KoalaConfig } from '../../config/schema.ts';
-import { objectStoreEndpoint, S3_REGION } from '../object-store/settings.ts';
+import { objectStoreEndpoint, s3Region } from '../object-store/settings.ts';
 import { RELEASES, SECRETS } from '../names.ts';
 
 /**
@@ -43,7 +43,7 @@ export function sparkJobSettings(config: KoalaConfig): SparkJobSettings {
     serviceAccount: SPARK_SERVICE_ACCOUNT,
     s3Secret: SECRETS.jobS3,
     envFrom: [{ secretRef: { name: SECRETS.jobS3 } }],
-    sparkConf: s3aConf(endpoint),
+    sparkConf: s3aConf(config),
     s3Endpoint: endpoint,
     buckets: [...config.objectStore.buckets],
   };
@@ -56,12 +56,13 @@ export function sparkJobSettings(config: KoalaConfig): SparkJobSettings {
  * The image must carry hadoop-aws matching its Hadoop (apache/spark ships none; the scaffolded
  * Dockerfile adds it).
  */
-export function s3aConf(endpoint: string): Record<string, string> {
+export function s3aConf(config: KoalaConfig): Record<string, string> {
+  const endpoint = objectStoreEndpoint(config);
   return {
     'spark.hadoop.fs.s3a.impl': 'org.apache.hadoop.fs.s3a.S3AFileSystem',
     'spark.hadoop.fs.s3a.endpoint': endpoint,
-    'spark.hadoop.fs.s3a.endpoint.region': S3_REGION,
-    'spark.hadoop.fs.s3a.path.style.access': 'true',
+    'spark.hadoop.fs.s3a.endpoint.region': s3Region(config),
+    'spark.hadoop.fs.s3a.path.style.access': String(config.objectStore.pathStyle),
     'spark.hadoop.fs.s3a.connection.ssl.enabled': String(endpoint.startsWith('https:')),
   };
 }

@@ -34,7 +34,14 @@ describe('config: platform fields', () => {
       airflow: 'airflow',
     });
     expect(config.networkPolicies).toEqual({ enabled: true, jobEgressCidrs: [] });
-    expect(config.objectStore).toEqual({ type: 'minio', buckets: ['spark-data'] });
+    expect(config.objectStore).toEqual({
+      type: 'minio',
+      buckets: ['spark-data'],
+      endpoint: undefined,
+      region: 'us-east-1',
+      pathStyle: true,
+      egressCidrs: [],
+    });
   });
 
   it('accepts overrides', async () => {

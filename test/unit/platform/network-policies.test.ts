@@ -207,6 +207,7 @@ function compare(config: KoalaConfig, api: ApiServerAddress): { mismatches: stri
     pod('default', {}),
     ...api.ips.map(ip),
     ip('8.8.8.8'),
+    ip('203.0.113.7'),
   ];
   const evaluator = new PolicyEvaluator(policies, namespaces);
   const ports = [22, 53, 443, 4040, 5432, 6443, 7079, 8080, 8333, 8793, 8888, 9000, 9001, 9443];
@@ -251,6 +252,35 @@ describe('network policies: rendered from the matrix, and agreeing with it', () 
         .filter((id) => id.startsWith('host-')),
     ).toEqual([]);
     expect(compare(config, api).mismatches).toEqual([]);
+  });
+
+  it('for an external S3 store: clients reach its port at objectStore.egressCidrs, or outside the pod network', () => {
+    const config = defaultConfig(REPO);
+    config.objectStore = {
+      ...config.objectStore,
+      type: 'external',
+      endpoint: 'http://203.0.113.7:9000',
+      egressCidrs: ['203.0.113.0/24'],
+    };
+    const allows = (from: Endpoint, to: Endpoint, port: number): boolean =>
+      new PolicyEvaluator(
+        renderPolicies(config, api).map((p) => ({ metadata: { name: p.name, namespace: p.namespace }, spec: p.spec })),
+        ns(config.namespaces.objectStore, 'spark-jobs', config.namespaces.airflow),
+      ).allows({ from, to, port }).allowed;
+    const driver = pod('spark-jobs', { 'spark-role': 'driver' });
+    const bucketJob = pod(config.namespaces.objectStore, { 'koala.dev/job': 'buckets' });
+    const scheduler = pod(config.namespaces.airflow, { component: 'scheduler' });
+    for (const client of [driver, bucketJob, scheduler]) expect(allows(client, ip('203.0.113.7'), 9000)).toBe(true);
+    expect(allows(driver, ip('203.0.113.7'), 22)).toBe(false);
+    expect(allows(driver, ip('8.8.8.8'), 9000)).toBe(false);
+    expect(compare(config, api).mismatches).toEqual([]);
+
+    config.objectStore.egressCidrs = [];
+    expect(allows(driver, ip('8.8.8.8'), 9000)).toBe(true);
+    expect(allows(driver, ip('8.8.8.8'), 443)).toBe(false);
+    expect(allows(driver, ip('10.244.1.9'), 9000)).toBe(false);
+    expect(compare(config, api).mismatches).toEqual([]);
+    expect(networkPoliciesMarkdown(config, api)).toContain('The external S3 endpoint http://203.0.113.7:9000');
   });
 
   it('policy names are unique per namespace (the API server would reject duplicates in one release)', () => {

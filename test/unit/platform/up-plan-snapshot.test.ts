@@ -47,6 +47,7 @@ export const PLAN_CONFIGS: Record<string, string> = {
     '  object-store:\n    enabled: false\n' +
     '  airflow:\n    enabled: false\n',
   'one-control-plane': 'cluster:\n  controlPlanes: 1\n  workers: 1\n',
+  'external-object-store': 'objectStore:\n  type: external\n  endpoint: http://203.0.113.7:9000\n',
 };
 
 /** The dry-run JSON for one koala.yaml, with temporary paths and the chart digest normalised. */
