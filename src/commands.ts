@@ -21,6 +21,9 @@ import UsersKubeconfig from './commands/users/kubeconfig.ts';
 import Init from './commands/init.ts';
 import Autocomplete from './commands/autocomplete.ts';
 import ToolsInstall from './commands/tools/install.ts';
+import TasksDeploy from './commands/tasks/deploy.ts';
+import TasksList from './commands/tasks/list.ts';
+import TasksDelete from './commands/tasks/delete.ts';
 
 export const COMMANDS = {
   init: Init,
@@ -41,5 +44,8 @@ export const COMMANDS = {
   'users:kubeconfig': UsersKubeconfig,
   'dags:sync': DagsSync,
   'tools:install': ToolsInstall,
+  'tasks:deploy': TasksDeploy,
+  'tasks:list': TasksList,
+  'tasks:delete': TasksDelete,
   autocomplete: Autocomplete,
 };

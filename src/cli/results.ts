@@ -19,6 +19,8 @@ import type { ScaffoldResult } from '../jobs/scaffold.ts';
 import type { Manifest } from '../kube/client.ts';
 import type { Credentials } from '../orchestration/credentials.ts';
 import type { PlatformStatus } from '../orchestration/status.ts';
+import type { TaskHealth } from '../tasks/health.ts';
+import type { TasksDeployResult } from '../tasks/run.ts';
 import type { InitResult } from '../project/init.ts';
 import type { Installed } from '../tools/install.ts';
 import type { StepsJson } from '../ui/summary.ts';
@@ -206,6 +208,26 @@ export interface ToolsInstallJson {
   tools: Installed[];
 }
 
+/** `koala tasks deploy`. */
+export interface TasksDeployJson extends TasksDeployResult {
+  ok: true;
+}
+
+/** `koala tasks list`. */
+export interface TasksListJson {
+  ok: true;
+  namespace: string;
+  tasks: TaskHealth[];
+}
+
+/** `koala tasks delete`. */
+export interface TasksDeleteJson {
+  ok: true;
+  task: string;
+  /** kind/name of each object deleted. */
+  deleted: string[];
+}
+
 /**
  * Every JSON document, by command. Its keys name the schema snapshots; a command's document type
  * must be listed here for printJson to accept it.
@@ -230,6 +252,9 @@ export interface JsonDocuments {
   'users kubeconfig': UsersKubeconfigJson;
   'dags sync': DagsSyncJson;
   'tools install': ToolsInstallJson;
+  'tasks deploy': TasksDeployJson;
+  'tasks list': TasksListJson;
+  'tasks delete': TasksDeleteJson;
 }
 
 export type JsonDocument = JsonDocuments[keyof JsonDocuments];

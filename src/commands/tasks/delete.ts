@@ -1,0 +1,25 @@
+import { Args, Flags } from '@oclif/core';
+import { KoalaCommand } from '../../cli/base.ts';
+import { clusterFlags, clusterSelection } from '../../cli/cluster-flag.ts';
+import type { TasksDeleteJson } from '../../cli/results.ts';
+
+export default class TasksDelete extends KoalaCommand {
+  static override summary = "Delete a task's objects (its Job, CronJob, Deployment and Service).";
+  static override examples = ['<%= config.bin %> tasks delete gstogs'];
+  static override args = { task: Args.string({ description: 'The task name.', required: true }) };
+  static override flags = {
+    ...clusterFlags,
+    namespace: Flags.string({ char: 'n', description: 'Namespace of the tasks.', default: 'tasks' }),
+  };
+
+  async run(): Promise<void> {
+    const { args, flags } = await this.parse(TasksDelete);
+    this.setup(flags);
+    const loaded = await this.loadConfig(flags.config, clusterSelection(flags));
+    const { existingClusterContext } = await import('../../orchestration/contexts.ts');
+    const { deleteTask } = await import('../../tasks/health.ts');
+    const deleted = await deleteTask(await existingClusterContext(loaded).kube(), flags.namespace, args.task);
+    if (this.mode === 'json') return this.printJson<TasksDeleteJson>({ ok: true, task: args.task, deleted });
+    this.log(`Deleted ${deleted.join(', ')}.`);
+  }
+}

@@ -1,0 +1,25 @@
+import { Flags } from '@oclif/core';
+import { KoalaCommand } from '../../cli/base.ts';
+import { clusterFlags, clusterSelection } from '../../cli/cluster-flag.ts';
+import type { TasksListJson } from '../../cli/results.ts';
+
+export default class TasksList extends KoalaCommand {
+  static override summary = 'List the deployed tasks with their kind and health.';
+  static override examples = ['<%= config.bin %> tasks list', '<%= config.bin %> tasks list --json'];
+  static override flags = {
+    ...clusterFlags,
+    namespace: Flags.string({ char: 'n', description: 'Namespace of the tasks.', default: 'tasks' }),
+  };
+
+  async run(): Promise<void> {
+    const { flags } = await this.parse(TasksList);
+    this.setup(flags);
+    const loaded = await this.loadConfig(flags.config, clusterSelection(flags));
+    const { existingClusterContext } = await import('../../orchestration/contexts.ts');
+    const { listTasks } = await import('../../tasks/health.ts');
+    const tasks = await listTasks(await existingClusterContext(loaded).kube(), flags.namespace);
+    if (this.mode === 'json') return this.printJson<TasksListJson>({ ok: true, namespace: flags.namespace, tasks });
+    const { renderTasksList } = await import('../../ui/tasks.ts');
+    this.log(renderTasksList(flags.namespace, tasks));
+  }
+}

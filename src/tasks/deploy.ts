@@ -1,0 +1,203 @@
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { hashBuildContext } from '../jobs/context-hash.ts';
+import { buildAppImage, imageRepository, type Delivery } from '../jobs/image.ts';
+import { describe as describeObject, type Kube, type Manifest } from '../kube/client.ts';
+import { ConfigError, EXIT, KoalaError, type ConfigProblem } from '../util/errors.ts';
+import { loadTask, MANIFEST_FILE, type Task } from './manifest.ts';
+import { renderTask, TASK_LABEL } from './render.ts';
+
+/**
+ * `koala tasks deploy`: every manifest.json under a folder, checked all together before anything
+ * changes, then each task's image built (image-destination) and its objects applied. An object
+ * records the hash of what koala sent (`koala.dev/applied-hash`), so an unchanged task costs one
+ * read per object and no write. A Job's pod template cannot be changed in place, so a changed
+ * Job is deleted and created again; a kind the task no longer has (a job turned cronjob) is
+ * deleted.
+ */
+
+export const HASH_ANNOTATION = 'koala.dev/applied-hash';
+export const DEFAULT_TASK_NAMESPACE = 'tasks';
+const KINDS = [
+  { apiVersion: 'batch/v1', kind: 'Job' },
+  { apiVersion: 'batch/v1', kind: 'CronJob' },
+  { apiVersion: 'apps/v1', kind: 'Deployment' },
+  { apiVersion: 'v1', kind: 'Service' },
+] as const;
+const SKIP_DIRS = new Set(['node_modules', '.git', '.venv', '__pycache__']);
+
+export type ObjectAction = 'created' | 'updated' | 'replaced' | 'unchanged' | 'deleted';
+
+export interface DeployedObject {
+  task: string;
+  kind: string;
+  name: string;
+  action: ObjectAction;
+}
+
+export interface TaskImage {
+  task: string;
+  image: string;
+  /** Built from the task folder (image-destination), or used as written (image-source). */
+  built: boolean;
+  reason: string;
+}
+
+/** The manifest.json files of a task folder, or of every task folder under a tree, sorted. */
+export async function findManifests(root: string): Promise<string[]> {
+  if (!existsSync(root))
+    throw new KoalaError(`${root} does not exist`, {
+      exitCode: EXIT.usage,
+      hint: 'Give a task folder (with a manifest.json) or a folder of them; `koala new task <name>` makes one.',
+    });
+  if (existsSync(path.join(root, MANIFEST_FILE))) return [path.join(root, MANIFEST_FILE)];
+  const found: string[] = [];
+  const walk = async (dir: string): Promise<void> => {
+    for (const entry of await readdir(dir, { withFileTypes: true })) {
+      if (!entry.isDirectory() || SKIP_DIRS.has(entry.name)) continue;
+      const sub = path.join(dir, entry.name);
+      if (existsSync(path.join(sub, MANIFEST_FILE))) found.push(path.join(sub, MANIFEST_FILE));
+      else await walk(sub);
+    }
+  };
+  await walk(root);
+  if (found.length === 0)
+    throw new KoalaError(`No ${MANIFEST_FILE} in ${root} or the folders under it`, {
+      exitCode: EXIT.usage,
+      hint: '`koala new task <name>` makes a task folder with a manifest.json.',
+    });
+  return found.sort();
+}
+
+/** Every task under root, or one ConfigError with every problem of every file: nothing is deployed then. */
+export async function loadTasks(root: string): Promise<Task[]> {
+  const problems: ConfigProblem[] = [];
+  const tasks: Task[] = [];
+  for (const file of await findManifests(root)) {
+    try {
+      tasks.push(await loadTask(file));
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      problems.push(...error.problems);
+    }
+  }
+  const seen = new Map<string, string>();
+  for (const task of tasks) {
+    const other = seen.get(task.name);
+    if (other)
+      problems.push({
+        source: task.file,
+        field: 'name',
+        message: `"${task.name}" is also the name of ${other}`,
+        accepted: 'a name no other task in the tree has',
+      });
+    seen.set(task.name, task.file);
+  }
+  if (problems.length > 0) throw new ConfigError(problems, 'Fix the manifests above; nothing was deployed.');
+  return tasks;
+}
+
+/** The image a task's pods run; a destination is built and delivered unless dryRun, which only names it. */
+export async function taskImage(
+  task: Task,
+  delivery: Delivery,
+  options: { dryRun: boolean; signal?: AbortSignal; onLine?: (line: string) => void },
+): Promise<TaskImage> {
+  if ('source' in task.image)
+    return { task: task.name, image: task.image.source, built: false, reason: 'image-source, used as written' };
+  if (options.dryRun) {
+    const hash = await hashBuildContext(task.dir, { dockerfile: 'Dockerfile' });
+    return {
+      task: task.name,
+      image: `${imageRepository(task.name, delivery)}:${hash.tag}`,
+      built: false,
+      reason: `would be built from ${task.dir}`,
+    };
+  }
+  const result = await buildAppImage({
+    app: task.name,
+    dir: task.dir,
+    dockerfile: 'Dockerfile',
+    buildArgs: {},
+    delivery,
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.onLine ? { onLine: options.onLine } : {}),
+  });
+  return { task: task.name, image: result.image, built: result.built, reason: result.reason };
+}
+
+/** The objects with the hash of their content recorded on them. */
+export function withHash(manifest: Manifest): Manifest {
+  const hash = createHash('sha256').update(JSON.stringify(manifest)).digest('hex').slice(0, 16);
+  const metadata = manifest.metadata as Manifest['metadata'] & { annotations?: Record<string, string> };
+  return { ...manifest, metadata: { ...metadata, annotations: { ...metadata.annotations, [HASH_ANNOTATION]: hash } } };
+}
+
+export function taskObjects(task: Task, namespace: string, image: string): Manifest[] {
+  return renderTask(task, namespace, image).map(withHash);
+}
+
+/** Make the namespace when it is missing; one read when it is there. */
+export async function ensureNamespace(kube: Kube, namespace: string): Promise<boolean> {
+  const header = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } };
+  if (await kube.get(header)) return false;
+  await kube.apply({
+    ...header,
+    metadata: { name: namespace, labels: { 'app.kubernetes.io/managed-by': 'koala', 'koala.dev/role': 'tasks' } },
+  });
+  return true;
+}
+
+/** Apply one task's objects and delete the kinds it no longer has. */
+export async function applyTask(
+  kube: Kube,
+  task: Task,
+  objects: Manifest[],
+  signal?: AbortSignal,
+): Promise<DeployedObject[]> {
+  const out: DeployedObject[] = [];
+  const record = (o: { kind: string; metadata: { name: string } }, action: ObjectAction): void => {
+    out.push({ task: task.name, kind: o.kind, name: o.metadata.name, action });
+  };
+  for (const object of objects) {
+    signal?.throwIfAborted();
+    const live = await kube.get<Manifest & { metadata: { annotations?: Record<string, string> } }>(object);
+    const want = (object.metadata as { annotations: Record<string, string> }).annotations[HASH_ANNOTATION];
+    if (live?.metadata.annotations?.[HASH_ANNOTATION] === want) {
+      record(object, 'unchanged');
+    } else if (live && object.kind === 'Job') {
+      // A Job's template is immutable: the changed task runs as a new Job of the same name.
+      await kube.delete(object);
+      await waitGone(kube, object, signal);
+      await kube.apply(object);
+      record(object, 'replaced');
+    } else {
+      await kube.apply(object);
+      record(object, live ? 'updated' : 'created');
+    }
+  }
+  const namespace = (objects[0]?.metadata as { namespace: string }).namespace;
+  for (const { apiVersion, kind } of KINDS) {
+    const wanted = new Set(objects.filter((o) => o.kind === kind).map((o) => o.metadata.name));
+    for (const stale of await kube.list<Manifest>(apiVersion, kind, {
+      namespace,
+      labelSelector: `${TASK_LABEL}=${task.name}`,
+    })) {
+      if (wanted.has(stale.metadata.name)) continue;
+      await kube.delete({ apiVersion, kind, metadata: { name: stale.metadata.name, namespace } });
+      record({ kind, metadata: stale.metadata }, 'deleted');
+    }
+  }
+  return out;
+}
+
+async function waitGone(kube: Kube, object: Manifest, signal?: AbortSignal): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (await kube.get(object)) {
+    signal?.throwIfAborted();
+    if (Date.now() > deadline) throw new KoalaError(`${describeObject(object)} was not deleted within 60s`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}

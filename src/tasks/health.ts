@@ -1,0 +1,91 @@
+import type { V1CronJob, V1Deployment, V1Job, V1Service } from '@kubernetes/client-node';
+import type { Kube } from '../kube/client.ts';
+import { KoalaError, EXIT } from '../util/errors.ts';
+import { TASK_LABEL } from './render.ts';
+
+/** A deployed task as `koala tasks list` and `koala status` show it. */
+export interface TaskHealth {
+  name: string;
+  kind: 'job' | 'cronjob' | 'deployment' | 'service';
+  ok: boolean;
+  /** One line: replicas ready, the Job's outcome, the CronJob's last run. */
+  detail: string;
+}
+
+/** Every task in a namespace, by the objects koala labelled with its name. */
+export async function listTasks(kube: Kube, namespace: string): Promise<TaskHealth[]> {
+  const selector = { namespace, labelSelector: TASK_LABEL };
+  const [jobs, cronJobs, deployments, services] = await Promise.all([
+    kube.list<V1Job>('batch/v1', 'Job', selector),
+    kube.list<V1CronJob>('batch/v1', 'CronJob', selector),
+    kube.list<V1Deployment>('apps/v1', 'Deployment', selector),
+    kube.list<V1Service>('v1', 'Service', selector),
+  ]);
+  const owned = (o: { metadata?: { labels?: Record<string, string> } }): string => o.metadata!.labels![TASK_LABEL]!;
+  const withService = new Set(services.map(owned));
+  const tasks: TaskHealth[] = [
+    // Jobs a CronJob started belong to the CronJob's line.
+    ...jobs.filter((j) => !j.metadata?.ownerReferences?.length).map((j) => jobHealth(owned(j), j)),
+    ...cronJobs.map((c) => cronJobHealth(owned(c), c)),
+    ...deployments.map((d) => deploymentHealth(owned(d), d, withService.has(owned(d)))),
+  ];
+  return tasks.sort((a, b) => a.name.localeCompare(b.name));
+}
+
+function jobHealth(name: string, job: V1Job): TaskHealth {
+  const s = job.status ?? {};
+  const failed = s.conditions?.find((c) => c.type === 'Failed' && c.status === 'True');
+  if (failed)
+    return { name, kind: 'job', ok: false, detail: `failed: ${failed.reason ?? ''} ${failed.message ?? ''}`.trim() };
+  if (s.succeeded) return { name, kind: 'job', ok: true, detail: 'succeeded' };
+  return { name, kind: 'job', ok: true, detail: s.active ? `running (${s.active} pod(s))` : 'pending' };
+}
+
+function cronJobHealth(name: string, cron: V1CronJob): TaskHealth {
+  const last = cron.status?.lastScheduleTime;
+  const suspended = cron.spec?.suspend ? ', suspended' : '';
+  return {
+    name,
+    kind: 'cronjob',
+    ok: true,
+    detail:
+      `${cron.spec?.schedule ?? ''}${suspended}; ` +
+      (last ? `last run ${new Date(last).toISOString()}` : 'not run yet'),
+  };
+}
+
+function deploymentHealth(name: string, d: V1Deployment, service: boolean): TaskHealth {
+  const want = d.spec?.replicas ?? 1;
+  const ready = d.status?.readyReplicas ?? 0;
+  return {
+    name,
+    kind: service ? 'service' : 'deployment',
+    ok: ready >= want,
+    detail: `${ready}/${want} ready`,
+  };
+}
+
+/** Delete every object of a task; a task with none is a usage error naming the namespace. */
+export async function deleteTask(kube: Kube, namespace: string, task: string): Promise<string[]> {
+  const deleted: string[] = [];
+  for (const [apiVersion, kind] of [
+    ['batch/v1', 'CronJob'],
+    ['batch/v1', 'Job'],
+    ['apps/v1', 'Deployment'],
+    ['v1', 'Service'],
+  ] as const) {
+    for (const o of await kube.list<{ metadata: { name: string } }>(apiVersion, kind, {
+      namespace,
+      labelSelector: `${TASK_LABEL}=${task}`,
+    })) {
+      if (await kube.delete({ apiVersion, kind, metadata: { name: o.metadata.name, namespace } }))
+        deleted.push(`${kind.toLowerCase()}/${o.metadata.name}`);
+    }
+  }
+  if (deleted.length === 0)
+    throw new KoalaError(`No task "${task}" in namespace ${namespace}`, {
+      exitCode: EXIT.usage,
+      hint: '`koala tasks list` shows the deployed tasks; --namespace picks another namespace.',
+    });
+  return deleted;
+}

@@ -1,0 +1,62 @@
+import type { LoadedConfig } from '../config/load.ts';
+import { deliveryFor } from '../jobs/run.ts';
+import type { Manifest } from '../kube/client.ts';
+import { existingClusterContext } from '../orchestration/contexts.ts';
+import {
+  applyTask,
+  ensureNamespace,
+  loadTasks,
+  taskImage,
+  taskObjects,
+  type DeployedObject,
+  type TaskImage,
+} from './deploy.ts';
+
+export interface TasksDeployResult {
+  dryRun: boolean;
+  namespace: string;
+  /** The manifest files, in the order they were deployed. */
+  files: string[];
+  images: TaskImage[];
+  /** What each object went through (empty on a dry run). */
+  objects: DeployedObject[];
+  /** The objects as they are sent (a dry run's output). */
+  manifests: Manifest[];
+  namespaceCreated: boolean;
+}
+
+/** Check every manifest, then (unless dryRun) build the images, make the namespace and apply each task. */
+export async function deployTasks(
+  loaded: LoadedConfig,
+  options: { root: string; namespace: string; dryRun: boolean; signal?: AbortSignal; onLine?: (l: string) => void },
+): Promise<TasksDeployResult> {
+  const tasks = await loadTasks(options.root);
+  const ctx = existingClusterContext(loaded);
+  const delivery = tasks.some((t) => 'destination' in t.image) ? deliveryFor(ctx, false) : undefined;
+  const images: TaskImage[] = [];
+  for (const task of tasks) {
+    images.push(
+      await taskImage(task, delivery!, {
+        dryRun: options.dryRun,
+        ...(options.signal ? { signal: options.signal } : {}),
+        ...(options.onLine ? { onLine: options.onLine } : {}),
+      }),
+    );
+  }
+  const planned = tasks.map((task, i) => taskObjects(task, options.namespace, images[i]!.image));
+  const result: TasksDeployResult = {
+    dryRun: options.dryRun,
+    namespace: options.namespace,
+    files: tasks.map((t) => t.file),
+    images,
+    objects: [],
+    manifests: planned.flat(),
+    namespaceCreated: false,
+  };
+  if (options.dryRun) return result;
+  const kube = await ctx.kube();
+  result.namespaceCreated = await ensureNamespace(kube, options.namespace);
+  for (const [i, task] of tasks.entries())
+    result.objects.push(...(await applyTask(kube, task, planned[i]!, options.signal)));
+  return result;
+}
