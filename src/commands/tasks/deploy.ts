@@ -32,7 +32,7 @@ export default class TasksDeploy extends KoalaCommand {
     const result = await deployTasks(loaded, {
       root: path.resolve(args.path),
       namespace: flags.namespace,
-      dryRun: flags['dry-run'],
+      dryRun: flags['dry-run'] ?? false,
       signal: this.signal,
       ...(flags.verbose ? { onLine: (l: string) => process.stderr.write(`  ${l}\n`) } : {}),
     });

@@ -1,0 +1,183 @@
+/**
+ * `koala tasks deploy|list|delete` against the test bed's API server, with real Docker and a real
+ * registry (koala-test/registry:3) for the task whose manifest says image-destination. The
+ * datatask documentation's own manifests are deployed as written and their objects read back;
+ * a second deploy writes nothing (every resourceVersion stays); a changed Job is replaced, a job
+ * given a schedule becomes a CronJob and its Job goes; a bad manifest deploys nothing.
+ */
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort, koala } from '../support/cli.ts';
+import { jsonDocument } from '../support/json-documents.ts';
+import { kubectl } from '../support/testbed.ts';
+import { SEED } from '../support/datatask-seed.ts';
+import { jobsWorld } from './jobs-world.ts';
+
+const namespace = `tasks-${randomBytes(3).toString('hex')}`;
+const registryName = `koala-test-registry-tasks-${process.pid}`;
+let registryPort = 0;
+let world: ReturnType<typeof jobsWorld>;
+let tasksDir = '';
+
+const docker = (args: string[]): string =>
+  execFileSync('docker', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+const get = (what: string): Record<string, unknown> =>
+  JSON.parse(kubectl(['get', what, '-n', namespace, '-o', 'json'])) as Record<string, unknown>;
+const resourceVersions = (): string =>
+  kubectl(['get', 'jobs,cronjobs,deployments,services', '-n', namespace, '-o', 'jsonpath={..resourceVersion}']);
+const deploy = (...extra: string[]) => koala(world, ['tasks', 'deploy', tasksDir, '-n', namespace, ...extra]);
+
+function writeTask(name: string, manifest: unknown, files: Record<string, string> = {}): void {
+  const dir = path.join(tasksDir, name);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify(manifest, null, 2));
+  for (const [file, text] of Object.entries(files)) writeFileSync(path.join(dir, file), text);
+}
+
+beforeAll(async () => {
+  docker(['image', 'inspect', 'koala-test/base:1', 'koala-test/registry:3']);
+  registryPort = await freePort();
+  docker(['run', '-d', '--name', registryName, '-p', `127.0.0.1:${registryPort}:5000`, 'koala-test/registry:3']);
+  world = jobsWorld({ jobNamespaces: ['spark-jobs'], registryPort, fakes: ['kind'] });
+  tasksDir = path.join(world.project, 'tasks');
+  writeTask('gstogs', SEED.job, {
+    Dockerfile: 'FROM koala-test/base:1\nCOPY gs_to_gs.py /app/\n',
+    'gs_to_gs.py': 'print("gs to gs")\n',
+  });
+  writeTask('subscriber', { ...SEED.deployment, 'image-destination': '', 'image-source': 'koala-test/base:1' });
+  writeTask('flask', SEED.service);
+  for (let i = 0; i < 100; i++) {
+    const up = await fetch(`http://127.0.0.1:${registryPort}/v2/`).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (up) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+});
+
+afterAll(() => {
+  if (!registryPort) return;
+  docker(['rm', '-f', '-v', registryName]);
+  const built = docker([
+    'images',
+    '--format',
+    '{{.Repository}}:{{.Tag}}',
+    '--filter',
+    `reference=localhost:${registryPort}/*`,
+  ])
+    .split('\n')
+    .filter(Boolean);
+  if (built.length > 0) docker(['rmi', '-f', ...built]);
+  execFileSync('kubectl', ['--kubeconfig', world.env.KUBECONFIG!, 'delete', 'namespace', namespace, '--wait=false'], {
+    stdio: 'ignore',
+  });
+});
+
+describe('koala tasks deploy (test bed API server, real Docker and registry)', () => {
+  it('a bad manifest anywhere in the tree deploys nothing: exit 2, no namespace', async () => {
+    writeTask('broken', { ...SEED.job, name: 'broken', 'image-source': 'python:3.12' });
+    const r = await deploy();
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toContain(`${path.join(tasksDir, 'broken', 'manifest.json')}:`);
+    expect(r.stderr).toContain('image-destination: is set together with image-source');
+    expect(kubectl(['get', 'namespaces', '-o', 'name'])).not.toContain(`namespace/${namespace}`);
+    execFileSync('rm', ['-r', path.join(tasksDir, 'broken')]);
+  });
+
+  it("deploys the documentation's manifests as written, building the image-destination folder", async () => {
+    const r = await deploy('--json');
+    expect(r.code, r.stderr).toBe(0);
+    const doc = jsonDocument('tasks deploy', r.stdout);
+    expect(doc.namespaceCreated).toBe(true);
+    expect(doc.objects.map((o) => `${o.kind}/${o.name}:${o.action}`).sort()).toEqual([
+      'Deployment/app-flask:created',
+      'Deployment/subscriber-launch-pipeline:created',
+      'Job/gstogs:created',
+      'Service/app-flask:created',
+    ]);
+    const built = doc.images.find((i) => i.task === 'gstogs')!;
+    expect(built.image).toMatch(new RegExp(`^localhost:${registryPort}/koala/gstogs:[0-9a-f]{16}$`));
+    // The registry has what the Job runs.
+    const tag = built.image.split(':').at(-1)!;
+    const tags = (await (await fetch(`http://127.0.0.1:${registryPort}/v2/koala/gstogs/tags/list`)).json()) as {
+      tags: string[];
+    };
+    expect(tags.tags).toContain(tag);
+
+    const job = get('job/gstogs') as { metadata: { labels: Record<string, string> }; spec: { template: unknown } };
+    expect(job.metadata.labels).toMatchObject({ app: 'gstogs', 'koala.dev/task': 'gstogs' });
+    const pod = (job.spec.template as { spec: { containers: Array<Record<string, unknown>>; volumes: unknown[] } })
+      .spec;
+    expect(pod.containers[0]).toMatchObject({
+      image: built.image,
+      imagePullPolicy: 'Always',
+      command: ['python3', 'gs_to_gs.py'],
+      env: [
+        { name: 'bucket_source', value: 'dev_etl_pipeline' },
+        { name: 'logger_name', value: 'gs_to_gs' },
+      ],
+      resources: { limits: { cpu: '200m', memory: '200Mi' }, requests: { cpu: '150m', memory: '150Mi' } },
+    });
+    expect(pod.volumes).toEqual([
+      { name: 'svc-account', secret: { secretName: 'svc-account-affini-tech-a', defaultMode: 420 } },
+    ]);
+    const service = get('service/app-flask') as { spec: { selector: unknown; ports: unknown[]; type: string } };
+    expect(service.spec).toMatchObject({
+      type: 'ClusterIP',
+      selector: { app: 'flask' },
+      ports: [{ name: 'app-port', port: 5000, targetPort: 'app-port', protocol: 'TCP' }],
+    });
+    const deployment = get('deployment/subscriber-launch-pipeline') as { spec: { replicas: number } };
+    expect(deployment.spec.replicas).toBe(1);
+  });
+
+  it('a second deploy writes nothing: every object unchanged, every resourceVersion the same', async () => {
+    const before = resourceVersions();
+    const r = await deploy('--json');
+    expect(r.code, r.stderr).toBe(0);
+    const doc = jsonDocument('tasks deploy', r.stdout);
+    expect(doc.objects.every((o) => o.action === 'unchanged')).toBe(true);
+    expect(doc.images.find((i) => i.task === 'gstogs')!.reason).toMatch(/is up to date/);
+    expect(resourceVersions()).toBe(before);
+  });
+
+  it('a changed Job is replaced (its template is immutable); a schedule turns it into a CronJob', async () => {
+    writeTask('gstogs', { ...SEED.job, env: [{ name: 'bucket_source', value: 'other' }] });
+    const changed = jsonDocument('tasks deploy', (await deploy('--json')).stdout);
+    expect(
+      changed.objects.filter((o) => o.action !== 'unchanged').map((o) => `${o.kind}/${o.name}:${o.action}`),
+    ).toEqual(['Job/gstogs:replaced']);
+    expect(JSON.stringify(get('job/gstogs'))).toContain('"other"');
+
+    writeTask('gstogs', { ...SEED.job, schedule: '0 5 * * *' });
+    const cron = jsonDocument('tasks deploy', (await deploy('--json')).stdout);
+    expect(cron.objects.filter((o) => o.action !== 'unchanged').map((o) => `${o.kind}/${o.name}:${o.action}`)).toEqual([
+      'CronJob/gstogs:created',
+      'Job/gstogs:deleted',
+    ]);
+    expect((get('cronjob/gstogs') as { spec: { schedule: string } }).spec.schedule).toBe('0 5 * * *');
+  });
+
+  it('tasks list shows each task with its kind; tasks delete removes one task and names what went', async () => {
+    const list = await koala(world, ['tasks', 'list', '-n', namespace, '--json']);
+    expect(list.code, list.stderr).toBe(0);
+    const tasks = jsonDocument('tasks list', list.stdout).tasks;
+    expect(tasks.map((t) => `${t.name}:${t.kind}`)).toEqual([
+      'app-flask:service',
+      'gstogs:cronjob',
+      'subscriber-launch-pipeline:deployment',
+    ]);
+    expect(tasks.find((t) => t.name === 'gstogs')!.detail).toBe('0 5 * * *; not run yet');
+
+    const del = await koala(world, ['tasks', 'delete', 'app-flask', '-n', namespace]);
+    expect(del.code, del.stderr).toBe(0);
+    expect(del.stdout).toContain('Deleted deployment/app-flask, service/app-flask.');
+    const again = await koala(world, ['tasks', 'delete', 'app-flask', '-n', namespace]);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toContain(`No task "app-flask" in namespace ${namespace}`);
+  });
+});
