@@ -21,6 +21,7 @@ import UsersKubeconfig from './commands/users/kubeconfig.ts';
 import Init from './commands/init.ts';
 import Autocomplete from './commands/autocomplete.ts';
 import ToolsInstall from './commands/tools/install.ts';
+import NewTask from './commands/new/task.ts';
 import TasksDeploy from './commands/tasks/deploy.ts';
 import TasksList from './commands/tasks/list.ts';
 import TasksDelete from './commands/tasks/delete.ts';
@@ -44,6 +45,7 @@ export const COMMANDS = {
   'users:kubeconfig': UsersKubeconfig,
   'dags:sync': DagsSync,
   'tools:install': ToolsInstall,
+  'new:task': NewTask,
   'tasks:deploy': TasksDeploy,
   'tasks:list': TasksList,
   'tasks:delete': TasksDelete,

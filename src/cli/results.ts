@@ -208,6 +208,13 @@ export interface ToolsInstallJson {
   tools: Installed[];
 }
 
+/** `koala new task`. */
+export interface NewTaskJson {
+  ok: true;
+  dir: string;
+  files: string[];
+}
+
 /** `koala tasks deploy`. */
 export interface TasksDeployJson extends TasksDeployResult {
   ok: true;
@@ -252,6 +259,7 @@ export interface JsonDocuments {
   'users kubeconfig': UsersKubeconfigJson;
   'dags sync': DagsSyncJson;
   'tools install': ToolsInstallJson;
+  'new task': NewTaskJson;
   'tasks deploy': TasksDeployJson;
   'tasks list': TasksListJson;
   'tasks delete': TasksDeleteJson;

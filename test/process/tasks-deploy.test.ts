@@ -7,7 +7,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, koala } from '../support/cli.ts';
@@ -26,8 +26,18 @@ const docker = (args: string[]): string =>
   execFileSync('docker', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 const get = (what: string): Record<string, unknown> =>
   JSON.parse(kubectl(['get', what, '-n', namespace, '-o', 'json'])) as Record<string, unknown>;
-const resourceVersions = (): string =>
-  kubectl(['get', 'jobs,cronjobs,deployments,services', '-n', namespace, '-o', 'jsonpath={..resourceVersion}']);
+const resourceVersions = (): string[] =>
+  kubectl([
+    'get',
+    'jobs,cronjobs,deployments,services',
+    '-n',
+    namespace,
+    '-o',
+    'jsonpath={range .items[*]}{.kind}/{.metadata.name}={.metadata.resourceVersion}{"\\n"}{end}',
+  ])
+    .split('\n')
+    .filter(Boolean)
+    .sort();
 const deploy = (...extra: string[]) => koala(world, ['tasks', 'deploy', tasksDir, '-n', namespace, ...extra]);
 
 function writeTask(name: string, manifest: unknown, files: Record<string, string> = {}): void {
@@ -142,7 +152,8 @@ describe('koala tasks deploy (test bed API server, real Docker and registry)', (
     const doc = jsonDocument('tasks deploy', r.stdout);
     expect(doc.objects.every((o) => o.action === 'unchanged')).toBe(true);
     expect(doc.images.find((i) => i.task === 'gstogs')!.reason).toMatch(/is up to date/);
-    expect(resourceVersions()).toBe(before);
+    expect(before).toHaveLength(4);
+    expect(resourceVersions()).toEqual(before);
   });
 
   it('a changed Job is replaced (its template is immutable); a schedule turns it into a CronJob', async () => {
@@ -179,5 +190,42 @@ describe('koala tasks deploy (test bed API server, real Docker and registry)', (
     const again = await koala(world, ['tasks', 'delete', 'app-flask', '-n', namespace]);
     expect(again.code).toBe(2);
     expect(again.stderr).toContain(`No task "app-flask" in namespace ${namespace}`);
+  });
+
+  it('koala new task scaffolds a job, a CronJob and a service that check and deploy as they are', async () => {
+    for (const args of [
+      ['nightly', '--schedule', '0 5 * * *'],
+      ['worker', '--type', 'deployment'],
+      ['hello', '--type', 'service', '--port', '5000'],
+    ]) {
+      const r = await koala(world, ['new', 'task', ...args, '--json']);
+      expect(r.code, r.stderr).toBe(0);
+      expect(jsonDocument('new task', r.stdout).files.map((f) => path.basename(f))).toEqual([
+        'manifest.json',
+        'Dockerfile',
+        'main.py',
+      ]);
+    }
+    const again = await koala(world, ['new', 'task', 'hello']);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toContain('already exists');
+    // Nothing is pulled here: the scaffold's python base is swapped for the local one.
+    for (const task of ['nightly', 'worker', 'hello']) {
+      const file = path.join(world.project, 'tasks', task, 'Dockerfile');
+      writeFileSync(file, readFileSync(file, 'utf8').replace(/^FROM .*$/m, 'FROM koala-test/python:1'));
+    }
+    const r = await koala(world, ['tasks', 'deploy', path.join(world.project, 'tasks'), '-n', namespace, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const changed = jsonDocument('tasks deploy', r.stdout).objects.filter((o) =>
+      ['nightly', 'worker', 'hello'].includes(o.task),
+    );
+    expect(changed.map((o) => `${o.kind}/${o.name}:${o.action}`)).toEqual([
+      'Deployment/hello:created',
+      'Service/hello:created',
+      'CronJob/nightly:created',
+      'Deployment/worker:created',
+    ]);
+    const svc = get('service/hello') as { spec: { ports: Array<{ port: number }>; selector: unknown } };
+    expect(svc.spec).toMatchObject({ ports: [{ port: 5000 }], selector: { app: 'hello' } });
   });
 });
