@@ -2,6 +2,8 @@ import type { V1Node } from '@kubernetes/client-node';
 import { isReady } from '../cluster/steps.ts';
 import type { Component, Health } from '../components/component.ts';
 import { COMPONENTS } from '../components/all.ts';
+import { listTasks, type TaskHealth } from '../tasks/health.ts';
+import { DEFAULT_TASK_NAMESPACE } from '../tasks/render.ts';
 import { kindClusters } from '../tools/kind.ts';
 import { errorMessage } from '../util/errors.ts';
 import type { PlatformContext } from './context.ts';
@@ -30,6 +32,8 @@ export interface PlatformStatus {
   };
   nodes: NodeStatus[];
   components: Array<{ id: string; title: string } & Health>;
+  /** The tasks deployed in the default task namespace (`koala tasks deploy`); absent when none. */
+  tasks?: { namespace: string; items: TaskHealth[] };
 }
 
 /** Everything `koala status` reports, gathered in parallel and read-only. */
@@ -84,7 +88,15 @@ export async function collectStatus(
     }),
   );
   const healthy = cluster.reachable && nodes.length > 0 && nodes.every((n) => n.ready) && components.every((c) => c.ok);
-  return { healthy, cluster, nodes, components };
+  // A task is the user's workload, not the platform: it is shown, and does not make the platform unhealthy.
+  const tasks = cluster.reachable ? await listTasks(await ctx.kube(), DEFAULT_TASK_NAMESPACE).catch(() => []) : [];
+  return {
+    healthy,
+    cluster,
+    nodes,
+    components,
+    ...(tasks.length > 0 ? { tasks: { namespace: DEFAULT_TASK_NAMESPACE, items: tasks } } : {}),
+  };
 }
 
 async function hasContext(ctx: PlatformContext): Promise<boolean> {

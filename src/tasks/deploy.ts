@@ -19,7 +19,6 @@ import { renderTask, TASK_LABEL } from './render.ts';
  */
 
 export const HASH_ANNOTATION = 'koala.dev/applied-hash';
-export const DEFAULT_TASK_NAMESPACE = 'tasks';
 const KINDS = [
   { apiVersion: 'batch/v1', kind: 'Job' },
   { apiVersion: 'batch/v1', kind: 'CronJob' },

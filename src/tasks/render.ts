@@ -9,6 +9,8 @@ import type { Task } from './manifest.ts';
  */
 
 export const TASK_LABEL = 'koala.dev/task';
+/** Where tasks go when no --namespace says otherwise. */
+export const DEFAULT_TASK_NAMESPACE = 'tasks';
 /** Where a secret given by svc-account-secret is mounted, read-only. */
 export const SVC_ACCOUNT_MOUNT = '/var/secrets/svc-account';
 

@@ -40,6 +40,18 @@ export function renderStatus(s: PlatformStatus): string {
         .join('\n'),
     );
   }
+  if (s.tasks) {
+    out.push(
+      '',
+      table(
+        [`TASK (namespace ${s.tasks.namespace})`, 'KIND', 'HEALTH', 'DETAIL'],
+        s.tasks.items.map((t) => [t.name, t.kind, t.ok ? 'ok' : 'FAILING', t.detail]),
+      )
+        .split('\n')
+        .map((l) => `  ${l}`)
+        .join('\n'),
+    );
+  }
   const repair = 'Not healthy. `koala up` repairs what it can; `koala up --only <step>` retries one step.';
   const missing = c.existing
     ? 'Check the context name (`kubectl config get-contexts`) and KUBECONFIG.'

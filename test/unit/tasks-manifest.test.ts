@@ -324,3 +324,27 @@ describe('labels and schedules', () => {
     ['*/0 * * * *', /step "0" is not a positive number/],
   ])('refuses %s', (s, why) => expect(cronProblem(s)).toMatch(why));
 });
+
+describe('koala status with tasks', () => {
+  it('lists each task with its kind and health after the components; platform health is its own', async () => {
+    const { renderStatus } = await import('../../src/ui/status.ts');
+    const text = renderStatus({
+      healthy: true,
+      cluster: { name: 'koala', exists: true, reachable: true, context: 'kind-koala', version: 'v1.34.0' },
+      nodes: [{ name: 'koala-control-plane', role: 'control-plane', ready: true, version: 'v1.34.0' }],
+      components: [{ id: 'object-store', title: 'Object store', ok: true, detail: 'minio 1/1 ready' }],
+      tasks: {
+        namespace: 'tasks',
+        items: [
+          { name: 'app-flask', kind: 'service', ok: false, detail: '0/1 ready' },
+          { name: 'gstogs', kind: 'cronjob', ok: true, detail: '0 5 * * *; not run yet' },
+        ],
+      },
+    });
+    expect(text).toMatch(
+      /TASK \(namespace tasks\)\s+KIND\s+HEALTH\s+DETAIL\n\s+app-flask\s+service\s+FAILING\s+0\/1 ready/,
+    );
+    expect(text).toMatch(/gstogs\s+cronjob\s+ok\s+0 5 \* \* \*; not run yet/);
+    expect(text.trimEnd().endsWith('All healthy.')).toBe(true);
+  });
+});
