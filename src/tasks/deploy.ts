@@ -1,3 +1,4 @@
+import type { V1Secret } from '@kubernetes/client-node';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
@@ -7,7 +8,7 @@ import { buildAppImage, imageRepository, type Delivery } from '../jobs/image.ts'
 import { describe as describeObject, type Kube, type Manifest } from '../kube/client.ts';
 import { ConfigError, EXIT, KoalaError, type ConfigProblem } from '../util/errors.ts';
 import { loadTask, MANIFEST_FILE, type Task } from './manifest.ts';
-import { renderTask, TASK_LABEL } from './render.ts';
+import { renderTask, STORAGE_CONFIGMAP, STORAGE_SECRET, TASK_LABEL } from './render.ts';
 
 /**
  * `koala tasks deploy`: every manifest.json under a folder, checked all together before anything
@@ -160,23 +161,7 @@ export async function applyTask(
   const record = (o: { kind: string; metadata: { name: string } }, action: ObjectAction): void => {
     out.push({ task: task.name, kind: o.kind, name: o.metadata.name, action });
   };
-  for (const object of objects) {
-    signal?.throwIfAborted();
-    const live = await kube.get<Manifest & { metadata: { annotations?: Record<string, string> } }>(object);
-    const want = (object.metadata as { annotations: Record<string, string> }).annotations[HASH_ANNOTATION];
-    if (live?.metadata.annotations?.[HASH_ANNOTATION] === want) {
-      record(object, 'unchanged');
-    } else if (live && object.kind === 'Job') {
-      // A Job's template is immutable: the changed task runs as a new Job of the same name.
-      await kube.delete(object);
-      await waitGone(kube, object, signal);
-      await kube.apply(object);
-      record(object, 'replaced');
-    } else {
-      await kube.apply(object);
-      record(object, live ? 'updated' : 'created');
-    }
-  }
+  for (const object of objects) record(object, await applyObject(kube, object, signal));
   const namespace = (objects[0]?.metadata as { namespace: string }).namespace;
   for (const { apiVersion, kind } of KINDS) {
     const wanted = new Set(objects.filter((o) => o.kind === kind).map((o) => o.metadata.name));
@@ -190,6 +175,68 @@ export async function applyTask(
     }
   }
   return out;
+}
+
+/** One object, by its recorded hash: unchanged (no write), created, updated, or (a Job) replaced. */
+export async function applyObject(kube: Kube, object: Manifest, signal?: AbortSignal): Promise<ObjectAction> {
+  signal?.throwIfAborted();
+  const live = await kube.get<Manifest>(object);
+  if (live?.metadata.annotations?.[HASH_ANNOTATION] === object.metadata.annotations?.[HASH_ANNOTATION])
+    return 'unchanged';
+  if (live && object.kind === 'Job') {
+    // A Job's template is immutable: the changed task runs as a new Job of the same name.
+    await kube.delete(object);
+    await waitGone(kube, object, signal);
+    await kube.apply(object);
+    return 'replaced';
+  }
+  await kube.apply(object);
+  return live ? 'updated' : 'created';
+}
+
+/**
+ * The object store for tasks that ask for it: the keys and endpoint the platform gave the first
+ * Spark job namespace, copied into the task namespace, and the ConfigMap naming the default
+ * bucket. Without a platform object store there is nothing to copy, and koala says so.
+ */
+export async function storageObjects(
+  kube: Kube,
+  from: { namespace: string; secret: string; bucket: string },
+  namespace: string,
+): Promise<Manifest[]> {
+  const source = await kube.get<V1Secret>({
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: from.secret, namespace: from.namespace },
+  });
+  if (!source?.data)
+    throw new KoalaError(
+      `A task asks for storage, and the object store's Secret ${from.namespace}/${from.secret} does not exist`,
+      { hint: 'Run `koala up` (its object-store component makes it), or remove "storage" from the manifest.' },
+    );
+  const decoded = (key: string): string => Buffer.from(source.data?.[key] ?? '', 'base64').toString('utf8');
+  const labels = { 'app.kubernetes.io/managed-by': 'koala' };
+  const secret: Manifest = {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: STORAGE_SECRET, namespace, labels },
+    type: 'Opaque',
+    data: { ...source.data },
+  };
+  const endpoint = decoded('AWS_ENDPOINT_URL');
+  const configMap: Manifest = {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: STORAGE_CONFIGMAP, namespace, labels },
+    data: {
+      bucket: from.bucket,
+      endpoint,
+      region: decoded('AWS_REGION'),
+      secretName: STORAGE_SECRET,
+      default: `name: ${from.bucket}\nendpoint: ${endpoint}\nsecretName: ${STORAGE_SECRET}\n`,
+    },
+  };
+  return [withHash(secret), withHash(configMap)];
 }
 
 async function waitGone(kube: Kube, object: Manifest, signal?: AbortSignal): Promise<void> {

@@ -64,6 +64,8 @@ export interface Task {
   volumes: VolumeMount[];
   tolerations: Toleration[];
   nodeSelector: Record<string, string>;
+  /** Give the pods the object store (a Secret and a ConfigMap in the task namespace). */
+  storage: boolean;
 }
 
 const dnsLabel = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
@@ -165,6 +167,8 @@ export const MANIFEST_SPEC: FieldSpec = {
       },
     },
     'node-selector': { type: 'map', of: text },
+    // koala's addition to the datatask format: the object store's endpoint, bucket and keys.
+    storage: { type: 'bool' },
   },
 };
 
@@ -327,6 +331,7 @@ export async function loadTask(file: string): Promise<Task> {
     })),
     tolerations: (value.tolerations as Toleration[] | undefined) ?? [],
     nodeSelector: (value['node-selector'] as Record<string, string> | undefined) ?? {},
+    storage: value.storage === true,
   };
 }
 

@@ -11,6 +11,13 @@ import type { Task } from './manifest.ts';
 export const TASK_LABEL = 'koala.dev/task';
 /** Where tasks go when no --namespace says otherwise. */
 export const DEFAULT_TASK_NAMESPACE = 'tasks';
+/**
+ * What a task with `storage: true` reads the object store from, in its own namespace: the Secret
+ * holds the keys and the endpoint as the AWS SDKs read them (envFrom); the ConfigMap says which
+ * bucket, endpoint and Secret make the default store, as the Koalja storage config did.
+ */
+export const STORAGE_SECRET = 'object-store-s3';
+export const STORAGE_CONFIGMAP = 'object-store';
 /** Where a secret given by svc-account-secret is mounted, read-only. */
 export const SVC_ACCOUNT_MOUNT = '/var/secrets/svc-account';
 
@@ -93,13 +100,17 @@ function podTemplate(task: Task, labels: Record<string, string>, image: string):
     volumes.push({ name: 'svc-account', secret: { secretName: task.serviceAccountSecret } });
     mounts.push({ name: 'svc-account', mountPath: SVC_ACCOUNT_MOUNT, readOnly: true });
   }
+  const env: Array<Record<string, unknown>> = task.env.map((e) => ({ name: e.name, value: e.value }));
+  if (task.storage)
+    env.push({ name: 'S3_BUCKET', valueFrom: { configMapKeyRef: { name: STORAGE_CONFIGMAP, key: 'bucket' } } });
   const resources = Object.fromEntries(Object.entries(task.resources).filter(([, v]) => Object.keys(v).length > 0));
   const container: Record<string, unknown> = {
     name: task.name,
     image,
     imagePullPolicy: task.imagePullPolicy,
     ...(task.cmd.length > 0 ? { command: task.cmd } : {}),
-    ...(task.env.length > 0 ? { env: task.env.map((e) => ({ name: e.name, value: e.value })) } : {}),
+    ...(env.length > 0 ? { env } : {}),
+    ...(task.storage ? { envFrom: [{ secretRef: { name: STORAGE_SECRET } }] } : {}),
     ...(Object.keys(resources).length > 0 ? { resources } : {}),
     ...(task.port
       ? { ports: [{ name: task.port.name, containerPort: task.port.containerPort, protocol: 'TCP' }] }

@@ -2,10 +2,13 @@ import type { LoadedConfig } from '../config/load.ts';
 import { deliveryFor } from '../jobs/run.ts';
 import type { Manifest } from '../kube/client.ts';
 import { existingClusterContext } from '../orchestration/contexts.ts';
+import { SECRETS } from '../components/names.ts';
 import {
+  applyObject,
   applyTask,
   ensureNamespace,
   loadTasks,
+  storageObjects,
   taskImage,
   taskObjects,
   type DeployedObject,
@@ -23,6 +26,8 @@ export interface TasksDeployResult {
   /** The objects as they are sent (a dry run's output). */
   manifests: Manifest[];
   namespaceCreated: boolean;
+  /** Tasks that asked for the object store (its Secret and ConfigMap are applied for them). */
+  storage: string[];
 }
 
 /** Check every manifest, then (unless dryRun) build the images, make the namespace and apply each task. */
@@ -52,10 +57,29 @@ export async function deployTasks(
     objects: [],
     manifests: planned.flat(),
     namespaceCreated: false,
+    storage: tasks.filter((t) => t.storage).map((t) => t.name),
   };
   if (options.dryRun) return result;
   const kube = await ctx.kube();
+  // The storage source is read first: a platform without an object store stops the deploy
+  // before anything is made.
+  const storage =
+    result.storage.length > 0
+      ? await storageObjects(
+          kube,
+          {
+            namespace: loaded.config.spark.jobNamespaces[0]!,
+            secret: SECRETS.jobS3,
+            bucket: loaded.config.objectStore.buckets[0] ?? 'spark-data',
+          },
+          options.namespace,
+        )
+      : [];
   result.namespaceCreated = await ensureNamespace(kube, options.namespace);
+  for (const object of storage) {
+    const action = await applyObject(kube, object, options.signal);
+    result.objects.push({ task: '(storage)', kind: object.kind, name: object.metadata.name, action });
+  }
   for (const [i, task] of tasks.entries())
     result.objects.push(...(await applyTask(kube, task, planned[i]!, options.signal)));
   return result;

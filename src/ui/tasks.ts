@@ -7,6 +7,11 @@ export async function renderTasksDeploy(result: TasksDeployResult): Promise<stri
   if (result.dryRun) {
     const { dump } = await import('js-yaml');
     const images = result.images.map((i) => `# ${i.task}: ${i.image} (${i.reason})`);
+    if (result.storage.length > 0)
+      images.push(
+        `# ${result.storage.join(', ')}: the object store's Secret and ConfigMap, copied from the first ` +
+          'Spark job namespace into this one (not shown: the Secret holds keys)',
+      );
     return [...images, ...result.manifests.map((m) => `---\n${dump(m, { noRefs: true }).trimEnd()}`)].join('\n');
   }
   const rows = result.objects.map((o) => [o.task, `${o.kind.toLowerCase()}/${o.name}`, o.action]);

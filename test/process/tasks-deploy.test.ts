@@ -17,6 +17,7 @@ import { SEED } from '../support/datatask-seed.ts';
 import { jobsWorld } from './jobs-world.ts';
 
 const namespace = `tasks-${randomBytes(3).toString('hex')}`;
+const jobsNamespace = `tjobs-${randomBytes(3).toString('hex')}`;
 const registryName = `koala-test-registry-tasks-${process.pid}`;
 let registryPort = 0;
 let world: ReturnType<typeof jobsWorld>;
@@ -51,7 +52,7 @@ beforeAll(async () => {
   docker(['image', 'inspect', 'koala-test/base:1', 'koala-test/registry:3']);
   registryPort = await freePort();
   docker(['run', '-d', '--name', registryName, '-p', `127.0.0.1:${registryPort}:5000`, 'koala-test/registry:3']);
-  world = jobsWorld({ jobNamespaces: ['spark-jobs'], registryPort, fakes: ['kind'] });
+  world = jobsWorld({ jobNamespaces: [jobsNamespace], registryPort, fakes: ['kind'] });
   tasksDir = path.join(world.project, 'tasks');
   writeTask('gstogs', SEED.job, {
     Dockerfile: 'FROM koala-test/base:1\nCOPY gs_to_gs.py /app/\n',
@@ -82,9 +83,10 @@ afterAll(() => {
     .split('\n')
     .filter(Boolean);
   if (built.length > 0) docker(['rmi', '-f', ...built]);
-  execFileSync('kubectl', ['--kubeconfig', world.env.KUBECONFIG!, 'delete', 'namespace', namespace, '--wait=false'], {
-    stdio: 'ignore',
-  });
+  for (const ns of [namespace, jobsNamespace])
+    execFileSync('kubectl', ['--kubeconfig', world.env.KUBECONFIG!, 'delete', 'namespace', ns, '--wait=false'], {
+      stdio: 'ignore',
+    });
 });
 
 describe('koala tasks deploy (test bed API server, real Docker and registry)', () => {
@@ -227,5 +229,66 @@ describe('koala tasks deploy (test bed API server, real Docker and registry)', (
     ]);
     const svc = get('service/hello') as { spec: { ports: Array<{ port: number }>; selector: unknown } };
     expect(svc.spec).toMatchObject({ ports: [{ port: 5000 }], selector: { app: 'hello' } });
+  });
+
+  it('storage: without the object store nothing changes; with it the task gets its Secret and ConfigMap', async () => {
+    writeTask('reader', {
+      labels: 'app:reader',
+      type: 'deployment',
+      name: 'reader',
+      'image-source': 'koala-test/base:1',
+      cmd: ['sleep', '3600'],
+      storage: true,
+    });
+    const refused = await deploy();
+    expect(refused.code, refused.stderr).toBe(1);
+    expect(refused.stderr).toContain(`the object store's Secret ${jobsNamespace}/object-store-s3 does not exist`);
+    expect(refused.stderr).toContain('Run `koala up`');
+    expect(kubectl(['get', 'deployments', '-n', namespace, '-o', 'name'])).not.toContain('reader');
+
+    // What `koala up` gives every Spark job namespace.
+    const keys = { AWS_ACCESS_KEY_ID: 'AKTEST', AWS_SECRET_ACCESS_KEY: randomBytes(12).toString('hex') };
+    const data = {
+      ...keys,
+      AWS_ENDPOINT_URL: 'http://minio.object-store.svc.cluster.local:9000',
+      AWS_REGION: 'us-east-1',
+    };
+    kubectl(['create', 'namespace', jobsNamespace]);
+    kubectl(
+      ['apply', '-f', '-'],
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: 'object-store-s3', namespace: jobsNamespace },
+        stringData: data,
+      }),
+    );
+    const r = await deploy('--json');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).not.toContain(keys.AWS_SECRET_ACCESS_KEY);
+    const doc = jsonDocument('tasks deploy', r.stdout);
+    expect(doc.objects.filter((o) => o.action !== 'unchanged').map((o) => `${o.kind}/${o.name}:${o.action}`)).toEqual([
+      'Secret/object-store-s3:created',
+      'ConfigMap/object-store:created',
+      'Deployment/reader:created',
+    ]);
+    const secret = get('secret/object-store-s3') as { data: Record<string, string> };
+    expect(
+      Object.fromEntries(Object.entries(secret.data).map(([k, v]) => [k, Buffer.from(v, 'base64').toString()])),
+    ).toEqual(data);
+    expect((get('configmap/object-store') as { data: Record<string, string> }).data).toMatchObject({
+      bucket: 'spark-data',
+      endpoint: data.AWS_ENDPOINT_URL,
+      secretName: 'object-store-s3',
+    });
+    const container = (
+      get('deployment/reader') as { spec: { template: { spec: { containers: Array<Record<string, unknown>> } } } }
+    ).spec.template.spec.containers[0]!;
+    expect(container.envFrom).toEqual([{ secretRef: { name: 'object-store-s3' } }]);
+    expect(container.env).toEqual([
+      { name: 'S3_BUCKET', valueFrom: { configMapKeyRef: { name: 'object-store', key: 'bucket' } } },
+    ]);
+    const again = jsonDocument('tasks deploy', (await deploy('--json')).stdout);
+    expect(again.objects.every((o) => o.action === 'unchanged')).toBe(true);
   });
 });
