@@ -1,8 +1,8 @@
-import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, koala, startKoala, waitForOutput } from '../support/cli.ts';
+import { koala, startKoala, waitForOutput } from '../support/cli.ts';
+import { startRegistry, type TestRegistry } from '../support/registry.ts';
 import { finishDriver, useSparkOperator } from '../support/spark.ts';
 import { kubectl, useNamespace } from '../support/testbed.ts';
 import { jobsWorld } from './jobs-world.ts';
@@ -18,43 +18,14 @@ const ns = useNamespace('spark-build');
 const airflowNs = useNamespace('spark-build-airflow');
 useSparkOperator(() => [ns.name]);
 let registryPort = 0;
-const registryName = `koala-test-registry-${process.pid}`;
 
-function docker(args: string[]): string {
-  return execFileSync('docker', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-}
+let registry: TestRegistry | undefined;
 
 beforeAll(async () => {
-  // In CI a missing Docker or image must fail, not skip: these throw.
-  docker(['image', 'inspect', 'koala-test/python:1', 'koala-test/registry:3']);
-  registryPort = await freePort();
-  docker(['run', '-d', '--name', registryName, '-p', `127.0.0.1:${registryPort}:5000`, 'koala-test/registry:3']);
-  for (let i = 0; i < 100; i++) {
-    if (
-      await fetch(`http://127.0.0.1:${registryPort}/v2/`).then(
-        (r) => r.ok,
-        () => false,
-      )
-    )
-      break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  registry = await startRegistry(`koala-test-registry-${process.pid}`, ['koala-test/python:1']);
+  registryPort = registry.port;
 });
-afterAll(() => {
-  if (!registryPort) return;
-  docker(['rm', '-f', '-v', registryName]);
-  // The images koala built for this registry: leave the daemon as we found it.
-  const built = docker([
-    'images',
-    '--format',
-    '{{.Repository}}:{{.Tag}}',
-    '--filter',
-    `reference=localhost:${registryPort}/*`,
-  ])
-    .split('\n')
-    .filter(Boolean);
-  if (built.length > 0) docker(['rmi', '-f', ...built]);
-});
+afterAll(() => registry?.stop());
 
 describe('koala new spark-app / build / run <app> (real Docker, registry and operator)', () => {
   it('scaffolds, builds and pushes once, skips an unchanged app, pushes one layer for a code change', async () => {

@@ -10,7 +10,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, koala } from '../support/cli.ts';
+import { koala } from '../support/cli.ts';
+import { startRegistry, type TestRegistry } from '../support/registry.ts';
 import { jsonDocument } from '../support/json-documents.ts';
 import { kubectl } from '../support/testbed.ts';
 import { SEED } from '../support/datatask-seed.ts';
@@ -18,13 +19,11 @@ import { jobsWorld } from './jobs-world.ts';
 
 const namespace = `tasks-${randomBytes(3).toString('hex')}`;
 const jobsNamespace = `tjobs-${randomBytes(3).toString('hex')}`;
-const registryName = `koala-test-registry-tasks-${process.pid}`;
+let registry: TestRegistry | undefined;
 let registryPort = 0;
 let world: ReturnType<typeof jobsWorld>;
 let tasksDir = '';
 
-const docker = (args: string[]): string =>
-  execFileSync('docker', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 const get = (what: string): Record<string, unknown> =>
   JSON.parse(kubectl(['get', what, '-n', namespace, '-o', 'json'])) as Record<string, unknown>;
 const resourceVersions = (): string[] =>
@@ -49,9 +48,8 @@ function writeTask(name: string, manifest: unknown, files: Record<string, string
 }
 
 beforeAll(async () => {
-  docker(['image', 'inspect', 'koala-test/base:1', 'koala-test/registry:3']);
-  registryPort = await freePort();
-  docker(['run', '-d', '--name', registryName, '-p', `127.0.0.1:${registryPort}:5000`, 'koala-test/registry:3']);
+  registry = await startRegistry(`koala-test-registry-tasks-${process.pid}`, ['koala-test/base:1']);
+  registryPort = registry.port;
   world = jobsWorld({ jobNamespaces: [jobsNamespace], registryPort, fakes: ['kind'] });
   tasksDir = path.join(world.project, 'tasks');
   writeTask('gstogs', SEED.job, {
@@ -60,29 +58,11 @@ beforeAll(async () => {
   });
   writeTask('subscriber', { ...SEED.deployment, 'image-destination': '', 'image-source': 'koala-test/base:1' });
   writeTask('flask', SEED.service);
-  for (let i = 0; i < 100; i++) {
-    const up = await fetch(`http://127.0.0.1:${registryPort}/v2/`).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (up) break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
 });
 
 afterAll(() => {
-  if (!registryPort) return;
-  docker(['rm', '-f', '-v', registryName]);
-  const built = docker([
-    'images',
-    '--format',
-    '{{.Repository}}:{{.Tag}}',
-    '--filter',
-    `reference=localhost:${registryPort}/*`,
-  ])
-    .split('\n')
-    .filter(Boolean);
-  if (built.length > 0) docker(['rmi', '-f', ...built]);
+  registry?.stop();
+  if (!world) return;
   for (const ns of [namespace, jobsNamespace])
     execFileSync('kubectl', ['--kubeconfig', world.env.KUBECONFIG!, 'delete', 'namespace', ns, '--wait=false'], {
       stdio: 'ignore',
