@@ -22,6 +22,10 @@ import Init from './commands/init.ts';
 import Autocomplete from './commands/autocomplete.ts';
 import ToolsInstall from './commands/tools/install.ts';
 import NewTask from './commands/new/task.ts';
+import PipelinesDeploy from './commands/pipelines/deploy.ts';
+import PipelinesStart from './commands/pipelines/start.ts';
+import PipelinesStatus from './commands/pipelines/status.ts';
+import PipelinesStop from './commands/pipelines/stop.ts';
 import TasksDeploy from './commands/tasks/deploy.ts';
 import TasksList from './commands/tasks/list.ts';
 import TasksDelete from './commands/tasks/delete.ts';
@@ -49,5 +53,9 @@ export const COMMANDS = {
   'tasks:deploy': TasksDeploy,
   'tasks:list': TasksList,
   'tasks:delete': TasksDelete,
+  'pipelines:deploy': PipelinesDeploy,
+  'pipelines:stop': PipelinesStop,
+  'pipelines:start': PipelinesStart,
+  'pipelines:status': PipelinesStatus,
   autocomplete: Autocomplete,
 };

@@ -19,6 +19,7 @@ import type { ScaffoldResult } from '../jobs/scaffold.ts';
 import type { Manifest } from '../kube/client.ts';
 import type { Credentials } from '../orchestration/credentials.ts';
 import type { PlatformStatus } from '../orchestration/status.ts';
+import type { PipelineObject, PipelineStatus } from '../pipelines/run.ts';
 import type { TaskHealth } from '../tasks/health.ts';
 import type { TasksDeployResult } from '../tasks/run.ts';
 import type { InitResult } from '../project/init.ts';
@@ -208,6 +209,27 @@ export interface ToolsInstallJson {
   tools: Installed[];
 }
 
+/** `koala pipelines deploy`. */
+export interface PipelinesDeployJson {
+  ok: true;
+  pipeline: string;
+  namespace: string;
+  objects: PipelineObject[];
+}
+
+/** `koala pipelines stop` and `start`. */
+export interface PipelinesScaleJson {
+  ok: true;
+  pipeline: string;
+  /** The Deployments scaled; empty when it was already stopped (or running). */
+  changed: string[];
+}
+
+/** `koala pipelines status`. */
+export interface PipelinesStatusJson extends PipelineStatus {
+  ok: true;
+}
+
 /** `koala new task`. */
 export interface NewTaskJson {
   ok: true;
@@ -263,6 +285,10 @@ export interface JsonDocuments {
   'tasks deploy': TasksDeployJson;
   'tasks list': TasksListJson;
   'tasks delete': TasksDeleteJson;
+  'pipelines deploy': PipelinesDeployJson;
+  'pipelines stop': PipelinesScaleJson;
+  'pipelines start': PipelinesScaleJson;
+  'pipelines status': PipelinesStatusJson;
 }
 
 export type JsonDocument = JsonDocuments[keyof JsonDocuments];

@@ -1,0 +1,49 @@
+import { Args, Flags } from '@oclif/core';
+import { KoalaCommand } from '../../cli/base.ts';
+import { clusterFlags, clusterSelection } from '../../cli/cluster-flag.ts';
+import type { PipelinesStatusJson } from '../../cli/results.ts';
+
+export default class PipelinesStatus extends KoalaCommand {
+  static override summary = "A stream pipeline's micro-services: replicas wanted and ready, and each pod.";
+  static override examples = ['<%= config.bin %> pipelines status ingest'];
+  static override args = { pipeline: Args.string({ description: 'The pipeline name.', required: true }) };
+  static override flags = {
+    ...clusterFlags,
+    namespace: Flags.string({ char: 'n', description: 'Namespace of the pipeline.', default: 'tasks' }),
+  };
+
+  async run(): Promise<void> {
+    const { args, flags } = await this.parse(PipelinesStatus);
+    this.setup(flags);
+    const loaded = await this.loadConfig(flags.config, clusterSelection(flags));
+    const { streamStatus } = await import('../../pipelines/run.ts');
+    const { existingClusterContext } = await import('../../orchestration/contexts.ts');
+    const status = await streamStatus(await existingClusterContext(loaded).kube(), flags.namespace, args.pipeline);
+    if (this.mode === 'json') return this.printJson<PipelinesStatusJson>({ ok: true, ...status });
+    const { table } = await import('../../ui/table.ts');
+    this.log(
+      `Pipeline ${status.name} (namespace ${status.namespace}): ` +
+        (status.stopped ? 'stopped' : status.healthy ? 'running' : 'not every replica is ready'),
+    );
+    this.log('');
+    this.log(
+      table(
+        ['COMPONENT', 'READY', 'POD', 'PHASE', 'NODE'],
+        status.components.flatMap((c) => {
+          const head = [
+            c.component,
+            `${c.ready}/${c.desired}${c.desired !== c.replicas ? ` (declares ${c.replicas})` : ''}`,
+          ];
+          if (c.pods.length === 0) return [[...head, '-', '', '']];
+          return c.pods.map((p, i) => [
+            ...(i === 0 ? head : ['', '']),
+            p.name,
+            p.ready ? `${p.phase}, ready` : p.phase,
+            p.node,
+          ]);
+        }),
+      ),
+    );
+    if (status.stopped) this.log(`\nStart it with \`koala pipelines start ${status.name}\`.`);
+  }
+}

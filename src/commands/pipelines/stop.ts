@@ -1,0 +1,30 @@
+import { Args, Flags } from '@oclif/core';
+import { KoalaCommand } from '../../cli/base.ts';
+import { clusterFlags, clusterSelection } from '../../cli/cluster-flag.ts';
+import type { PipelinesScaleJson } from '../../cli/results.ts';
+
+export default class PipelinesStop extends KoalaCommand {
+  static override summary = 'Stop a stream pipeline: every micro-service scaled to 0 (a deploy keeps it stopped).';
+  static override examples = ['<%= config.bin %> pipelines stop ingest'];
+  static override args = { pipeline: Args.string({ description: 'The pipeline name.', required: true }) };
+  static override flags = {
+    ...clusterFlags,
+    namespace: Flags.string({ char: 'n', description: 'Namespace of the pipeline.', default: 'tasks' }),
+  };
+
+  async run(): Promise<void> {
+    const { args, flags } = await this.parse(PipelinesStop);
+    this.setup(flags);
+    const loaded = await this.loadConfig(flags.config, clusterSelection(flags));
+    const { stopStream } = await import('../../pipelines/run.ts');
+    const { existingClusterContext } = await import('../../orchestration/contexts.ts');
+    const kube = await existingClusterContext(loaded).kube();
+    const changed = await stopStream(kube, flags.namespace, args.pipeline);
+    if (this.mode === 'json') return this.printJson<PipelinesScaleJson>({ ok: true, pipeline: args.pipeline, changed });
+    this.log(
+      changed.length === 0
+        ? `Pipeline ${args.pipeline} was already stopped; nothing changed.`
+        : `Stopped ${changed.join(', ')}. \`koala pipelines status ${args.pipeline}\` shows its pods.`,
+    );
+  }
+}

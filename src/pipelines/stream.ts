@@ -1,0 +1,221 @@
+import { readFile } from 'node:fs/promises';
+import { isPlainObject, validateValue, type FieldSpec } from '../config/spec.ts';
+import { parseLocatedYaml } from '../config/yaml-file.ts';
+import type { Manifest } from '../kube/client.ts';
+import { ConfigError, EXIT, KoalaError, type ConfigProblem } from '../util/errors.ts';
+
+/**
+ * A stream pipeline: long-running micro-services, each a Deployment (and a Service when its
+ * containers name ports), started and stopped together by scaling. The file is the
+ * pipeline-operator's `Pipeline` resource as its users wrote it (`spec.streamJob.microServices`,
+ * each with a name, replicas and a pod spec); koala runs it with Deployments, not an operator.
+ */
+
+export const PIPELINE_LABEL = 'koala.dev/pipeline';
+export const COMPONENT_LABEL = 'koala.dev/component';
+/** The replicas each micro-service runs with when started: what the file declares. */
+export const REPLICAS_ANNOTATION = 'koala.dev/replicas';
+/** Set while `koala pipelines stop` holds the pipeline at 0 replicas; a deploy keeps it stopped. */
+export const STOPPED_ANNOTATION = 'koala.dev/stopped';
+
+export interface MicroService {
+  name: string;
+  replicas: number;
+  podSpec: { containers: Array<{ name: string; image: string; ports?: Array<Record<string, unknown>> }> };
+}
+
+export interface StreamPipeline {
+  file: string;
+  name: string;
+  services: MicroService[];
+  /** strategy.expire, when given: after it the pipeline does not start. */
+  expire?: Date;
+}
+
+const dnsLabel = /^[a-z]([a-z0-9-]{0,30}[a-z0-9])?$/;
+
+const PIPELINE_SPEC: FieldSpec = {
+  type: 'object',
+  fields: {
+    apiVersion: { type: 'string' },
+    kind: { type: 'enum', values: ['Pipeline'] },
+    metadata: {
+      type: 'object',
+      fields: {
+        name: {
+          type: 'string',
+          pattern: dnsLabel,
+          accepted: 'lowercase letters, digits and "-", at most 32 characters',
+        },
+        finalizers: { type: 'list', of: { type: 'string' } },
+        namespace: { type: 'string' },
+        labels: { type: 'map', of: { type: 'string' } },
+      },
+    },
+    spec: {
+      type: 'object',
+      fields: {
+        streamJob: {
+          type: 'object',
+          fields: {
+            microServices: {
+              type: 'list',
+              minItems: 1,
+              of: {
+                type: 'object',
+                fields: {
+                  name: { type: 'string', pattern: dnsLabel, accepted: 'lowercase letters, digits and "-"' },
+                  replicas: { type: 'int', min: 0, max: 100 },
+                  spec: { type: 'any' },
+                },
+              },
+            },
+          },
+        },
+        batchJob: { type: 'any' },
+        strategy: {
+          type: 'object',
+          fields: {
+            cronExpression: { type: 'string' },
+            expire: {
+              type: 'string',
+              pattern: /^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2})?)?$/,
+              accepted: 'a date and time such as "2027-07-15 19:55:00"',
+            },
+          },
+        },
+      },
+    },
+  },
+};
+
+/** Read and check a Pipeline file; every problem names the file, line, field and what is accepted. */
+export async function loadStreamPipeline(file: string): Promise<StreamPipeline> {
+  const parsed = await parseLocatedYaml(file, await readFile(file, 'utf8'));
+  if (!parsed.yaml) throw new ConfigError(parsed.problems, `Fix ${file}; nothing was deployed.`);
+  const value = parsed.yaml.value;
+  const at = (p: string[]): { source: string; line?: number } => {
+    const line = parsed.yaml!.lineOf(p);
+    return { source: file, ...(line === undefined ? {} : { line }) };
+  };
+  const problems: ConfigProblem[] = validateValue(value, PIPELINE_SPEC).map((p) => ({
+    ...at(p.path),
+    field: p.path.join('.') || '(top level)',
+    message: p.message,
+    ...(p.accepted ? { accepted: p.accepted } : {}),
+  }));
+  if (!isPlainObject(value)) throw new ConfigError(problems, `Fix ${file}; nothing was deployed.`);
+  const spec = isPlainObject(value.spec) ? value.spec : {};
+  const name = isPlainObject(value.metadata) ? value.metadata.name : undefined;
+  if (name === undefined)
+    problems.push({
+      ...at(['metadata']),
+      field: 'metadata.name',
+      message: 'is required',
+      accepted: 'the pipeline name',
+    });
+  if (spec.batchJob !== undefined)
+    problems.push({
+      ...at(['spec', 'batchJob']),
+      field: 'spec.batchJob',
+      message: 'batch pipelines are not supported yet',
+      accepted: 'spec.streamJob (a batch job runs as a task: `koala tasks deploy`, with a schedule for a CronJob)',
+    });
+  const stream = isPlainObject(spec.streamJob) ? spec.streamJob : undefined;
+  if (!stream && spec.batchJob === undefined)
+    problems.push({ ...at(['spec']), field: 'spec.streamJob', message: 'is required', accepted: 'microServices' });
+  const raw = Array.isArray(stream?.microServices) ? stream.microServices.filter(isPlainObject) : [];
+  const seen = new Set<string>();
+  for (const [i, service] of raw.entries()) {
+    const where = ['spec', 'streamJob', 'microServices', String(i)];
+    if (typeof service.name === 'string' && seen.has(service.name))
+      problems.push({
+        ...at(where),
+        field: `${where.join('.')}.name`,
+        message: `"${service.name}" is used twice`,
+        accepted: 'distinct names',
+      });
+    if (typeof service.name === 'string') seen.add(service.name);
+    const containers = isPlainObject(service.spec) ? service.spec.containers : undefined;
+    const ok =
+      Array.isArray(containers) &&
+      containers.length > 0 &&
+      containers.every((c) => isPlainObject(c) && typeof c.name === 'string' && typeof c.image === 'string');
+    if (!ok)
+      problems.push({
+        ...at([...where, 'spec']),
+        field: `${where.join('.')}.spec.containers`,
+        message: 'needs at least one container with a name and an image',
+        accepted: 'a pod spec, as in a Deployment: containers: [{ name, image, ... }]',
+      });
+  }
+  const strategy = isPlainObject(spec.strategy) ? spec.strategy : {};
+  const expire = typeof strategy.expire === 'string' ? new Date(strategy.expire.replace(' ', 'T')) : undefined;
+  if (expire && Number.isNaN(expire.getTime()))
+    problems.push({
+      ...at(['spec', 'strategy', 'expire']),
+      field: 'spec.strategy.expire',
+      message: 'is not a date',
+      accepted: 'a date and time such as "2027-07-15 19:55:00"',
+    });
+  if (problems.length > 0) throw new ConfigError(problems, `Fix ${file}; nothing was deployed.`);
+  return {
+    file,
+    name: name as string,
+    services: raw.map((s) => ({
+      name: s.name as string,
+      replicas: (s.replicas as number | undefined) ?? 1,
+      podSpec: s.spec as MicroService['podSpec'],
+    })),
+    ...(expire ? { expire } : {}),
+  };
+}
+
+/** A micro-service's Deployment, and a Service when its containers name ports. */
+export function renderStream(pipeline: StreamPipeline, namespace: string, stopped: boolean): Manifest[] {
+  return pipeline.services.flatMap((service) => {
+    const name = `${pipeline.name}-${service.name}`;
+    const selector = { [PIPELINE_LABEL]: pipeline.name, [COMPONENT_LABEL]: service.name };
+    const labels = { ...selector, 'app.kubernetes.io/managed-by': 'koala' };
+    const annotations = {
+      [REPLICAS_ANNOTATION]: String(service.replicas),
+      ...(stopped ? { [STOPPED_ANNOTATION]: 'true' } : {}),
+    };
+    const deployment: Manifest = {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name, namespace, labels, annotations },
+      spec: {
+        replicas: stopped ? 0 : service.replicas,
+        selector: { matchLabels: selector },
+        template: { metadata: { labels }, spec: service.podSpec },
+      },
+    };
+    const ports = service.podSpec.containers.flatMap((c) => c.ports ?? []);
+    if (ports.length === 0) return [deployment];
+    const service_: Manifest = {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name, namespace, labels },
+      spec: {
+        selector,
+        ports: ports.map((p, i) => ({
+          name: typeof p.name === 'string' ? p.name : `port-${i}`,
+          port: p.containerPort,
+          targetPort: p.containerPort,
+          protocol: p.protocol ?? 'TCP',
+        })),
+      },
+    };
+    return [deployment, service_];
+  });
+}
+
+/** A pipeline past strategy.expire does not start: deploy and start refuse it, naming the date. */
+export function refuseExpired(pipeline: Pick<StreamPipeline, 'name' | 'expire'>, now = new Date()): void {
+  if (pipeline.expire && pipeline.expire.getTime() <= now.getTime())
+    throw new KoalaError(`Pipeline "${pipeline.name}" expired on ${pipeline.expire.toISOString()}`, {
+      exitCode: EXIT.usage,
+      hint: 'Move spec.strategy.expire later (or remove it) to run it again.',
+    });
+}
