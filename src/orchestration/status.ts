@@ -2,7 +2,7 @@ import type { V1Node } from '@kubernetes/client-node';
 import { isReady } from '../cluster/steps.ts';
 import type { Component, Health } from '../components/component.ts';
 import { COMPONENTS } from '../components/all.ts';
-import { listTasks, type TaskHealth } from '../tasks/health.ts';
+import { listStreamPipelines, listTasks, type TaskHealth } from '../tasks/health.ts';
 import { DEFAULT_TASK_NAMESPACE } from '../tasks/render.ts';
 import { kindClusters } from '../tools/kind.ts';
 import { errorMessage } from '../util/errors.ts';
@@ -32,7 +32,7 @@ export interface PlatformStatus {
   };
   nodes: NodeStatus[];
   components: Array<{ id: string; title: string } & Health>;
-  /** The tasks deployed in the default task namespace (`koala tasks deploy`); absent when none. */
+  /** The tasks and stream pipelines of the default namespace (`koala tasks`, `koala pipelines`); absent when none. */
   tasks?: { namespace: string; items: TaskHealth[] };
 }
 
@@ -89,7 +89,12 @@ export async function collectStatus(
   );
   const healthy = cluster.reachable && nodes.length > 0 && nodes.every((n) => n.ready) && components.every((c) => c.ok);
   // A task is the user's workload, not the platform: it is shown, and does not make the platform unhealthy.
-  const tasks = cluster.reachable ? await listTasks(await ctx.kube(), DEFAULT_TASK_NAMESPACE).catch(() => []) : [];
+  const tasks = cluster.reachable
+    ? [
+        ...(await listTasks(await ctx.kube(), DEFAULT_TASK_NAMESPACE).catch(() => [])),
+        ...(await listStreamPipelines(await ctx.kube(), DEFAULT_TASK_NAMESPACE).catch(() => [])),
+      ]
+    : [];
   return {
     healthy,
     cluster,

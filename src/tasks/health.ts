@@ -1,12 +1,13 @@
 import type { V1CronJob, V1Deployment, V1Job, V1Service } from '@kubernetes/client-node';
 import type { Kube } from '../kube/client.ts';
 import { KoalaError, EXIT } from '../util/errors.ts';
+import { PIPELINE_LABEL, STOPPED_ANNOTATION } from '../pipelines/stream.ts';
 import { TASK_LABEL } from './render.ts';
 
 /** A deployed task as `koala tasks list` and `koala status` show it. */
 export interface TaskHealth {
   name: string;
-  kind: 'job' | 'cronjob' | 'deployment' | 'service';
+  kind: 'job' | 'cronjob' | 'deployment' | 'service' | 'stream pipeline';
   ok: boolean;
   /** One line: replicas ready, the Job's outcome, the CronJob's last run. */
   detail: string;
@@ -30,6 +31,35 @@ export async function listTasks(kube: Kube, namespace: string): Promise<TaskHeal
     ...deployments.map((d) => deploymentHealth(owned(d), d, withService.has(owned(d)))),
   ];
   return tasks.sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/**
+ * The stream pipelines of a namespace, one line each: running with its replicas ready, or
+ * stopped. Read from the Deployments koala labelled with the pipeline's name.
+ */
+export async function listStreamPipelines(kube: Kube, namespace: string): Promise<TaskHealth[]> {
+  const deployments = await kube.list<V1Deployment>('apps/v1', 'Deployment', {
+    namespace,
+    labelSelector: PIPELINE_LABEL,
+  });
+  const byPipeline = new Map<string, V1Deployment[]>();
+  for (const d of deployments) {
+    const name = d.metadata!.labels![PIPELINE_LABEL]!;
+    byPipeline.set(name, [...(byPipeline.get(name) ?? []), d]);
+  }
+  return [...byPipeline].map(([name, ds]) => {
+    const want = ds.reduce((n, d) => n + (d.spec?.replicas ?? 0), 0);
+    const ready = ds.reduce((n, d) => n + (d.status?.readyReplicas ?? 0), 0);
+    const stopped = ds.some((d) => d.metadata?.annotations?.[STOPPED_ANNOTATION] === 'true');
+    return {
+      name,
+      kind: 'stream pipeline' as const,
+      ok: stopped || ready >= want,
+      detail: stopped
+        ? `stopped (${ds.length} micro-services)`
+        : `${ready}/${want} replicas ready in ${ds.length} micro-services`,
+    };
+  });
 }
 
 function jobHealth(name: string, job: V1Job): TaskHealth {

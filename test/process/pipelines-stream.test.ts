@@ -13,6 +13,8 @@ import { koala } from '../support/cli.ts';
 import { STREAM_PIPELINE } from '../support/datatask-seed.ts';
 import { jsonDocument } from '../support/json-documents.ts';
 import { jobsWorld } from './jobs-world.ts';
+import { listStreamPipelines } from '../../src/tasks/health.ts';
+import { testbedKube } from '../support/testbed.ts';
 
 const namespace = `pipes-${randomBytes(3).toString('hex')}`;
 let world: ReturnType<typeof jobsWorld>;
@@ -77,6 +79,10 @@ describe('koala pipelines: a stream pipeline (test bed API server, controllers a
     expect((await run('deploy', file)).code).toBe(0);
     expect(parse((await run('status', 'pipeline-test-2')).stdout).components.map((c) => c.desired)).toEqual([0, 0]);
     expect(jsonDocument('pipelines stop', (await run('stop', 'pipeline-test-2')).stdout).changed).toEqual([]);
+    // What `koala status` lists for it.
+    expect(await listStreamPipelines(await testbedKube(), namespace)).toEqual([
+      { name: 'pipeline-test-2', kind: 'stream pipeline', ok: true, detail: 'stopped (2 micro-services)' },
+    ]);
   });
 
   it('start brings back the same replicas', async () => {
@@ -86,6 +92,14 @@ describe('koala pipelines: a stream pipeline (test bed API server, controllers a
     expect(s.stopped).toBe(false);
     const plain = await koala(world, ['pipelines', 'status', 'pipeline-test-2', '-n', namespace]);
     expect(plain.stdout).toMatch(/micro-service-1\s+2\/2\s+pipeline-test-2-micro-service-1-\S+\s+Running, ready/);
+    expect(await listStreamPipelines(await testbedKube(), namespace)).toEqual([
+      {
+        name: 'pipeline-test-2',
+        kind: 'stream pipeline',
+        ok: true,
+        detail: '3/3 replicas ready in 2 micro-services',
+      },
+    ]);
   });
 
   it('an expired pipeline is refused (exit 2) and an unknown one is named', async () => {
