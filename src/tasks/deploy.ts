@@ -1,4 +1,4 @@
-import type { V1Secret } from '@kubernetes/client-node';
+import type { V1ObjectMeta, V1Secret } from '@kubernetes/client-node';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
@@ -150,37 +150,58 @@ export async function ensureNamespace(kube: Kube, namespace: string): Promise<bo
   return true;
 }
 
-/** Apply one task's objects and delete the kinds it no longer has. */
+/**
+ * Every object koala made for tasks in a namespace, by "Kind/name": one list per kind, so a
+ * deploy where nothing changed costs four reads however many tasks there are.
+ */
+export async function liveTaskObjects(kube: Kube, namespace: string): Promise<Map<string, Manifest>> {
+  const live = new Map<string, Manifest>();
+  const lists = await Promise.all(
+    KINDS.map(({ apiVersion, kind }) =>
+      kube
+        .list<Manifest>(apiVersion, kind, { namespace, labelSelector: TASK_LABEL })
+        .then((items) => items.map((item) => ({ ...item, apiVersion, kind }))),
+    ),
+  );
+  // Jobs a task's CronJob started carry its labels too; they belong to the CronJob, not the deploy.
+  for (const item of lists.flat().filter((i) => !(i.metadata as V1ObjectMeta).ownerReferences?.length))
+    live.set(`${item.kind}/${item.metadata.name}`, item);
+  return live;
+}
+
+/** Apply one task's objects against what is live, and delete the kinds it no longer has. */
 export async function applyTask(
   kube: Kube,
   task: Task,
   objects: Manifest[],
+  live: ReadonlyMap<string, Manifest>,
   signal?: AbortSignal,
 ): Promise<DeployedObject[]> {
   const out: DeployedObject[] = [];
   const record = (o: { kind: string; metadata: { name: string } }, action: ObjectAction): void => {
     out.push({ task: task.name, kind: o.kind, name: o.metadata.name, action });
   };
-  for (const object of objects) record(object, await applyObject(kube, object, signal));
-  const namespace = (objects[0]?.metadata as { namespace: string }).namespace;
-  for (const { apiVersion, kind } of KINDS) {
-    const wanted = new Set(objects.filter((o) => o.kind === kind).map((o) => o.metadata.name));
-    for (const stale of await kube.list<Manifest>(apiVersion, kind, {
-      namespace,
-      labelSelector: `${TASK_LABEL}=${task.name}`,
-    })) {
-      if (wanted.has(stale.metadata.name)) continue;
-      await kube.delete({ apiVersion, kind, metadata: { name: stale.metadata.name, namespace } });
-      record({ kind, metadata: stale.metadata }, 'deleted');
-    }
+  for (const object of objects)
+    record(object, await applyObject(kube, object, signal, live.get(`${object.kind}/${object.metadata.name}`) ?? null));
+  const wanted = new Set(objects.map((o) => `${o.kind}/${o.metadata.name}`));
+  for (const [key, stale] of live) {
+    if (wanted.has(key) || stale.metadata.labels?.[TASK_LABEL] !== task.name) continue;
+    await kube.delete(stale);
+    record(stale, 'deleted');
   }
   return out;
 }
 
 /** One object, by its recorded hash: unchanged (no write), created, updated, or (a Job) replaced. */
-export async function applyObject(kube: Kube, object: Manifest, signal?: AbortSignal): Promise<ObjectAction> {
+export async function applyObject(
+  kube: Kube,
+  object: Manifest,
+  signal?: AbortSignal,
+  known?: Manifest | null,
+): Promise<ObjectAction> {
   signal?.throwIfAborted();
-  const live = await kube.get<Manifest>(object);
+  // `known`: the live object already read (null: read and absent); otherwise it is read here.
+  const live = known === undefined ? await kube.get<Manifest>(object) : (known ?? undefined);
   if (live?.metadata.annotations?.[HASH_ANNOTATION] === object.metadata.annotations?.[HASH_ANNOTATION])
     return 'unchanged';
   if (live && object.kind === 'Job') {

@@ -7,6 +7,7 @@ import {
   applyObject,
   applyTask,
   ensureNamespace,
+  liveTaskObjects,
   loadTasks,
   storageObjects,
   taskImage,
@@ -80,7 +81,8 @@ export async function deployTasks(
     const action = await applyObject(kube, object, options.signal);
     result.objects.push({ task: '(storage)', kind: object.kind, name: object.metadata.name, action });
   }
+  const live = await liveTaskObjects(kube, options.namespace);
   for (const [i, task] of tasks.entries())
-    result.objects.push(...(await applyTask(kube, task, planned[i]!, options.signal)));
+    result.objects.push(...(await applyTask(kube, task, planned[i]!, live, options.signal)));
   return result;
 }

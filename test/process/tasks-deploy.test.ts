@@ -5,7 +5,7 @@
  * a second deploy writes nothing (every resourceVersion stays); a changed Job is replaced, a job
  * given a schedule becomes a CronJob and its Job goes; a bad manifest deploys nothing.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -63,8 +63,9 @@ beforeAll(async () => {
 afterAll(() => {
   registry?.stop();
   if (!world) return;
+  // The job namespace exists only once the storage test made it.
   for (const ns of [namespace, jobsNamespace])
-    execFileSync('kubectl', ['--kubeconfig', world.env.KUBECONFIG!, 'delete', 'namespace', ns, '--wait=false'], {
+    spawnSync('kubectl', ['--kubeconfig', world.env.KUBECONFIG!, 'delete', 'namespace', ns, '--wait=false'], {
       stdio: 'ignore',
     });
 });
@@ -153,6 +154,11 @@ describe('koala tasks deploy (test bed API server, real Docker and registry)', (
       'Job/gstogs:deleted',
     ]);
     expect((get('cronjob/gstogs') as { spec: { schedule: string } }).spec.schedule).toBe('0 5 * * *');
+    // A run the CronJob started is its history, not a leftover of the deploy: it stays.
+    kubectl(['create', 'job', 'gstogs-by-hand', '--from=cronjob/gstogs', '-n', namespace]);
+    const again = jsonDocument('tasks deploy', (await deploy('--json')).stdout);
+    expect(again.objects.every((o) => o.action === 'unchanged')).toBe(true);
+    expect(kubectl(['get', 'jobs', '-n', namespace, '-o', 'name'])).toContain('job.batch/gstogs-by-hand');
   });
 
   it('tasks list shows each task with its kind; tasks delete removes one task and names what went', async () => {
