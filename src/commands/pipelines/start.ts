@@ -1,6 +1,7 @@
-import { Args, Flags } from '@oclif/core';
+import { Args } from '@oclif/core';
 import { KoalaCommand } from '../../cli/base.ts';
 import { clusterFlags, clusterSelection } from '../../cli/cluster-flag.ts';
+import { tasksNamespaceFlag } from '../../cli/tasks-flags.ts';
 import type { PipelinesScaleJson } from '../../cli/results.ts';
 
 export default class PipelinesStart extends KoalaCommand {
@@ -10,7 +11,7 @@ export default class PipelinesStart extends KoalaCommand {
   static override args = { pipeline: Args.string({ description: 'The pipeline name.', required: true }) };
   static override flags = {
     ...clusterFlags,
-    namespace: Flags.string({ char: 'n', description: 'Namespace of the pipeline.', default: 'tasks' }),
+    namespace: tasksNamespaceFlag,
   };
 
   async run(): Promise<void> {

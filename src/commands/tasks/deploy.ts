@@ -1,6 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { KoalaCommand } from '../../cli/base.ts';
 import { clusterFlags, clusterSelection } from '../../cli/cluster-flag.ts';
+import { tasksNamespaceFlag } from '../../cli/tasks-flags.ts';
 import type { TasksDeployJson } from '../../cli/results.ts';
 
 export default class TasksDeploy extends KoalaCommand {
@@ -19,7 +20,7 @@ export default class TasksDeploy extends KoalaCommand {
   };
   static override flags = {
     ...clusterFlags,
-    namespace: Flags.string({ char: 'n', description: 'Namespace of the tasks.', default: 'tasks' }),
+    namespace: tasksNamespaceFlag,
     'dry-run': Flags.boolean({ description: 'Print the objects, build and apply nothing.' }),
   };
 

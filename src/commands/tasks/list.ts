@@ -1,6 +1,6 @@
-import { Flags } from '@oclif/core';
 import { KoalaCommand } from '../../cli/base.ts';
 import { clusterFlags, clusterSelection } from '../../cli/cluster-flag.ts';
+import { tasksNamespaceFlag } from '../../cli/tasks-flags.ts';
 import type { TasksListJson } from '../../cli/results.ts';
 
 export default class TasksList extends KoalaCommand {
@@ -8,7 +8,7 @@ export default class TasksList extends KoalaCommand {
   static override examples = ['<%= config.bin %> tasks list', '<%= config.bin %> tasks list --json'];
   static override flags = {
     ...clusterFlags,
-    namespace: Flags.string({ char: 'n', description: 'Namespace of the tasks.', default: 'tasks' }),
+    namespace: tasksNamespaceFlag,
   };
 
   async run(): Promise<void> {
