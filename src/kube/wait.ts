@@ -64,3 +64,25 @@ export async function waitFor<T extends KubernetesObject>(kube: Kube, options: W
     },
   );
 }
+
+/**
+ * Until a deleted object is gone (its finalizers done), so one of the same name can be created:
+ * a Job's template is immutable, so a changed Job is deleted and created again.
+ */
+export async function waitGone(
+  kube: Kube,
+  header: { apiVersion: string; kind: string; metadata: { name: string; namespace?: string } },
+  options: { signal?: AbortSignal; timeoutMs?: number } = {},
+): Promise<void> {
+  const timeoutMs = options.timeoutMs ?? 60_000;
+  const deadline = Date.now() + timeoutMs;
+  while (await kube.get(header)) {
+    options.signal?.throwIfAborted();
+    if (Date.now() > deadline)
+      throw new KoalaError(
+        `${header.kind} ${header.metadata.namespace ?? ''}/${header.metadata.name} was not deleted within ` +
+          formatDuration(timeoutMs),
+      );
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}

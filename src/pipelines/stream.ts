@@ -32,7 +32,8 @@ export interface StreamPipeline {
   expire?: Date;
 }
 
-const dnsLabel = /^[a-z]([a-z0-9-]{0,30}[a-z0-9])?$/;
+// 30 each: `<pipeline>-<micro-service>` names a Service, which may have 63 characters.
+const dnsLabel = /^[a-z]([a-z0-9-]{0,28}[a-z0-9])?$/;
 
 const PIPELINE_SPEC: FieldSpec = {
   type: 'object',
@@ -45,7 +46,7 @@ const PIPELINE_SPEC: FieldSpec = {
         name: {
           type: 'string',
           pattern: dnsLabel,
-          accepted: 'lowercase letters, digits and "-", at most 32 characters',
+          accepted: 'lowercase letters, digits and "-", at most 30 characters',
         },
         finalizers: { type: 'list', of: { type: 'string' } },
         namespace: { type: 'string' },
@@ -64,7 +65,11 @@ const PIPELINE_SPEC: FieldSpec = {
               of: {
                 type: 'object',
                 fields: {
-                  name: { type: 'string', pattern: dnsLabel, accepted: 'lowercase letters, digits and "-"' },
+                  name: {
+                    type: 'string',
+                    pattern: dnsLabel,
+                    accepted: 'lowercase letters, digits and "-", at most 30 characters',
+                  },
                   replicas: { type: 'int', min: 0, max: 100 },
                   spec: { type: 'any' },
                 },

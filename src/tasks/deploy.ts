@@ -5,7 +5,8 @@ import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { hashBuildContext } from '../jobs/context-hash.ts';
 import { buildAppImage, imageRepository, type Delivery } from '../jobs/image.ts';
-import { describe as describeObject, type Kube, type Manifest } from '../kube/client.ts';
+import type { Kube, Manifest } from '../kube/client.ts';
+import { waitGone } from '../kube/wait.ts';
 import { ConfigError, EXIT, KoalaError, type ConfigProblem } from '../util/errors.ts';
 import { loadTask, MANIFEST_FILE, type Task } from './manifest.ts';
 import { renderTask, STORAGE_CONFIGMAP, STORAGE_SECRET, TASK_LABEL } from './render.ts';
@@ -207,7 +208,7 @@ export async function applyObject(
   if (live && object.kind === 'Job') {
     // A Job's template is immutable: the changed task runs as a new Job of the same name.
     await kube.delete(object);
-    await waitGone(kube, object, signal);
+    await waitGone(kube, object, signal ? { signal } : {});
     await kube.apply(object);
     return 'replaced';
   }
@@ -258,13 +259,4 @@ export async function storageObjects(
     },
   };
   return [withHash(secret), withHash(configMap)];
-}
-
-async function waitGone(kube: Kube, object: Manifest, signal?: AbortSignal): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  while (await kube.get(object)) {
-    signal?.throwIfAborted();
-    if (Date.now() > deadline) throw new KoalaError(`${describeObject(object)} was not deleted within 60s`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
 }

@@ -23,6 +23,11 @@ const BAD: Array<[string, string, RegExp]> = [
     /kind: "Deployment" is not one of the accepted values \(accepted: Pipeline\)/,
   ],
   ['no name', 'kind: Pipeline\nspec:\n  streamJob:\n    microServices: []\n', /metadata\.name: is required/],
+  [
+    'a micro-service name that would make a Service name over 63 characters',
+    withSpec('  streamJob:\n    microServices:\n      - name: ' + 'a'.repeat(31) + '\n' + container),
+    /microServices\.0\.name: "a{31}" is not valid \(accepted: lowercase letters, digits and "-", at most 30/,
+  ],
   ['a name with capitals', 'kind: Pipeline\nmetadata:\n  name: Ingest\n', /metadata\.name: "Ingest" is not valid/],
   ['no micro-services', withSpec('  streamJob:\n    microServices: []\n'), /microServices: needs at least 1 item/],
   [

@@ -7,6 +7,7 @@ import type { KoalaConfig } from '../../config/schema.ts';
 import type { Step } from '../../engine/step.ts';
 import type { Manifest } from '../../kube/client.ts';
 import { jobOutcome, waitForJob } from '../../kube/readiness.ts';
+import { waitGone } from '../../kube/wait.ts';
 import type { PlatformContext } from '../../orchestration/context.ts';
 import { KoalaError } from '../../util/errors.ts';
 import { SECRETS } from '../names.ts';
@@ -132,7 +133,7 @@ export function bucketsStep(
       const existing = await kube.get<V1Job>(job);
       if (existing && jobOutcome(existing) === 'failed') {
         await kube.delete(job);
-        await waitGone(kube, job, signal);
+        await waitGone(kube, job, { signal });
       }
       await kube.apply(job);
       const outcome = await waitForJob(kube, ns, job.metadata.name, { timeoutMs: waitMs, signal, onProgress: report });
@@ -164,15 +165,4 @@ export async function bucketsHealth(ctx: PlatformContext): Promise<{ ok: boolean
           `the bucket job ${job.metadata.namespace}/${job.metadata.name} ${outcome}; ` +
           `see why with \`kubectl logs -n ${job.metadata.namespace} job/${job.metadata.name}\``,
       };
-}
-
-async function waitGone(
-  kube: Awaited<ReturnType<PlatformContext['kube']>>,
-  job: Manifest,
-  signal: AbortSignal,
-): Promise<void> {
-  for (let i = 0; i < 60 && !signal.aborted; i++) {
-    if (!(await kube.get(job))) return;
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
 }
