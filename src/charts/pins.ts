@@ -7,7 +7,16 @@ import { assetPath } from '../util/paths.ts';
 export const CHART_KEYS = ['spark-operator', 'minio', 'seaweedfs', 'airflow'] as const;
 export type ChartKey = (typeof CHART_KEYS)[number];
 /** Every image the platform runs; koala.yaml's `images.<key>` overrides each (src/charts/images.ts). */
-export const IMAGE_KEYS = ['minio', 'mc', 'postgres', 'spark', 'airflow', 'sparkOperator', 'seaweedfs'] as const;
+export const IMAGE_KEYS = [
+  'minio',
+  'mc',
+  'postgres',
+  'spark',
+  'airflow',
+  'sparkOperator',
+  'seaweedfs',
+  'busybox',
+] as const;
 export type ImageKey = (typeof IMAGE_KEYS)[number];
 
 export interface ChartPin {

@@ -19,7 +19,9 @@ import type { ScaffoldResult } from '../jobs/scaffold.ts';
 import type { Manifest } from '../kube/client.ts';
 import type { Credentials } from '../orchestration/credentials.ts';
 import type { PlatformStatus } from '../orchestration/status.ts';
-import type { PipelineObject, PipelineStatus } from '../pipelines/run.ts';
+import type { BatchStatus, RunRecord } from '../pipelines/batch-run.ts';
+import type { PipelineDeployResult } from '../pipelines/deploy.ts';
+import type { PipelineStatus } from '../pipelines/run.ts';
 import type { TaskHealth } from '../tasks/health.ts';
 import type { TasksDeployResult } from '../tasks/run.ts';
 import type { InitResult } from '../project/init.ts';
@@ -210,11 +212,22 @@ export interface ToolsInstallJson {
 }
 
 /** `koala pipelines deploy`. */
-export interface PipelinesDeployJson {
+export interface PipelinesDeployJson extends PipelineDeployResult {
   ok: true;
+}
+
+/** `koala pipelines run`: the run started and, with --wait, how it ended. */
+export interface PipelinesRunJson {
+  ok: boolean;
   pipeline: string;
   namespace: string;
-  objects: PipelineObject[];
+  run: string;
+  record?: RunRecord;
+}
+
+/** `koala pipelines history`. */
+export interface PipelinesHistoryJson extends BatchStatus {
+  ok: true;
 }
 
 /** `koala pipelines stop` and `start`. */
@@ -225,10 +238,9 @@ export interface PipelinesScaleJson {
   changed: string[];
 }
 
-/** `koala pipelines status`. */
-export interface PipelinesStatusJson extends PipelineStatus {
-  ok: true;
-}
+/** `koala pipelines status`: a stream pipeline's micro-services, or a batch pipeline's schedule and runs. */
+export type PipelinesStatusJson =
+  (PipelineStatus & { ok: true; kind: 'stream' }) | (BatchStatus & { ok: true; kind: 'batch' });
 
 /** `koala new task`. */
 export interface NewTaskJson {
@@ -289,6 +301,8 @@ export interface JsonDocuments {
   'pipelines stop': PipelinesScaleJson;
   'pipelines start': PipelinesScaleJson;
   'pipelines status': PipelinesStatusJson;
+  'pipelines run': PipelinesRunJson;
+  'pipelines history': PipelinesHistoryJson;
 }
 
 export type JsonDocument = JsonDocuments[keyof JsonDocuments];

@@ -2,7 +2,7 @@ import type { V1Node } from '@kubernetes/client-node';
 import { isReady } from '../cluster/steps.ts';
 import type { Component, Health } from '../components/component.ts';
 import { COMPONENTS } from '../components/all.ts';
-import { listStreamPipelines, listTasks, type TaskHealth } from '../tasks/health.ts';
+import { listPipelines, listTasks, type TaskHealth } from '../tasks/health.ts';
 import { DEFAULT_TASK_NAMESPACE } from '../tasks/render.ts';
 import { kindClusters } from '../tools/kind.ts';
 import { errorMessage } from '../util/errors.ts';
@@ -92,7 +92,7 @@ export async function collectStatus(
   const tasks = cluster.reachable
     ? [
         ...(await listTasks(await ctx.kube(), DEFAULT_TASK_NAMESPACE).catch(() => [])),
-        ...(await listStreamPipelines(await ctx.kube(), DEFAULT_TASK_NAMESPACE).catch(() => [])),
+        ...(await listPipelines(await ctx.kube(), DEFAULT_TASK_NAMESPACE).catch(() => [])),
       ]
     : [];
   return {

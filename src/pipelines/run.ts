@@ -62,16 +62,19 @@ export async function deployStream(
   kube: Kube,
   pipeline: StreamPipeline,
   namespace: string,
+  storage: Manifest[] = [],
   signal?: AbortSignal,
 ): Promise<PipelineObject[]> {
   refuseExpired(pipeline);
   await ensureNamespace(kube, namespace);
+  const out: PipelineObject[] = [];
+  for (const object of storage.map(withHash))
+    out.push({ kind: object.kind, name: object.metadata.name, action: await applyObject(kube, object, signal) });
   const live = await kube.list<V1Deployment>('apps/v1', 'Deployment', {
     namespace,
     labelSelector: `${PIPELINE_LABEL}=${pipeline.name}`,
   });
   const stopped = live.some((d) => d.metadata?.annotations?.[STOPPED_ANNOTATION] === 'true');
-  const out: PipelineObject[] = [];
   const wanted = renderStream(pipeline, namespace, stopped).map(withHash);
   for (const object of wanted)
     out.push({ kind: object.kind, name: object.metadata.name, action: await applyObject(kube, object, signal) });

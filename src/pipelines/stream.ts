@@ -3,6 +3,8 @@ import { isPlainObject, validateValue, type FieldSpec } from '../config/spec.ts'
 import { parseLocatedYaml } from '../config/yaml-file.ts';
 import type { Manifest } from '../kube/client.ts';
 import { ConfigError, EXIT, KoalaError, type ConfigProblem } from '../util/errors.ts';
+import { STORAGE_CONFIGMAP, STORAGE_SECRET } from '../tasks/render.ts';
+import { BATCH_JOB_SPEC, BATCH_STRATEGY_FIELDS, batchFromSpec, type BatchPipeline } from './batch.ts';
 
 /**
  * A stream pipeline: long-running micro-services, each a Deployment (and a Service when its
@@ -25,11 +27,14 @@ export interface MicroService {
 }
 
 export interface StreamPipeline {
+  kind: 'stream';
   file: string;
   name: string;
   services: MicroService[];
   /** strategy.expire, when given: after it the pipeline does not start. */
   expire?: Date;
+  /** spec.storage: the object store's Secret and ConfigMap, given to every container. */
+  storage: boolean;
 }
 
 // 30 each: `<pipeline>-<micro-service>` names a Service, which may have 63 characters.
@@ -77,7 +82,8 @@ const PIPELINE_SPEC: FieldSpec = {
             },
           },
         },
-        batchJob: { type: 'any' },
+        batchJob: BATCH_JOB_SPEC,
+        storage: { type: 'bool' },
         strategy: {
           type: 'object',
           fields: {
@@ -87,6 +93,7 @@ const PIPELINE_SPEC: FieldSpec = {
               pattern: /^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2})?)?$/,
               accepted: 'a date and time such as "2027-07-15 19:55:00"',
             },
+            ...BATCH_STRATEGY_FIELDS,
           },
         },
       },
@@ -94,8 +101,11 @@ const PIPELINE_SPEC: FieldSpec = {
   },
 };
 
-/** Read and check a Pipeline file; every problem names the file, line, field and what is accepted. */
-export async function loadStreamPipeline(file: string): Promise<StreamPipeline> {
+/**
+ * Read and check a Pipeline file, stream (spec.streamJob) or batch (spec.batchJob); every problem
+ * names the file, line, field and what is accepted.
+ */
+export async function loadPipeline(file: string): Promise<StreamPipeline | BatchPipeline> {
   const parsed = await parseLocatedYaml(file, await readFile(file, 'utf8'));
   if (!parsed.yaml) throw new ConfigError(parsed.problems, `Fix ${file}; nothing was deployed.`);
   const value = parsed.yaml.value;
@@ -119,16 +129,23 @@ export async function loadStreamPipeline(file: string): Promise<StreamPipeline> 
       message: 'is required',
       accepted: 'the pipeline name',
     });
-  if (spec.batchJob !== undefined)
+  if (spec.batchJob !== undefined && spec.streamJob !== undefined)
     problems.push({
       ...at(['spec', 'batchJob']),
       field: 'spec.batchJob',
-      message: 'batch pipelines are not supported yet',
-      accepted: 'spec.streamJob (a batch job runs as a task: `koala tasks deploy`, with a schedule for a CronJob)',
+      message: 'is given with spec.streamJob',
+      accepted: 'one of spec.streamJob (long-running services) and spec.batchJob (steps run in order)',
     });
   const stream = isPlainObject(spec.streamJob) ? spec.streamJob : undefined;
   if (!stream && spec.batchJob === undefined)
-    problems.push({ ...at(['spec']), field: 'spec.streamJob', message: 'is required', accepted: 'microServices' });
+    problems.push({
+      ...at(['spec']),
+      field: 'spec.streamJob',
+      message: 'is required, or spec.batchJob',
+      accepted: 'spec.streamJob.microServices, or spec.batchJob.steps',
+    });
+  const batch =
+    spec.batchJob !== undefined && !stream ? batchFromSpec(file, name as string, spec, at, problems) : undefined;
   const raw = Array.isArray(stream?.microServices) ? stream.microServices.filter(isPlainObject) : [];
   const seen = new Set<string>();
   for (const [i, service] of raw.entries()) {
@@ -164,7 +181,9 @@ export async function loadStreamPipeline(file: string): Promise<StreamPipeline> 
       accepted: 'a date and time such as "2027-07-15 19:55:00"',
     });
   if (problems.length > 0) throw new ConfigError(problems, `Fix ${file}; nothing was deployed.`);
+  if (batch) return { ...batch, ...(expire ? { expire } : {}) };
   return {
+    kind: 'stream',
     file,
     name: name as string,
     services: raw.map((s) => ({
@@ -173,6 +192,7 @@ export async function loadStreamPipeline(file: string): Promise<StreamPipeline> 
       podSpec: s.spec as MicroService['podSpec'],
     })),
     ...(expire ? { expire } : {}),
+    storage: spec.storage === true,
   };
 }
 
@@ -193,7 +213,7 @@ export function renderStream(pipeline: StreamPipeline, namespace: string, stoppe
       spec: {
         replicas: stopped ? 0 : service.replicas,
         selector: { matchLabels: selector },
-        template: { metadata: { labels }, spec: service.podSpec },
+        template: { metadata: { labels }, spec: pipeline.storage ? withStorage(service.podSpec) : service.podSpec },
       },
     };
     const ports = service.podSpec.containers.flatMap((c) => c.ports ?? []);
@@ -214,6 +234,24 @@ export function renderStream(pipeline: StreamPipeline, namespace: string, stoppe
     };
     return [deployment, service_];
   });
+}
+
+/** Every container gets the object store's keys (envFrom the Secret) and its bucket (S3_BUCKET). */
+function withStorage(podSpec: MicroService['podSpec']): MicroService['podSpec'] {
+  return {
+    ...podSpec,
+    containers: podSpec.containers.map((c) => {
+      const own = c as Record<string, unknown> & { env?: unknown[]; envFrom?: unknown[] };
+      return {
+        ...own,
+        env: [
+          ...(own.env ?? []),
+          { name: 'S3_BUCKET', valueFrom: { configMapKeyRef: { name: STORAGE_CONFIGMAP, key: 'bucket' } } },
+        ],
+        envFrom: [...(own.envFrom ?? []), { secretRef: { name: STORAGE_SECRET } }],
+      } as unknown as MicroService['podSpec']['containers'][number];
+    }),
+  };
 }
 
 /** A pipeline past strategy.expire does not start: deploy and start refuse it, naming the date. */

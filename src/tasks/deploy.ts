@@ -258,5 +258,7 @@ export async function storageObjects(
       default: `name: ${from.bucket}\nendpoint: ${endpoint}\nsecretName: ${STORAGE_SECRET}\n`,
     },
   };
+  // In the Spark job namespace itself the platform's own Secret is already there (koala up owns it).
+  if (namespace === from.namespace && from.secret === STORAGE_SECRET) return [configMap];
   return [withHash(secret), withHash(configMap)];
 }

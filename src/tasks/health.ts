@@ -1,13 +1,14 @@
 import type { V1CronJob, V1Deployment, V1Job, V1Service } from '@kubernetes/client-node';
 import type { Kube } from '../kube/client.ts';
 import { KoalaError, EXIT } from '../util/errors.ts';
+import { MANUAL_ANNOTATION } from '../pipelines/batch.ts';
 import { PIPELINE_LABEL, STOPPED_ANNOTATION } from '../pipelines/stream.ts';
 import { TASK_LABEL } from './render.ts';
 
 /** A deployed task as `koala tasks list` and `koala status` show it. */
 export interface TaskHealth {
   name: string;
-  kind: 'job' | 'cronjob' | 'deployment' | 'service' | 'stream pipeline';
+  kind: 'job' | 'cronjob' | 'deployment' | 'service' | 'stream pipeline' | 'batch pipeline';
   ok: boolean;
   /** One line: replicas ready, the Job's outcome, the CronJob's last run. */
   detail: string;
@@ -34,14 +35,37 @@ export async function listTasks(kube: Kube, namespace: string): Promise<TaskHeal
 }
 
 /**
- * The stream pipelines of a namespace, one line each: running with its replicas ready, or
- * stopped. Read from the Deployments koala labelled with the pipeline's name.
+ * The pipelines of a namespace, one line each. A stream pipeline: running with its replicas
+ * ready, or stopped (its Deployments). A batch pipeline: its schedule and how its newest run
+ * went (its CronJob and Jobs).
  */
-export async function listStreamPipelines(kube: Kube, namespace: string): Promise<TaskHealth[]> {
-  const deployments = await kube.list<V1Deployment>('apps/v1', 'Deployment', {
-    namespace,
-    labelSelector: PIPELINE_LABEL,
-  });
+export async function listPipelines(kube: Kube, namespace: string): Promise<TaskHealth[]> {
+  const selector = { namespace, labelSelector: PIPELINE_LABEL };
+  const [deployments, cronJobs, jobs] = await Promise.all([
+    kube.list<V1Deployment>('apps/v1', 'Deployment', selector),
+    kube.list<V1CronJob>('batch/v1', 'CronJob', selector),
+    kube.list<V1Job>('batch/v1', 'Job', selector),
+  ]);
+  return [...streamLines(deployments), ...cronJobs.map((c) => batchLine(c, jobs))].sort((a, b) =>
+    a.name.localeCompare(b.name),
+  );
+}
+
+function batchLine(cron: V1CronJob, jobs: V1Job[]): TaskHealth {
+  const name = cron.metadata!.name!;
+  const annotations = cron.metadata?.annotations ?? {};
+  const schedule = annotations[MANUAL_ANNOTATION]
+    ? 'started by hand'
+    : `${cron.spec?.schedule ?? ''}${annotations[STOPPED_ANNOTATION] === 'true' ? ', stopped' : ''}`;
+  const newest = jobs
+    .filter((j) => j.metadata?.labels?.[PIPELINE_LABEL] === name)
+    .sort((a, b) => String(b.metadata?.creationTimestamp).localeCompare(String(a.metadata?.creationTimestamp)))[0];
+  if (!newest) return { name, kind: 'batch pipeline', ok: true, detail: `${schedule}; no run yet` };
+  const health = jobHealth(newest.metadata!.name!, newest);
+  return { name, kind: 'batch pipeline', ok: health.ok, detail: `${schedule}; run ${health.name} ${health.detail}` };
+}
+
+function streamLines(deployments: V1Deployment[]): TaskHealth[] {
   const byPipeline = new Map<string, V1Deployment[]>();
   for (const d of deployments) {
     const name = d.metadata!.labels![PIPELINE_LABEL]!;

@@ -13,7 +13,7 @@ import { koala } from '../support/cli.ts';
 import { STREAM_PIPELINE } from '../support/datatask-seed.ts';
 import { jsonDocument } from '../support/json-documents.ts';
 import { jobsWorld } from './jobs-world.ts';
-import { listStreamPipelines } from '../../src/tasks/health.ts';
+import { listPipelines } from '../../src/tasks/health.ts';
 import { testbedKube } from '../support/testbed.ts';
 
 const namespace = `pipes-${randomBytes(3).toString('hex')}`;
@@ -36,7 +36,11 @@ async function statusWhen(want: (s: ReturnType<typeof parse>) => boolean): Promi
     await new Promise((r) => setTimeout(r, 1000));
   }
 }
-const parse = (stdout: string) => jsonDocument('pipelines status', stdout);
+const parse = (stdout: string) => {
+  const document = jsonDocument('pipelines status', stdout);
+  if (document.kind !== 'stream') throw new Error(`not a stream pipeline: ${stdout}`);
+  return document;
+};
 const running = (s: ReturnType<typeof parse>) =>
   s.components.map((c) => `${c.component}:${c.pods.filter((p) => p.phase === 'Running').length}`);
 
@@ -80,7 +84,7 @@ describe('koala pipelines: a stream pipeline (test bed API server, controllers a
     expect(parse((await run('status', 'pipeline-test-2')).stdout).components.map((c) => c.desired)).toEqual([0, 0]);
     expect(jsonDocument('pipelines stop', (await run('stop', 'pipeline-test-2')).stdout).changed).toEqual([]);
     // What `koala status` lists for it.
-    expect(await listStreamPipelines(await testbedKube(), namespace)).toEqual([
+    expect(await listPipelines(await testbedKube(), namespace)).toEqual([
       { name: 'pipeline-test-2', kind: 'stream pipeline', ok: true, detail: 'stopped (2 micro-services)' },
     ]);
   });
@@ -92,7 +96,7 @@ describe('koala pipelines: a stream pipeline (test bed API server, controllers a
     expect(s.stopped).toBe(false);
     const plain = await koala(world, ['pipelines', 'status', 'pipeline-test-2', '-n', namespace]);
     expect(plain.stdout).toMatch(/micro-service-1\s+2\/2\s+pipeline-test-2-micro-service-1-\S+\s+Running, ready/);
-    expect(await listStreamPipelines(await testbedKube(), namespace)).toEqual([
+    expect(await listPipelines(await testbedKube(), namespace)).toEqual([
       {
         name: 'pipeline-test-2',
         kind: 'stream pipeline',

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadStreamPipeline, refuseExpired, renderStream } from '../../src/pipelines/stream.ts';
+import { loadPipeline, refuseExpired, renderStream, type StreamPipeline } from '../../src/pipelines/stream.ts';
 import { ConfigError, KoalaError } from '../../src/util/errors.ts';
 import { STREAM_PIPELINE } from '../support/datatask-seed.ts';
 
@@ -10,6 +10,12 @@ function file(text: string): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'koala-pipeline-'));
   writeFileSync(path.join(dir, 'pipeline.yaml'), text);
   return path.join(dir, 'pipeline.yaml');
+}
+
+async function loadStreamPipeline(f: string): Promise<StreamPipeline> {
+  const pipeline = await loadPipeline(f);
+  if (pipeline.kind !== 'stream') throw new Error(`${f} is a ${pipeline.kind} pipeline`);
+  return pipeline;
 }
 
 const container = '        spec: { containers: [{ name: c, image: i }] }\n';
@@ -54,9 +60,9 @@ const BAD: Array<[string, string, RegExp]> = [
     /replicas: expected a whole number, got "two"/,
   ],
   [
-    'a batch pipeline',
+    "the pipeline-operator's adapters",
     withSpec('  batchJob:\n    input: {}\n'),
-    /spec\.batchJob: batch pipelines are not supported yet \(accepted: spec\.streamJob/,
+    /spec\.batchJob\.input: names the pipeline-operator's adapters, whose images koala does not have \(accepted: /,
   ],
   [
     'an expiry that is not a date',

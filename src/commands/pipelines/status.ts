@@ -5,7 +5,8 @@ import { tasksNamespaceFlag } from '../../cli/tasks-flags.ts';
 import type { PipelinesStatusJson } from '../../cli/results.ts';
 
 export default class PipelinesStatus extends KoalaCommand {
-  static override summary = "A stream pipeline's micro-services: replicas wanted and ready, and each pod.";
+  static override summary =
+    "A pipeline's health: a stream one's micro-services and pods, a batch one's schedule and runs.";
   static override examples = ['<%= config.bin %> pipelines status ingest'];
   static override args = { pipeline: Args.string({ description: 'The pipeline name.', required: true }) };
   static override flags = {
@@ -18,9 +19,17 @@ export default class PipelinesStatus extends KoalaCommand {
     this.setup(flags);
     const loaded = await this.loadConfig(flags.config, clusterSelection(flags));
     const { streamStatus } = await import('../../pipelines/run.ts');
+    const { batchStatus, isBatchPipeline } = await import('../../pipelines/batch-run.ts');
     const { existingClusterContext } = await import('../../orchestration/contexts.ts');
-    const status = await streamStatus(await existingClusterContext(loaded).kube(), flags.namespace, args.pipeline);
-    if (this.mode === 'json') return this.printJson<PipelinesStatusJson>({ ok: true, ...status });
+    const kube = await existingClusterContext(loaded).kube();
+    if (await isBatchPipeline(kube, flags.namespace, args.pipeline)) {
+      const batch = await batchStatus(kube, flags.namespace, args.pipeline);
+      if (this.mode === 'json') return this.printJson<PipelinesStatusJson>({ ok: true, kind: 'batch', ...batch });
+      const { renderBatchStatus } = await import('../../ui/pipelines.ts');
+      return this.log(renderBatchStatus(batch));
+    }
+    const status = await streamStatus(kube, flags.namespace, args.pipeline);
+    if (this.mode === 'json') return this.printJson<PipelinesStatusJson>({ ok: true, kind: 'stream', ...status });
     const { table } = await import('../../ui/table.ts');
     this.log(
       `Pipeline ${status.name} (namespace ${status.namespace}): ` +

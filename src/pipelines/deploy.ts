@@ -1,0 +1,62 @@
+import { imageFor } from '../charts/images.ts';
+import { loadPins } from '../charts/pins.ts';
+import type { LoadedConfig } from '../config/load.ts';
+import { SECRETS } from '../components/names.ts';
+import type { Manifest } from '../kube/client.ts';
+import { existingClusterContext } from '../orchestration/contexts.ts';
+import { storageObjects, withHash, type ObjectAction } from '../tasks/deploy.ts';
+import { batchObject, deployBatch } from './batch-run.ts';
+import { deployStream } from './run.ts';
+import { loadPipeline, refuseExpired, renderStream } from './stream.ts';
+
+export interface PipelineDeployResult {
+  pipeline: string;
+  kind: 'stream' | 'batch';
+  namespace: string;
+  dryRun: boolean;
+  objects: Array<{ kind: string; name: string; action: ObjectAction }>;
+  /** What is (or, with --dry-run, would be) applied. */
+  manifests: Manifest[];
+}
+
+/**
+ * `koala pipelines deploy`: check the file, then apply a stream pipeline's Deployments or a batch
+ * pipeline's CronJob, with the object store's Secret and ConfigMap when it asks for storage.
+ */
+export async function deployPipeline(
+  loaded: LoadedConfig,
+  options: { file: string; namespace: string; dryRun: boolean; signal?: AbortSignal },
+): Promise<PipelineDeployResult> {
+  const pipeline = await loadPipeline(options.file);
+  refuseExpired(pipeline);
+  const { namespace } = options;
+  const gateImage = imageFor(loaded.config, await loadPins(), 'busybox');
+  const base = { pipeline: pipeline.name, kind: pipeline.kind, namespace, dryRun: options.dryRun, objects: [] };
+  if (options.dryRun) {
+    const manifests =
+      pipeline.kind === 'batch'
+        ? [await batchObject(undefined, pipeline, namespace, gateImage)]
+        : renderStream(pipeline, namespace, false).map(withHash);
+    return { ...base, manifests };
+  }
+  const kube = await existingClusterContext(loaded).kube();
+  // The storage source is read first: a platform without an object store stops the deploy
+  // before anything is made.
+  const storage = pipeline.storage
+    ? await storageObjects(
+        kube,
+        {
+          namespace: loaded.config.spark.jobNamespaces[0]!,
+          secret: SECRETS.jobS3,
+          bucket: loaded.config.objectStore.buckets[0] ?? 'spark-data',
+        },
+        namespace,
+      )
+    : [];
+  if (pipeline.kind === 'batch') {
+    const objects = await deployBatch(kube, pipeline, namespace, gateImage, storage, options.signal);
+    return { ...base, objects, manifests: [...storage, await batchObject(kube, pipeline, namespace, gateImage)] };
+  }
+  const objects = await deployStream(kube, pipeline, namespace, storage, options.signal);
+  return { ...base, objects, manifests: [...storage, ...renderStream(pipeline, namespace, false)] };
+}
