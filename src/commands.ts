@@ -23,6 +23,9 @@ import Autocomplete from './commands/autocomplete.ts';
 import ToolsInstall from './commands/tools/install.ts';
 import NewTask from './commands/new/task.ts';
 import PipelinesDeploy from './commands/pipelines/deploy.ts';
+import PipelinesHistory from './commands/pipelines/history.ts';
+import PipelinesLogs from './commands/pipelines/logs.ts';
+import PipelinesRun from './commands/pipelines/run.ts';
 import PipelinesStart from './commands/pipelines/start.ts';
 import PipelinesStatus from './commands/pipelines/status.ts';
 import PipelinesStop from './commands/pipelines/stop.ts';
@@ -57,5 +60,8 @@ export const COMMANDS = {
   'pipelines:stop': PipelinesStop,
   'pipelines:start': PipelinesStart,
   'pipelines:status': PipelinesStatus,
+  'pipelines:run': PipelinesRun,
+  'pipelines:history': PipelinesHistory,
+  'pipelines:logs': PipelinesLogs,
   autocomplete: Autocomplete,
 };

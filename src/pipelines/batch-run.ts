@@ -10,6 +10,7 @@ import {
   renderBatch,
   RUN_TRIGGER_ANNOTATION,
   type BatchPipeline,
+  type BatchRenderOptions,
 } from './batch.ts';
 import { PIPELINE_LABEL, refuseExpired, STOPPED_ANNOTATION } from './stream.ts';
 
@@ -71,31 +72,30 @@ async function requireCronJob(kube: Kube, namespace: string, name: string): Prom
   return found;
 }
 
+export type BatchObjectOptions = Omit<BatchRenderOptions, 'labels' | 'suspended'>;
+
 /** The CronJob a batch pipeline file renders to, in the state the live one is in (stopped or not). */
 export async function batchObject(
   kube: Kube | undefined,
   pipeline: BatchPipeline,
-  namespace: string,
-  gateImage: string,
+  options: BatchObjectOptions,
 ): Promise<Manifest> {
-  const live = kube ? await cronJob(kube, namespace, pipeline.name) : undefined;
+  const live = kube ? await cronJob(kube, options.namespace, pipeline.name) : undefined;
   const stopped = live?.metadata?.annotations?.[STOPPED_ANNOTATION] === 'true';
-  return withHash(
-    renderBatch(pipeline, { namespace, labels: pipelineLabels(pipeline.name), gateImage, suspended: stopped }),
-  );
+  return withHash(renderBatch(pipeline, { ...options, labels: pipelineLabels(pipeline.name), suspended: stopped }));
 }
 
 export async function deployBatch(
   kube: Kube,
   pipeline: BatchPipeline,
-  namespace: string,
-  gateImage: string,
+  options: BatchObjectOptions,
   storage: Manifest[],
   signal?: AbortSignal,
 ): Promise<Array<{ kind: string; name: string; action: ObjectAction }>> {
   refuseExpired(pipeline);
-  const object = await batchObject(kube, pipeline, namespace, gateImage);
-  await ensureNamespace(kube, namespace);
+  const { namespace } = options;
+  const object = await batchObject(kube, pipeline, options);
+  await ensureNamespace(kube, namespace, { storageClient: storage.length > 0 });
   const out: Array<{ kind: string; name: string; action: ObjectAction }> = [];
   for (const o of storage.map(withHash))
     out.push({ kind: o.kind, name: o.metadata.name, action: await applyObject(kube, o, signal) });

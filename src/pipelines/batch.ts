@@ -30,7 +30,10 @@ export const WORKSPACE = { volume: 'workspace', mountPath: '/workspace' };
 
 export interface BatchStep {
   name: string;
-  image: string;
+  /** A container image; or, instead, */
+  image?: string;
+  /** a Spark app of the project (apps/<name>), run as `koala run` runs it (spark-step.ts). */
+  sparkApp?: string;
   command?: string[];
   args?: string[];
   env?: Array<{ name: string; value: string }>;
@@ -68,6 +71,11 @@ export const BATCH_JOB_SPEC: FieldSpec = {
         fields: {
           name: { type: 'string', pattern: stepName, accepted: 'a DNS label: lowercase letters, digits and "-"' },
           image: { type: 'string', pattern: /^\S+$/, accepted: 'an image reference' },
+          sparkApp: {
+            type: 'string',
+            pattern: /^[a-z]([a-z0-9-]{0,38}[a-z0-9])?$/,
+            accepted: 'the name of a Spark app of the project (apps/<name>)',
+          },
           command: { type: 'list', of: { type: 'string' } },
           args: { type: 'list', of: { type: 'string' } },
           env: {
@@ -154,13 +162,27 @@ export function batchFromSpec(
         });
       seen.add(step.name);
     }
-    for (const required of ['name', 'image'])
-      if (step[required] === undefined)
+    if (step.name === undefined)
+      problems.push({
+        ...at(where),
+        field: `${where.join('.')}.name`,
+        message: 'is required',
+        accepted: 'the step name',
+      });
+    if ((step.image === undefined) === (step.sparkApp === undefined))
+      problems.push({
+        ...at(where),
+        field: `${where.join('.')}.${step.image === undefined ? 'image' : 'sparkApp'}`,
+        message: step.image === undefined ? 'is required' : 'is given with image',
+        accepted: 'one of image (a container) and sparkApp (a Spark app of the project)',
+      });
+    for (const field of ['command', 'args', 'workingDir', 'resources', 'imagePullPolicy'])
+      if (step.sparkApp !== undefined && step[field] !== undefined)
         problems.push({
-          ...at(where),
-          field: `${where.join('.')}.${required}`,
-          message: 'is required',
-          accepted: required === 'name' ? 'the step name' : 'the image the step runs',
+          ...at([...where, field]),
+          field: `${where.join('.')}.${field}`,
+          message: 'is not used by a Spark app step',
+          accepted: "the app's own settings (apps/<name>/koala-app.yaml); env is passed to its driver",
         });
   }
   const schedule = typeof strategy.cronExpression === 'string' ? strategy.cronExpression.trim() : '';
@@ -199,12 +221,22 @@ export interface BatchRenderOptions {
   gateImage: string;
   /** Keep the schedule off (`koala pipelines stop`, or an expired pipeline). */
   suspended: boolean;
+  /** The container of each Spark app step, by step name (spark-step.ts). */
+  sparkSteps?: Record<string, Record<string, unknown>>;
+  /** The pod's ServiceAccount: the Spark driver's, when a step runs a Spark app. */
+  serviceAccount?: string;
 }
 
 /** The pipeline's CronJob: the schedule, and the Job template every run is made from. */
 export function renderBatch(pipeline: BatchPipeline, options: BatchRenderOptions): Manifest {
   const { namespace, labels } = options;
-  const containers = pipeline.steps.map((step) => stepContainer(step, pipeline.storage));
+  const containers = pipeline.steps.map((step) => {
+    const spark = options.sparkSteps?.[step.name];
+    if (!step.sparkApp) return stepContainer(step, pipeline.storage);
+    if (!spark) throw new Error(`step ${step.name}: the Spark app ${step.sparkApp} was not rendered`);
+    const env = [...(step.env ?? []), ...((spark.env as unknown[] | undefined) ?? [])];
+    return { ...spark, env, terminationMessagePolicy: 'FallbackToLogsOnError', volumeMounts: [workspaceMount] };
+  });
   if (pipeline.expire) containers.unshift(gateContainer(pipeline.expire, options.gateImage));
   const last = containers.pop()!;
   const annotations: Record<string, string> = {
@@ -234,6 +266,7 @@ export function renderBatch(pipeline: BatchPipeline, options: BatchRenderOptions
             metadata: { labels },
             spec: {
               restartPolicy: 'OnFailure',
+              ...(options.serviceAccount ? { serviceAccountName: options.serviceAccount } : {}),
               ...(containers.length > 0 ? { initContainers: containers } : {}),
               containers: [last],
               volumes: [{ name: WORKSPACE.volume, emptyDir: {} }],
@@ -245,13 +278,15 @@ export function renderBatch(pipeline: BatchPipeline, options: BatchRenderOptions
   };
 }
 
+const workspaceMount = { name: WORKSPACE.volume, mountPath: WORKSPACE.mountPath };
+
 function stepContainer(step: BatchStep, storage: boolean): Record<string, unknown> {
   const env: Array<Record<string, unknown>> = [...(step.env ?? [])];
   if (storage)
     env.push({ name: 'S3_BUCKET', valueFrom: { configMapKeyRef: { name: STORAGE_CONFIGMAP, key: 'bucket' } } });
   return {
     name: step.name,
-    image: step.image,
+    image: step.image!,
     ...(step.command ? { command: step.command } : {}),
     ...(step.args ? { args: step.args } : {}),
     ...(env.length > 0 ? { env } : {}),
@@ -259,7 +294,7 @@ function stepContainer(step: BatchStep, storage: boolean): Record<string, unknow
     ...(step.resources ? { resources: step.resources } : {}),
     ...(step.imagePullPolicy ? { imagePullPolicy: step.imagePullPolicy } : {}),
     ...(step.workingDir ? { workingDir: step.workingDir } : {}),
-    volumeMounts: [{ name: WORKSPACE.volume, mountPath: WORKSPACE.mountPath }],
+    volumeMounts: [workspaceMount],
     // The reason a step failed is its last lines of output when it wrote no termination message.
     terminationMessagePolicy: 'FallbackToLogsOnError',
   };

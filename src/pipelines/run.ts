@@ -66,7 +66,7 @@ export async function deployStream(
   signal?: AbortSignal,
 ): Promise<PipelineObject[]> {
   refuseExpired(pipeline);
-  await ensureNamespace(kube, namespace);
+  await ensureNamespace(kube, namespace, { storageClient: storage.length > 0 });
   const out: PipelineObject[] = [];
   for (const object of storage.map(withHash))
     out.push({ kind: object.kind, name: object.metadata.name, action: await applyObject(kube, object, signal) });

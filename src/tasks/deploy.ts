@@ -5,6 +5,7 @@ import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { hashBuildContext } from '../jobs/context-hash.ts';
 import { buildAppImage, imageRepository, type Delivery } from '../jobs/image.ts';
+import { STORAGE_CLIENT_LABEL } from '../components/object-store/declaration.ts';
 import type { Kube, Manifest } from '../kube/client.ts';
 import { waitGone } from '../kube/wait.ts';
 import { ConfigError, EXIT, KoalaError, type ConfigProblem } from '../util/errors.ts';
@@ -140,13 +141,39 @@ export function taskObjects(task: Task, namespace: string, image: string): Manif
   return renderTask(task, namespace, image).map(withHash);
 }
 
-/** Make the namespace when it is missing; one read when it is there. */
-export async function ensureNamespace(kube: Kube, namespace: string): Promise<boolean> {
+/**
+ * Make the namespace when it is missing; one read when it is there. `storageClient` labels it so
+ * the object store's NetworkPolicy admits its pods (a merge patch: the labels others set stay).
+ */
+export async function ensureNamespace(
+  kube: Kube,
+  namespace: string,
+  options: { storageClient?: boolean } = {},
+): Promise<boolean> {
   const header = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } };
-  if (await kube.get(header)) return false;
+  const clientLabel: Record<string, string> = options.storageClient ? { [STORAGE_CLIENT_LABEL]: 'true' } : {};
+  const live = await kube.get<Manifest>(header);
+  if (live) {
+    if (options.storageClient && live.metadata.labels?.[STORAGE_CLIENT_LABEL] !== 'true') {
+      const { status, body } = await kube.raw(
+        `/api/v1/namespaces/${encodeURIComponent(namespace)}?fieldManager=koala`,
+        {
+          method: 'PATCH',
+          body: JSON.stringify({ metadata: { labels: clientLabel } }),
+          headers: { 'Content-Type': 'application/merge-patch+json' },
+        },
+      );
+      if (status < 200 || status >= 300)
+        throw new KoalaError(`Labelling namespace ${namespace} failed (HTTP ${status}): ${body.slice(0, 300)}`);
+    }
+    return false;
+  }
   await kube.apply({
     ...header,
-    metadata: { name: namespace, labels: { 'app.kubernetes.io/managed-by': 'koala', 'koala.dev/role': 'tasks' } },
+    metadata: {
+      name: namespace,
+      labels: { 'app.kubernetes.io/managed-by': 'koala', 'koala.dev/role': 'tasks', ...clientLabel },
+    },
   });
   return true;
 }

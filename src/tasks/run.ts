@@ -76,7 +76,7 @@ export async function deployTasks(
           options.namespace,
         )
       : [];
-  result.namespaceCreated = await ensureNamespace(kube, options.namespace);
+  result.namespaceCreated = await ensureNamespace(kube, options.namespace, { storageClient: storage.length > 0 });
   for (const object of storage) {
     const action = await applyObject(kube, object, options.signal);
     result.objects.push({ task: '(storage)', kind: object.kind, name: object.metadata.name, action });

@@ -44,6 +44,8 @@ export async function platformWorld(
     docker('push', '-q', pushed);
     images[key] = pushed;
   }
+  // The mc image is busybox plus mc: it is the shell a batch pipeline's expiry check runs in too.
+  images.busybox ??= images.mc!;
   // The same cluster, registry and host ports, now with the platform's components.
   const base = readFileSync(path.join(world.project, 'koala.yaml'), 'utf8').split('components:')[0]!;
   world.writeConfig(

@@ -17,6 +17,7 @@ import { jsonDocument } from '../support/json-documents.ts';
 import { env, kubectl, memUsedMiB, down, skipReason, tryKubectl } from './support.ts';
 import { platformWorld, readObjects, waitFor, type PlatformWorld } from './platform-world.ts';
 import { expectedRanks, parseEdges } from '../support/pagerank.ts';
+import { batchPipelineOnThePlatform } from './platform-pipelines.ts';
 
 if (skipReason) console.warn(skipReason);
 
@@ -357,4 +358,8 @@ describe.skipIf(Boolean(skipReason))('the platform on real kind: Spark with 3 ex
     );
     expect(rows.filter((r) => r.expected !== r.measured)).toEqual([]);
   });
+
+  it('a batch pipeline: a step that fails once passes on its retry alone; after the expiry, the gate', async () => {
+    await batchPipelineOnThePlatform(world, figures);
+  }, 600_000);
 });

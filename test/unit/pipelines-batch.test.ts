@@ -5,6 +5,7 @@ import type { V1Job, V1Pod } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { durationSeconds, renderBatch, type BatchPipeline } from '../../src/pipelines/batch.ts';
 import { runRecord } from '../../src/pipelines/batch-run.ts';
+import { podMemory, sparkStepContainer } from '../../src/pipelines/spark-step.ts';
 import { loadPipeline } from '../../src/pipelines/stream.ts';
 import { ConfigError } from '../../src/util/errors.ts';
 
@@ -136,6 +137,16 @@ const BAD: Array<[string, string, RegExp]> = [
     "the pipeline-operator's output adapters",
     head + '  batchJob:\n    outputs:\n      - name: output-ftp\n        ftp: { filename: test }\n',
     /spec\.batchJob\.outputs: names the pipeline-operator's adapters/,
+  ],
+  [
+    'both an image and a Spark app',
+    head + '  batchJob:\n    steps:\n      - name: s\n        image: i\n        sparkApp: pagerank\n',
+    /steps\.0\.sparkApp: is given with image \(accepted: one of image \(a container\) and sparkApp/,
+  ],
+  [
+    'a Spark app step with a command',
+    head + '  batchJob:\n    steps:\n      - name: s\n        sparkApp: pagerank\n        command: [python]\n',
+    /steps\.0\.command: is not used by a Spark app step/,
   ],
   [
     'storage that is not a boolean',
@@ -313,5 +324,79 @@ describe('a run record, from the Job and its pod', () => {
     expect(record.steps.map((s) => s.state)).toEqual(['unknown', 'unknown', 'unknown']);
     const expired = runRecord(job(failed), [], new Date('2026-11-30T09:00:00Z'));
     expect(expired.reason).toBe('expired: the run started after 2026-11-30T09:00:00.000Z, so no step ran');
+  });
+});
+
+describe('a Spark app step: spark-submit in client mode, configured as `koala run` configures the app', () => {
+  const app = {
+    apiVersion: 'sparkoperator.k8s.io/v1beta2',
+    kind: 'SparkApplication',
+    metadata: { name: 'pagerank-0', namespace: 'spark-jobs', labels: { 'koala.dev/app': 'pagerank' } },
+    spec: {
+      image: 'localhost:5001/koala/pagerank:abc',
+      mainApplicationFile: 'local:///app/pagerank.py',
+      arguments: ['--iterations', '10'],
+      driver: { cores: 1, coreRequest: '250m', memory: '512m' },
+      executor: { cores: 1, memory: '512m', instances: 3 },
+      sparkConf: {
+        'spark.hadoop.fs.s3a.endpoint': 'http://minio.object-store:9000',
+        'spark.kubernetes.driverEnv.GREETING': 'hi',
+        'spark.executorEnv.GREETING': 'hi',
+        'spark.kubernetes.driver.secretKeyRef.AWS_ACCESS_KEY_ID': 'object-store-s3:AWS_ACCESS_KEY_ID',
+        'spark.kubernetes.executor.secretKeyRef.AWS_ACCESS_KEY_ID': 'object-store-s3:AWS_ACCESS_KEY_ID',
+      },
+    },
+  };
+
+  it('the driver is the container: its env, the executors by conf, the main file and its arguments', () => {
+    const c = sparkStepContainer('rank', app) as {
+      command: string[];
+      args: string[];
+      env: unknown[];
+      resources: unknown;
+    };
+    expect(c.command).toEqual(['/opt/spark/bin/spark-submit']);
+    const confs = c.args.flatMap((a, i) => (c.args[i - 1] === '--conf' ? [a] : []));
+    expect(confs).toEqual(
+      expect.arrayContaining([
+        'spark.kubernetes.namespace=spark-jobs',
+        'spark.kubernetes.container.image=localhost:5001/koala/pagerank:abc',
+        'spark.driver.host=$(KOALA_POD_IP)',
+        'spark.kubernetes.driver.pod.name=$(KOALA_POD_NAME)',
+        'spark.executor.instances=3',
+        'spark.executor.memory=512m',
+        'spark.hadoop.fs.s3a.endpoint=http://minio.object-store:9000',
+        'spark.executorEnv.GREETING=hi',
+        'spark.kubernetes.executor.secretKeyRef.AWS_ACCESS_KEY_ID=object-store-s3:AWS_ACCESS_KEY_ID',
+      ]),
+    );
+    expect(confs.some((x) => x.startsWith('spark.kubernetes.driverEnv.'))).toBe(false);
+    expect(confs.some((x) => x.startsWith('spark.kubernetes.driver.secretKeyRef.'))).toBe(false);
+    expect(c.args.slice(0, 6)).toEqual([
+      '--master',
+      'k8s://https://kubernetes.default.svc',
+      '--deploy-mode',
+      'client',
+      '--name',
+      'pagerank',
+    ]);
+    expect(c.args.slice(-3)).toEqual(['/app/pagerank.py', '--iterations', '10']);
+    expect(c.env).toEqual(
+      expect.arrayContaining([
+        { name: 'GREETING', value: 'hi' },
+        {
+          name: 'AWS_ACCESS_KEY_ID',
+          valueFrom: { secretKeyRef: { name: 'object-store-s3', key: 'AWS_ACCESS_KEY_ID' } },
+        },
+        { name: 'KOALA_POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
+      ]),
+    );
+    expect(c.resources).toEqual({ requests: { cpu: '250m', memory: '896Mi' } });
+  });
+
+  it("Spark's memory with its overhead, as a Kubernetes quantity", () => {
+    expect(podMemory('512m')).toBe('896Mi');
+    expect(podMemory('4g')).toBe('4506Mi');
+    expect(podMemory('1024k')).toBe('385Mi');
   });
 });

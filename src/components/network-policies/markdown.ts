@@ -25,6 +25,8 @@ function where(g: Group): string {
           ? g.cidrs.map((c) => `\`${c}\``).join(', ') +
             (g.except?.length ? ` except ${g.except.map((c) => `\`${c}\``).join(', ')}` : '')
           : '(none configured)';
+    case 'labelled-namespaces':
+      return `namespaces labelled ${selector({ matchLabels: g.namespaceLabels })}: ${selector(g.pods)}`;
     default:
       return `namespace ${g.namespaces.map((n) => `\`${n}\``).join(', ')}: ${selector(g.pods)}`;
   }

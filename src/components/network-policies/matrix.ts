@@ -27,6 +27,14 @@ export type Group =
   | { id: GroupId; title: string; kind: 'platform'; namespaces: string[]; pods: LabelSelector; apiServer?: boolean }
   /** Pods outside the platform, reachable as a destination (kube-dns). */
   | { id: GroupId; title: string; kind: 'external-pods'; namespaces: string[]; pods: LabelSelector }
+  /** Pods outside the platform, in whichever namespaces carry these labels: a source only. */
+  | {
+      id: GroupId;
+      title: string;
+      kind: 'labelled-namespaces';
+      namespaceLabels: Record<string, string>;
+      pods: LabelSelector;
+    }
   /** Addresses (ipBlock peers); `except` leaves ranges out, such as the pod network. */
   | { id: GroupId; title: string; kind: 'addresses'; cidrs: string[]; except?: string[] }
   /** Any source at all (the API server calling a webhook comes from a node address). */
@@ -190,6 +198,12 @@ export function matrixAllows(
           g.cidrs.some((cidr) => cidrMatch(cidr, e.ip)) &&
           !(g.except ?? []).some((cidr) => cidrMatch(cidr, e.ip))
         );
+      case 'labelled-namespaces':
+        return (
+          e.kind === 'pod' &&
+          selects({ matchLabels: g.namespaceLabels }, e.namespaceLabels ?? {}) &&
+          selects(g.pods, e.labels)
+        );
       default:
         return e.kind === 'pod' && g.namespaces.includes(e.namespace) && selects(g.pods, e.labels);
     }
@@ -208,7 +222,8 @@ export function matrixAllows(
 }
 
 export type MatrixEndpoint =
-  { kind: 'pod'; namespace: string; labels: Record<string, string> } | { kind: 'ip'; ip: string };
+  | { kind: 'pod'; namespace: string; labels: Record<string, string>; namespaceLabels?: Record<string, string> }
+  | { kind: 'ip'; ip: string };
 
 function selects(selector: LabelSelector, labels: Record<string, string>): boolean {
   const exact = Object.entries(selector.matchLabels ?? {}).every(([k, v]) => labels[k] === v);

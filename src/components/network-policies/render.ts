@@ -42,6 +42,8 @@ function peers(group: Group, fromNamespace: string, sameNamespace: boolean): Pee
       return undefined; // no `from`: any source
     case 'addresses':
       return group.cidrs.map((cidr) => ({ ipBlock: group.except?.length ? { cidr, except: group.except } : { cidr } }));
+    case 'labelled-namespaces':
+      return [{ namespaceSelector: { matchLabels: group.namespaceLabels }, podSelector: group.pods }];
     case 'platform':
     case 'external-pods': {
       const namespaces = sameNamespace ? group.namespaces.filter((ns) => ns === fromNamespace) : group.namespaces;

@@ -3,6 +3,12 @@ import type { PlatformService } from '../component.ts';
 import { KIND_POD_SUBNET, tcp, type ComponentDeclaration, type PolicyDeclaration } from '../declaration.ts';
 import { objectStorePeer, objectStoreService } from './settings.ts';
 
+/**
+ * On the namespace of tasks and pipelines that ask for storage (`koala tasks deploy`,
+ * `koala pipelines deploy` set it): its pods may reach the store's S3 API.
+ */
+export const STORAGE_CLIENT_LABEL = 'koala.dev/object-store-client';
+
 /** The object store (MinIO or SeaweedFS): its S3 API and console, mapped to host ports. */
 export const OBJECT_STORE = {
   id: 'object-store',
@@ -28,6 +34,13 @@ export const OBJECT_STORE = {
           namespaces: [store.namespace],
           pods: {},
         },
+        {
+          id: 'storage-clients',
+          title: 'Tasks and pipelines with `storage: true`, in namespaces koala labels when it deploys them',
+          kind: 'labelled-namespaces',
+          namespaceLabels: { [STORAGE_CLIENT_LABEL]: 'true' },
+          pods: {},
+        },
       ],
       rules: [
         {
@@ -37,6 +50,13 @@ export const OBJECT_STORE = {
           ports: 'all',
           sameNamespace: true,
           why: "the store's own parts (SeaweedFS master, volume, filer) and the bucket job",
+        },
+        {
+          id: 'storage-clients-to-object-store',
+          from: ['storage-clients'],
+          to: 'object-store',
+          ports: tcp(store.s3Port),
+          why: 'tasks and pipelines that ask for storage read and write over S3',
         },
       ],
       fromHost: {

@@ -11,6 +11,7 @@ import {
 import { networkPoliciesMarkdown } from '../../../src/components/network-policies/markdown.ts';
 import { allowRules, matrixAllows, type ApiServerAddress } from '../../../src/components/network-policies/matrix.ts';
 import { renderPolicies } from '../../../src/components/network-policies/render.ts';
+import { STORAGE_CLIENT_LABEL } from '../../../src/components/object-store/declaration.ts';
 import { defaultConfig, type KoalaConfig } from '../../../src/config/schema.ts';
 
 const REPO = path.resolve(import.meta.dirname, '../../..');
@@ -185,14 +186,14 @@ function compare(config: KoalaConfig, api: ApiServerAddress): { mismatches: stri
     spec: p.spec,
   }));
   const n = config.namespaces;
-  const namespaces = ns(
-    n.sparkOperator,
-    ...config.spark.jobNamespaces,
-    n.objectStore,
-    n.airflow,
-    'kube-system',
-    'default',
-  );
+  const namespaces = [
+    ...ns(n.sparkOperator, ...config.spark.jobNamespaces, n.objectStore, n.airflow, 'kube-system', 'default'),
+    // Where tasks and pipelines asked for storage: koala labels the namespace.
+    { name: 'tasks', labels: { [STORAGE_CLIENT_LABEL]: 'true' } },
+  ];
+  const namespaceLabels = Object.fromEntries(namespaces.map((x) => [x.name, x.labels]));
+  const withNamespaceLabels = (e: Endpoint) =>
+    e.kind === 'pod' ? { ...e, namespaceLabels: namespaceLabels[e.namespace] ?? {} } : e;
   const endpoints: Endpoint[] = [
     pod(n.sparkOperator, { 'app.kubernetes.io/component': 'webhook' }),
     ...config.spark.jobNamespaces.flatMap((j) => [
@@ -205,6 +206,7 @@ function compare(config: KoalaConfig, api: ApiServerAddress): { mismatches: stri
     pod('kube-system', { 'k8s-app': 'kube-dns' }),
     pod('kube-system', { 'k8s-app': 'other' }),
     pod('default', {}),
+    pod('tasks', { 'koala.dev/task': 'loader' }),
     ...api.ips.map(ip),
     ip('8.8.8.8'),
     ip('203.0.113.7'),
@@ -220,7 +222,12 @@ function compare(config: KoalaConfig, api: ApiServerAddress): { mismatches: stri
         for (const protocol of ['TCP', 'UDP'] as const) {
           probes += 1;
           const a = evaluator.allows({ from, to, port, protocol }).allowed;
-          const b = matrixAllows(config, api, { from, to, port, protocol });
+          const b = matrixAllows(config, api, {
+            from: withNamespaceLabels(from),
+            to: withNamespaceLabels(to),
+            port,
+            protocol,
+          });
           if (a !== b)
             mismatches.push(
               `${JSON.stringify(from)} → ${JSON.stringify(to)}:${port}/${protocol}: policies ${a}, matrix ${b}`,
@@ -237,6 +244,19 @@ describe('network policies: rendered from the matrix, and agreeing with it', () 
     const { mismatches, probes } = compare(defaultConfig(REPO), api);
     expect(mismatches).toEqual([]);
     expect(probes).toBeGreaterThan(3000);
+    // Tasks and pipelines reach the store only from a namespace koala labelled for storage.
+    const policies = renderPolicies(defaultConfig(REPO), api).map((p) => ({
+      metadata: { name: p.name, namespace: p.namespace },
+      spec: p.spec,
+    }));
+    const evaluator = new PolicyEvaluator(policies, [
+      ...ns('object-store', 'default'),
+      { name: 'tasks', labels: { [STORAGE_CLIENT_LABEL]: 'true' } },
+    ]);
+    const minio = pod('object-store', { app: 'minio' });
+    expect(evaluator.allows({ from: pod('tasks'), to: minio, port: 9000 }).allowed).toBe(true);
+    expect(evaluator.allows({ from: pod('tasks'), to: minio, port: 9001 }).allowed).toBe(false);
+    expect(evaluator.allows({ from: pod('default'), to: minio, port: 9000 }).allowed).toBe(false);
   });
 
   it('for SeaweedFS, two job namespaces, host ports off and job egress opened', () => {
