@@ -22,6 +22,8 @@ import Init from './commands/init.ts';
 import Autocomplete from './commands/autocomplete.ts';
 import ToolsInstall from './commands/tools/install.ts';
 import NewTask from './commands/new/task.ts';
+import NewPipeline from './commands/new/pipeline.ts';
+import PipelinesDelete from './commands/pipelines/delete.ts';
 import PipelinesDeploy from './commands/pipelines/deploy.ts';
 import PipelinesHistory from './commands/pipelines/history.ts';
 import PipelinesLogs from './commands/pipelines/logs.ts';
@@ -61,6 +63,8 @@ export const COMMANDS = {
   'pipelines:start': PipelinesStart,
   'pipelines:status': PipelinesStatus,
   'pipelines:run': PipelinesRun,
+  'pipelines:delete': PipelinesDelete,
+  'new:pipeline': NewPipeline,
   'pipelines:history': PipelinesHistory,
   'pipelines:logs': PipelinesLogs,
   autocomplete: Autocomplete,

@@ -225,6 +225,14 @@ export interface PipelinesRunJson {
   record?: RunRecord;
 }
 
+/** `koala pipelines delete`. */
+export interface PipelinesDeleteJson {
+  ok: true;
+  pipeline: string;
+  /** kind/name of each object deleted. */
+  deleted: string[];
+}
+
 /** `koala pipelines history`. */
 export interface PipelinesHistoryJson extends BatchStatus {
   ok: true;
@@ -247,6 +255,12 @@ export interface NewTaskJson {
   ok: true;
   dir: string;
   files: string[];
+}
+
+/** `koala new pipeline`. */
+export interface NewPipelineJson {
+  ok: true;
+  file: string;
 }
 
 /** `koala tasks deploy`. */
@@ -294,6 +308,7 @@ export interface JsonDocuments {
   'dags sync': DagsSyncJson;
   'tools install': ToolsInstallJson;
   'new task': NewTaskJson;
+  'new pipeline': NewPipelineJson;
   'tasks deploy': TasksDeployJson;
   'tasks list': TasksListJson;
   'tasks delete': TasksDeleteJson;
@@ -303,6 +318,7 @@ export interface JsonDocuments {
   'pipelines status': PipelinesStatusJson;
   'pipelines run': PipelinesRunJson;
   'pipelines history': PipelinesHistoryJson;
+  'pipelines delete': PipelinesDeleteJson;
 }
 
 export type JsonDocument = JsonDocuments[keyof JsonDocuments];

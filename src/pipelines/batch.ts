@@ -32,7 +32,7 @@ export interface BatchStep {
   name: string;
   /** A container image; or, instead, */
   image?: string;
-  /** a Spark app of the project (apps/<name>), run as `koala run` runs it (spark-step.ts). */
+  /** a Spark app of the project (spark-applications/<name>), run as `koala run` runs it (spark-step.ts). */
   sparkApp?: string;
   command?: string[];
   args?: string[];
@@ -74,7 +74,7 @@ export const BATCH_JOB_SPEC: FieldSpec = {
           sparkApp: {
             type: 'string',
             pattern: /^[a-z]([a-z0-9-]{0,38}[a-z0-9])?$/,
-            accepted: 'the name of a Spark app of the project (apps/<name>)',
+            accepted: 'the name of a Spark app of the project (spark-applications/<name>)',
           },
           command: { type: 'list', of: { type: 'string' } },
           args: { type: 'list', of: { type: 'string' } },
@@ -182,7 +182,7 @@ export function batchFromSpec(
           ...at([...where, field]),
           field: `${where.join('.')}.${field}`,
           message: 'is not used by a Spark app step',
-          accepted: "the app's own settings (apps/<name>/koala-app.yaml); env is passed to its driver",
+          accepted: "the app's own settings (spark-applications/<name>/spark-app.yaml); env is passed to its driver",
         });
   }
   const schedule = typeof strategy.cronExpression === 'string' ? strategy.cronExpression.trim() : '';

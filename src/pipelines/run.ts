@@ -165,3 +165,37 @@ async function mergePatch(kube: Kube, d: V1Deployment, body: unknown): Promise<v
   if (status < 200 || status >= 300)
     throw new KoalaError(`Scaling deployment ${d.metadata!.name} failed (HTTP ${status}): ${text.slice(0, 300)}`);
 }
+
+/**
+ * Delete a pipeline: a batch one's CronJob (its runs, Jobs and pods, go with it: they are owned
+ * by it) or a stream one's Deployments and Services. The storage Secret and ConfigMap stay:
+ * tasks and other pipelines of the namespace share them.
+ */
+export async function deletePipeline(kube: Kube, namespace: string, name: string): Promise<string[]> {
+  const selector = { namespace, labelSelector: `${PIPELINE_LABEL}=${name}` };
+  const found = (
+    await Promise.all(
+      (
+        [
+          ['batch/v1', 'CronJob'],
+          ['apps/v1', 'Deployment'],
+          ['v1', 'Service'],
+        ] as const
+      ).map(async ([apiVersion, kind]) =>
+        (await kube.list<Manifest>(apiVersion, kind, selector)).map((o) => ({
+          apiVersion,
+          kind,
+          name: o.metadata.name,
+        })),
+      ),
+    )
+  ).flat();
+  if (found.length === 0)
+    throw new KoalaError(`No pipeline "${name}" in namespace ${namespace}`, {
+      exitCode: EXIT.usage,
+      hint: '`koala status` lists the pipelines of namespace tasks; --namespace picks another namespace.',
+    });
+  for (const o of found)
+    await kube.delete({ apiVersion: o.apiVersion, kind: o.kind, metadata: { name: o.name, namespace } });
+  return found.map((o) => `${o.kind.toLowerCase()}/${o.name}`);
+}

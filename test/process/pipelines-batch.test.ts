@@ -146,4 +146,14 @@ describe('koala pipelines: a batch pipeline (test bed API server)', () => {
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain(`No batch pipeline "nope" in namespace ${namespace}`);
   });
+
+  it('delete removes the CronJob and with it its runs; a second delete names what is missing', async () => {
+    const r = await run('delete', 'nightly');
+    expect(r.code, r.stderr).toBe(0);
+    expect(jsonDocument('pipelines delete', r.stdout).deleted).toEqual(['cronjob/nightly']);
+    expect(await cronJob()).toBeUndefined();
+    const again = await koala(world, ['pipelines', 'delete', 'nightly', '-n', namespace]);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toContain(`No pipeline "nightly" in namespace ${namespace}`);
+  });
 });

@@ -12,7 +12,7 @@ import { clusterSpec, resolveNodeImage } from '../../src/cluster/spec.ts';
 import { createPlatformContext } from '../../src/orchestration/context.ts';
 
 /** Commands that act on no cluster: scaffolding, tool downloads and shell completion work on the machine alone. */
-const NO_CLUSTER = ['new:spark-app', 'new:task', 'init', 'tools:install', 'autocomplete'];
+const NO_CLUSTER = ['new:spark-app', 'new:task', 'new:pipeline', 'init', 'tools:install', 'autocomplete'];
 const CLUSTER_COMMANDS = Object.entries(COMMANDS).filter(([id]) => !NO_CLUSTER.includes(id));
 
 function project(yaml?: string): string {

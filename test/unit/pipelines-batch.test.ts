@@ -1,10 +1,11 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { V1Job, V1Pod } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { durationSeconds, renderBatch, type BatchPipeline } from '../../src/pipelines/batch.ts';
 import { runRecord } from '../../src/pipelines/batch-run.ts';
+import { scaffoldPipeline } from '../../src/pipelines/scaffold.ts';
 import { podMemory, sparkStepContainer } from '../../src/pipelines/spark-step.ts';
 import { loadPipeline } from '../../src/pipelines/stream.ts';
 import { ConfigError } from '../../src/util/errors.ts';
@@ -398,5 +399,29 @@ describe('a Spark app step: spark-submit in client mode, configured as `koala ru
     expect(podMemory('512m')).toBe('896Mi');
     expect(podMemory('4g')).toBe('4506Mi');
     expect(podMemory('1024k')).toBe('385Mi');
+  });
+});
+
+describe('koala new pipeline: what it writes deploys as written', () => {
+  it('a batch pipeline (with a step for the Spark app when there is one) and a stream pipeline', async () => {
+    const project = mkdtempSync(path.join(os.tmpdir(), 'koala-new-pipeline-'));
+    const plain = await scaffoldPipeline(project, { name: 'nightly', kind: 'batch', schedule: '0 2 * * *' });
+    const batch = await loadBatch(plain.file);
+    expect(batch).toMatchObject({ schedule: '0 2 * * *', maxRetryCount: 2, timeoutSeconds: 1800, storage: true });
+    expect(batch.steps.map((s) => s.name)).toEqual(['prepare']);
+    mkdirSync(path.join(project, 'spark-applications', 'pagerank'), { recursive: true });
+    const withApp = await loadBatch((await scaffoldPipeline(project, { name: 'ranks', kind: 'batch' })).file);
+    expect(withApp.schedule).toBeUndefined();
+    expect(withApp.steps.map((s) => `${s.name}:${s.sparkApp ?? s.image}`)).toEqual([
+      'prepare:busybox:1.37.0',
+      'spark:pagerank',
+    ]);
+    const stream = await loadPipeline((await scaffoldPipeline(project, { name: 'ingest', kind: 'stream' })).file);
+    expect(stream.kind).toBe('stream');
+    await expect(scaffoldPipeline(project, { name: 'ingest', kind: 'stream' })).rejects.toThrow(/already exists/);
+    await expect(scaffoldPipeline(project, { name: 'x', kind: 'batch', schedule: '0 2 * *' })).rejects.toThrow(
+      /--schedule "0 2 \* \*": has 4 fields, not 5/,
+    );
+    await expect(scaffoldPipeline(project, { name: 'Bad_Name', kind: 'batch' })).rejects.toThrow(/not a valid/);
   });
 });

@@ -16,7 +16,11 @@ export default class PipelinesLogs extends KoalaCommand {
     step: Flags.string({ description: 'The step name.', required: true }),
     run: Flags.string({ description: 'The run (from `koala pipelines history`); the newest by default.' }),
     follow: Flags.boolean({ char: 'f', description: 'Keep printing until the step ends.' }),
-    previous: Flags.boolean({ description: "The step's previous attempt: the one that failed before a retry." }),
+    previous: Flags.boolean({
+      description:
+        "The step's attempt before the current one, while Kubernetes keeps it: for the last step, as long " +
+        'as the pod exists; for the others, only until the step runs again.',
+    }),
   };
 
   async run(): Promise<void> {
