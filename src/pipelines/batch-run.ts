@@ -1,5 +1,6 @@
 import type { V1ContainerStatus, V1CronJob, V1Job, V1Pod } from '@kubernetes/client-node';
 import type { Kube, Manifest } from '../kube/client.ts';
+import { mergePatch } from '../kube/patch.ts';
 import { waitFor } from '../kube/wait.ts';
 import { applyObject, ensureNamespace, withHash, type ObjectAction } from '../tasks/deploy.ts';
 import { EXIT, KoalaError } from '../util/errors.ts';
@@ -290,16 +291,8 @@ export async function setBatchSchedule(kube: Kube, namespace: string, name: stri
     metadata: { annotations: { [STOPPED_ANNOTATION]: on ? null : 'true' } },
     spec: { suspend: on ? manual : true },
   };
-  const path =
-    `/apis/batch/v1/namespaces/${encodeURIComponent(namespace)}/cronjobs/${encodeURIComponent(name)}` +
-    '?fieldManager=koala';
-  const { status, body: text } = await kube.raw(path, {
-    method: 'PATCH',
-    body: JSON.stringify(body),
-    headers: { 'Content-Type': 'application/merge-patch+json' },
-  });
-  if (status < 200 || status >= 300)
-    throw new KoalaError(`Changing the schedule of ${name} failed (HTTP ${status}): ${text.slice(0, 300)}`);
+  const path = `/apis/batch/v1/namespaces/${encodeURIComponent(namespace)}/cronjobs/${encodeURIComponent(name)}`;
+  await mergePatch(kube, path, body, `Changing the schedule of ${name}`);
   return true;
 }
 

@@ -1,7 +1,6 @@
 import { imageFor } from '../charts/images.ts';
 import { loadPins } from '../charts/pins.ts';
 import type { LoadedConfig } from '../config/load.ts';
-import { SECRETS } from '../components/names.ts';
 import type { Manifest } from '../kube/client.ts';
 import { existingClusterContext } from '../orchestration/contexts.ts';
 import { storageObjects, withHash, type ObjectAction } from '../tasks/deploy.ts';
@@ -74,17 +73,7 @@ export async function deployPipeline(
   const kube = await ctx.kube();
   // The storage source is read first: a platform without an object store stops the deploy
   // before anything is made.
-  const storage = pipeline.storage
-    ? await storageObjects(
-        kube,
-        {
-          namespace: loaded.config.spark.jobNamespaces[0]!,
-          secret: SECRETS.jobS3,
-          bucket: loaded.config.objectStore.buckets[0] ?? 'spark-data',
-        },
-        namespace,
-      )
-    : [];
+  const storage = pipeline.storage ? await storageObjects(kube, loaded.config, namespace) : [];
   if (pipeline.kind === 'batch') {
     const objects = await deployBatch(kube, pipeline, render, storage, options.signal);
     return { ...base, objects, manifests: [...storage, await batchObject(kube, pipeline, render)] };

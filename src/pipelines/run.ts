@@ -1,5 +1,6 @@
 import type { V1Deployment, V1Pod } from '@kubernetes/client-node';
 import type { Kube, Manifest } from '../kube/client.ts';
+import { mergePatch } from '../kube/patch.ts';
 import { applyObject, ensureNamespace, withHash, type ObjectAction } from '../tasks/deploy.ts';
 import { EXIT, KoalaError } from '../util/errors.ts';
 import {
@@ -100,7 +101,7 @@ export async function stopStream(kube: Kube, namespace: string, name: string): P
   const changed: string[] = [];
   for (const d of await deployments(kube, namespace, name)) {
     if (d.metadata?.annotations?.[STOPPED_ANNOTATION] === 'true' && d.spec?.replicas === 0) continue;
-    await mergePatch(kube, d, { metadata: { annotations: { [STOPPED_ANNOTATION]: 'true' } }, spec: { replicas: 0 } });
+    await scale(kube, d, { metadata: { annotations: { [STOPPED_ANNOTATION]: 'true' } }, spec: { replicas: 0 } });
     changed.push(d.metadata!.name!);
   }
   return changed;
@@ -112,7 +113,7 @@ export async function startStream(kube: Kube, namespace: string, name: string): 
   for (const d of await deployments(kube, namespace, name)) {
     const replicas = Number(d.metadata?.annotations?.[REPLICAS_ANNOTATION] ?? '1');
     if (d.metadata?.annotations?.[STOPPED_ANNOTATION] !== 'true' && d.spec?.replicas === replicas) continue;
-    await mergePatch(kube, d, { metadata: { annotations: { [STOPPED_ANNOTATION]: null } }, spec: { replicas } });
+    await scale(kube, d, { metadata: { annotations: { [STOPPED_ANNOTATION]: null } }, spec: { replicas } });
     changed.push(d.metadata!.name!);
   }
   return changed;
@@ -152,18 +153,12 @@ export async function streamStatus(kube: Kube, namespace: string, name: string):
   };
 }
 
-/** A JSON merge patch: changes only the fields given (null removes), leaving what koala applied. */
-async function mergePatch(kube: Kube, d: V1Deployment, body: unknown): Promise<void> {
+/** Scale one micro-service's Deployment, by a merge patch that leaves what koala applied. */
+async function scale(kube: Kube, d: V1Deployment, body: unknown): Promise<void> {
   const path =
     `/apis/apps/v1/namespaces/${encodeURIComponent(d.metadata!.namespace!)}` +
-    `/deployments/${encodeURIComponent(d.metadata!.name!)}?fieldManager=koala`;
-  const { status, body: text } = await kube.raw(path, {
-    method: 'PATCH',
-    body: JSON.stringify(body),
-    headers: { 'Content-Type': 'application/merge-patch+json' },
-  });
-  if (status < 200 || status >= 300)
-    throw new KoalaError(`Scaling deployment ${d.metadata!.name} failed (HTTP ${status}): ${text.slice(0, 300)}`);
+    `/deployments/${encodeURIComponent(d.metadata!.name!)}`;
+  await mergePatch(kube, path, body, `Scaling deployment ${d.metadata!.name}`);
 }
 
 /**

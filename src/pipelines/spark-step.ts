@@ -93,8 +93,8 @@ export function sparkStepContainer(step: string, app: SparkApplication): Record<
     mainClass?: string;
     arguments?: string[];
     sparkConf?: Record<string, string>;
-    driver: { cores?: number; coreRequest?: string; memory?: string };
-    executor: { cores?: number; memory?: string; instances?: number };
+    driver: { cores?: number; coreRequest?: string; coreLimit?: string; memory?: string };
+    executor: { cores?: number; coreRequest?: string; coreLimit?: string; memory?: string; instances?: number };
   };
   const namespace = app.metadata.namespace!;
   const env: Array<Record<string, unknown>> = [
@@ -114,6 +114,9 @@ export function sparkStepContainer(step: string, app: SparkApplication): Record<
     'spark.executor.instances': String(spec.executor.instances ?? 1),
     ...(spec.executor.cores ? { 'spark.executor.cores': String(spec.executor.cores) } : {}),
     ...(spec.executor.memory ? { 'spark.executor.memory': spec.executor.memory } : {}),
+    // What the operator turns executor.coreRequest and coreLimit into.
+    ...(spec.executor.coreRequest ? { 'spark.kubernetes.executor.request.cores': spec.executor.coreRequest } : {}),
+    ...(spec.executor.coreLimit ? { 'spark.kubernetes.executor.limit.cores': spec.executor.coreLimit } : {}),
     ...(app.metadata.labels?.['koala.dev/app']
       ? { 'spark.kubernetes.executor.label.koala.dev/app': app.metadata.labels['koala.dev/app'] }
       : {}),
@@ -154,6 +157,7 @@ export function sparkStepContainer(step: string, app: SparkApplication): Record<
         cpu: spec.driver.coreRequest ?? String(spec.driver.cores ?? 1),
         memory: podMemory(spec.driver.memory ?? '1g'),
       },
+      ...(spec.driver.coreLimit ? { limits: { cpu: spec.driver.coreLimit } } : {}),
     },
   };
 }

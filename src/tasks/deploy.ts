@@ -5,8 +5,11 @@ import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { hashBuildContext } from '../jobs/context-hash.ts';
 import { buildAppImage, imageRepository, type Delivery } from '../jobs/image.ts';
+import { SECRETS } from '../components/names.ts';
 import { STORAGE_CLIENT_LABEL } from '../components/object-store/declaration.ts';
+import type { KoalaConfig } from '../config/schema.ts';
 import type { Kube, Manifest } from '../kube/client.ts';
+import { mergePatch } from '../kube/patch.ts';
 import { waitGone } from '../kube/wait.ts';
 import { ConfigError, EXIT, KoalaError, type ConfigProblem } from '../util/errors.ts';
 import { loadTask, MANIFEST_FILE, type Task } from './manifest.ts';
@@ -155,16 +158,8 @@ export async function ensureNamespace(
   const live = await kube.get<Manifest>(header);
   if (live) {
     if (options.storageClient && live.metadata.labels?.[STORAGE_CLIENT_LABEL] !== 'true') {
-      const { status, body } = await kube.raw(
-        `/api/v1/namespaces/${encodeURIComponent(namespace)}?fieldManager=koala`,
-        {
-          method: 'PATCH',
-          body: JSON.stringify({ metadata: { labels: clientLabel } }),
-          headers: { 'Content-Type': 'application/merge-patch+json' },
-        },
-      );
-      if (status < 200 || status >= 300)
-        throw new KoalaError(`Labelling namespace ${namespace} failed (HTTP ${status}): ${body.slice(0, 300)}`);
+      const path = `/api/v1/namespaces/${encodeURIComponent(namespace)}`;
+      await mergePatch(kube, path, { metadata: { labels: clientLabel } }, `Labelling namespace ${namespace}`);
     }
     return false;
   }
@@ -248,11 +243,12 @@ export async function applyObject(
  * Spark job namespace, copied into the task namespace, and the ConfigMap naming the default
  * bucket. Without a platform object store there is nothing to copy, and koala says so.
  */
-export async function storageObjects(
-  kube: Kube,
-  from: { namespace: string; secret: string; bucket: string },
-  namespace: string,
-): Promise<Manifest[]> {
+export async function storageObjects(kube: Kube, config: KoalaConfig, namespace: string): Promise<Manifest[]> {
+  const from = {
+    namespace: config.spark.jobNamespaces[0]!,
+    secret: SECRETS.jobS3,
+    bucket: config.objectStore.buckets[0] ?? 'spark-data',
+  };
   const source = await kube.get<V1Secret>({
     apiVersion: 'v1',
     kind: 'Secret',

@@ -2,7 +2,6 @@ import type { LoadedConfig } from '../config/load.ts';
 import { deliveryFor } from '../jobs/run.ts';
 import type { Manifest } from '../kube/client.ts';
 import { existingClusterContext } from '../orchestration/contexts.ts';
-import { SECRETS } from '../components/names.ts';
 import {
   applyObject,
   applyTask,
@@ -64,18 +63,7 @@ export async function deployTasks(
   const kube = await ctx.kube();
   // The storage source is read first: a platform without an object store stops the deploy
   // before anything is made.
-  const storage =
-    result.storage.length > 0
-      ? await storageObjects(
-          kube,
-          {
-            namespace: loaded.config.spark.jobNamespaces[0]!,
-            secret: SECRETS.jobS3,
-            bucket: loaded.config.objectStore.buckets[0] ?? 'spark-data',
-          },
-          options.namespace,
-        )
-      : [];
+  const storage = result.storage.length > 0 ? await storageObjects(kube, loaded.config, options.namespace) : [];
   result.namespaceCreated = await ensureNamespace(kube, options.namespace, { storageClient: storage.length > 0 });
   for (const object of storage) {
     const action = await applyObject(kube, object, options.signal);

@@ -3,12 +3,12 @@ import os from 'node:os';
 import path from 'node:path';
 import type { V1Job, V1Pod } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
+import { expectBadInput } from '../support/config-errors.ts';
 import { durationSeconds, renderBatch, type BatchPipeline } from '../../src/pipelines/batch.ts';
 import { runRecord } from '../../src/pipelines/batch-run.ts';
 import { scaffoldPipeline } from '../../src/pipelines/scaffold.ts';
 import { podMemory, sparkStepContainer } from '../../src/pipelines/spark-step.ts';
 import { loadPipeline } from '../../src/pipelines/stream.ts';
-import { ConfigError } from '../../src/util/errors.ts';
 
 function file(text: string): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'koala-batch-'));
@@ -159,14 +159,7 @@ const BAD: Array<[string, string, RegExp]> = [
 describe('a batch pipeline file: bad input names the file, line and field (exit 2)', () => {
   it.each(BAD)('%s', async (_name, text, expected) => {
     const f = file(text);
-    const error = await loadPipeline(f).then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    expect(error).toBeInstanceOf(ConfigError);
-    expect((error as ConfigError).exitCode).toBe(2);
-    expect((error as ConfigError).message).toContain(f);
-    expect((error as ConfigError).message).toMatch(expected);
+    await expectBadInput(loadPipeline(f), f, expected);
   });
 });
 
@@ -338,7 +331,7 @@ describe('a Spark app step: spark-submit in client mode, configured as `koala ru
       mainApplicationFile: 'local:///app/pagerank.py',
       arguments: ['--iterations', '10'],
       driver: { cores: 1, coreRequest: '250m', memory: '512m' },
-      executor: { cores: 1, memory: '512m', instances: 3 },
+      executor: { cores: 1, coreRequest: '250m', memory: '512m', instances: 3 },
       sparkConf: {
         'spark.hadoop.fs.s3a.endpoint': 'http://minio.object-store:9000',
         'spark.kubernetes.driverEnv.GREETING': 'hi',
@@ -366,6 +359,7 @@ describe('a Spark app step: spark-submit in client mode, configured as `koala ru
         'spark.kubernetes.driver.pod.name=$(KOALA_POD_NAME)',
         'spark.executor.instances=3',
         'spark.executor.memory=512m',
+        'spark.kubernetes.executor.request.cores=250m',
         'spark.hadoop.fs.s3a.endpoint=http://minio.object-store:9000',
         'spark.executorEnv.GREETING=hi',
         'spark.kubernetes.executor.secretKeyRef.AWS_ACCESS_KEY_ID=object-store-s3:AWS_ACCESS_KEY_ID',

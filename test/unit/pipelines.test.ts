@@ -2,8 +2,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { expectBadInput } from '../support/config-errors.ts';
 import { loadPipeline, refuseExpired, renderStream, type StreamPipeline } from '../../src/pipelines/stream.ts';
-import { ConfigError, KoalaError } from '../../src/util/errors.ts';
+import { KoalaError } from '../../src/util/errors.ts';
 import { STREAM_PIPELINE } from '../support/datatask-seed.ts';
 
 function file(text: string): string {
@@ -74,14 +75,7 @@ const BAD: Array<[string, string, RegExp]> = [
 describe('a stream pipeline file: bad input names the file, line and field (exit 2)', () => {
   it.each(BAD)('%s', async (_name, text, expected) => {
     const f = file(text);
-    const error = await loadStreamPipeline(f).then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    expect(error).toBeInstanceOf(ConfigError);
-    expect((error as ConfigError).exitCode).toBe(2);
-    expect((error as ConfigError).message).toContain(f);
-    expect((error as ConfigError).message).toMatch(expected);
+    await expectBadInput(loadStreamPipeline(f), f, expected);
   });
 });
 
