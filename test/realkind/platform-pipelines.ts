@@ -63,7 +63,9 @@ export async function batchPipelineOnThePlatform(world: PlatformWorld, figures: 
       stepYaml(
         'flaky',
         image,
-        'if [ -f /workspace/tried ]; then echo "second attempt passes"; exit 0; fi; touch /workspace/tried; ' +
+        // The second attempt takes 30 s, so a slow poll still sees the first one's failure.
+        'if [ -f /workspace/tried ]; then sleep 30; echo "second attempt passes"; exit 0; fi; ' +
+          'touch /workspace/tried; ' +
           'echo "first attempt fails on purpose"; exit 1',
       ),
       stepYaml(
@@ -99,13 +101,23 @@ export async function batchPipelineOnThePlatform(world: PlatformWorld, figures: 
       'pipelines history',
       (await koala(world, ['pipelines', 'history', 'daily-copy', '-n', NS, '--json'])).stdout,
     );
-  // While the kubelet waits to run the step again (10 s), the run's record has the failure and its reason.
+  // While the kubelet waits to run the step again (10 s), and while its second attempt runs, the
+  // run's record has the first attempt's failure and its reason.
+  let seen = '';
   const failing = await waitFor(
     'the flaky step to fail once',
-    async () => (await history()).runs[0]?.steps.find((s) => s.name === 'flaky' && s.state === 'failed'),
-    120_000,
-  );
-  expect(failing.reason).toMatch(/^exit 1 \(Error\): first attempt fails on purpose/);
+    async () => {
+      const runs = (await history()).runs;
+      seen = JSON.stringify(runs[0] ?? 'no run');
+      const flaky = runs[0]?.steps.find((st) => st.name === 'flaky');
+      if (flaky?.state === 'failed') return flaky.reason;
+      return flaky?.previousFailure;
+    },
+    180_000,
+  ).catch((error: Error) => {
+    throw new Error(`${error.message}; the run's record last: ${seen}`);
+  });
+  expect(failing).toMatch(/^exit 1 \(Error\): first attempt fails on purpose/);
   const record = await waitFor(
     'the run to end',
     async () => (await history()).runs.find((r) => r.run === runName && r.state !== 'running'),
