@@ -113,11 +113,14 @@ export function helmRecorder(realHelm: string): HelmRecorder {
       '  if [[ "$prev" == "--values" || "$prev" == "-f" ]]; then modes+=("$(stat -c %a "$a")"); fi',
       '  prev="$a"',
       'done',
-      // One JSON line: the arguments ($# of them), then the mode of each values file.
+      // One JSON line: the arguments ($# of them), then the mode of each values file. It is written
+      // with one write(2) on an O_APPEND file, so the lines of helm calls made at the same time do
+      // not interleave (print() writes the line and its newline apart when Python is unbuffered).
       `python3 - "$#" "$@" "\${modes[@]}" >> '${log}' <<'PY'`,
-      'import json, sys',
+      'import json, os, sys',
       'n = int(sys.argv[1])',
-      'print(json.dumps({"args": sys.argv[2 : n + 2], "valuesModes": sys.argv[n + 2 :]}))',
+      'line = json.dumps({"args": sys.argv[2 : n + 2], "valuesModes": sys.argv[n + 2 :]}) + "\\n"',
+      'os.write(1, line.encode())',
       'PY',
       `exec '${realHelm}' "$@"`,
       '',
