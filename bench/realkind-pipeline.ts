@@ -10,29 +10,16 @@
  *
  * Needs the real-kind tier's preparation (scripts/test.sh); skips with a note without it.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { freePort, hostPortsYaml, koala, makeWorld } from '../test/support/cli.ts';
+import { realKindBench } from './lib/kind.ts';
 import { median } from './lib/testbed.ts';
 
-const REPO = path.resolve(import.meta.dirname, '..');
-const sh = (script: string, ...args: string[]): string =>
-  execFileSync('bash', [path.join(REPO, script), ...args], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'ignore'],
-  }).trim();
-process.env.KOALA_TESTBED_BIN ??= sh('scripts/testbed/env.sh');
 const rounds = Number(process.argv[2] ?? 3);
-sh('scripts/docker/ensure-kind-dockerd.sh');
-const dockerHost = sh('scripts/docker/ensure-kind-dockerd.sh', '--host');
-const dockerEnv = { ...process.env, DOCKER_HOST: dockerHost };
-if (
-  spawnSync('bash', [path.join(REPO, 'scripts/testbed/build-kind-node.sh'), '--check'], {
-    env: dockerEnv,
-    stdio: 'ignore',
-  }).status !== 0
-) {
+const { sh, dockerHost, dockerEnv, ready } = realKindBench('scripts/testbed/build-kind-node.sh');
+if (!ready) {
   console.log('skipped: the real-kind images are not built (scripts/test.sh builds them)');
   process.exit(0);
 }

@@ -17,24 +17,15 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { freePort, hostPortsYaml, koala, makeWorld } from '../test/support/cli.ts';
 import { startChartMirror } from '../test/support/chart-mirror.ts';
-import { clusterMemMiB } from './lib/kind.ts';
+import { clusterMemMiB, realKindBench } from './lib/kind.ts';
 import { median } from './lib/testbed.ts';
 
-const REPO = path.resolve(import.meta.dirname, '..');
-const sh = (script: string, ...args: string[]): string =>
-  execFileSync('bash', [path.join(REPO, script), ...args], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'ignore'],
-  }).trim();
-process.env.KOALA_TESTBED_BIN ??= sh('scripts/testbed/env.sh');
 const rounds = Number(process.argv[2] ?? 2);
-// Starts kind's daemon when it is down and raises the host's inotify limits multi-node kind needs.
-sh('scripts/docker/ensure-kind-dockerd.sh');
-const dockerHost = sh('scripts/docker/ensure-kind-dockerd.sh', '--host');
-const dockerEnv = { ...process.env, DOCKER_HOST: dockerHost };
-const ready = (script: string): boolean =>
-  spawnSync('bash', [path.join(REPO, script), '--check'], { env: dockerEnv, stdio: 'ignore' }).status === 0;
-if (!ready('scripts/testbed/build-kind-node.sh') || !ready('scripts/testbed/build-platform-images.sh')) {
+const { sh, dockerHost, dockerEnv, ready } = realKindBench(
+  'scripts/testbed/build-kind-node.sh',
+  'scripts/testbed/build-platform-images.sh',
+);
+if (!ready) {
   console.log('skipped: the real-kind images are not built (scripts/test.sh builds them)');
   process.exit(0);
 }

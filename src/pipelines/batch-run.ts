@@ -63,6 +63,12 @@ async function cronJob(kube: Kube, namespace: string, name: string): Promise<V1C
   return kube.get<V1CronJob>({ apiVersion: 'batch/v1', kind: 'CronJob', metadata: { name, namespace } });
 }
 
+/** The expiry recorded on a pipeline's CronJob (seconds since the epoch), as a date. */
+function expireOf(cron: V1CronJob): Date | undefined {
+  const expire = cron.metadata?.annotations?.[EXPIRE_ANNOTATION];
+  return expire ? new Date(Number(expire) * 1000) : undefined;
+}
+
 async function requireCronJob(kube: Kube, namespace: string, name: string): Promise<V1CronJob> {
   const found = await cronJob(kube, namespace, name);
   if (!found?.metadata?.labels?.[PIPELINE_LABEL])
@@ -92,7 +98,7 @@ export async function deployBatch(
   options: BatchObjectOptions,
   storage: Manifest[],
   signal?: AbortSignal,
-): Promise<Array<{ kind: string; name: string; action: ObjectAction }>> {
+): Promise<{ objects: Array<{ kind: string; name: string; action: ObjectAction }>; cronJob: Manifest }> {
   refuseExpired(pipeline);
   const { namespace } = options;
   const object = await batchObject(kube, pipeline, options);
@@ -101,14 +107,13 @@ export async function deployBatch(
   for (const o of storage.map(withHash))
     out.push({ kind: o.kind, name: o.metadata.name, action: await applyObject(kube, o, signal) });
   out.push({ kind: 'CronJob', name: pipeline.name, action: await applyObject(kube, object, signal) });
-  return out;
+  return { objects: out, cronJob: object };
 }
 
 /** Start a run now: a Job from the CronJob's template, owned by the CronJob like a scheduled one. */
 export async function startRun(kube: Kube, namespace: string, name: string, now = new Date()): Promise<string> {
   const cron = await requireCronJob(kube, namespace, name);
-  const expire = cron.metadata?.annotations?.[EXPIRE_ANNOTATION];
-  if (expire) refuseExpired({ name, expire: new Date(Number(expire) * 1000) }, now);
+  refuseExpired({ name, expire: expireOf(cron) }, now);
   const running = (await runs(kube, namespace, name)).find((r) => r.state === 'running');
   if (running)
     throw new KoalaError(`Pipeline "${name}" is running already (${running.run})`, {
@@ -261,8 +266,7 @@ function tail(message: string | undefined): string {
 
 export async function batchStatus(kube: Kube, namespace: string, name: string, now = new Date()): Promise<BatchStatus> {
   const cron = await requireCronJob(kube, namespace, name);
-  const expire = cron.metadata?.annotations?.[EXPIRE_ANNOTATION];
-  const expireDate = expire ? new Date(Number(expire) * 1000) : undefined;
+  const expireDate = expireOf(cron);
   return {
     name,
     namespace,
@@ -283,8 +287,7 @@ export async function isBatchPipeline(kube: Kube, namespace: string, name: strin
 export async function setBatchSchedule(kube: Kube, namespace: string, name: string, on: boolean): Promise<boolean> {
   const cron = await requireCronJob(kube, namespace, name);
   const manual = !!cron.metadata?.annotations?.[MANUAL_ANNOTATION];
-  const expire = cron.metadata?.annotations?.[EXPIRE_ANNOTATION];
-  if (on && expire) refuseExpired({ name, expire: new Date(Number(expire) * 1000) });
+  if (on) refuseExpired({ name, expire: expireOf(cron) });
   const stopped = cron.metadata?.annotations?.[STOPPED_ANNOTATION] === 'true';
   if (on ? !stopped : stopped) return false;
   const body = {

@@ -75,8 +75,8 @@ export async function deployPipeline(
   // before anything is made.
   const storage = pipeline.storage ? await storageObjects(kube, loaded.config, namespace) : [];
   if (pipeline.kind === 'batch') {
-    const objects = await deployBatch(kube, pipeline, render, storage, options.signal);
-    return { ...base, objects, manifests: [...storage, await batchObject(kube, pipeline, render)] };
+    const { objects, cronJob } = await deployBatch(kube, pipeline, render, storage, options.signal);
+    return { ...base, objects, manifests: [...storage, cronJob] };
   }
   const objects = await deployStream(kube, pipeline, namespace, storage, options.signal);
   return { ...base, objects, manifests: [...storage, ...renderStream(pipeline, namespace, false)] };
