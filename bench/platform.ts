@@ -35,7 +35,7 @@ try {
   const config = defaultConfig(mkdtempSync(path.join(os.tmpdir(), 'koala-bench-project-')));
   config.cluster.name = bed.cluster;
   config.charts.mirror = mirror.url;
-  config.ports = { airflow: 0, objectStore: 0, objectStoreConsole: 0 };
+  config.ports = { airflow: 0, objectStore: 0, objectStoreConsole: 0, gateway: 0 };
   config.components.airflow = { ...config.components.airflow!, version: TEST_CHART_VERSIONS.airflow };
   // Postgres and MinIO claim volumes; the test bed has no provisioner.
   for (const pv of platformVolumes('bench', config.namespaces)) bed.kubectl(['apply', '-f', '-'], JSON.stringify(pv));

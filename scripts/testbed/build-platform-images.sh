@@ -13,10 +13,14 @@
 #       server and client built from their Go modules. MinIO's community edition is archived and
 #       the proxy serves neither the pinned release's tag nor its commit, so both are the newest
 #       commit it serves (MINIO_VERSION, MC_VERSION below).
+#   koala-test/caddy:<CADDY_VERSION>-<key>   busybox plus Caddy built from its Go module at the
+#       pinned release, laid out as the official caddy image is (/usr/bin/caddy, XDG_CONFIG_HOME
+#       /config, XDG_DATA_HOME /data, WORKDIR /srv): koala's gateway.
 #
 #   scripts/testbed/build-platform-images.sh              build what is missing (no-op when built)
 #   scripts/testbed/build-platform-images.sh --print      print KEY=image lines, build nothing
 #   scripts/testbed/build-platform-images.sh --check      exit 0 when every image is in the daemon
+#   scripts/testbed/build-platform-images.sh --caddy-bin  build (when missing) and print the caddy binary
 #
 # Cache: $KOALA_TESTBED_CACHE/platform/ (tools/<tool>-<key>, rootfs/spark-<key>; the .debs are the
 # kind node build's, kind-node/debs). Each tag carries a key of everything that goes into it.
@@ -35,6 +39,8 @@ export DOCKER_HOST
 # The newest commits of the archived MinIO server and client that the Go module proxy serves.
 MINIO_VERSION=v0.0.0-20260212201848-7aac2a2c5b7c
 MC_VERSION=v0.0.0-20250313080218-cf909e1063a9
+# Caddy at the release of koala's pinned gateway image (assets/charts/pins.yaml images.gateway).
+CADDY_VERSION=v2.11.9
 SPARK_PKGS=openjdk-17-jre-headless,python3,tini,procps,bash,ca-certificates,libnss-wrapper
 RECIPE_REV=1
 
@@ -47,6 +53,7 @@ OPERATOR_BIN=$(bash "$HERE/build-spark-operator.sh" --print-bin)
 declare -A TOOL_KEY=(
   [minio]=$(key minio "$MINIO_VERSION" "$GOVERSION" 1)
   [mc]=$(key mc "$MC_VERSION" "$GOVERSION" 1)
+  [caddy]=$(key caddy "$CADDY_VERSION" "$GOVERSION" 1)
 )
 ROOTFS_KEY=$(key "$DEBIAN_SUITE" "$SPARK_PKGS" "$PYSPARK_VERSION" 1)
 tool_dir() { echo "$C/tools/$1-${TOOL_KEY[$1]}"; }
@@ -58,18 +65,38 @@ OPERATOR_IMAGE=koala-test/spark-operator:$SPARK_OPERATOR_VERSION-$(key "$RECIPE_
   "$(basename "$(dirname "$(dirname "$OPERATOR_BIN")")")" "$(filesum operator-entrypoint.sh)")
 MINIO_IMAGE=koala-test/minio:$(key "$RECIPE_REV" "${TOOL_KEY[minio]}" "$(filesum minio-entrypoint.sh)")
 MC_IMAGE=koala-test/mc:$(key "$RECIPE_REV" "${TOOL_KEY[mc]}")
-IMAGES=("$SPARK_IMAGE" "$OPERATOR_IMAGE" "$MINIO_IMAGE" "$MC_IMAGE")
+CADDY_IMAGE=koala-test/caddy:${CADDY_VERSION#v}-$(key "$RECIPE_REV" "${TOOL_KEY[caddy]}")
+IMAGES=("$SPARK_IMAGE" "$OPERATOR_IMAGE" "$MINIO_IMAGE" "$MC_IMAGE" "$CADDY_IMAGE")
+
+# --- MinIO, mc and Caddy from their Go modules ----------------------------------------------------
+export GOMODCACHE="$KOALA_TESTBED_CACHE/gomod" GOCACHE="$KOALA_TESTBED_CACHE/gocache"
+export GOTOOLCHAIN=local GOWORK=off GO111MODULE=on CGO_ENABLED=0 GOFLAGS="-modcacherw -buildvcs=false"
+go_tool() { # go_tool NAME MODULE VERSION
+  local d; d=$(tool_dir "$1")
+  [ -x "$d/bin/$1" ] && return 0
+  log "$1: go install $2@$3 (log: $C/logs/$1.log)"
+  rm -rf "$d"; mkdir -p "$d/bin.tmp"
+  GOBIN="$d/bin.tmp" nice -n 10 go install -trimpath -ldflags "-s -w" "$2@$3" >"$C/logs/$1.log" 2>&1 ||
+    { tail -n 20 "$C/logs/$1.log" >&2; die "building $1 failed"; }
+  mv "$d/bin.tmp" "$d/bin"
+}
 
 have() { docker image inspect "$1" >/dev/null 2>&1; }
 have_all() { local i; for i in "${IMAGES[@]}"; do have "$i" || return 1; done; }
 
 case "${1:-}" in
   --print)
-    printf 'spark=%s\nsparkOperator=%s\nminio=%s\nmc=%s\n' "$SPARK_IMAGE" "$OPERATOR_IMAGE" "$MINIO_IMAGE" "$MC_IMAGE"
+    printf 'spark=%s\nsparkOperator=%s\nminio=%s\nmc=%s\ngateway=%s\n' "$SPARK_IMAGE" "$OPERATOR_IMAGE" "$MINIO_IMAGE" \
+      "$MC_IMAGE" "$CADDY_IMAGE"
     exit 0 ;;
   --check) have_all; exit ;;
+  --caddy-bin) # the gateway's tests run the binary itself on the host
+    mkdir -p "$C/tools" "$C/logs"
+    exec 9>"$C/.lock"; flock 9
+    go_tool caddy github.com/caddyserver/caddy/v2/cmd/caddy "$CADDY_VERSION" >&2
+    echo "$(tool_dir caddy)/bin/caddy"; exit 0 ;;
   "") ;;
-  *) echo "usage: $0 [--print|--check]" >&2; exit 2 ;;
+  *) echo "usage: $0 [--print|--check|--caddy-bin]" >&2; exit 2 ;;
 esac
 
 bash "$HERE/../docker/ensure-kind-dockerd.sh"
@@ -93,19 +120,6 @@ bash "$HERE/build-spark-operator.sh" >&2
 bash "$HERE/pyspark.sh"
 PYSPARK_SITE=$(dirname "$(bash "$HERE/pyspark.sh" --print-home)")
 [ -x "$PYSPARK_SITE/pyspark/bin/spark-submit" ] || die "no pyspark in $PYSPARK_SITE (scripts/testbed/pyspark.sh)"
-
-# --- MinIO and mc from their Go modules -----------------------------------------------------------
-export GOMODCACHE="$KOALA_TESTBED_CACHE/gomod" GOCACHE="$KOALA_TESTBED_CACHE/gocache"
-export GOTOOLCHAIN=local GOWORK=off GO111MODULE=on CGO_ENABLED=0 GOFLAGS="-modcacherw -buildvcs=false"
-go_tool() { # go_tool NAME MODULE VERSION
-  local d; d=$(tool_dir "$1")
-  [ -x "$d/bin/$1" ] && return 0
-  log "$1: go install $2@$3 (log: $C/logs/$1.log)"
-  rm -rf "$d"; mkdir -p "$d/bin.tmp"
-  GOBIN="$d/bin.tmp" nice -n 10 go install -trimpath -ldflags "-s -w" "$2@$3" >"$C/logs/$1.log" 2>&1 ||
-    { tail -n 20 "$C/logs/$1.log" >&2; die "building $1 failed"; }
-  mv "$d/bin.tmp" "$d/bin"
-}
 
 # --- the Spark rootfs (debootstrap, sharing the kind node build's .debs) --------------------------
 MIRROR=${KOALA_DEBIAN_MIRROR:-http://deb.debian.org/debian}
@@ -189,6 +203,16 @@ ENV MC_CONFIG_DIR=/tmp/.mc
 ENTRYPOINT [\"/usr/bin/mc\"]" "$(tool_dir mc)/bin/mc"
 }
 
+caddy_image() {
+  context_build "$CADDY_IMAGE" "FROM koala-test/base:1
+COPY caddy /usr/bin/caddy
+RUN mkdir -p /config/caddy /data/caddy /etc/caddy /srv
+ENV XDG_CONFIG_HOME=/config XDG_DATA_HOME=/data
+WORKDIR /srv
+EXPOSE 80 443 2019
+CMD [\"caddy\", \"run\", \"--config\", \"/etc/caddy/Caddyfile\", \"--adapter\", \"caddyfile\"]" "$(tool_dir caddy)/bin/caddy"
+}
+
 # debootstrap waits on the network and the Go builds on the CPU: the rootfs is made beside them.
 rootfs_pid=
 if ! have "$SPARK_IMAGE"; then
@@ -198,10 +222,12 @@ if ! have "$SPARK_IMAGE"; then
 fi
 have "$MINIO_IMAGE" || timed minio go_tool minio github.com/minio/minio "$MINIO_VERSION"
 have "$MC_IMAGE" || timed mc go_tool mc github.com/minio/mc "$MC_VERSION"
+have "$CADDY_IMAGE" || timed caddy go_tool caddy github.com/caddyserver/caddy/v2/cmd/caddy "$CADDY_VERSION"
 [ -z "$rootfs_pid" ] || wait "$rootfs_pid" || die "the spark rootfs failed (log: $C/logs/rootfs-spark.log)"
 rootfs_pid=
 have "$SPARK_IMAGE" || timed spark-image spark_image
 have "$OPERATOR_IMAGE" || timed operator-image operator_image
 have "$MINIO_IMAGE" || timed minio-image minio_image
 have "$MC_IMAGE" || timed mc-image mc_image
+have "$CADDY_IMAGE" || timed caddy-image caddy_image
 log "done in $((SECONDS - T0))s: ${IMAGES[*]}"

@@ -16,6 +16,7 @@ export const IMAGE_KEYS = [
   'sparkOperator',
   'seaweedfs',
   'busybox',
+  'gateway',
 ] as const;
 export type ImageKey = (typeof IMAGE_KEYS)[number];
 

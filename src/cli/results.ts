@@ -179,6 +179,9 @@ export interface AppsDeleteJson {
 }
 
 /** `koala credentials`: what users log in with, and nothing else of the platform's secrets. */
+export type { GatewayAccess } from '../components/gateway/sync.ts';
+import type { GatewayAccess } from '../components/gateway/sync.ts';
+
 export interface CredentialsJson {
   ok: true;
   file: string;
@@ -188,6 +191,8 @@ export interface CredentialsJson {
     airflow: Pick<Credentials['airflow'], 'username' | 'password'>;
     objectStore: Credentials['objectStore'];
   };
+  /** The gateway's access groups, each a user of that name (made when a published task first names it). */
+  gateway: GatewayAccess[];
 }
 
 /** `koala users kubeconfig`. */

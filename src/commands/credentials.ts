@@ -4,7 +4,8 @@ import { EXIT, KoalaError } from '../util/errors.ts';
 import type { CredentialsJson } from '../cli/results.ts';
 
 export default class Credentials extends KoalaCommand {
-  static override summary = "Show the platform's credentials: Airflow's admin user and the object store's keys.";
+  static override summary =
+    "Show the platform's credentials: Airflow's admin user, the object store's keys and the gateway's access groups.";
   static override description =
     "They are random per cluster (or yours, from .env.private), kept in Secrets and in a 0600 file in koala's " +
     'state directory; koala never prints them anywhere else.';
@@ -30,6 +31,12 @@ export default class Credentials extends KoalaCommand {
     }
     const c = stored.credentials;
     const targets = portForwardTargets(loaded.config);
+    const { gatewayAccess } = await import('../components/gateway/sync.ts');
+    // The groups live only in the cluster; without it the file's credentials are still shown.
+    const gateway = await ctx
+      .kube()
+      .then((kube) => gatewayAccess(kube, loaded.config))
+      .catch(() => []);
     if (this.mode === 'json')
       return this.printJson<CredentialsJson>({
         ok: true,
@@ -39,6 +46,7 @@ export default class Credentials extends KoalaCommand {
           airflow: { username: c.airflow.username, password: c.airflow.password },
           objectStore: { accessKey: c.objectStore.accessKey, secretKey: c.objectStore.secretKey },
         },
+        gateway,
       });
     const { table } = await import('../ui/table.ts');
     this.log(
@@ -59,6 +67,12 @@ export default class Credentials extends KoalaCommand {
               ? (loaded.config.objectStore.endpoint ?? '')
               : reach('object-store', targets['object-store']?.localPort ?? loaded.config.ports.objectStore),
           ],
+          ...gateway.map((g) => [
+            `Gateway, group ${g.group}`,
+            g.username,
+            g.password,
+            reach('gateway', targets.gateway?.localPort ?? loaded.config.ports.gateway),
+          ]),
         ],
       ),
     );

@@ -1,6 +1,7 @@
 import { AIRFLOW } from './airflow/declaration.ts';
 import type { ComponentDeclaration } from './declaration.ts';
 import { FOUNDATION } from './foundation/declaration.ts';
+import { GATEWAY_DECLARATION } from './gateway/declaration.ts';
 import { NETWORK_POLICIES } from './network-policies/declaration.ts';
 import { OBJECT_STORE } from './object-store/declaration.ts';
 import { RBAC } from './rbac/declaration.ts';
@@ -19,6 +20,7 @@ export const DECLARATIONS = [
   SPARK_OPERATOR,
   OBJECT_STORE,
   AIRFLOW,
+  GATEWAY_DECLARATION,
   RBAC,
   NETWORK_POLICIES,
 ] as const satisfies readonly ComponentDeclaration[];

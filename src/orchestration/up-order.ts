@@ -29,6 +29,8 @@ export const UP_STEP_IDS = [
   'airflow-postgres',
   'airflow-dags',
   'airflow',
+  // Caddy, serving the published tasks' Ingresses under their prefixes.
+  'gateway',
   // Who may do what, and which pod may talk to which: over the namespaces above.
   'rbac',
   'network-policies',
@@ -56,6 +58,7 @@ export const UP_NEEDS: Readonly<Record<UpStepId, readonly UpStepId[]>> = {
   'airflow-dags': ['platform'],
   // Airflow's migrations wait for its database; its pods mount the DAGs ConfigMap.
   airflow: ['airflow-postgres', 'airflow-dags'],
+  gateway: ['platform'],
   rbac: ['platform'],
   'network-policies': ['platform'],
 };

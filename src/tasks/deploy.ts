@@ -6,6 +6,7 @@ import path from 'node:path';
 import { hashBuildContext } from '../jobs/context-hash.ts';
 import { buildAppImage, imageRepository, type Delivery } from '../jobs/image.ts';
 import { SECRETS } from '../components/names.ts';
+import { GATEWAY } from '../components/gateway/declaration.ts';
 import { STORAGE_CLIENT_LABEL } from '../components/object-store/declaration.ts';
 import type { KoalaConfig } from '../config/schema.ts';
 import type { Kube, Manifest } from '../kube/client.ts';
@@ -30,6 +31,7 @@ const KINDS = [
   { apiVersion: 'batch/v1', kind: 'CronJob' },
   { apiVersion: 'apps/v1', kind: 'Deployment' },
   { apiVersion: 'v1', kind: 'Service' },
+  { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress' },
 ] as const;
 const SKIP_DIRS = new Set(['node_modules', '.git', '.venv', '__pycache__']);
 
@@ -146,18 +148,22 @@ export function taskObjects(task: Task, namespace: string, image: string): Manif
 
 /**
  * Make the namespace when it is missing; one read when it is there. `storageClient` labels it so
- * the object store's NetworkPolicy admits its pods (a merge patch: the labels others set stay).
+ * the object store's NetworkPolicy admits its pods, `gatewayBackend` so the gateway's lets the
+ * gateway reach them (a merge patch: the labels others set stay).
  */
 export async function ensureNamespace(
   kube: Kube,
   namespace: string,
-  options: { storageClient?: boolean } = {},
+  options: { storageClient?: boolean; gatewayBackend?: boolean } = {},
 ): Promise<boolean> {
   const header = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } };
-  const clientLabel: Record<string, string> = options.storageClient ? { [STORAGE_CLIENT_LABEL]: 'true' } : {};
+  const clientLabel: Record<string, string> = {
+    ...(options.storageClient ? { [STORAGE_CLIENT_LABEL]: 'true' } : {}),
+    ...(options.gatewayBackend ? { [GATEWAY.backendLabel]: 'true' } : {}),
+  };
   const live = await kube.get<Manifest>(header);
   if (live) {
-    if (options.storageClient && live.metadata.labels?.[STORAGE_CLIENT_LABEL] !== 'true') {
+    if (Object.entries(clientLabel).some(([k, v]) => live.metadata.labels?.[k] !== v)) {
       const path = `/api/v1/namespaces/${encodeURIComponent(namespace)}`;
       await mergePatch(kube, path, { metadata: { labels: clientLabel } }, `Labelling namespace ${namespace}`);
     }

@@ -1,4 +1,4 @@
-import type { V1CronJob, V1Deployment, V1Job, V1Service } from '@kubernetes/client-node';
+import type { V1CronJob, V1Deployment, V1Ingress, V1Job, V1Service } from '@kubernetes/client-node';
 import type { Kube } from '../kube/client.ts';
 import { KoalaError, EXIT } from '../util/errors.ts';
 import { MANUAL_ANNOTATION } from '../pipelines/batch.ts';
@@ -12,24 +12,36 @@ export interface TaskHealth {
   ok: boolean;
   /** One line: replicas ready, the Job's outcome, the CronJob's last run. */
   detail: string;
+  /** A published service: its URL through the gateway (a path when no host port is mapped). */
+  url?: string;
 }
 
-/** Every task in a namespace, by the objects koala labelled with its name. */
-export async function listTasks(kube: Kube, namespace: string): Promise<TaskHealth[]> {
+/**
+ * Every task in a namespace, by the objects koala labelled with its name; `gatewayBase` is put
+ * before a published service's path (http://127.0.0.1:<ports.gateway>).
+ */
+export async function listTasks(kube: Kube, namespace: string, gatewayBase = ''): Promise<TaskHealth[]> {
   const selector = { namespace, labelSelector: TASK_LABEL };
-  const [jobs, cronJobs, deployments, services] = await Promise.all([
+  const [jobs, cronJobs, deployments, services, ingresses] = await Promise.all([
     kube.list<V1Job>('batch/v1', 'Job', selector),
     kube.list<V1CronJob>('batch/v1', 'CronJob', selector),
     kube.list<V1Deployment>('apps/v1', 'Deployment', selector),
     kube.list<V1Service>('v1', 'Service', selector),
+    kube.list<V1Ingress>('networking.k8s.io/v1', 'Ingress', selector),
   ]);
   const owned = (o: { metadata?: { labels?: Record<string, string> } }): string => o.metadata!.labels![TASK_LABEL]!;
   const withService = new Set(services.map(owned));
+  const urls = new Map(
+    ingresses.map((i) => [owned(i), `${gatewayBase}${i.spec?.rules?.[0]?.http?.paths[0]?.path ?? ''}/`]),
+  );
   const tasks: TaskHealth[] = [
     // Jobs a CronJob started belong to the CronJob's line.
     ...jobs.filter((j) => !j.metadata?.ownerReferences?.length).map((j) => jobHealth(owned(j), j)),
     ...cronJobs.map((c) => cronJobHealth(owned(c), c)),
-    ...deployments.map((d) => deploymentHealth(owned(d), d, withService.has(owned(d)))),
+    ...deployments.map((d) => {
+      const url = urls.get(owned(d));
+      return { ...deploymentHealth(owned(d), d, withService.has(owned(d))), ...(url ? { url } : {}) };
+    }),
   ];
   return tasks.sort((a, b) => a.name.localeCompare(b.name));
 }
@@ -127,6 +139,7 @@ export async function deleteTask(kube: Kube, namespace: string, task: string): P
     ['batch/v1', 'Job'],
     ['apps/v1', 'Deployment'],
     ['v1', 'Service'],
+    ['networking.k8s.io/v1', 'Ingress'],
   ] as const) {
     for (const o of await kube.list<{ metadata: { name: string } }>(apiVersion, kind, {
       namespace,

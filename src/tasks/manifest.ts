@@ -87,9 +87,23 @@ export const MANIFEST_SPEC: FieldSpec = {
     published: {
       type: 'object',
       fields: {
-        access: text,
-        prefix: { type: 'string', pattern: /^\/[\w\-./~%]*$/, accepted: 'a URL path starting with /, such as /app/' },
-        rewrite: { type: 'string', pattern: /^\/[\w\-./~%]*$/, accepted: 'a URL path starting with /' },
+        // The group is the gateway's user name for it and part of its Secret's name.
+        access: {
+          type: 'string',
+          pattern: /^([a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?)?$/,
+          accepted: 'a group name: lowercase letters, digits and "-", such as dev',
+        },
+        // At least one segment: / itself is the gateway's listing of the published services.
+        prefix: {
+          type: 'string',
+          pattern: /^(\/[\w.~-]+)+\/?$/,
+          accepted: 'a path under /, such as /app/ (letters, digits, ".", "_", "~" and "-" between slashes)',
+        },
+        rewrite: {
+          type: 'string',
+          pattern: /^(\/([\w.~-]+\/)*[\w.~-]*)?$/,
+          accepted: 'the path the service receives in place of the prefix, such as / or /api/',
+        },
         timeout_ms: { type: 'int', min: 1, max: 3_600_000 },
         sticky_sessions: { type: 'bool' },
         bypass_auth: { type: 'bool' },
@@ -343,7 +357,7 @@ function publishedOf(p: Record<string, unknown>, name: string): Published {
   return {
     ...(typeof p.access === 'string' && p.access !== '' ? { access: p.access } : {}),
     prefix: p.prefix as string,
-    ...(typeof p.rewrite === 'string' ? { rewrite: p.rewrite } : {}),
+    ...(typeof p.rewrite === 'string' && p.rewrite !== '' ? { rewrite: p.rewrite } : {}),
     timeoutMs: (p.timeout_ms as number | undefined) ?? 6000,
     stickySessions: (p.sticky_sessions as boolean | undefined) ?? false,
     bypassAuth: (p.bypass_auth as boolean | undefined) ?? false,

@@ -1,4 +1,5 @@
 import type { Manifest } from '../kube/client.ts';
+import { ingressFor, podsServiceName } from '../components/gateway/routes.ts';
 import type { Task } from './manifest.ts';
 
 /**
@@ -66,9 +67,24 @@ export function renderTask(task: Task, namespace: string, image: string): Manife
           ...(task.published?.stickySessions ? { sessionAffinity: 'ClientIP' } : {}),
         },
       };
-      return [deployment, service];
+      if (!task.published) return [deployment, service];
+      const route = { name: task.name, namespace, labels, service: task.name, port: task.port.containerPort };
+      return [
+        deployment,
+        service,
+        // With sticky sessions the gateway sees each pod through a headless twin of the Service.
+        ...(task.published.stickySessions
+          ? [{ ...service, metadata: { ...metadata, name: podsServiceName(task.name) }, spec: headless(service) }]
+          : []),
+        ingressFor({ ...route, published: task.published }),
+      ];
     }
   }
+}
+
+function headless(service: Manifest): Record<string, unknown> {
+  const { sessionAffinity: _, ...spec } = service.spec as Record<string, unknown>;
+  return { ...spec, clusterIP: 'None' };
 }
 
 interface PodTemplate {

@@ -3,6 +3,14 @@ import { deliveryFor } from '../jobs/run.ts';
 import type { Manifest } from '../kube/client.ts';
 import { existingClusterContext } from '../orchestration/contexts.ts';
 import {
+  clusterPrefixProblems,
+  notServed,
+  publish,
+  throwPrefixProblems,
+  treePrefixProblems,
+  type TasksGateway,
+} from './publish.ts';
+import {
   applyObject,
   applyTask,
   ensureNamespace,
@@ -28,6 +36,8 @@ export interface TasksDeployResult {
   namespaceCreated: boolean;
   /** Tasks that asked for the object store (its Secret and ConfigMap are applied for them). */
   storage: string[];
+  /** The published services and whether the gateway serves them (absent when none is published). */
+  gateway?: TasksGateway;
 }
 
 /** Check every manifest, then (unless dryRun) build the images, make the namespace and apply each task. */
@@ -36,6 +46,7 @@ export async function deployTasks(
   options: { root: string; namespace: string; dryRun: boolean; signal?: AbortSignal; onLine?: (l: string) => void },
 ): Promise<TasksDeployResult> {
   const tasks = await loadTasks(options.root);
+  throwPrefixProblems(treePrefixProblems(tasks));
   const ctx = existingClusterContext(loaded);
   const delivery = tasks.some((t) => 'destination' in t.image) ? deliveryFor(ctx, false) : undefined;
   const images: TaskImage[] = [];
@@ -59,12 +70,20 @@ export async function deployTasks(
     namespaceCreated: false,
     storage: tasks.filter((t) => t.storage).map((t) => t.name),
   };
-  if (options.dryRun) return result;
+  if (options.dryRun) {
+    if (tasks.some((t) => t.published)) result.gateway = notServed(loaded.config, tasks, 'dry run');
+    return result;
+  }
   const kube = await ctx.kube();
   // The storage source is read first: a platform without an object store stops the deploy
   // before anything is made.
   const storage = result.storage.length > 0 ? await storageObjects(kube, loaded.config, options.namespace) : [];
-  result.namespaceCreated = await ensureNamespace(kube, options.namespace, { storageClient: storage.length > 0 });
+  const published = tasks.some((t) => t.published);
+  if (published) throwPrefixProblems(await clusterPrefixProblems(kube, tasks, result.manifests, options.namespace));
+  result.namespaceCreated = await ensureNamespace(kube, options.namespace, {
+    storageClient: storage.length > 0,
+    gatewayBackend: published,
+  });
   for (const object of storage) {
     const action = await applyObject(kube, object, options.signal);
     result.objects.push({ task: '(storage)', kind: object.kind, name: object.metadata.name, action });
@@ -72,5 +91,9 @@ export async function deployTasks(
   const live = await liveTaskObjects(kube, options.namespace);
   for (const [i, task] of tasks.entries())
     result.objects.push(...(await applyTask(kube, task, planned[i]!, live, options.signal)));
+  // A task that stopped being published lost its Ingress: the gateway drops its route too.
+  const routesChanged = result.objects.some((o) => o.kind === 'Ingress' && o.action !== 'unchanged');
+  if (published || routesChanged)
+    result.gateway = await publish(kube, loaded.config, tasks, options.signal ? { signal: options.signal } : {});
   return result;
 }

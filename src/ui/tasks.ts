@@ -1,4 +1,5 @@
 import type { TaskHealth } from '../tasks/health.ts';
+import type { TasksGateway } from '../tasks/publish.ts';
 import type { TasksDeployResult } from '../tasks/run.ts';
 import { table } from './table.ts';
 
@@ -12,7 +13,10 @@ export async function renderTasksDeploy(result: TasksDeployResult): Promise<stri
         `# ${result.storage.join(', ')}: the object store's Secret and ConfigMap, copied from the first ` +
           'Spark job namespace into this one (not shown: the Secret holds keys)',
       );
-    return [...images, ...result.manifests.map((m) => `---\n${dump(m, { noRefs: true }).trimEnd()}`)].join('\n');
+    const routes = (result.gateway?.routes ?? []).map((r) => `# ${r.task}: would be published at ${r.url}`);
+    return [...images, ...routes, ...result.manifests.map((m) => `---\n${dump(m, { noRefs: true }).trimEnd()}`)].join(
+      '\n',
+    );
   }
   const rows = result.objects.map((o) => [o.task, `${o.kind.toLowerCase()}/${o.name}`, o.action]);
   const changed = result.objects.filter((o) => o.action !== 'unchanged').length;
@@ -22,8 +26,19 @@ export async function renderTasksDeploy(result: TasksDeployResult): Promise<stri
     changed === 0
       ? `Nothing changed in namespace ${result.namespace}.`
       : `${changed} object(s) changed in namespace ${result.namespace}.`,
+    ...(result.gateway ? gatewayLines(result.gateway) : []),
     `Next: \`koala tasks list -n ${result.namespace}\` shows their health.`,
   ].join('\n');
+}
+
+function gatewayLines(gateway: TasksGateway): string[] {
+  const where = gateway.base ? '' : ' (no host port: `koala port-forward gateway`, then the path)';
+  const lines = gateway.routes.map(
+    (r) => `  ${r.task}: ${r.url}${r.access ? ` (sign in as ${r.access}: \`koala credentials\`)` : ' (public)'}`,
+  );
+  if (!gateway.served) return [`Published, not served yet: ${gateway.note ?? ''}`, ...lines];
+  const fresh = gateway.newGroups.length > 0 ? `; new credentials for ${gateway.newGroups.join(', ')}` : '';
+  return [`Published through the gateway${where}${fresh}:`, ...lines];
 }
 
 export function renderTasksList(namespace: string, tasks: TaskHealth[]): string {
@@ -31,6 +46,6 @@ export function renderTasksList(namespace: string, tasks: TaskHealth[]): string 
     return `No tasks in namespace ${namespace}. Deploy some with \`koala tasks deploy <folder>\`.`;
   return table(
     ['TASK', 'KIND', 'HEALTH', 'DETAIL'],
-    tasks.map((t) => [t.name, t.kind, t.ok ? 'ok' : 'failing', t.detail]),
+    tasks.map((t) => [t.name, t.kind, t.ok ? 'ok' : 'failing', t.url ? `${t.detail}; ${t.url}` : t.detail]),
   );
 }

@@ -54,7 +54,7 @@ beforeAll(async () => {
   ctx = testbedContext(
     platformConfig(prefix, undefined, (c) => {
       c.spark.jobNamespaces = [`${prefix}-jobs`, `${prefix}-jobs2`];
-      c.ports = { airflow: 8080, objectStore: 9000, objectStoreConsole: 9001 };
+      c.ports = { airflow: 8080, objectStore: 9000, objectStoreConsole: 9001, gateway: 8000 };
     }),
   );
   const result = await runPlan(componentPlan(ctx).select({ only: ['platform', 'network-policies'] }));

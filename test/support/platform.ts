@@ -33,11 +33,12 @@ export function platformConfig(
     sparkOperator: `${prefix}-spark-operator`,
     objectStore: `${prefix}-object-store`,
     airflow: `${prefix}-airflow`,
+    gateway: `${prefix}-gateway`,
   };
   config.spark.jobNamespaces = [`${prefix}-jobs`];
   config.charts.mirror = mirror;
   // NodePorts are cluster-wide; the test bed is shared, so reach services by port-forward only.
-  config.ports = { airflow: 0, objectStore: 0, objectStoreConsole: 0 };
+  config.ports = { airflow: 0, objectStore: 0, objectStoreConsole: 0, gateway: 0 };
   config.timeouts.componentSeconds = 180;
   config.components.airflow = { ...config.components.airflow!, version: TEST_CHART_VERSIONS.airflow };
   overrides(config);

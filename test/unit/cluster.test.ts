@@ -41,7 +41,7 @@ describe('kind config', () => {
 
   it('maps the service host ports on 127.0.0.1 onto NodePorts of the first control plane only', async () => {
     const c = config((x) => {
-      x.ports = { airflow: 18080, objectStore: 0, objectStoreConsole: 19001 };
+      x.ports = { airflow: 18080, objectStore: 0, objectStoreConsole: 19001, gateway: 0 };
     });
     const rendered = renderKindConfig(clusterSpec(c, resolveNodeImage(c.cluster, '2')), await loadKindTemplate()) as {
       nodes: Array<{ extraPortMappings?: unknown[] }>;
@@ -119,8 +119,9 @@ describe('cluster spec diff', () => {
     expect(diffSpecs(a, b)).toEqual([
       'worker nodes: 3 → 1',
       `node image: ${a.nodeImage} → ${b.nodeImage}`,
-      'port mappings: airflow 127.0.0.1:8080, objectStore 127.0.0.1:9000, objectStoreConsole 127.0.0.1:9001' +
-        ' → objectStore 127.0.0.1:9000, objectStoreConsole 127.0.0.1:9001',
+      'port mappings: airflow 127.0.0.1:8080, gateway 127.0.0.1:8000, objectStore 127.0.0.1:9000,' +
+        ' objectStoreConsole 127.0.0.1:9001 → gateway 127.0.0.1:8000, objectStore 127.0.0.1:9000,' +
+        ' objectStoreConsole 127.0.0.1:9001',
     ]);
     expect(diffSpecs(a, a)).toEqual([]);
   });

@@ -42,6 +42,7 @@ describe('the plan on a cluster koala did not create', () => {
       'airflow-postgres',
       'airflow-dags',
       'airflow',
+      'gateway',
       'rbac',
       'network-policies',
     ]);

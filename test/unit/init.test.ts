@@ -26,7 +26,7 @@ describe('koala init', () => {
     expect(Object.keys(devcontainer.features)).toEqual(['ghcr.io/devcontainers/features/docker-outside-of-docker:1']);
     // No host network: koala joins the container to kind's network; the editor forwards the ports.
     expect(devcontainer.runArgs).toBeUndefined();
-    expect(devcontainer.forwardPorts).toEqual([8080, 9000, 9001]);
+    expect(devcontainer.forwardPorts).toEqual([8080, 8000, 9000, 9001]);
     const dockerfile = await readFile(path.join(dir, '.devcontainer/Dockerfile'), 'utf8');
     expect(dockerfile).toMatch(/^FROM node:22-bookworm$/m);
     expect(dockerfile).toContain('koala tools install --dir /usr/local/bin');

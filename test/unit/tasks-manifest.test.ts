@@ -146,7 +146,22 @@ const BAD: Array<[string, unknown, RegExp]> = [
   [
     'a prefix without its slash',
     service({ published: { access: 'dev', prefix: 'app/' } }),
-    /published\.prefix: "app\/" is not valid \(accepted: a URL path starting with \/, such as \/app\/\)/,
+    /published\.prefix: "app\/" is not valid \(accepted: a path under \/, such as \/app\/ /,
+  ],
+  [
+    'a prefix of / alone (the gateway lists the services there)',
+    service({ published: { access: 'dev', prefix: '/' } }),
+    /published\.prefix: "\/" is not valid \(accepted: a path under \/, such as \/app\/ /,
+  ],
+  [
+    'a rewrite that is not a path',
+    service({ published: { access: 'dev', prefix: '/app/', rewrite: 'api' } }),
+    /published\.rewrite: "api" is not valid \(accepted: the path the service receives in place of the prefix/,
+  ],
+  [
+    'an access group that cannot be a user name',
+    service({ published: { access: 'Dev Team', prefix: '/app/' } }),
+    /published\.access: "Dev Team" is not valid \(accepted: a group name: lowercase letters, digits and "-"/,
   ],
   [
     'published without access or bypass_auth',

@@ -17,7 +17,9 @@ export default class TasksList extends KoalaCommand {
     const loaded = await this.loadConfig(flags.config, clusterSelection(flags));
     const { existingClusterContext } = await import('../../orchestration/contexts.ts');
     const { listTasks } = await import('../../tasks/health.ts');
-    const tasks = await listTasks(await existingClusterContext(loaded).kube(), flags.namespace);
+    const { gatewayBase } = await import('../../tasks/publish.ts');
+    const kube = await existingClusterContext(loaded).kube();
+    const tasks = await listTasks(kube, flags.namespace, gatewayBase(loaded.config));
     if (this.mode === 'json') return this.printJson<TasksListJson>({ ok: true, namespace: flags.namespace, tasks });
     const { renderTasksList } = await import('../../ui/tasks.ts');
     this.log(renderTasksList(flags.namespace, tasks));

@@ -32,6 +32,7 @@ describe('config: platform fields', () => {
       sparkOperator: 'spark-operator',
       objectStore: 'object-store',
       airflow: 'airflow',
+      gateway: 'gateway',
     });
     expect(config.networkPolicies).toEqual({ enabled: true, jobEgressCidrs: [] });
     expect(config.objectStore).toEqual({

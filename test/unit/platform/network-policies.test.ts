@@ -263,7 +263,7 @@ describe('network policies: rendered from the matrix, and agreeing with it', () 
     const config = defaultConfig(REPO);
     config.objectStore.type = 'seaweedfs';
     config.spark.jobNamespaces = ['etl', 'ml'];
-    config.ports = { airflow: 0, objectStore: 0, objectStoreConsole: 0 };
+    config.ports = { airflow: 0, objectStore: 0, objectStoreConsole: 0, gateway: 0 };
     config.networkPolicies.jobEgressCidrs = ['0.0.0.0/0'];
     expect(allowRules(config, api).map((r) => r.id)).toContain('jobs-egress');
     expect(

@@ -21,11 +21,12 @@ describe('the order of koala up', () => {
     for (const id of UP_STEP_IDS) expect(plan.get(id)?.needs, id).toEqual(UP_NEEDS[id]);
   });
 
-  it('port-forward names come from the components: airflow and the object store', async () => {
+  it('port-forward names come from the components: the object store, airflow and the gateway', async () => {
     expect(Object.keys(portForwardTargets((await context()).config))).toEqual([
       'object-store',
       'object-store-console',
       'airflow',
+      'gateway',
     ]);
   });
 });

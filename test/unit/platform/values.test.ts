@@ -151,7 +151,7 @@ describe('values koala passes to the charts', () => {
       rbac: { prefix: string; namespaces: string[]; personas: unknown[] };
     };
     expect(values.rbac.prefix).toBe('koala-system');
-    expect(values.rbac.namespaces).toEqual(['spark-operator', 'spark-jobs', 'object-store', 'airflow']);
+    expect(values.rbac.namespaces).toEqual(['spark-operator', 'spark-jobs', 'object-store', 'airflow', 'gateway']);
     expect(values.rbac.personas).toHaveLength(3);
   });
 

@@ -1,0 +1,169 @@
+import type { V1Secret } from '@kubernetes/client-node';
+import type { KoalaConfig } from '../../config/schema.ts';
+import type { Kube, Manifest } from '../../kube/client.ts';
+import { waitForWorkloads } from '../../kube/readiness.ts';
+import { randomString } from '../../orchestration/credentials.ts';
+import { registerSecret } from '../../tools/redact.ts';
+import { caddyConfig } from './caddy.ts';
+import { GATEWAY } from './declaration.ts';
+import {
+  ACCESS_GROUP_LABEL,
+  accessSecret,
+  configHash,
+  configSecret,
+  gatewayDeployment,
+  gatewayService,
+  ingressClass,
+} from './objects.ts';
+import { pathConflicts, routesOf, type GatewayRoute } from './routes.ts';
+
+/**
+ * The gateway's whole state from the cluster: every Ingress of class `koala` becomes a route,
+ * every access group they name gets credentials (made once, then kept), and Caddy's config,
+ * Deployment and Service are applied where they differ. `koala up` and every deploy or delete
+ * of a published task run it, so whichever runs last leaves the gateway serving what is there.
+ */
+
+export interface GatewaySync {
+  routes: GatewayRoute[];
+  /** Ingresses of class koala the gateway does not serve, and why. */
+  skipped: string[];
+  /** Access groups whose credentials were made now. */
+  newGroups: string[];
+  /** Objects written (the rest were already as wanted). */
+  written: string[];
+}
+
+const BCRYPT_COST = 10;
+
+const b64 = (s: string): string => Buffer.from(s, 'utf8').toString('base64');
+const unb64 = (s: string | undefined): string => Buffer.from(s ?? '', 'base64').toString('utf8');
+
+/** Ingresses of class koala in the whole cluster, as routes; of two on one path, the older is served. */
+export async function liveRoutes(kube: Kube): Promise<{ routes: GatewayRoute[]; skipped: string[] }> {
+  const ingresses = await kube.list<Manifest>('networking.k8s.io/v1', 'Ingress');
+  const created = (o: Manifest): string =>
+    String((o.metadata as { creationTimestamp?: unknown }).creationTimestamp ?? '');
+  const byAge = [...ingresses].sort((a, b) => created(a).localeCompare(created(b)));
+  const { routes, skipped } = routesOf(byAge as never);
+  const losers = new Set(pathConflicts(routes).flatMap((c) => c.routes.slice(1)));
+  for (const conflict of pathConflicts(routes))
+    for (const name of conflict.routes.slice(1)) skipped.push(`${name}: ${conflict.path} is ${conflict.routes[0]}'s`);
+  return { routes: routes.filter((r) => !losers.has(`${r.namespace}/${r.name}`)), skipped };
+}
+
+/** Each group's bcrypt hash; a group without credentials gets them now (a generated password). */
+async function accessHashes(
+  kube: Kube,
+  config: KoalaConfig,
+  groups: readonly string[],
+): Promise<{ hashes: Record<string, string>; created: string[]; secrets: Manifest[] }> {
+  const hashes: Record<string, string> = {};
+  const created: string[] = [];
+  const secrets: Manifest[] = [];
+  for (const group of groups) {
+    const name = `${GATEWAY.accessSecretPrefix}${group}`;
+    const live = await kube.get<V1Secret>({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name, namespace: config.namespaces.gateway },
+    });
+    const hash = unb64(live?.data?.bcrypt);
+    if (live && hash.startsWith('$2')) {
+      registerSecret(unb64(live.data?.password));
+      hashes[group] = hash;
+      continue;
+    }
+    const { default: bcrypt } = await import('bcryptjs');
+    const password = randomString(24);
+    registerSecret(password);
+    hashes[group] = await bcrypt.hash(password, BCRYPT_COST);
+    const secret = accessSecret(config, group, password, hashes[group]);
+    const { stringData, ...rest } = secret;
+    secrets.push({ ...rest, data: Object.fromEntries(Object.entries(stringData).map(([k, v]) => [k, b64(v)])) });
+    created.push(group);
+  }
+  return { hashes, created, secrets };
+}
+
+/** The gateway's objects for the routes in the cluster now, and the credentials to create. */
+export async function desiredGateway(
+  kube: Kube,
+  config: KoalaConfig,
+  image: string,
+): Promise<{ objects: Manifest[]; routes: GatewayRoute[]; skipped: string[]; newGroups: string[] }> {
+  const { routes, skipped } = await liveRoutes(kube);
+  const groups = [...new Set(routes.flatMap((r) => (r.access ? [r.access] : [])))].sort();
+  const access = await accessHashes(kube, config, groups);
+  const caddyJson = `${JSON.stringify(caddyConfig(routes, access.hashes), null, 2)}\n`;
+  const secret = configSecret(config, caddyJson);
+  const { stringData, ...rest } = secret as Manifest & { stringData: Record<string, string> };
+  const objects: Manifest[] = [
+    ingressClass(),
+    ...access.secrets,
+    { ...rest, data: Object.fromEntries(Object.entries(stringData).map(([k, v]) => [k, b64(v)])) },
+    gatewayDeployment(config, image, configHash(caddyJson)),
+    gatewayService(config),
+  ];
+  return { objects, routes, skipped, newGroups: access.created };
+}
+
+/** Apply what differs; then, when the pods roll, wait until the new ones serve. */
+export async function syncGateway(
+  kube: Kube,
+  config: KoalaConfig,
+  image: string,
+  options: { signal?: AbortSignal; report?: (line: string) => void; timeoutMs?: number } = {},
+): Promise<GatewaySync> {
+  const desired = await desiredGateway(kube, config, image);
+  const written: string[] = [];
+  for (const object of desired.objects) {
+    options.signal?.throwIfAborted();
+    if (await kube.isApplied(object)) continue;
+    await kube.apply(object);
+    written.push(`${object.kind}/${object.metadata.name}`);
+  }
+  if (written.length > 0)
+    await waitForWorkloads(
+      kube,
+      { namespace: config.namespaces.gateway, labelSelector: GATEWAY.podSelector },
+      {
+        what: 'the gateway',
+        timeoutMs: options.timeoutMs ?? 180_000,
+        ...(options.signal ? { signal: options.signal } : {}),
+        ...(options.report ? { onProgress: options.report } : {}),
+      },
+    );
+  return { routes: desired.routes, skipped: desired.skipped, newGroups: desired.newGroups, written };
+}
+
+export interface GatewayAccess {
+  group: string;
+  username: string;
+  password: string;
+}
+
+/** Every access group's credentials, from their Secrets (for `koala credentials`). */
+export async function gatewayAccess(kube: Kube, config: KoalaConfig): Promise<GatewayAccess[]> {
+  const secrets = await kube.list<V1Secret>('v1', 'Secret', {
+    namespace: config.namespaces.gateway,
+    labelSelector: ACCESS_GROUP_LABEL,
+  });
+  return secrets
+    .map((s) => {
+      const password = unb64(s.data?.password);
+      registerSecret(password);
+      return { group: s.metadata!.labels![ACCESS_GROUP_LABEL]!, username: unb64(s.data?.username), password };
+    })
+    .sort((a, b) => a.group.localeCompare(b.group));
+}
+
+/** Is the gateway installed (its Deployment exists)? Deploys of published tasks sync it only then. */
+export async function gatewayInstalled(kube: Kube, config: KoalaConfig): Promise<boolean> {
+  const live = await kube.get({
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: GATEWAY.deployment, namespace: config.namespaces.gateway },
+  });
+  return live !== undefined;
+}
