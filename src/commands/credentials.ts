@@ -33,10 +33,14 @@ export default class Credentials extends KoalaCommand {
     const targets = portForwardTargets(loaded.config);
     const { gatewayAccess } = await import('../components/gateway/sync.ts');
     // The groups live only in the cluster; without it the file's credentials are still shown.
+    let unreachable: string | undefined;
     const gateway = await ctx
       .kube()
       .then((kube) => gatewayAccess(kube, loaded.config))
-      .catch(() => []);
+      .catch((error: unknown) => {
+        unreachable = error instanceof Error ? error.message : String(error);
+        return [];
+      });
     if (this.mode === 'json')
       return this.printJson<CredentialsJson>({
         ok: true,
@@ -77,6 +81,7 @@ export default class Credentials extends KoalaCommand {
       ),
     );
     this.log('');
+    if (unreachable) this.log(`The gateway's access groups are in the cluster, which did not answer: ${unreachable}`);
     this.log(
       stored.source === 'file'
         ? `Kept in ${stored.file} (mode 0600) and in Secrets in the cluster.`

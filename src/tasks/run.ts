@@ -1,4 +1,6 @@
+import { platformNamespaces } from '../components/names.ts';
 import type { LoadedConfig } from '../config/load.ts';
+import { EXIT, KoalaError } from '../util/errors.ts';
 import { deliveryFor } from '../jobs/run.ts';
 import type { Manifest } from '../kube/client.ts';
 import { existingClusterContext } from '../orchestration/contexts.ts';
@@ -22,6 +24,17 @@ import {
   type DeployedObject,
   type TaskImage,
 } from './deploy.ts';
+
+/** A platform namespace denies what no rule allows, the gateway's requests included. */
+function refusePlatformNamespace(config: LoadedConfig['config'], namespace: string): void {
+  if (!platformNamespaces(config).includes(namespace)) return;
+  throw new KoalaError(`Published services cannot run in ${namespace}: it is a platform namespace`, {
+    exitCode: EXIT.usage,
+    hint:
+      "Its NetworkPolicies refuse every connection they do not list, the gateway's to a service included. " +
+      'Deploy published services to another namespace (the default is tasks) with --namespace.',
+  });
+}
 
 export interface TasksDeployResult {
   dryRun: boolean;
@@ -79,6 +92,7 @@ export async function deployTasks(
   // before anything is made.
   const storage = result.storage.length > 0 ? await storageObjects(kube, loaded.config, options.namespace) : [];
   const published = tasks.some((t) => t.published);
+  if (published) refusePlatformNamespace(loaded.config, options.namespace);
   if (published) throwPrefixProblems(await clusterPrefixProblems(kube, tasks, result.manifests, options.namespace));
   result.namespaceCreated = await ensureNamespace(kube, options.namespace, {
     storageClient: storage.length > 0,

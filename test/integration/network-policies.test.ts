@@ -8,6 +8,7 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { V1Namespace, V1NetworkPolicy, V1Pod } from '@kubernetes/client-node';
+import { GATEWAY } from '../../src/components/gateway/declaration.ts';
 import { apiServerAddress } from '../../src/components/network-policies/index.ts';
 import { PolicyEvaluator, type Endpoint } from '../../src/components/network-policies/evaluate.ts';
 import { allowRules, matrixAllows, type ApiServerAddress } from '../../src/components/network-policies/matrix.ts';
@@ -43,6 +44,9 @@ const PROBES: Record<string, { ns: string; labels: Record<string, string> }> = {
     ns: 'airflow',
     labels: { 'app.kubernetes.io/name': 'koala-postgres', 'app.kubernetes.io/instance': 'airflow-postgres' },
   },
+  gateway: { ns: 'gateway', labels: { 'app.kubernetes.io/name': 'koala-gateway' } },
+  // A published service, in a namespace `koala tasks deploy` labelled for the gateway.
+  'published-app': { ns: 'published', labels: { app: 'flask' } },
   'kube-dns': { ns: 'kube-system', labels: { 'k8s-app': 'kube-dns' } },
   outsider: { ns: 'other', labels: { app: 'curious' } },
 };
@@ -62,6 +66,11 @@ beforeAll(async () => {
   const kube = await testbedKube();
   apiServer = await apiServerAddress(kube);
   await kube.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: `${prefix}-other` } });
+  await kube.apply({
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: { name: `${prefix}-published`, labels: { [GATEWAY.backendLabel]: 'true' } },
+  });
   for (const [name, probe] of Object.entries(PROBES)) {
     await kube.apply({
       apiVersion: 'v1',
@@ -96,7 +105,17 @@ afterAll(() => {
     '--ignore-not-found',
     '--wait=false',
   ]);
-  for (const ns of ['system', 'spark-operator', 'jobs', 'jobs2', 'object-store', 'airflow', 'other'])
+  for (const ns of [
+    'system',
+    'spark-operator',
+    'jobs',
+    'jobs2',
+    'object-store',
+    'airflow',
+    'gateway',
+    'published',
+    'other',
+  ])
     kubectl(['delete', 'namespace', `${prefix}-${ns}`, '--ignore-not-found', '--wait=false']);
 });
 
@@ -120,6 +139,8 @@ async function stored(): Promise<{
       name: p.metadata!.name!.slice(prefix.length + 1),
       namespace: p.metadata!.namespace!,
       labels: p.metadata!.labels ?? {},
+      // The matrix's labelled-namespace groups (tasks with storage, published services) go by these.
+      namespaceLabels: namespaces.find((n) => n.name === p.metadata!.namespace)?.labels ?? {},
       ...(p.status?.podIP ? { ip: p.status.podIP } : {}),
     })),
     ...apiServer.ips.map((ip) => ({ kind: 'ip' as const, name: `api-server ${ip}`, ip })),
@@ -209,6 +230,12 @@ describe('NetworkPolicies on the API server', () => {
     expect(may('outsider', 'postgres', 5432)).toBe(false);
     expect(may('other-job-driver', 'executor', 7079)).toBe(false);
     expect(may('driver', 'operator-webhook', 9443)).toBe(false);
+    // The gateway reaches a published service on its port, and nothing of the platform's.
+    expect(may('gateway', 'published-app', 5000)).toBe(true);
+    expect(may('gateway', 'minio', 9000)).toBe(false);
+    expect(may('gateway', 'outsider', 5000)).toBe(false);
+    expect(may('driver', 'gateway', 8080)).toBe(false);
+    expect(may('kind node 172.18.0.3', 'gateway', 8080)).toBe(true);
     expect(may(`api-server ${apiServer.ips[0]}`, 'operator-webhook', 9443)).toBe(true);
     expect(may('scheduler', 'internet 8.8.8.8', 443)).toBe(false);
     expect(may('minio', 'scheduler', 8080)).toBe(false);

@@ -36,7 +36,7 @@ const get = (what: string): Record<string, unknown> =>
 const koalaWrites = (): string[] =>
   kubectl([
     'get',
-    'jobs,cronjobs,deployments,services',
+    'jobs,cronjobs,deployments,services,ingresses',
     '-n',
     namespace,
     '-o',
@@ -97,9 +97,18 @@ describe('koala tasks deploy (test bed API server, real Docker and registry)', (
     expect(doc.objects.map((o) => `${o.kind}/${o.name}:${o.action}`).sort()).toEqual([
       'Deployment/app-flask:created',
       'Deployment/subscriber-launch-pipeline:created',
+      'Ingress/app-flask:created',
       'Job/gstogs:created',
       'Service/app-flask:created',
     ]);
+    // Published: its Ingress is there for the gateway, which this project has not installed.
+    expect(doc.gateway).toEqual({
+      served: false,
+      base: 'http://127.0.0.1:8000',
+      routes: [{ task: 'app-flask', url: 'http://127.0.0.1:8000/app/', access: 'dev' }],
+      newGroups: [],
+      note: 'the gateway is not installed yet: `koala up` installs it and serves these routes',
+    });
     const built = doc.images.find((i) => i.task === 'gstogs')!;
     expect(built.image).toMatch(new RegExp(`^localhost:${registryPort}/koala/gstogs:[0-9a-f]{16}$`));
     // The registry has what the Job runs.
@@ -143,7 +152,7 @@ describe('koala tasks deploy (test bed API server, real Docker and registry)', (
     const doc = jsonDocument('tasks deploy', r.stdout);
     expect(doc.objects.every((o) => o.action === 'unchanged')).toBe(true);
     expect(doc.images.find((i) => i.task === 'gstogs')!.reason).toMatch(/is up to date/);
-    expect(before).toHaveLength(4);
+    expect(before).toHaveLength(5);
     expect(before.every((line) => /koala=\d{4}-/.test(line))).toBe(true);
     expect(koalaWrites()).toEqual(before);
   });
@@ -180,10 +189,11 @@ describe('koala tasks deploy (test bed API server, real Docker and registry)', (
       'subscriber-launch-pipeline:deployment',
     ]);
     expect(tasks.find((t) => t.name === 'gstogs')!.detail).toBe('0 5 * * *; not run yet');
+    expect(tasks.find((t) => t.name === 'app-flask')!.url).toBe('http://127.0.0.1:8000/app/');
 
     const del = await koala(world, ['tasks', 'delete', 'app-flask', '-n', namespace]);
     expect(del.code, del.stderr).toBe(0);
-    expect(del.stdout).toContain('Deleted deployment/app-flask, service/app-flask.');
+    expect(del.stdout).toContain('Deleted deployment/app-flask, service/app-flask, ingress/app-flask.');
     const again = await koala(world, ['tasks', 'delete', 'app-flask', '-n', namespace]);
     expect(again.code).toBe(2);
     expect(again.stderr).toContain(`No task "app-flask" in namespace ${namespace}`);

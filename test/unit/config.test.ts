@@ -190,7 +190,7 @@ const BAD_YAML: Array<[string, string, RegExp | string]> = [
   [
     'unknown component',
     'components:\n  kafka:\n    enabled: true\n',
-    /koala\.yaml:2: components\.kafka: unknown field \(accepted: spark-operator, object-store, airflow, gateway, rbac\)/,
+    /koala\.yaml:2: components\.kafka: unknown field \(accepted: spark-operator, object-store, airflow, gateway, rbac/,
   ],
   [
     'component version not semver',

@@ -175,6 +175,16 @@ describe('a published task', () => {
     ]);
   });
 
+  it('leaves out what a hand-written Ingress holds that would break the config or a Secret name', () => {
+    const { routes, skipped } = routesOf([
+      ingress('caps', { access: 'Dev Team' }),
+      ingress('odd', { prefix: '/a b/' }),
+      ingress('fine', { prefix: '/fine/' }),
+    ] as never);
+    expect(routes.map((r) => r.name)).toEqual(['fine']);
+    expect(skipped).toEqual(['tasks/caps (access group Dev Team)', 'tasks/odd (path /a b)']);
+  });
+
   it('two services on one prefix conflict, whatever the case (Caddy matches paths without it)', async () => {
     expect(pathConflicts(routesOf([ingress('a'), ingress('b', { prefix: '/APP' }, 'etl')] as never).routes)).toEqual([
       { path: '/app', routes: ['tasks/a', 'etl/b'] },
@@ -203,6 +213,7 @@ describe("the gateway's Caddy config", () => {
           http_basic: {
             accounts: [{ username: 'dev', password: '$2a$10$hash' }],
             hash: { algorithm: 'bcrypt' },
+            hash_cache: {},
             realm: 'koala (dev)',
           },
         },
@@ -212,7 +223,7 @@ describe("the gateway's Caddy config", () => {
       {
         handler: 'reverse_proxy',
         upstreams: [{ dial: 'a.tasks.svc.cluster.local:5000' }],
-        headers: { request: { set: { 'X-Forwarded-Prefix': ['/app'] } } },
+        headers: { request: { set: { 'X-Forwarded-Prefix': ['/app'] }, delete: ['Authorization'] } },
         transport: { protocol: 'http', dial_timeout: 1_500_000_000, response_header_timeout: 1_500_000_000 },
       },
     ]);
@@ -222,6 +233,8 @@ describe("the gateway's Caddy config", () => {
     const config = caddyConfig(routes(ingress('open', { bypassAuth: true, stickySessions: true })), {});
     const handlers = handlersOf(config, '/app');
     expect(handlers.map((h) => h.handler)).toEqual(['reverse_proxy']);
+    // The path goes on as it is, so no prefix header: an app would put the prefix in its links twice.
+    expect(handlers[0]).not.toHaveProperty('headers');
     expect(handlers[0]).toMatchObject({
       dynamic_upstreams: { source: 'a', name: 'open-pods.tasks.svc.cluster.local', port: '5000' },
       load_balancing: { selection_policy: { policy: 'cookie', name: 'koala_sticky' } },

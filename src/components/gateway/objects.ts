@@ -51,7 +51,12 @@ export function gatewayDeployment(config: KoalaConfig, image: string, hash: stri
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
-    metadata: { name: GATEWAY.deployment, namespace: config.namespaces.gateway, labels },
+    // The pods' name label too: readiness waits find the Deployment by it.
+    metadata: {
+      name: GATEWAY.deployment,
+      namespace: config.namespaces.gateway,
+      labels: { ...GATEWAY.podLabels, ...labels },
+    },
     spec: {
       replicas: 1,
       selector: { matchLabels: GATEWAY.podLabels },
@@ -86,7 +91,9 @@ export function gatewayDeployment(config: KoalaConfig, image: string, hash: stri
               securityContext: {
                 allowPrivilegeEscalation: false,
                 readOnlyRootFilesystem: true,
-                capabilities: { drop: ['ALL'] },
+                // The official image's caddy binary carries the file capability cap_net_bind_service,
+                // which the kernel refuses to exec unless the container may have it.
+                capabilities: { drop: ['ALL'], add: ['NET_BIND_SERVICE'] },
               },
               volumeMounts: [
                 { name: 'config', mountPath: CONFIG_DIR, readOnly: true },

@@ -52,6 +52,10 @@ export const ROUTE_ANNOTATIONS = {
   visible: `${A}visible`,
 } as const;
 
+/** What the gateway takes as a path, and as an access group (the group names its Secret). */
+const PATH = /^(\/[\w.~-]+)+\/?$|^\/$/;
+export const GROUP = /^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$/;
+
 /** "/app/" → "/app"; a rewrite of "/" → "" (the prefix is stripped). */
 export const trimSlash = (p: string): string => p.replace(/\/+$/, '');
 
@@ -139,6 +143,16 @@ export function routesOf(ingresses: readonly IngressLike[]): { routes: GatewayRo
     const rewrite = a[ROUTE_ANNOTATIONS.rewrite];
     const bypassAuth = a[ROUTE_ANNOTATIONS.bypassAuth] === 'true';
     const access = a[ROUTE_ANNOTATIONS.access];
+    // An Ingress written by hand may hold anything: what would break the config or a Secret's name is left out.
+    const bad = [
+      !PATH.test(path.path) && `path ${path.path}`,
+      rewrite !== undefined && !PATH.test(trimSlash(rewrite) || '/') && `rewrite ${rewrite}`,
+      access !== undefined && !GROUP.test(access) && `access group ${access}`,
+    ].filter(Boolean);
+    if (bad.length > 0) {
+      skipped.push(`${namespace}/${name} (${bad.join(', ')})`);
+      continue;
+    }
     routes.push({
       namespace,
       name,

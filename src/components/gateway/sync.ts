@@ -4,6 +4,7 @@ import type { Kube, Manifest } from '../../kube/client.ts';
 import { waitForWorkloads } from '../../kube/readiness.ts';
 import { randomString } from '../../orchestration/credentials.ts';
 import { registerSecret } from '../../tools/redact.ts';
+import { KoalaError } from '../../util/errors.ts';
 import { caddyConfig } from './caddy.ts';
 import { GATEWAY } from './declaration.ts';
 import {
@@ -42,9 +43,11 @@ const unb64 = (s: string | undefined): string => Buffer.from(s ?? '', 'base64').
 /** Ingresses of class koala in the whole cluster, as routes; of two on one path, the older is served. */
 export async function liveRoutes(kube: Kube): Promise<{ routes: GatewayRoute[]; skipped: string[] }> {
   const ingresses = await kube.list<Manifest>('networking.k8s.io/v1', 'Ingress');
-  const created = (o: Manifest): string =>
-    String((o.metadata as { creationTimestamp?: unknown }).creationTimestamp ?? '');
-  const byAge = [...ingresses].sort((a, b) => created(a).localeCompare(created(b)));
+  // client-node reads creationTimestamp as a Date.
+  const created = (o: Manifest): number =>
+    new Date((o.metadata as { creationTimestamp?: string | Date }).creationTimestamp ?? 0).getTime();
+  const key = (o: Manifest): string => `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
+  const byAge = [...ingresses].sort((a, b) => created(a) - created(b) || key(a).localeCompare(key(b)));
   const { routes, skipped } = routesOf(byAge as never);
   const losers = new Set(pathConflicts(routes).flatMap((c) => c.routes.slice(1)));
   for (const conflict of pathConflicts(routes))
@@ -74,6 +77,16 @@ async function accessHashes(
       hashes[group] = hash;
       continue;
     }
+    // A Secret of that name that koala did not make is someone's: it is not replaced.
+    if (live)
+      throw new KoalaError(
+        `The Secret ${config.namespaces.gateway}/${name} exists, and it is not the access group's that koala makes`,
+        {
+          hint:
+            `Delete it (koala makes a new one with a generated password), or give it the keys username, ` +
+            `password and bcrypt (a bcrypt hash of the password) and the label ${ACCESS_GROUP_LABEL}=${group}.`,
+        },
+      );
     const { default: bcrypt } = await import('bcryptjs');
     const password = randomString(24);
     registerSecret(password);
