@@ -271,6 +271,7 @@ describe.each(['helm3', 'helm4'])('the platform components with %s', (helmName) 
       'spark-operator',
       'object-store',
       'airflow',
+      'gateway',
       'rbac',
       'network-policies',
     ]);

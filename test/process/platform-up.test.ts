@@ -152,6 +152,7 @@ describe('koala up with the platform, end to end', () => {
       ['spark-operator', true],
       ['object-store', true],
       ['airflow', true],
+      ['gateway', true],
       ['rbac', true],
       ['network-policies', true],
     ]);

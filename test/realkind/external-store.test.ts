@@ -96,6 +96,8 @@ beforeAll(async () => {
       'components:',
       '  spark-operator: { enabled: false }',
       '  airflow: { enabled: false }',
+      // The gateway is tested with the platform (platform.test.ts); this test is the store's.
+      '  gateway: { enabled: false }',
     ].join('\n'),
   );
 }, 400_000);

@@ -18,6 +18,7 @@ import { env, kubectl, memUsedMiB, down, skipReason, tryKubectl } from './suppor
 import { platformWorld, readObjects, waitFor, type PlatformWorld } from './platform-world.ts';
 import { expectedRanks, parseEdges } from '../support/pagerank.ts';
 import { batchPipelineOnThePlatform } from './platform-pipelines.ts';
+import { publishedServicesOnThePlatform } from './platform-gateway.ts';
 
 if (skipReason) console.warn(skipReason);
 
@@ -60,8 +61,9 @@ describe.skipIf(Boolean(skipReason))('the platform on real kind: Spark with 3 ex
     const byId = Object.fromEntries(parsed.components.map((c) => [c.id, c]));
     expect(byId['spark-operator']?.ok, JSON.stringify(byId)).toBe(true);
     expect(byId['object-store']?.ok, JSON.stringify(byId)).toBe(true);
+    expect(byId.gateway?.ok, JSON.stringify(byId)).toBe(true);
     // Real pods, passing their readiness probes.
-    for (const ns of ['spark-operator', 'object-store']) {
+    for (const ns of ['spark-operator', 'object-store', 'gateway']) {
       const pods = kubectl(world, [
         'get',
         'pods',
@@ -358,6 +360,10 @@ describe.skipIf(Boolean(skipReason))('the platform on real kind: Spark with 3 ex
     );
     expect(rows.filter((r) => r.expected !== r.measured)).toEqual([]);
   });
+
+  it('published services answer through the gateway on the host: the group signs in, bypass_auth is open', async () => {
+    await publishedServicesOnThePlatform(world, figures);
+  }, 600_000);
 
   it('a batch pipeline: a step that fails once passes on its retry alone; after the expiry, the gate', async () => {
     await batchPipelineOnThePlatform(world, figures);

@@ -190,5 +190,6 @@ export async function hostPortsYaml(): Promise<string[]> {
     `  airflow: ${await freePort()}`,
     `  objectStore: ${await freePort()}`,
     `  objectStoreConsole: ${await freePort()}`,
+    `  gateway: ${await freePort()}`,
   ];
 }
