@@ -4,6 +4,7 @@ import path from 'node:path';
 import { isPlainObject, validateValue, type FieldSpec } from '../config/spec.ts';
 import { parseLocatedYaml } from '../config/yaml-file.ts';
 import { ConfigError, type ConfigProblem } from '../util/errors.ts';
+import type { PublishedSettings } from '../components/gateway/routes.ts';
 import { CRON_ACCEPTED, cronProblem } from './cron.ts';
 
 /**
@@ -16,17 +17,8 @@ export const MANIFEST_FILE = 'manifest.json';
 
 export type TaskKind = 'job' | 'cronjob' | 'deployment' | 'service';
 
-export interface Published {
-  access?: string;
-  prefix: string;
-  rewrite?: string;
-  timeoutMs: number;
-  stickySessions: boolean;
-  bypassAuth: boolean;
-  displayedName: string;
-  icon: string;
-  visible: boolean;
-}
+/** `published` with its defaults: what the gateway is told (src/components/gateway/routes.ts). */
+export type Published = PublishedSettings;
 
 export interface VolumeMount {
   name: string;
