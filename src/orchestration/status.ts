@@ -2,6 +2,7 @@ import type { V1Node } from '@kubernetes/client-node';
 import { isReady } from '../cluster/steps.ts';
 import type { Component, Health } from '../components/component.ts';
 import { COMPONENTS } from '../components/all.ts';
+import { gatewayBase } from '../components/gateway/declaration.ts';
 import { listPipelines, listTasks, type TaskHealth } from '../tasks/health.ts';
 import { DEFAULT_TASK_NAMESPACE } from '../tasks/render.ts';
 import { kindClusters } from '../tools/kind.ts';
@@ -91,7 +92,7 @@ export async function collectStatus(
   // A task is the user's workload, not the platform: it is shown, and does not make the platform unhealthy.
   const tasks = cluster.reachable
     ? [
-        ...(await listTasks(await ctx.kube(), DEFAULT_TASK_NAMESPACE).catch(() => [])),
+        ...(await listTasks(await ctx.kube(), DEFAULT_TASK_NAMESPACE, gatewayBase(ctx.config)).catch(() => [])),
         ...(await listPipelines(await ctx.kube(), DEFAULT_TASK_NAMESPACE).catch(() => [])),
       ]
     : [];

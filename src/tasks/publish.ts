@@ -1,3 +1,4 @@
+import { gatewayBase } from '../components/gateway/declaration.ts';
 import { gatewayEnabled, gatewayImage } from '../components/gateway/index.ts';
 import { pathConflicts, routesOf, trimSlash, type GatewayRoute } from '../components/gateway/routes.ts';
 import { gatewayInstalled, liveRoutes, syncGateway } from '../components/gateway/sync.ts';
@@ -24,10 +25,7 @@ export interface TasksGateway {
   note?: string;
 }
 
-/** Where the gateway is reached from the host; "" when no host port is mapped. */
-export function gatewayBase(config: KoalaConfig): string {
-  return config.ports.gateway > 0 ? `http://127.0.0.1:${config.ports.gateway}` : '';
-}
+export { gatewayBase };
 
 /** Two tasks of the tree on one prefix: the gateway can serve one. */
 export function treePrefixProblems(tasks: readonly Task[]): ConfigProblem[] {

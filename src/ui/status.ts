@@ -45,7 +45,7 @@ export function renderStatus(s: PlatformStatus): string {
       '',
       table(
         [`TASK (namespace ${s.tasks.namespace})`, 'KIND', 'HEALTH', 'DETAIL'],
-        s.tasks.items.map((t) => [t.name, t.kind, t.ok ? 'ok' : 'FAILING', t.detail]),
+        s.tasks.items.map((t) => [t.name, t.kind, t.ok ? 'ok' : 'FAILING', t.url ? `${t.detail}; ${t.url}` : t.detail]),
       )
         .split('\n')
         .map((l) => `  ${l}`)

@@ -27,6 +27,11 @@ export const GATEWAY = {
   podSelector: 'app.kubernetes.io/name=koala-gateway',
 } as const;
 
+/** Where the gateway is reached from the host; "" when no host port is mapped. */
+export function gatewayBase(config: KoalaConfig): string {
+  return config.ports.gateway > 0 ? `http://127.0.0.1:${config.ports.gateway}` : '';
+}
+
 export const GATEWAY_DECLARATION = {
   id: 'gateway',
   configKey: 'gateway',
