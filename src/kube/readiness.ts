@@ -14,11 +14,17 @@ import { waitFor } from './wait.ts';
  * (bounded, with progress) built on waitFor.
  */
 
+/**
+ * Rolled out, as `kubectl rollout status` has it: the newest template observed, as many of its
+ * pods as wanted and available, and no pod of an older template left running (during a rollout the
+ * available ones may still be old ones, serving the old configuration).
+ */
 export function deploymentReady(d: V1Deployment): boolean {
   const want = d.spec?.replicas ?? 1;
   const s = d.status ?? {};
   const observed = (s.observedGeneration ?? 0) >= (d.metadata?.generation ?? 0);
-  return observed && (s.updatedReplicas ?? 0) >= want && (s.availableReplicas ?? 0) >= want;
+  const oldLeft = (s.replicas ?? 0) > (s.updatedReplicas ?? 0);
+  return observed && !oldLeft && (s.updatedReplicas ?? 0) >= want && (s.availableReplicas ?? 0) >= want;
 }
 
 export function statefulSetReady(s: V1StatefulSet): boolean {

@@ -13,7 +13,7 @@ import { expect } from 'vitest';
 import { koala } from '../support/cli.ts';
 import { jsonDocument } from '../support/json-documents.ts';
 import { waitFor, type PlatformWorld } from './platform-world.ts';
-import { kubectl } from './support.ts';
+import { kubectl, tryKubectl } from './support.ts';
 
 const NS = 'tasks';
 
@@ -66,14 +66,24 @@ export async function publishedServicesOnThePlatform(world: PlatformWorld, figur
     );
 
   // The pods may need a moment behind the Service; the public one answers anyone once they do.
+  let last = { status: 0, body: '' };
   const open = await waitFor(
     'the open service through the gateway',
     async () => {
-      const r = await ask('/open/');
-      return r.status === 200 ? r : undefined;
+      last = await ask('/open/');
+      return last.status === 200 ? last : undefined;
     },
     120_000,
-  );
+  ).catch((error: unknown) => {
+    // What the gateway said, and what it and the service's pods were doing.
+    const state = [
+      `last answer: ${last.status} ${last.body.slice(0, 300)}`,
+      tryKubectl(world, ['get', 'pods,svc,endpoints,ingress', '-n', NS, '-o', 'wide']).out,
+      tryKubectl(world, ['get', 'pods,svc', '-n', 'gateway', '-o', 'wide']).out,
+      tryKubectl(world, ['logs', '-n', 'gateway', 'deployment/gateway', '--tail=40']).out,
+    ];
+    throw new Error(`${String(error)}\n${state.join('\n')}`);
+  });
   expect(open.body).toMatch(/^open-/);
   figures.gatewayFirstAnswerSeconds = Math.round((Date.now() - t0) / 1000);
 
