@@ -168,6 +168,7 @@ describe('koala on a cluster it did not create (--context)', () => {
       ['spark-operator', true],
       ['object-store', true],
       ['airflow', true],
+      ['gateway', true],
       ['rbac', true],
       ['network-policies', true],
     ]);
