@@ -224,7 +224,7 @@ describe.each(['helm3', 'helm4'])("the real charts rendered by %s with koala's v
         helm(),
         await plannedReleases({
           cluster: { controlPlanes, workers: 1 },
-          ports: { airflow: 0, objectStore: 0, objectStoreConsole: 0 },
+          ports: { airflow: 0, objectStore: 0, objectStoreConsole: 0, gateway: 0 },
           components: { airflow: { enabled: false } },
         }),
       );

@@ -27,7 +27,7 @@ async function world(options: { controlPlanes?: number; workers?: number } = {})
     [
       `cluster: { controlPlanes: ${options.controlPlanes ?? 1}, workers: ${options.workers ?? 0} }`,
       `registry: { port: ${registryPort} }`,
-      'ports: { airflow: 0, objectStore: 0, objectStoreConsole: 0 }',
+      'ports: { airflow: 0, objectStore: 0, objectStoreConsole: 0, gateway: 0 }',
       'components:',
       '  spark-operator: { enabled: false }',
       '  object-store: { enabled: false }',

@@ -75,7 +75,7 @@ beforeAll(async () => {
     [
       `cluster: { name: ${name}, controlPlanes: 1, workers: 1 }`,
       'registry: { enabled: false }',
-      'ports: { airflow: 0, objectStore: 0, objectStoreConsole: 0 }',
+      'ports: { airflow: 0, objectStore: 0, objectStoreConsole: 0, gateway: 0 }',
       'components:',
       '  spark-operator: { enabled: false }',
       '  object-store: { enabled: false }',

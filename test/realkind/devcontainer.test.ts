@@ -59,7 +59,7 @@ beforeAll(async () => {
     [
       `cluster: { name: ${name}, controlPlanes: 1, workers: 0 }`,
       `registry: { name: reg-${name}, port: ${registryPort}, image: koala-test/registry:3 }`,
-      'ports: { airflow: 0, objectStore: 0, objectStoreConsole: 0 }',
+      'ports: { airflow: 0, objectStore: 0, objectStoreConsole: 0, gateway: 0 }',
       'components:',
       '  spark-operator: { enabled: false }',
       '  object-store: { enabled: false }',
