@@ -9,6 +9,7 @@
  */
 import bcrypt from 'bcryptjs';
 import { execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -41,6 +42,7 @@ const published = (prefix: string, patch: Partial<PublishedSettings>): Published
 });
 const ingresses = [
   ingressFor({
+    ingressClass: 'koala',
     name: 'open',
     namespace: 'b',
     labels: {},
@@ -49,6 +51,7 @@ const ingresses = [
     published: published('/open/', { bypassAuth: true }),
   }),
   ingressFor({
+    ingressClass: 'koala',
     name: 'signed',
     namespace: 'b',
     labels: {},
@@ -57,6 +60,7 @@ const ingresses = [
     published: published('/signed/', { access: 'dev' }),
   }),
   ingressFor({
+    ingressClass: 'koala',
     name: 'uncached',
     namespace: 'b',
     labels: {},
@@ -65,11 +69,11 @@ const ingresses = [
     published: published('/uncached/', { access: 'dev' }),
   }),
 ];
-const routes = routesOf(ingresses as never).routes.map((r) => ({
+const routes = routesOf(ingresses as never, 'koala').routes.map((r) => ({
   ...r,
   upstream: { host: '127.0.0.1', port: upstreamPort },
 }));
-const password = 'bench-password-123';
+const password = randomBytes(18).toString('base64url');
 const config = caddyConfig(routes, { dev: await bcrypt.hash(password, 10) });
 type Route = { match?: Array<{ path: string[] }>; handle: Array<{ routes?: Array<{ handle: unknown[] }> }> };
 const server = (config as { apps: { http: { servers: { gateway: { listen: string[]; routes: Route[] } } } } }).apps.http

@@ -65,6 +65,9 @@ export interface PolicyDeclaration {
  */
 export const KIND_POD_SUBNET = '10.244.0.0/16';
 
+/** koala's namespace for releases and persona ServiceAccounts when koala.yaml names none. */
+export const DEFAULT_SYSTEM_NAMESPACE = 'koala-system';
+
 export const tcp = (...ports: number[]): Port[] => ports.map((port) => ({ port, protocol: 'TCP' }));
 
 export interface NamespaceRole {

@@ -1,6 +1,7 @@
 import { IMAGE_KEYS, type ImageKey } from '../charts/pins.ts';
 import { NODE_IMAGES } from '../cluster/node-images.ts';
 import { hostPorts } from '../components/host-ports.ts';
+import { DEFAULT_SYSTEM_NAMESPACE } from '../components/declaration.ts';
 import { DECLARATIONS, type HostPortKey, type NamespaceKey } from '../components/index.ts';
 import type { FieldSpec } from './spec.ts';
 
@@ -276,7 +277,7 @@ export function defaultConfig(projectDir: string): KoalaConfig {
     tools: { mirror: undefined, sha256: {} },
     spark: { jobNamespaces: ['spark-jobs'] },
     namespaces: {
-      system: 'koala-system',
+      system: DEFAULT_SYSTEM_NAMESPACE,
       ...(Object.fromEntries(NAMESPACE_DEFAULTS.map((n) => [n.key, n.default])) as Record<NamespaceKey, string>),
     },
     networkPolicies: { enabled: true, jobEgressCidrs: [] },

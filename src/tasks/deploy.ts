@@ -142,8 +142,8 @@ export function withHash(manifest: Manifest): Manifest {
   return { ...manifest, metadata: { ...metadata, annotations: { ...metadata.annotations, [HASH_ANNOTATION]: hash } } };
 }
 
-export function taskObjects(task: Task, namespace: string, image: string): Manifest[] {
-  return renderTask(task, namespace, image).map(withHash);
+export function taskObjects(task: Task, namespace: string, image: string, ingressClass: string): Manifest[] {
+  return renderTask(task, namespace, image, ingressClass).map(withHash);
 }
 
 /**

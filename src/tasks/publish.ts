@@ -1,6 +1,6 @@
-import { gatewayBase } from '../components/gateway/declaration.ts';
+import { gatewayBase, ingressClassOf } from '../components/gateway/declaration.ts';
 import { gatewayEnabled, gatewayImage } from '../components/gateway/index.ts';
-import { pathConflicts, routesOf, trimSlash, type GatewayRoute } from '../components/gateway/routes.ts';
+import { pathConflicts, routesOf, trimSlash } from '../components/gateway/routes.ts';
 import { gatewayInstalled, liveRoutes, syncGateway } from '../components/gateway/sync.ts';
 import type { KoalaConfig } from '../config/schema.ts';
 import type { Kube, Manifest } from '../kube/client.ts';
@@ -25,8 +25,6 @@ export interface TasksGateway {
   note?: string;
 }
 
-export { gatewayBase };
-
 /** Two tasks of the tree on one prefix: the gateway can serve one. */
 export function treePrefixProblems(tasks: readonly Task[]): ConfigProblem[] {
   const seen = new Map<string, Task>();
@@ -50,13 +48,14 @@ export function treePrefixProblems(tasks: readonly Task[]): ConfigProblem[] {
 /** A task's prefix that a service elsewhere in the cluster already holds: exit 2, nothing deployed. */
 export async function clusterPrefixProblems(
   kube: Kube,
+  config: KoalaConfig,
   tasks: readonly Task[],
   planned: readonly Manifest[],
   namespace: string,
 ): Promise<ConfigProblem[]> {
   const mine = new Set(tasks.map((t) => `${namespace}/${t.name}`));
-  const others = (await liveRoutes(kube)).routes.filter((r) => !mine.has(`${r.namespace}/${r.name}`));
-  const ours = routesOf(planned.filter((m) => m.kind === 'Ingress') as never).routes;
+  const others = (await liveRoutes(kube, config)).routes.filter((r) => !mine.has(`${r.namespace}/${r.name}`));
+  const ours = routesOf(planned.filter((m) => m.kind === 'Ingress') as never, ingressClassOf(config)).routes;
   return pathConflicts([...others, ...ours]).flatMap((conflict) => {
     const holder = conflict.routes.find((r) => !mine.has(r)) ?? conflict.routes[0]!;
     return conflict.routes
@@ -108,7 +107,7 @@ export function notServed(config: KoalaConfig, tasks: readonly Task[], note: str
 }
 
 /** After a delete: the gateway drops the routes that went with it. */
-export async function unpublish(kube: Kube, config: KoalaConfig): Promise<GatewayRoute[] | undefined> {
-  if (!gatewayEnabled(config) || !(await gatewayInstalled(kube, config))) return undefined;
-  return (await syncGateway(kube, config, await gatewayImage(config))).routes;
+export async function unpublish(kube: Kube, config: KoalaConfig): Promise<void> {
+  if (gatewayEnabled(config) && (await gatewayInstalled(kube, config)))
+    await syncGateway(kube, config, await gatewayImage(config));
 }

@@ -27,7 +27,8 @@ export function taskLabels(task: Task): Record<string, string> {
 }
 
 /** `image`: what the pods run, the image-source as written or the reference koala built and pushed. */
-export function renderTask(task: Task, namespace: string, image: string): Manifest[] {
+/** `ingressClass`: the platform's (ingressClassOf), which a published service's Ingress names. */
+export function renderTask(task: Task, namespace: string, image: string, ingressClass = 'koala'): Manifest[] {
   const labels = taskLabels(task);
   const metadata = { name: task.name, namespace, labels };
   const pod = podTemplate(task, labels, image);
@@ -76,7 +77,7 @@ export function renderTask(task: Task, namespace: string, image: string): Manife
         ...(task.published.stickySessions
           ? [{ ...service, metadata: { ...metadata, name: podsServiceName(task.name) }, spec: headless(service) }]
           : []),
-        ingressFor({ ...route, published: task.published }),
+        ingressFor({ ...route, ingressClass, published: task.published }),
       ];
     }
   }

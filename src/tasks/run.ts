@@ -1,3 +1,4 @@
+import { ingressClassOf } from '../components/gateway/declaration.ts';
 import { platformNamespaces } from '../components/names.ts';
 import type { LoadedConfig } from '../config/load.ts';
 import { EXIT, KoalaError } from '../util/errors.ts';
@@ -60,6 +61,8 @@ export async function deployTasks(
 ): Promise<TasksDeployResult> {
   const tasks = await loadTasks(options.root);
   throwPrefixProblems(treePrefixProblems(tasks));
+  const published = tasks.some((t) => t.published);
+  if (published) refusePlatformNamespace(loaded.config, options.namespace);
   const ctx = existingClusterContext(loaded);
   const delivery = tasks.some((t) => 'destination' in t.image) ? deliveryFor(ctx, false) : undefined;
   const images: TaskImage[] = [];
@@ -72,7 +75,8 @@ export async function deployTasks(
       }),
     );
   }
-  const planned = tasks.map((task, i) => taskObjects(task, options.namespace, images[i]!.image));
+  const ingressClass = ingressClassOf(loaded.config);
+  const planned = tasks.map((task, i) => taskObjects(task, options.namespace, images[i]!.image, ingressClass));
   const result: TasksDeployResult = {
     dryRun: options.dryRun,
     namespace: options.namespace,
@@ -84,16 +88,15 @@ export async function deployTasks(
     storage: tasks.filter((t) => t.storage).map((t) => t.name),
   };
   if (options.dryRun) {
-    if (tasks.some((t) => t.published)) result.gateway = notServed(loaded.config, tasks, 'dry run');
+    if (published) result.gateway = notServed(loaded.config, tasks, 'dry run');
     return result;
   }
   const kube = await ctx.kube();
   // The storage source is read first: a platform without an object store stops the deploy
   // before anything is made.
   const storage = result.storage.length > 0 ? await storageObjects(kube, loaded.config, options.namespace) : [];
-  const published = tasks.some((t) => t.published);
-  if (published) refusePlatformNamespace(loaded.config, options.namespace);
-  if (published) throwPrefixProblems(await clusterPrefixProblems(kube, tasks, result.manifests, options.namespace));
+  if (published)
+    throwPrefixProblems(await clusterPrefixProblems(kube, loaded.config, tasks, result.manifests, options.namespace));
   result.namespaceCreated = await ensureNamespace(kube, options.namespace, {
     storageClient: storage.length > 0,
     gatewayBackend: published,

@@ -8,6 +8,7 @@
  */
 import bcrypt from 'bcryptjs';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -21,7 +22,7 @@ const REPO = path.resolve(import.meta.dirname, '../..');
 let caddy: ChildProcess | undefined;
 let upstream: http.Server;
 let base = '';
-const password = 'correct-horse-battery';
+const password = randomBytes(18).toString('base64url');
 
 const published = (patch: Partial<PublishedSettings>): PublishedSettings => ({
   prefix: '/app/',
@@ -66,9 +67,11 @@ beforeAll(async () => {
     { name: 'docs', p: published({ prefix: '/docs', bypassAuth: true, rewrite: '/v1/', displayedName: 'Docs' }) },
     { name: 'raw', p: published({ prefix: '/raw/', bypassAuth: true, timeoutMs: 500 }) },
     { name: 'ops', p: published({ prefix: '/ops/', access: 'ops', visible: false }) },
-  ].map(({ name, p }) => ingressFor({ name, namespace: 'tasks', labels: {}, service: name, port: 80, published: p }));
+  ].map(({ name, p }) =>
+    ingressFor({ ingressClass: 'koala', name, namespace: 'tasks', labels: {}, service: name, port: 80, published: p }),
+  );
   // The cluster's DNS names become this machine's server; the Host header still says which.
-  const routes = routesOf(ingresses as never).routes.map((r) => ({
+  const routes = routesOf(ingresses as never, 'koala').routes.map((r) => ({
     ...r,
     upstream: { host: '127.0.0.1', port: upstreamPort },
   }));

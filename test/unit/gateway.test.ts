@@ -8,8 +8,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { caddyConfig, listing, LISTING_JSON_PATH } from '../../src/components/gateway/caddy.ts';
-import { GATEWAY } from '../../src/components/gateway/declaration.ts';
-import { configHash, gatewayDeployment, gatewayService } from '../../src/components/gateway/objects.ts';
+import { GATEWAY, ingressClassOf } from '../../src/components/gateway/declaration.ts';
+import { configHash, gatewayDeployment, gatewayService, ingressClass } from '../../src/components/gateway/objects.ts';
 import {
   ingressFor,
   pathConflicts,
@@ -37,7 +37,15 @@ const settings = (patch: Partial<PublishedSettings> = {}): PublishedSettings => 
   ...patch,
 });
 const ingress = (name: string, patch: Partial<PublishedSettings> = {}, namespace = 'tasks') =>
-  ingressFor({ name, namespace, labels: { app: name }, service: name, port: 5000, published: settings(patch) });
+  ingressFor({
+    ingressClass: 'koala',
+    name,
+    namespace,
+    labels: { app: name },
+    service: name,
+    port: 5000,
+    published: settings(patch),
+  });
 
 async function seedTask(manifest: unknown) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'koala-gw-'));
@@ -120,7 +128,7 @@ describe('a published task', () => {
       ports: [{ name: 'app-port', port: 5000, targetPort: 'app-port', protocol: 'TCP' }],
       clusterIP: 'None',
     });
-    const [route] = routesOf([objects[3]!] as never).routes;
+    const [route] = routesOf([objects[3]!] as never, 'koala').routes;
     expect(route).toMatchObject({
       upstream: { host: 'app-flask-pods.tasks.svc.cluster.local', port: 5000 },
       stickySessions: true,
@@ -129,9 +137,12 @@ describe('a published task', () => {
   });
 
   it('reads an Ingress back as the route it was written from', () => {
-    const { routes } = routesOf([
-      ingress('a', { prefix: '/a/', rewrite: '/api/', timeoutMs: 250, displayedName: 'A', icon: 'https://x/i.png' }),
-    ] as never);
+    const { routes } = routesOf(
+      [
+        ingress('a', { prefix: '/a/', rewrite: '/api/', timeoutMs: 250, displayedName: 'A', icon: 'https://x/i.png' }),
+      ] as never,
+      'koala',
+    );
     expect(routes).toEqual([
       {
         namespace: 'tasks',
@@ -155,12 +166,10 @@ describe('a published task', () => {
     (
       named.spec as { rules: Array<{ http: { paths: Array<{ backend: unknown }> } }> }
     ).rules[0]!.http.paths[0]!.backend = { service: { name: 'named', port: { name: 'http' } } };
-    const { routes, skipped } = routesOf([
-      ingress('app'),
-      ingress('api', { prefix: '/app/api' }),
-      other,
-      named,
-    ] as never);
+    const { routes, skipped } = routesOf(
+      [ingress('app'), ingress('api', { prefix: '/app/api' }), other, named] as never,
+      'koala',
+    );
     expect(routes.map((r) => r.path)).toEqual(['/app/api', '/app']);
     expect(skipped).toEqual(['tasks/named']);
   });
@@ -168,27 +177,40 @@ describe('a published task', () => {
   it('an Ingress with neither an access group nor bypass-auth is closed, not open', () => {
     const bare = ingress('bare');
     delete bare.metadata.annotations!['gateway.koala.dev/access'];
-    const [route] = routesOf([bare] as never).routes;
+    const [route] = routesOf([bare] as never, 'koala').routes;
     expect(route!.access).toBe('');
     expect(handlersOf(caddyConfig([route!], { dev: '$2a$10$x' }), '/app')).toEqual([
       expect.objectContaining({ handler: 'static_response', status_code: 403 }),
     ]);
   });
 
+  it("is the platform's own class: koala, or koala-<system namespace> for another platform on the cluster", () => {
+    const config = defaultConfig('/tmp');
+    expect(ingressClassOf(config)).toBe('koala');
+    config.namespaces.system = 'team-b-system';
+    expect(ingressClassOf(config)).toBe('koala-team-b-system');
+    expect(ingressClass(config).metadata.name).toBe('koala-team-b-system');
+    // The other platform's Ingresses are not this one's routes.
+    expect(routesOf([ingress('a')] as never, ingressClassOf(config)).routes).toEqual([]);
+  });
+
   it('leaves out what a hand-written Ingress holds that would break the config or a Secret name', () => {
-    const { routes, skipped } = routesOf([
-      ingress('caps', { access: 'Dev Team' }),
-      ingress('odd', { prefix: '/a b/' }),
-      ingress('fine', { prefix: '/fine/' }),
-    ] as never);
+    const { routes, skipped } = routesOf(
+      [
+        ingress('caps', { access: 'Dev Team' }),
+        ingress('odd', { prefix: '/a b/' }),
+        ingress('fine', { prefix: '/fine/' }),
+      ] as never,
+      'koala',
+    );
     expect(routes.map((r) => r.name)).toEqual(['fine']);
     expect(skipped).toEqual(['tasks/caps (access group Dev Team)', 'tasks/odd (path /a b)']);
   });
 
   it('two services on one prefix conflict, whatever the case (Caddy matches paths without it)', async () => {
-    expect(pathConflicts(routesOf([ingress('a'), ingress('b', { prefix: '/APP' }, 'etl')] as never).routes)).toEqual([
-      { path: '/app', routes: ['tasks/a', 'etl/b'] },
-    ]);
+    expect(
+      pathConflicts(routesOf([ingress('a'), ingress('b', { prefix: '/APP' }, 'etl')] as never, 'koala').routes),
+    ).toEqual([{ path: '/app', routes: ['tasks/a', 'etl/b'] }]);
     const one = await seedTask(SEED.service);
     const two = await seedTask({ ...SEED.service, name: 'other', published: { access: 'dev', prefix: '/app' } });
     expect(treePrefixProblems([one, two])).toEqual([
@@ -202,7 +224,8 @@ describe('a published task', () => {
 });
 
 describe("the gateway's Caddy config", () => {
-  const routes = (...ingresses: ReturnType<typeof ingress>[]): GatewayRoute[] => routesOf(ingresses as never).routes;
+  const routes = (...ingresses: ReturnType<typeof ingress>[]): GatewayRoute[] =>
+    routesOf(ingresses as never, 'koala').routes;
 
   it('asks for the group, rewrites, then proxies with the timeout and the prefix passed on', () => {
     const config = caddyConfig(routes(ingress('a', { rewrite: '/v1/', timeoutMs: 1500 })), { dev: '$2a$10$hash' });

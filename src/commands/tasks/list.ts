@@ -17,7 +17,7 @@ export default class TasksList extends KoalaCommand {
     const loaded = await this.loadConfig(flags.config, clusterSelection(flags));
     const { existingClusterContext } = await import('../../orchestration/contexts.ts');
     const { listTasks } = await import('../../tasks/health.ts');
-    const { gatewayBase } = await import('../../tasks/publish.ts');
+    const { gatewayBase } = await import('../../components/gateway/declaration.ts');
     const kube = await existingClusterContext(loaded).kube();
     const tasks = await listTasks(kube, flags.namespace, gatewayBase(loaded.config));
     if (this.mode === 'json') return this.printJson<TasksListJson>({ ok: true, namespace: flags.namespace, tasks });

@@ -1,6 +1,6 @@
 import type { KoalaConfig } from '../../config/schema.ts';
 import type { PlatformService } from '../component.ts';
-import { tcp, type ComponentDeclaration, type PolicyDeclaration } from '../declaration.ts';
+import { DEFAULT_SYSTEM_NAMESPACE, tcp, type ComponentDeclaration, type PolicyDeclaration } from '../declaration.ts';
 
 /**
  * The gateway: Caddy, a reverse proxy koala configures from the platform's Ingresses of class
@@ -8,8 +8,6 @@ import { tcp, type ComponentDeclaration, type PolicyDeclaration } from '../decla
  * on one host port, checks the access group's credentials, and lists the visible services at /.
  */
 export const GATEWAY = {
-  /** The Ingress class koala's published services use, and the gateway implements. */
-  ingressClass: 'koala',
   controller: 'koala.dev/gateway',
   /** On a namespace with published services: the gateway's NetworkPolicy may reach its pods. */
   backendLabel: 'koala.dev/gateway-backend',
@@ -26,6 +24,16 @@ export const GATEWAY = {
   podLabels: { 'app.kubernetes.io/name': 'koala-gateway' },
   podSelector: 'app.kubernetes.io/name=koala-gateway',
 } as const;
+
+/**
+ * The Ingress class published services use and the gateway serves: `koala`, or with another
+ * system namespace `koala-<system namespace>`. An IngressClass belongs to the whole cluster, so
+ * two platforms on one cluster (other namespaces) each serve their own Ingresses only.
+ */
+export function ingressClassOf(config: KoalaConfig): string {
+  const system = config.namespaces.system;
+  return system === DEFAULT_SYSTEM_NAMESPACE ? 'koala' : `koala-${system}`;
+}
 
 /** Where the gateway is reached from the host; "" when no host port is mapped. */
 export function gatewayBase(config: KoalaConfig): string {

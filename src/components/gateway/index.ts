@@ -29,10 +29,15 @@ function gatewayStep(ctx: PlatformContext): Step {
     title: `Install the gateway (Caddy) in ${namespace}`,
     plan: async () => {
       const image = await gatewayImage(ctx.config);
-      const secret = configSecret(ctx.config, '<Caddy JSON: the routes of the Ingresses of class koala>');
+      const secret = configSecret(ctx.config, '');
+      const placeholder = {
+        ...secret,
+        metadata: { ...secret.metadata, annotations: { [GATEWAY.configHashAnnotation]: '<config hash>' } },
+        data: { 'caddy.json': '<Caddy JSON: the routes of the Ingresses of class koala>' },
+      };
       return [
-        ingressClass(),
-        secret,
+        ingressClass(ctx.config),
+        placeholder,
         gatewayDeployment(ctx.config, image, '<config hash>'),
         gatewayService(ctx.config),
       ].map((manifest) => ({ kind: 'manifest' as const, manifest }));
@@ -76,7 +81,7 @@ export const gateway: Component = {
       metadata: { name: GATEWAY.deployment, namespace: ctx.config.namespaces.gateway },
     });
     if (!deployment) return { ok: false, missing: true, detail: 'not installed' };
-    const { routes, skipped } = await liveRoutes(kube);
+    const { routes, skipped } = await liveRoutes(kube, ctx.config);
     const conflicts = skipped.length > 0 ? `; not served: ${skipped.join(', ')}` : '';
     return deploymentReady(deployment)
       ? { ok: true, detail: `Caddy ready, ${routesDetail(routes.length)}${conflicts}` }

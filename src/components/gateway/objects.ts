@@ -3,7 +3,7 @@ import type { KoalaConfig } from '../../config/schema.ts';
 import type { Manifest } from '../../kube/client.ts';
 import { SERVICE_NODE_PORTS } from '../../cluster/spec.ts';
 import { HEALTH_PATH } from './caddy.ts';
-import { GATEWAY } from './declaration.ts';
+import { GATEWAY, ingressClassOf } from './declaration.ts';
 
 /**
  * The gateway's Kubernetes objects: the IngressClass it implements, Caddy's config (a Secret: it
@@ -18,11 +18,18 @@ export const ACCESS_GROUP_LABEL = 'gateway.koala.dev/access-group';
 const CONFIG_DIR = '/etc/koala-gateway';
 const CONFIG_FILE = 'caddy.json';
 
-export function ingressClass(): Manifest {
+/**
+ * A Secret's values as the API server returns them (`data`, base64), not `stringData`: the check
+ * that compares the wanted object with the live one then finds them equal.
+ */
+const base64Values = (values: Record<string, string>): Record<string, string> =>
+  Object.fromEntries(Object.entries(values).map(([k, v]) => [k, Buffer.from(v, 'utf8').toString('base64')]));
+
+export function ingressClass(config: KoalaConfig): Manifest {
   return {
     apiVersion: 'networking.k8s.io/v1',
     kind: 'IngressClass',
-    metadata: { name: GATEWAY.ingressClass, labels },
+    metadata: { name: ingressClassOf(config), labels },
     spec: { controller: GATEWAY.controller },
   };
 }
@@ -42,7 +49,7 @@ export function configSecret(config: KoalaConfig, caddyJson: string): Manifest {
       annotations: { [GATEWAY.configHashAnnotation]: configHash(caddyJson) },
     },
     type: 'Opaque',
-    stringData: { [CONFIG_FILE]: caddyJson },
+    data: base64Values({ [CONFIG_FILE]: caddyJson }),
   };
 }
 
@@ -137,12 +144,7 @@ export function gatewayService(config: KoalaConfig): Manifest {
 }
 
 /** An access group's credentials: its user name (the group), a generated password and its bcrypt hash. */
-export function accessSecret(
-  config: KoalaConfig,
-  group: string,
-  password: string,
-  bcryptHash: string,
-): Manifest & { stringData: Record<string, string> } {
+export function accessSecret(config: KoalaConfig, group: string, password: string, bcryptHash: string): Manifest {
   return {
     apiVersion: 'v1',
     kind: 'Secret',
@@ -152,6 +154,6 @@ export function accessSecret(
       labels: { ...labels, [ACCESS_GROUP_LABEL]: group },
     },
     type: 'kubernetes.io/basic-auth',
-    stringData: { username: group, password, bcrypt: bcryptHash },
+    data: base64Values({ username: group, password, bcrypt: bcryptHash }),
   };
 }

@@ -1,5 +1,4 @@
 import type { Manifest } from '../../kube/client.ts';
-import { GATEWAY } from './declaration.ts';
 
 /**
  * A published service as the gateway serves it, and the Ingress that records it in the cluster.
@@ -64,6 +63,8 @@ export const podsServiceName = (service: string): string => `${service}-pods`;
 
 /** The Ingress of a published service: its prefix to the Service (the headless one when sticky). */
 export function ingressFor(options: {
+  /** The platform's Ingress class (ingressClassOf). */
+  ingressClass: string;
   name: string;
   namespace: string;
   labels: Record<string, string>;
@@ -87,7 +88,7 @@ export function ingressFor(options: {
     kind: 'Ingress',
     metadata: { name: options.name, namespace: options.namespace, labels: options.labels, annotations },
     spec: {
-      ingressClassName: GATEWAY.ingressClass,
+      ingressClassName: options.ingressClass,
       rules: [
         {
           http: {
@@ -123,14 +124,17 @@ interface IngressLike {
 }
 
 /**
- * The routes of the Ingresses of class `koala`, longest path first (so /app/api wins over /app).
- * An Ingress koala cannot serve (no path, a named port) is left out and named in `skipped`.
+ * The routes of the Ingresses of the platform's class, longest path first (so /app/api wins over
+ * /app). An Ingress koala cannot serve (no path, a named port) is left out and named in `skipped`.
  */
-export function routesOf(ingresses: readonly IngressLike[]): { routes: GatewayRoute[]; skipped: string[] } {
+export function routesOf(
+  ingresses: readonly IngressLike[],
+  ingressClass: string,
+): { routes: GatewayRoute[]; skipped: string[] } {
   const routes: GatewayRoute[] = [];
   const skipped: string[] = [];
   for (const ingress of ingresses) {
-    if (ingress.spec?.ingressClassName !== GATEWAY.ingressClass) continue;
+    if (ingress.spec?.ingressClassName !== ingressClass) continue;
     const namespace = ingress.metadata?.namespace ?? 'default';
     const name = ingress.metadata?.name ?? '';
     const a = ingress.metadata?.annotations ?? {};

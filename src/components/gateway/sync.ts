@@ -6,7 +6,7 @@ import { randomString } from '../../orchestration/credentials.ts';
 import { registerSecret } from '../../tools/redact.ts';
 import { KoalaError } from '../../util/errors.ts';
 import { caddyConfig } from './caddy.ts';
-import { GATEWAY } from './declaration.ts';
+import { GATEWAY, ingressClassOf } from './declaration.ts';
 import {
   ACCESS_GROUP_LABEL,
   accessSecret,
@@ -37,21 +37,26 @@ export interface GatewaySync {
 
 const BCRYPT_COST = 10;
 
-const b64 = (s: string): string => Buffer.from(s, 'utf8').toString('base64');
 const unb64 = (s: string | undefined): string => Buffer.from(s ?? '', 'base64').toString('utf8');
 
-/** Ingresses of class koala in the whole cluster, as routes; of two on one path, the older is served. */
-export async function liveRoutes(kube: Kube): Promise<{ routes: GatewayRoute[]; skipped: string[] }> {
+/** The platform's Ingresses in the whole cluster, as routes; of two on one path, the older is served. */
+export async function liveRoutes(
+  kube: Kube,
+  config: KoalaConfig,
+): Promise<{ routes: GatewayRoute[]; skipped: string[] }> {
   const ingresses = await kube.list<Manifest>('networking.k8s.io/v1', 'Ingress');
   // client-node reads creationTimestamp as a Date.
   const created = (o: Manifest): number =>
     new Date((o.metadata as { creationTimestamp?: string | Date }).creationTimestamp ?? 0).getTime();
   const key = (o: Manifest): string => `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
   const byAge = [...ingresses].sort((a, b) => created(a) - created(b) || key(a).localeCompare(key(b)));
-  const { routes, skipped } = routesOf(byAge as never);
-  const losers = new Set(pathConflicts(routes).flatMap((c) => c.routes.slice(1)));
+  const { routes, skipped } = routesOf(byAge as never, ingressClassOf(config));
+  const losers = new Set<string>();
   for (const conflict of pathConflicts(routes))
-    for (const name of conflict.routes.slice(1)) skipped.push(`${name}: ${conflict.path} is ${conflict.routes[0]}'s`);
+    for (const name of conflict.routes.slice(1)) {
+      losers.add(name);
+      skipped.push(`${name}: ${conflict.path} is ${conflict.routes[0]}'s`);
+    }
   return { routes: routes.filter((r) => !losers.has(`${r.namespace}/${r.name}`)), skipped };
 }
 
@@ -91,9 +96,7 @@ async function accessHashes(
     const password = randomString(24);
     registerSecret(password);
     hashes[group] = await bcrypt.hash(password, BCRYPT_COST);
-    const secret = accessSecret(config, group, password, hashes[group]);
-    const { stringData, ...rest } = secret;
-    secrets.push({ ...rest, data: Object.fromEntries(Object.entries(stringData).map(([k, v]) => [k, b64(v)])) });
+    secrets.push(accessSecret(config, group, password, hashes[group]));
     created.push(group);
   }
   return { hashes, created, secrets };
@@ -105,16 +108,14 @@ export async function desiredGateway(
   config: KoalaConfig,
   image: string,
 ): Promise<{ objects: Manifest[]; routes: GatewayRoute[]; skipped: string[]; newGroups: string[] }> {
-  const { routes, skipped } = await liveRoutes(kube);
+  const { routes, skipped } = await liveRoutes(kube, config);
   const groups = [...new Set(routes.flatMap((r) => (r.access ? [r.access] : [])))].sort();
   const access = await accessHashes(kube, config, groups);
   const caddyJson = `${JSON.stringify(caddyConfig(routes, access.hashes), null, 2)}\n`;
-  const secret = configSecret(config, caddyJson);
-  const { stringData, ...rest } = secret as Manifest & { stringData: Record<string, string> };
   const objects: Manifest[] = [
-    ingressClass(),
+    ingressClass(config),
     ...access.secrets,
-    { ...rest, data: Object.fromEntries(Object.entries(stringData).map(([k, v]) => [k, b64(v)])) },
+    configSecret(config, caddyJson),
     gatewayDeployment(config, image, configHash(caddyJson)),
     gatewayService(config),
   ];
