@@ -133,3 +133,22 @@ export async function readObjects(world: PlatformWorld, prefix: string, pod: str
   expect(phase, out).toBe('Succeeded');
   return out;
 }
+
+/**
+ * How many executors the SparkApplication's driver saw register, and how many ran tasks, read
+ * from the driver's log. The operator's executorState is no measure of this: when the driver
+ * stops it deletes its executor pods, and one still shutting down is recorded as FAILED though
+ * the job is done.
+ */
+export function executorsThatWorked(
+  world: RealWorld,
+  driverPod: string,
+): { registered: number; ranTasks: number; log: string } {
+  const log = kubectl(world, ['logs', '-n', 'spark-jobs', driverPod]);
+  const ids = (re: RegExp): number => new Set([...log.matchAll(re)].map((m) => m[1])).size;
+  return {
+    registered: ids(/Registered executor .* with ID (\d+)/g),
+    ranTasks: ids(/Finished task .* \(executor (\d+)\)/g),
+    log,
+  };
+}
