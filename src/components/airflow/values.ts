@@ -92,10 +92,20 @@ function dagsMounts(image: string) {
   };
 }
 
+/**
+ * The Airflow version of an image tag. The chart turns whole components on and off with semver
+ * checks of `airflowVersion` (the api-server only for ">=3.0.0"), and semver reads a tag's suffix
+ * (3.2.2-python3.12, a mirror's 3.2.2-build7) as a pre-release, which such a check refuses. A tag
+ * without a version (latest, a digest only) leaves the pin's.
+ */
+export function airflowVersionOf(tag: string): string | undefined {
+  return /^v?(\d+\.\d+\.\d+)/.exec(tag)?.[1];
+}
+
 export function airflowValues(config: KoalaConfig, pins: Pins, credentials: Credentials): Record<string, unknown> {
   const reference = imageFor(config, pins, 'airflow');
   const image = splitImage(reference);
-  const version = image.tag.split('@')[0]!;
+  const version = airflowVersionOf(image.tag) ?? airflowVersionOf(splitImage(pins.images.airflow).tag)!;
   const jobNamespace = config.spark.jobNamespaces[0]!;
   // Changes when the admin credentials change, so the user job runs again (koala removes the old Job first).
   const credentialsMark = createHash('sha256')

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { load } from 'js-yaml';
 import { describe, expect, it } from 'vitest';
-import { airflowValues } from '../../../src/components/airflow/values.ts';
+import { airflowValues, airflowVersionOf } from '../../../src/components/airflow/values.ts';
 import { portForwardTargets } from '../../../src/components/endpoints.ts';
 import { objectStoreValues } from '../../../src/components/object-store/values.ts';
 import { credentialsFromSecrets, platformSecrets } from '../../../src/components/foundation/secrets.ts';
@@ -78,6 +78,30 @@ describe('values koala passes to the charts', () => {
       },
     });
     expect(portForwardTargets(config)['object-store']).toMatchObject({ service: 'seaweedfs-all-in-one', port: 8333 });
+  });
+
+  it.each([
+    ['3.2.2', '3.2.2'],
+    ['3.2.2-python3.12', '3.2.2'],
+    ['3.2.2-4445d5c26259', '3.2.2'],
+    ['v3.1.0', '3.1.0'],
+    ['3.2.2@sha256:abc', '3.2.2'],
+    ['latest', undefined],
+    ['slim-latest', undefined],
+  ])("airflowVersion of the image tag %s is %s: the chart's semver checks refuse a suffix", (tag, version) => {
+    expect(airflowVersionOf(tag)).toBe(version);
+  });
+
+  it("Airflow: an image override's tag with a suffix still gives the chart a plain version", async () => {
+    const { credentials } = await resolveCredentials(new Map(), undefined);
+    const config = defaultConfig(REPO);
+    config.images = { ...config.images, airflow: 'registry.local/airflow:3.2.2-python3.12' };
+    expect(airflowValues(config, await loadPins(), credentials)).toMatchObject({
+      airflowVersion: '3.2.2',
+      defaultAirflowTag: '3.2.2-python3.12',
+    });
+    config.images = { ...config.images, airflow: 'registry.local/airflow:latest' };
+    expect(airflowValues(config, await loadPins(), credentials).airflowVersion).toBe('3.2.2');
   });
 
   it('Airflow: LocalExecutor, own Postgres, hooks off, secrets by reference only, connections declared', async () => {
