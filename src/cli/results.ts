@@ -204,10 +204,15 @@ export interface UsersKubeconfigJson extends PersonaKubeconfig {
 
 /** `koala dags sync`. */
 export interface DagsSyncJson {
-  ok: true;
+  /** false when a DAG file failed to import in Airflow. */
+  ok: boolean;
   detail: string;
   /** The SparkApplication written for each app's DAG (dags/<app>.sparkapplication.yaml). */
   apps: Array<{ app: string; file: string; image: string; changed: boolean; built: boolean }>;
+  /** Airflow's parse of each DAG file: its DAGs, or the traceback it failed to import with. */
+  parse?: { files: Array<{ file: string; dags: string[]; error?: string }>; pending: string[] };
+  /** Why the parse could not be checked (no Airflow, or none ready). */
+  notChecked?: string;
 }
 
 /** `koala tools install`. */

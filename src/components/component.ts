@@ -9,6 +9,8 @@ export interface Health {
   detail: string;
   /** Set when the component is simply not installed (as opposed to installed and broken). */
   missing?: boolean;
+  /** Problems in what users gave it (a DAG that fails to import), one line each, with what to do. */
+  problems?: string[];
 }
 
 export interface Endpoint {

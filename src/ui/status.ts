@@ -40,6 +40,8 @@ export function renderStatus(s: PlatformStatus): string {
         .join('\n'),
     );
   }
+  const problems = s.components.flatMap((x) => (x.problems ?? []).map((line) => `  ${x.id}: ${line}`));
+  if (problems.length > 0) out.push('', ...problems);
   if (s.tasks) {
     out.push(
       '',

@@ -7,6 +7,7 @@ import type { Kube } from '../../kube/client.ts';
 import { jobOutcome, namedWorkloadsReadiness, statefulSetReady, waitForWorkloads } from '../../kube/readiness.ts';
 import type { PlatformContext } from '../../orchestration/context.ts';
 import type { Component } from '../component.ts';
+import { errorMessage } from '../../util/errors.ts';
 import { AIRFLOW } from './declaration.ts';
 import { maskedCredentials, platformCredentials } from '../foundation/index.ts';
 import { POSTGRES, RELEASES, SECRETS } from '../names.ts';
@@ -19,6 +20,8 @@ import {
   type ReleaseDef,
 } from '../release.ts';
 import { dagsConfigMap, dagsDirectory, readDagBundle } from './dags.ts';
+import { dagFiles, errorLine, IMPORT_ERROR_HINT, nudgeDagSidecars } from './parse.ts';
+import { importErrors, withAirflowApi } from './api.ts';
 import { AIRFLOW_JOBS, airflowValues } from './values.ts';
 
 /**
@@ -126,17 +129,38 @@ function dagsStep(ctx: PlatformContext): Step {
   };
 }
 
-/** `koala dags sync` and the airflow-dags step: one server-side apply of the ConfigMap. */
-export async function syncDags(ctx: PlatformContext): Promise<string> {
+export interface PublishedDags {
+  detail: string;
+  changed: boolean;
+  /** When the new bundle was written; Airflow's parse records from before it are stale. */
+  at: Date;
+  /** The files Airflow parses for DAGs (dagFiles). */
+  dagFiles: string[];
+}
+
+/**
+ * `koala dags sync` and the airflow-dags step: one server-side apply of the ConfigMap, then a
+ * nudge so the Airflow pods' sidecars see it at once.
+ */
+export async function publishDags(ctx: PlatformContext): Promise<PublishedDags> {
   const bundle = await readDagBundle(dagsDirectory(ctx.config));
   const kube = await ctx.kube();
   const manifest = dagsConfigMap(ctx.config, bundle);
   const live = await kube.get<V1ConfigMap>(manifest);
-  if (live?.metadata?.annotations?.['koala.dev/dags-digest'] === bundle.digest)
-    return `${Object.keys(bundle.files).length} files, unchanged (${bundle.digest})`;
-  await kube.apply(manifest);
   const count = Object.keys(bundle.files).length;
-  return `${count} files published (${bundle.digest}); Airflow sees them within about a minute`;
+  const files = dagFiles(bundle.files);
+  if (live?.metadata?.annotations?.['koala.dev/dags-digest'] === bundle.digest)
+    return { detail: `${count} files, unchanged (${bundle.digest})`, changed: false, at: new Date(), dagFiles: files };
+  // Airflow's timestamps are the cluster's clock; a little slack keeps a parse that raced the
+  // write from counting as stale.
+  const at = new Date(Date.now() - 2000);
+  await kube.apply(manifest);
+  await nudgeDagSidecars(kube, ctx.config.namespaces.airflow, bundle.digest);
+  return { detail: `${count} files published (${bundle.digest})`, changed: true, at, dagFiles: files };
+}
+
+export async function syncDags(ctx: PlatformContext): Promise<string> {
+  return (await publishDags(ctx)).detail;
 }
 
 export const airflow: Component = {
@@ -185,8 +209,31 @@ export const airflow: Component = {
     const fresh = await releaseFreshness(ctx, airflowRelease(ctx), signal);
     if (!fresh.state) return { ok: false, missing: true, detail: 'not installed' };
     if (fresh.state.status !== 'deployed') return { ok: false, detail: `release ${fresh.state.status}` };
-    const ready = await namedWorkloadsReadiness(await ctx.kube(), ctx.config.namespaces.airflow, AIRFLOW_WORKLOADS);
-    return { ok: ready.ready, detail: `${fresh.state.chart}: ${ready.detail}` };
+    const kube = await ctx.kube();
+    const namespace = ctx.config.namespaces.airflow;
+    const ready = await namedWorkloadsReadiness(kube, namespace, AIRFLOW_WORKLOADS);
+    const detail = `${fresh.state.chart}: ${ready.detail}`;
+    if (!ready.ready) return { ok: false, detail };
+    const dagsDir = ctx.config.airflow.dagsDir;
+    // The pods are ready, so Airflow works; an API that does not answer in time only means the
+    // DAG files were not checked this time.
+    const errors = await withAirflowApi(
+      kube,
+      namespace,
+      importErrors,
+      AbortSignal.any([signal, AbortSignal.timeout(15_000)]),
+    ).catch((error: unknown) => error);
+    if (!Array.isArray(errors))
+      return { ok: true, detail: `${detail}; DAG imports not checked (${errorMessage(errors).split('\n')[0]})` };
+    if (errors.length === 0) return { ok: true, detail };
+    return {
+      ok: false,
+      detail: `${detail}; ${errors.length} DAG file${errors.length === 1 ? '' : 's'} failed to import`,
+      problems: [
+        ...errors.map((e) => `${dagsDir}/${e.filename}: ${errorLine(e.stackTrace)}`),
+        '`koala dags sync` shows the whole error. ' + IMPORT_ERROR_HINT,
+      ],
+    };
   },
   endpoints(ctx) {
     const target = { localPort: ctx.config.ports.airflow };

@@ -1,0 +1,112 @@
+import { describe, expect, it } from 'vitest';
+import { errorLine } from '../../src/components/airflow/api.ts';
+import { dagFiles, reportFromApi } from '../../src/components/airflow/parse.ts';
+
+const TRACE = [
+  'Traceback (most recent call last):',
+  '  File "/opt/airflow/dags/current/legacy.py", line 3, in <module>',
+  '    from airflow.utils.dates import days_ago',
+  "ModuleNotFoundError: No module named 'airflow.utils.dates'",
+  '',
+].join('\n');
+
+describe('dagFiles: the files Airflow parses in safe mode', () => {
+  it.each([
+    ['a DAG file', 'dag.py', 'from airflow.sdk import DAG', true],
+    ['a helper module that never mentions a DAG', 'helpers.py', 'import airflow\nX = 1', false],
+    ['a file that mentions a dag but not airflow', 'notes.py', '# dag helpers', false],
+    ['a YAML file', 'app.sparkapplication.yaml', 'airflow dag', false],
+    ['a DAG in a subfolder', 'team/etl.py', 'from airflow import DAG', true],
+  ])('%s', (_what, file, text, parsed) => {
+    expect(dagFiles({ [file]: text })).toEqual(parsed ? [file] : []);
+  });
+});
+
+describe("reportFromApi: each file's DAGs or import error, from Airflow's records", () => {
+  const since = new Date('2026-12-01T10:00:00Z');
+  const dag = (dagId: string, file: string, at: string) => ({ dagId, file, lastParsed: at, paused: true });
+
+  it('a file parsed since the publish reports its DAGs; one parsed before is pending', () => {
+    const report = reportFromApi(
+      ['a.py', 'b.py'],
+      [],
+      [dag('a', 'a.py', '2026-12-01T10:00:05Z'), dag('b', 'b.py', '2026-12-01T09:59:00Z')],
+      since,
+    );
+    expect(report).toEqual({ files: [{ file: 'a.py', dags: ['a'] }], pending: ['b.py'] });
+  });
+
+  it('an import error since the publish is reported with its trace; an older one does not count', () => {
+    const fresh = reportFromApi(
+      ['legacy.py'],
+      [{ filename: 'legacy.py', timestamp: '2026-12-01T10:00:03Z', stackTrace: TRACE }],
+      [],
+      since,
+    );
+    expect(fresh).toEqual({ files: [{ file: 'legacy.py', dags: [], error: TRACE }], pending: [] });
+    const stale = reportFromApi(
+      ['legacy.py'],
+      [{ filename: 'legacy.py', timestamp: '2026-12-01T09:00:00Z', stackTrace: TRACE }],
+      [],
+      since,
+    );
+    expect(stale.pending).toEqual(['legacy.py']);
+  });
+
+  it('matches files Airflow names by an absolute path too', () => {
+    const report = reportFromApi(
+      ['team/etl.py'],
+      [],
+      [dag('etl', '/opt/airflow/dags/current/team/etl.py', '2026-12-01T10:01:00Z')],
+      since,
+    );
+    expect(report.files).toEqual([{ file: 'team/etl.py', dags: ['etl'] }]);
+  });
+
+  it('without a publish time (an unchanged bundle) it reports the current records, pending nothing', () => {
+    const report = reportFromApi(
+      ['a.py', 'legacy.py', 'new.py'],
+      [{ filename: 'legacy.py', timestamp: '2026-11-01T00:00:00Z', stackTrace: TRACE }],
+      [dag('a', 'a.py', '2026-11-01T00:00:00Z')],
+      undefined,
+    );
+    expect(report).toEqual({
+      files: [
+        { file: 'a.py', dags: ['a'] },
+        { file: 'legacy.py', dags: [], error: TRACE },
+        { file: 'new.py', dags: [] },
+      ],
+      pending: [],
+    });
+  });
+});
+
+describe('errorLine', () => {
+  it("is the traceback's last line: the exception and its message", () => {
+    expect(errorLine(TRACE)).toBe("ModuleNotFoundError: No module named 'airflow.utils.dates'");
+    expect(errorLine('')).toBe('');
+  });
+});
+
+describe('koala status with a DAG that fails to import', () => {
+  it("lists the file and Airflow's error under the components, and is not healthy", async () => {
+    const { renderStatus } = await import('../../src/ui/status.ts');
+    const text = renderStatus({
+      healthy: false,
+      cluster: { name: 'koala', exists: true, reachable: true, context: 'kind-koala', version: 'v1.34.0' },
+      nodes: [{ name: 'koala-control-plane', role: 'control-plane', ready: true, version: 'v1.34.0' }],
+      components: [
+        {
+          id: 'airflow',
+          title: 'Airflow',
+          ok: false,
+          detail: 'airflow-1.22.0: 4/4 ready; 1 DAG file failed to import',
+          problems: [`dags/legacy.py: ${errorLine(TRACE)}`, '`koala dags sync` shows the whole error.'],
+        },
+      ],
+    });
+    expect(text).toMatch(/airflow\s+UNHEALTHY\s+airflow-1\.22\.0: 4\/4 ready; 1 DAG file failed to import/);
+    expect(text).toContain("  airflow: dags/legacy.py: ModuleNotFoundError: No module named 'airflow.utils.dates'");
+    expect(text).toContain('  airflow: `koala dags sync` shows the whole error.');
+  });
+});
