@@ -44,9 +44,9 @@ CADDY_VERSION=v2.11.9
 SPARK_PKGS=openjdk-17-jre-headless,python3,tini,procps,bash,ca-certificates,libnss-wrapper
 RECIPE_REV=1
 
-log() { printf '[platform-images %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
-die() { printf '[platform-images] ERROR: %s\n' "$*" >&2; exit 1; }
-key() { printf '%s\n' "$@" | sha256sum | cut -c1-12; }
+LOG_NAME=platform-images
+# shellcheck source=image-lib.sh
+. "$HERE/image-lib.sh"
 
 GOVERSION=$(GOTOOLCHAIN=local go env GOVERSION)
 OPERATOR_BIN=$(bash "$HERE/build-spark-operator.sh" --print-bin)
@@ -81,7 +81,6 @@ go_tool() { # go_tool NAME MODULE VERSION
   mv "$d/bin.tmp" "$d/bin"
 }
 
-have() { docker image inspect "$1" >/dev/null 2>&1; }
 have_all() { local i; for i in "${IMAGES[@]}"; do have "$i" || return 1; done; }
 
 case "${1:-}" in
@@ -107,14 +106,6 @@ mkdir -p "$C/tools" "$C/rootfs" "$C/logs"
 exec 9>"$C/.lock"
 flock -n 9 || { log "another build holds $C/.lock; waiting"; flock 9; }
 T0=$SECONDS
-TIMINGS=$C/logs/timings.txt
-timed() { # timed NAME COMMAND...: run it, log and record its wall time
-  local name=$1 t=$SECONDS; shift
-  "$@" || return
-  log "$name: $((SECONDS - t))s"
-  printf '%s %s %ss\n' "$(date -u +%FT%TZ)" "$name" "$((SECONDS - t))" >>"$TIMINGS"
-}
-
 # --- inputs built elsewhere in the test bed (cached there) ----------------------------------------
 bash "$HERE/build-spark-operator.sh" >&2
 bash "$HERE/pyspark.sh"
@@ -122,18 +113,9 @@ PYSPARK_SITE=$(dirname "$(bash "$HERE/pyspark.sh" --print-home)")
 [ -x "$PYSPARK_SITE/pyspark/bin/spark-submit" ] || die "no pyspark in $PYSPARK_SITE (scripts/testbed/pyspark.sh)"
 
 # --- the Spark rootfs (debootstrap, sharing the kind node build's .debs) --------------------------
-MIRROR=${KOALA_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 spark_rootfs() {
   [ -f "$ROOTFS/.complete" ] && return 0
-  command -v debootstrap >/dev/null || die "debootstrap is missing (apt-get install debootstrap)"
-  log "spark rootfs: debootstrap $DEBIAN_SUITE (log: $C/logs/rootfs-spark.log)"
-  rm -rf --one-file-system "$ROOTFS"; mkdir -p "$ROOTFS" "$KOALA_TESTBED_CACHE/kind-node/debs"
-  nice -n 10 debootstrap --variant=minbase --include="$SPARK_PKGS" --cache-dir="$KOALA_TESTBED_CACHE/kind-node/debs" \
-    "$DEBIAN_SUITE" "$ROOTFS" "$MIRROR" >"$C/logs/rootfs-spark.log" 2>&1 ||
-    { tail -n 20 "$C/logs/rootfs-spark.log" >&2; die "debootstrap of the spark rootfs failed"; }
-  rm -rf "$ROOTFS"/var/lib/apt/lists/* "$ROOTFS"/var/cache/apt/*.bin "$ROOTFS"/var/cache/apt/archives/*.deb \
-    "$ROOTFS"/usr/share/doc/* "$ROOTFS"/usr/share/man/* "$ROOTFS"/usr/share/info/*
-  : >"$ROOTFS/etc/resolv.conf"; : >"$ROOTFS/etc/hostname"
+  debian_rootfs "$ROOTFS" "$SPARK_PKGS" spark
   # pyspark as apache/spark lays Spark out: the package is SPARK_HOME, importable by python3.
   cp -a "$PYSPARK_SITE/pyspark" "$ROOTFS/opt/spark"
   cp -a "$PYSPARK_SITE/py4j" "$ROOTFS/usr/lib/python3/dist-packages/py4j"
@@ -148,11 +130,6 @@ spark_rootfs() {
   touch "$ROOTFS/.complete"
 }
 
-import_rootfs() { # import_rootfs DIR TAG [--change ...]...
-  local dir=$1 tag=$2; shift 2
-  tar -C "$dir" --exclude=./.complete --numeric-owner -cf - . | docker import "$@" - "$tag" >/dev/null
-}
-
 spark_image() {
   spark_rootfs
   import_rootfs "$ROOTFS" "$SPARK_IMAGE" \
@@ -163,16 +140,6 @@ spark_image() {
     --change 'WORKDIR /opt/spark/work-dir' \
     --change 'USER 185' \
     --change 'ENTRYPOINT ["/opt/entrypoint.sh"]'
-}
-
-# A Dockerfile build from a local base (no pull: the base is in the daemon) in a temp context.
-context_build() { # context_build TAG DOCKERFILE_TEXT FILE...
-  local tag=$1 text=$2 ctx; shift 2
-  ctx=$(mktemp -d /var/tmp/koala-platform.XXXXXX)
-  cp "$@" "$ctx/"
-  printf '%s\n' "$text" >"$ctx/Dockerfile"
-  docker build -q -t "$tag" "$ctx" >/dev/null || { rm -rf "$ctx"; die "docker build of $tag failed"; }
-  rm -rf "$ctx"
 }
 
 operator_image() {
