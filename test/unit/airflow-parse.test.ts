@@ -53,31 +53,24 @@ describe("reportFromApi: each file's DAGs or import error, from Airflow's record
     expect(stale.pending).toEqual(['legacy.py']);
   });
 
-  it('matches files Airflow names by an absolute path too', () => {
+  it('matches a file by its path in the bundle, or the absolute path under the DAG folder; never by suffix', () => {
     const report = reportFromApi(
-      ['team/etl.py'],
-      [],
-      [dag('etl', '/opt/airflow/dags/current/team/etl.py', '2026-12-01T10:01:00Z')],
+      ['a.py', 'team/etl.py'],
+      [{ filename: 'sub/a.py', timestamp: '2026-12-01T10:00:03Z', stackTrace: TRACE }],
+      [
+        dag('etl', '/opt/airflow/dags/current/team/etl.py', '2026-12-01T10:01:00Z'),
+        dag('a', 'a.py', '2026-12-01T10:01:00Z'),
+      ],
       since,
     );
-    expect(report.files).toEqual([{ file: 'team/etl.py', dags: ['etl'] }]);
+    expect(report.files).toEqual([
+      { file: 'a.py', dags: ['a'] },
+      { file: 'team/etl.py', dags: ['etl'] },
+    ]);
   });
 
-  it('without a publish time (an unchanged bundle) it reports the current records, pending nothing', () => {
-    const report = reportFromApi(
-      ['a.py', 'legacy.py', 'new.py'],
-      [{ filename: 'legacy.py', timestamp: '2026-11-01T00:00:00Z', stackTrace: TRACE }],
-      [dag('a', 'a.py', '2026-11-01T00:00:00Z')],
-      undefined,
-    );
-    expect(report).toEqual({
-      files: [
-        { file: 'a.py', dags: ['a'] },
-        { file: 'legacy.py', dags: [], error: TRACE },
-        { file: 'new.py', dags: [] },
-      ],
-      pending: [],
-    });
+  it('a file Airflow has no record of is pending, not "no DAG"', () => {
+    expect(reportFromApi(['new.py'], [], [], since)).toEqual({ files: [], pending: ['new.py'] });
   });
 });
 

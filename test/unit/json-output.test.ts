@@ -134,7 +134,11 @@ describe('--json output validates against its schema', { timeout: 60_000 }, () =
   it('a key or a value the type does not allow fails the check', () => {
     const sync = (doc: object) => () => jsonDocument('dags sync', JSON.stringify(doc));
     expect(sync({ ok: true, detail: 'synced', extra: 1 })).toThrow(/must NOT have additional properties/);
-    expect(sync({ ok: false, detail: 'synced' })).toThrow(/must be equal to constant/);
+    expect(sync({ ok: 'yes', detail: 'synced', apps: [] })).toThrow(/must be boolean/);
+    const credentials = (doc: object) => () => jsonDocument('credentials', JSON.stringify(doc));
+    expect(credentials({ ok: false, file: 'f', source: 'file', credentials: {}, gateway: [] })).toThrow(
+      /must be equal to constant/,
+    );
   });
 
   it('the error document: a usage error (exit 2) and a failure (exit 1)', async () => {

@@ -63,7 +63,9 @@ export async function withAirflowApi<T>(
       const text = await response.text();
       if (!response.ok)
         throw new KoalaError(
-          `Airflow's API answered ${method} ${path} with ${response.status}: ${text.slice(0, 300)}`,
+          // The sign-in's answer may echo what was sent: the password.
+          `Airflow's API answered ${method} ${path} with ${response.status}` +
+            (path === '/auth/token' ? '' : `: ${text.slice(0, 300)}`),
           {
             hint:
               "`koala status` shows whether Airflow is healthy; the api-server's log has the cause " +

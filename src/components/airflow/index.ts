@@ -132,8 +132,8 @@ function dagsStep(ctx: PlatformContext): Step {
 export interface PublishedDags {
   detail: string;
   changed: boolean;
-  /** When the new bundle was written; Airflow's parse records from before it are stale. */
-  at: Date;
+  /** The bundle's digest, which the DAG sidecars log when they switch to it. */
+  digest: string;
   /** The files Airflow parses for DAGs (dagFiles). */
   dagFiles: string[];
 }
@@ -148,15 +148,12 @@ export async function publishDags(ctx: PlatformContext): Promise<PublishedDags> 
   const manifest = dagsConfigMap(ctx.config, bundle);
   const live = await kube.get<V1ConfigMap>(manifest);
   const count = Object.keys(bundle.files).length;
-  const files = dagFiles(bundle.files);
+  const published = { digest: bundle.digest, dagFiles: dagFiles(bundle.files) };
   if (live?.metadata?.annotations?.['koala.dev/dags-digest'] === bundle.digest)
-    return { detail: `${count} files, unchanged (${bundle.digest})`, changed: false, at: new Date(), dagFiles: files };
-  // Airflow's timestamps are the cluster's clock; a little slack keeps a parse that raced the
-  // write from counting as stale.
-  const at = new Date(Date.now() - 2000);
+    return { detail: `${count} files, unchanged (${bundle.digest})`, changed: false, ...published };
   await kube.apply(manifest);
   await nudgeDagSidecars(kube, ctx.config.namespaces.airflow, bundle.digest);
-  return { detail: `${count} files published (${bundle.digest})`, changed: true, at, dagFiles: files };
+  return { detail: `${count} files published (${bundle.digest})`, changed: true, ...published };
 }
 
 export async function syncDags(ctx: PlatformContext): Promise<string> {

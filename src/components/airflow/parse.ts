@@ -3,9 +3,10 @@ import type { Kube } from '../../kube/client.ts';
 import { mergePatch } from '../../kube/patch.ts';
 import { sleep } from '../../kube/watch.ts';
 import { importErrors, parsedDags, withAirflowApi, type AirflowApi } from './api.ts';
+import { DAGS_FOLDER } from './dags.ts';
+import { AIRFLOW } from './declaration.ts';
 
 export { errorLine } from './api.ts';
-import { AIRFLOW } from './declaration.ts';
 
 /**
  * What Airflow made of the published DAG files: for each file, the DAGs it defines or the error
@@ -51,51 +52,93 @@ export async function nudgeDagSidecars(kube: Kube, namespace: string, digest: st
       `/api/v1/namespaces/${namespace}/pods/${pod.metadata!.name!}`,
       { metadata: { annotations: { 'koala.dev/dags-digest': digest } } },
       `Marking pod ${namespace}/${pod.metadata!.name!} with the DAG bundle`,
-    ).catch(() => undefined); // a pod that went away meanwhile needs no nudge
+    ).catch((error: unknown) => {
+      // A pod that went away meanwhile needs no nudge.
+      if (!/HTTP 404/.test(String(error))) throw error;
+    });
   }
 }
 
-/** How each file fared, by Airflow's records: parsed at or after `since` counts; anything older is pending. */
+/**
+ * When the dag-processor's DAG sidecar switched to the bundle `digest`, from its own log line
+ * (the cluster's clock, so no skew with Airflow's timestamps); undefined until it has. Airflow
+ * parses every file again about every 30 s, so a record from before the switch may be of the old
+ * text: only records after it count.
+ */
+export async function bundleSwitchTime(kube: Kube, namespace: string, digest: string): Promise<Date | undefined> {
+  const pods = await kube.list<V1Pod>('v1', 'Pod', {
+    namespace,
+    labelSelector: `release=${AIRFLOW.releases.airflow},component=dag-processor`,
+  });
+  for (const pod of pods) {
+    if (pod.metadata?.deletionTimestamp || pod.status?.phase !== 'Running') continue;
+    const log = `/api/v1/namespaces/${namespace}/pods/${pod.metadata!.name!}/log`;
+    const { status, body } = await kube.raw(`${log}?container=koala-dags&timestamps=true&tailLines=100`);
+    if (status !== 200) continue;
+    const line = body
+      .split('\n')
+      .reverse()
+      .find((l) => l.endsWith(`koala dags: now at ${digest}`));
+    if (line) return new Date(line.split(' ')[0]!);
+  }
+  return undefined;
+}
+
+/**
+ * How each file fared by Airflow's records since `since`: its DAGs, or its import error. A file
+ * with neither is pending: not parsed again yet, or (if it stays so) it defines no DAG.
+ */
 export function reportFromApi(
   files: string[],
   errors: Awaited<ReturnType<typeof importErrors>>,
   dags: Awaited<ReturnType<typeof parsedDags>>,
-  since: Date | undefined,
+  since: Date,
 ): ParseReport {
-  const fresh = (at: string | undefined): boolean => since === undefined || (!!at && new Date(at) >= since);
-  const sameFile = (reported: string, file: string): boolean => reported === file || reported.endsWith(`/${file}`);
+  const fresh = (at: string | undefined): boolean => !!at && new Date(at) >= since;
+  // Airflow 3 names files relative to the bundle; older records carry the absolute path.
+  const sameFile = (reported: string, file: string): boolean =>
+    reported === file || reported === `${DAGS_FOLDER}/${file}`;
   const report: ParseReport = { files: [], pending: [] };
   for (const file of files) {
     const error = errors.find((e) => sameFile(e.filename, file) && fresh(e.timestamp));
     const defined = dags.filter((d) => sameFile(d.file, file) && fresh(d.lastParsed)).map((d) => d.dagId);
-    if (error) report.files.push({ file, dags: defined, error: error.stackTrace });
-    else if (defined.length > 0 || since === undefined) report.files.push({ file, dags: defined.sort() });
+    if (error) report.files.push({ file, dags: defined.sort(), error: error.stackTrace });
+    else if (defined.length > 0) report.files.push({ file, dags: defined.sort() });
     else report.pending.push(file);
   }
   return report;
 }
 
 /**
- * Waits until Airflow has parsed every DAG file since `since` (the moment the bundle was
- * published), or until the timeout; without `since`, reports Airflow's current records.
+ * Waits until the dag-processor has the bundle `digest` and has parsed every DAG file since, or
+ * until the timeout.
  */
 export async function dagParseReport(
   kube: Kube,
   namespace: string,
-  files: string[],
-  options: { since?: Date; timeoutMs: number; signal?: AbortSignal; onWait?: (pending: string[]) => void },
+  bundle: { digest: string; dagFiles: string[] },
+  options: { timeoutMs: number; signal?: AbortSignal; onWait?: (pending: string[]) => void },
 ): Promise<ParseReport> {
   const deadline = Date.now() + options.timeoutMs;
+  const pause = async (pending: string[]): Promise<void> => {
+    options.onWait?.(pending);
+    options.signal?.throwIfAborted();
+    await sleep(3000, options.signal);
+  };
+  let since: Date | undefined;
+  while (!(since = await bundleSwitchTime(kube, namespace, bundle.digest))) {
+    if (Date.now() > deadline) return { files: [], pending: bundle.dagFiles };
+    await pause(bundle.dagFiles);
+  }
+  const anchor = since;
   return withAirflowApi(
     kube,
     namespace,
     async (api: AirflowApi) => {
       for (;;) {
-        const report = reportFromApi(files, await importErrors(api), await parsedDags(api), options.since);
+        const report = reportFromApi(bundle.dagFiles, await importErrors(api), await parsedDags(api), anchor);
         if (report.pending.length === 0 || Date.now() > deadline) return report;
-        options.onWait?.(report.pending);
-        options.signal?.throwIfAborted();
-        await sleep(3000, options.signal);
+        await pause(report.pending);
       }
     },
     options.signal,
@@ -109,16 +152,12 @@ export async function dagParseReport(
 export async function checkDagParse(
   kube: Kube,
   namespace: string,
-  published: { changed: boolean; at: Date; dagFiles: string[] },
+  bundle: { digest: string; dagFiles: string[] },
   options: { timeoutMs: number; signal?: AbortSignal; onWait?: (pending: string[]) => void },
 ): Promise<{ report?: ParseReport; notChecked?: string }> {
-  if (published.dagFiles.length === 0) return { report: { files: [], pending: [] } };
+  if (bundle.dagFiles.length === 0) return { report: { files: [], pending: [] } };
   try {
-    const report = await dagParseReport(kube, namespace, published.dagFiles, {
-      ...(published.changed ? { since: published.at } : {}),
-      ...options,
-    });
-    return { report };
+    return { report: await dagParseReport(kube, namespace, bundle, options) };
   } catch (error) {
     if (options.signal?.aborted) throw error;
     return { notChecked: error instanceof Error ? error.message : String(error) };
