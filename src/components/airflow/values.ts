@@ -99,7 +99,7 @@ function dagsMounts(image: string) {
  * without a version (latest, a digest only) leaves the pin's.
  */
 export function airflowVersionOf(tag: string): string | undefined {
-  return /^v?(\d+\.\d+\.\d+)/.exec(tag)?.[1];
+  return /^(?:slim-)?v?(\d+\.\d+\.\d+)/.exec(tag)?.[1];
 }
 
 export function airflowValues(config: KoalaConfig, pins: Pins, credentials: Credentials): Record<string, unknown> {
@@ -187,6 +187,10 @@ export function airflowValues(config: KoalaConfig, pins: Pins, credentials: Cred
     apiServer: {
       replicas: 1,
       resources: resources('100m', '512Mi', '1536Mi'),
+      // Its first start, with the FAB auth manager syncing roles and permissions into the
+      // database, took over 60 s (the chart's 6 x 10 s) on two cores busy starting the other
+      // components, and the kubelet killed it mid-sync, again and again: 5 minutes here.
+      startupProbe: { failureThreshold: 30 },
       // kind maps the host's 127.0.0.1:<ports.airflow> to this NodePort.
       ...(config.ports.airflow
         ? {

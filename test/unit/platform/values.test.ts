@@ -85,6 +85,7 @@ describe('values koala passes to the charts', () => {
     ['3.2.2-python3.12', '3.2.2'],
     ['3.2.2-4445d5c26259', '3.2.2'],
     ['v3.1.0', '3.1.0'],
+    ['slim-3.2.2-python3.12', '3.2.2'],
     ['3.2.2@sha256:abc', '3.2.2'],
     ['latest', undefined],
     ['slim-latest', undefined],
