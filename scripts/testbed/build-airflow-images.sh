@@ -74,7 +74,7 @@ airflow_rootfs() {
   log "airflow: pip install ${AIRFLOW_REQUIREMENTS[*]} (log: $C/logs/airflow-pip.log)"
   # The packages are installed as the airflow user, into the venv the image's PATH starts with.
   chroot "$r" /bin/bash -ec '
-    id airflow >/dev/null 2>&1 || useradd --uid 50000 --gid 0 --home-dir /home/airflow --create-home --shell /bin/bash airflow
+    useradd --uid 50000 --gid 0 --home-dir /home/airflow --create-home --shell /bin/bash airflow
     mkdir -p /opt/airflow/dags /opt/airflow/logs /opt/airflow/plugins
     chown -R 50000:0 /opt/airflow && chmod -R g+rwX /opt/airflow /home/airflow
     chmod g+w /etc/passwd' >"$C/logs/airflow-pip.log" 2>&1
@@ -90,8 +90,8 @@ airflow_rootfs() {
   chmod -R g+rwX "$r/home/airflow"
   rm -f "$r/tmp/host-ca.crt"
   : >"$r/etc/resolv.conf"
-  grep -iE '^apache-airflow|^psycopg|^boto3|^flask-appbuilder|^pydantic==' "$r/home/airflow/.local/requirements.txt" |
-    tr '\n' ' ' | sed 's/^/airflow: installed /' | { read -r line; log "$line"; }
+  log "airflow: installed $(grep -iE '^apache-airflow|^psycopg|^boto3|^flask-appbuilder|^pydantic==' \
+    "$r/home/airflow/.local/requirements.txt" | paste -sd' ')"
   touch "$r/.complete"
 }
 

@@ -19,8 +19,7 @@ timed() { # timed NAME COMMAND...: run it, log and record its wall time in $C/lo
 # the kind node build's .debs; docs, man pages and apt's lists removed. No-op once complete.
 debian_rootfs() {
   local dir=$1 pkgs=$2 name=$3
-  # .debootstrapped: the packages are in; what the caller adds after may be redone on its own.
-  [ -f "$dir/.complete" ] || [ -f "$dir/.debootstrapped" ] && return 0
+  [ -f "$dir/.complete" ] && return 0
   command -v debootstrap >/dev/null || die "debootstrap is missing (apt-get install debootstrap)"
   log "$name rootfs: debootstrap $DEBIAN_SUITE (log: $C/logs/rootfs-$name.log)"
   rm -rf --one-file-system "$dir"; mkdir -p "$dir" "$KOALA_TESTBED_CACHE/kind-node/debs"
@@ -30,12 +29,11 @@ debian_rootfs() {
   rm -rf "$dir"/var/lib/apt/lists/* "$dir"/var/cache/apt/*.bin "$dir"/var/cache/apt/archives/*.deb \
     "$dir"/usr/share/doc/* "$dir"/usr/share/man/* "$dir"/usr/share/info/*
   : >"$dir/etc/resolv.conf"; : >"$dir/etc/hostname"
-  touch "$dir/.debootstrapped"
 }
 
 import_rootfs() { # import_rootfs DIR TAG [--change ...]...
   local dir=$1 tag=$2; shift 2
-  tar -C "$dir" --exclude=./.complete --exclude=./.debootstrapped --numeric-owner -cf - . | docker import "$@" - "$tag" >/dev/null
+  tar -C "$dir" --exclude=./.complete --numeric-owner -cf - . | docker import "$@" - "$tag" >/dev/null
 }
 
 # A Dockerfile build from a local base (no pull: the base is in the daemon) in a temp context.

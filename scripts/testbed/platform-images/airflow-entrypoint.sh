@@ -2,7 +2,7 @@
 # /entrypoint of koala's test Airflow image, run under dumb-init as the official image runs its
 # own. The Airflow chart relies on what it does: `bash ...` and `python ...` run as they are,
 # `airflow <command>` and a bare `<command>` run that Airflow command, and unless
-# CONNECTION_CHECK_MAX_COUNT is 0 (the chart's probes set it so) it first waits until the
+# CONNECTION_CHECK_MAX_COUNT is 0 (the chart's probes set it so) each first waits until the
 # metadata database answers. Written for the test image; it behaves as the official one does.
 set -euo pipefail
 
@@ -31,10 +31,11 @@ wait_for_airflow_db() {
   done
 }
 
-case $AIRFLOW_COMMAND in
-  bash | python | "" | version) ;;
-  *) [ "$CONNECTION_CHECK_MAX_COUNT" -gt 0 ] && wait_for_airflow_db ;;
-esac
+# Every command but `version` waits, `bash` and `python` included: the chart runs each component
+# as `bash -c "exec airflow ..."`.
+if [ "$AIRFLOW_COMMAND" != version ] && [ "$CONNECTION_CHECK_MAX_COUNT" -gt 0 ]; then
+  wait_for_airflow_db
+fi
 
 case $AIRFLOW_COMMAND in
   bash) shift; exec /bin/bash "$@" ;;

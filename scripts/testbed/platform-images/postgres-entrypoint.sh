@@ -26,11 +26,16 @@ if [ ! -s "$PGDATA/PG_VERSION" ]; then
     echo '  Set POSTGRES_PASSWORD, or POSTGRES_HOST_AUTH_METHOD=trust to allow all connections without one.' >&2
     exit 1
   fi
-  pwfile=$(mktemp)
-  printf '%s\n' "${POSTGRES_PASSWORD:-}" >"$pwfile"
+  # The password reaches initdb through a file, never an argument; with none (trust), no file.
+  pwfile=
+  if [ -n "${POSTGRES_PASSWORD:-}" ]; then
+    pwfile=$(mktemp)
+    trap 'rm -f "$pwfile"' EXIT
+    printf '%s\n' "$POSTGRES_PASSWORD" >"$pwfile"
+  fi
   # shellcheck disable=SC2086 # POSTGRES_INITDB_ARGS is a list of arguments, as upstream treats it
-  initdb --username="$POSTGRES_USER" --pwfile="$pwfile" ${POSTGRES_INITDB_ARGS:-}
-  rm -f "$pwfile"
+  initdb --username="$POSTGRES_USER" ${pwfile:+--pwfile="$pwfile"} ${POSTGRES_INITDB_ARGS:-}
+  [ -z "$pwfile" ] || rm -f "$pwfile"
   printf '\nhost all all all %s\n' "$POSTGRES_HOST_AUTH_METHOD" >>"$PGDATA/pg_hba.conf"
   printf "\nlisten_addresses = '*'\n" >>"$PGDATA/postgresql.conf"
 
