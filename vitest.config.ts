@@ -32,7 +32,11 @@ export default defineConfig({
           name: 'realkind',
           include: ['test/realkind/**/*.test.ts'],
           // Opt-in, projects realkind-convergence and realkind-platform below.
-          exclude: ['test/realkind/convergence.test.ts', 'test/realkind/platform-recovery.test.ts'],
+          exclude: [
+            'test/realkind/convergence.test.ts',
+            'test/realkind/platform-recovery.test.ts',
+            'test/realkind/platform-airflow.test.ts',
+          ],
           globalSetup: ['test/realkind/global-setup.ts'],
           testTimeout: 900_000,
           hookTimeout: 300_000,
@@ -72,14 +76,14 @@ export default defineConfig({
             },
           ]
         : []),
-      // Opt-in (KOALA_TEST_PLATFORM_FULL=1): the platform's recovery and the seed's YAML on real
-      // kind, 1 control plane and 3 workers; about 15 minutes (test/realkind/README.md).
+      // Opt-in (KOALA_TEST_PLATFORM_FULL=1): the platform's recovery, the seed's YAML and Airflow on
+      // real kind; about 30 minutes (test/realkind/README.md).
       ...(process.env.KOALA_TEST_PLATFORM_FULL
         ? [
             {
               test: {
                 name: 'realkind-platform',
-                include: ['test/realkind/platform-recovery.test.ts'],
+                include: ['test/realkind/platform-recovery.test.ts', 'test/realkind/platform-airflow.test.ts'],
                 globalSetup: ['test/realkind/global-setup.ts'],
                 testTimeout: 900_000,
                 hookTimeout: 1_200_000,

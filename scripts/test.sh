@@ -39,6 +39,8 @@ if ! $only_unit; then
     timed bash scripts/testbed/build-kind-node.sh
     timed env DOCKER_HOST="$(bash scripts/docker/ensure-kind-dockerd.sh --host)" bash scripts/docker/base-image.sh base registry devcontainer
     timed bash scripts/testbed/build-platform-images.sh
+    # The opt-in full platform test runs Airflow too (test/realkind/README.md).
+    if [ -n "${KOALA_TEST_PLATFORM_FULL:-}" ]; then timed bash scripts/testbed/build-airflow-images.sh; fi
   fi
 fi
 

@@ -26,6 +26,8 @@ export default function setup(): void {
       missing.push('the test node image (scripts/testbed/build-kind-node.sh)');
     if (!sh('scripts/testbed/build-platform-images.sh', '--check').ok)
       missing.push("the platform's images (scripts/testbed/build-platform-images.sh)");
+    if (process.env.KOALA_TEST_PLATFORM_FULL && !sh('scripts/testbed/build-airflow-images.sh', '--check').ok)
+      missing.push("Airflow's images (scripts/testbed/build-airflow-images.sh)");
     if (!docker('image', 'inspect', 'koala-test/base:1', 'koala-test/registry:3', 'koala-test/devcontainer:1')) {
       missing.push(
         'koala-test/base:1, koala-test/registry:3 and koala-test/devcontainer:1 in that daemon ' +
@@ -48,17 +50,9 @@ export default function setup(): void {
   }).trim();
   process.env.KOALA_REALKIND_DOCKER_HOST = dockerHost;
   // image key (koala.yaml's images.<key>) -> the local image built for it
-  process.env.KOALA_PLATFORM_IMAGES = JSON.stringify(
-    Object.fromEntries(
-      execFileSync('bash', [path.join(REPO, 'scripts/testbed/build-platform-images.sh'), '--print'], {
-        encoding: 'utf8',
-        stdio: ['ignore', 'pipe', 'ignore'],
-      })
-        .split('\n')
-        .filter((line) => line.includes('='))
-        .map((line) => line.split('=', 2)),
-    ),
-  );
+  process.env.KOALA_PLATFORM_IMAGES = JSON.stringify(printedImages('scripts/testbed/build-platform-images.sh'));
+  if (process.env.KOALA_TEST_PLATFORM_FULL)
+    process.env.KOALA_AIRFLOW_IMAGES = JSON.stringify(printedImages('scripts/testbed/build-airflow-images.sh'));
   process.env.KOALA_REALKIND_KIND = kind;
   process.env.KOALA_REALKIND_NODE_IMAGE = sh('scripts/testbed/build-kind-node.sh', '--print-image').out;
   process.env.KOALA_REALKIND_KUBECTL = execFileSync(
@@ -66,4 +60,17 @@ export default function setup(): void {
     [path.join(REPO, 'scripts/testbed/build-kind-node.sh'), '--print-kubectl'],
     { encoding: 'utf8' },
   ).trim();
+}
+
+/** The KEY=image lines an image build script prints with --print. */
+function printedImages(script: string): Record<string, string> {
+  return Object.fromEntries(
+    execFileSync('bash', [path.join(REPO, script), '--print'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    })
+      .split('\n')
+      .filter((line) => line.includes('='))
+      .map((line) => line.split('=', 2)),
+  );
 }

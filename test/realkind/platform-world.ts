@@ -1,5 +1,5 @@
 /**
- * A real kind cluster with koala's platform on it (the Spark operator and MinIO, Airflow off),
+ * A real kind cluster with koala's platform on it (the Spark operator and MinIO; Airflow when asked),
  * for the platform tests: `koala up` makes the cluster and its registry, the images built here
  * (scripts/testbed/build-platform-images.sh) are pushed to that registry, as a team without
  * access to the upstream registries would mirror them, and koala.yaml's image overrides point
@@ -9,9 +9,9 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect } from 'vitest';
 import { koala } from '../support/cli.ts';
-import { type ChartMirror } from '../support/chart-mirror.ts';
+import { testChartVersionsYaml, type ChartMirror } from '../support/chart-mirror.ts';
 import { upRunDocument } from '../support/json-documents.ts';
-import { docker, kubectl, realWorld, sleep, tryKubectl, type RealWorld } from './support.ts';
+import { docker, down, kubectl, realWorld, sleep, tryKubectl, type RealWorld } from './support.ts';
 
 export interface PlatformWorld extends RealWorld {
   /** koala.yaml's image key -> the reference in the cluster's registry. */
@@ -32,12 +32,32 @@ function stepSeconds(stdout: string): Record<string, number> {
 export async function platformWorld(
   shape: { controlPlanes: number; workers: number },
   mirror: ChartMirror,
+  options: { airflow?: boolean } = {},
 ): Promise<PlatformWorld> {
   const world = await realWorld(shape);
+  // The caller has no world to take down when this fails: the cluster goes here, so it does not
+  // hold the two cores for the rest of the run.
+  try {
+    return await installPlatform(world, mirror, options);
+  } catch (error) {
+    await down(world);
+    throw error;
+  }
+}
+
+async function installPlatform(
+  world: RealWorld,
+  mirror: ChartMirror,
+  options: { airflow?: boolean },
+): Promise<PlatformWorld> {
   const bare = await koala(world, ['up', '--json']);
   expect(bare.code, bare.stdout + bare.stderr).toBe(0);
   const images: Record<string, string> = {};
-  const built = JSON.parse(process.env.KOALA_PLATFORM_IMAGES!) as Record<string, string>;
+  const built = {
+    ...(JSON.parse(process.env.KOALA_PLATFORM_IMAGES!) as Record<string, string>),
+    // Airflow and its Postgres (scripts/testbed/build-airflow-images.sh), for the tests that run it.
+    ...(options.airflow ? (JSON.parse(process.env.KOALA_AIRFLOW_IMAGES!) as Record<string, string>) : {}),
+  };
   for (const [key, local] of Object.entries(built)) {
     const pushed = `localhost:${world.registryPort}/${local}`;
     docker('tag', local, pushed);
@@ -57,7 +77,7 @@ export async function platformWorld(
       // Two cores pull and start a 1 GB Spark image on each node.
       'timeouts: { componentSeconds: 420 }',
       'components:',
-      '  airflow: { enabled: false }',
+      ...(options.airflow ? testChartVersionsYaml() : ['  airflow: { enabled: false }']),
     ].join('\n'),
   );
   const t0 = Date.now();
