@@ -16,8 +16,13 @@ import { koala } from '../support/cli.ts';
 import { startChartMirror, type ChartMirror } from '../support/chart-mirror.ts';
 import { jsonDocument } from '../support/json-documents.ts';
 import { down, kubectl, memUsedMiB, skipReason } from './support.ts';
-import { executorsThatWorked, platformWorld, readObjects, waitFor, type PlatformWorld } from './platform-world.ts';
-import { expectedRanks, parseEdges } from '../support/pagerank.ts';
+import {
+  executorsThatWorked,
+  expectRanksInStore,
+  platformWorld,
+  waitFor,
+  type PlatformWorld,
+} from './platform-world.ts';
 
 if (skipReason) console.warn(skipReason);
 
@@ -160,16 +165,7 @@ describe.skipIf(Boolean(skipReason))('Airflow on real kind: DAGs parsed, a run t
     const executors = executorsThatWorked(world, submitted.status!.driverInfo!.podName!);
     expect(executors.registered, executors.log.slice(-3000)).toBeGreaterThanOrEqual(3);
 
-    const csv = await readObjects(world, 'spark-data/pagerank/ranks', 'read-ranks-airflow');
-    const written = new Map(
-      csv
-        .split('\n')
-        .filter((l) => l && l !== 'page,rank')
-        .map((l) => l.split(',') as [string, string])
-        .map(([page, rank]) => [page, Number(rank)]),
-    );
-    const data = readFileSync(path.join(world.project, 'spark-applications/pagerank/data/pagerank_data.txt'), 'utf8');
-    for (const [page, rank] of expectedRanks(parseEdges(data), 10)) expect(written.get(page)).toBeCloseTo(rank, 6);
+    await expectRanksInStore(world, 'read-ranks-airflow');
     figures.memDuringJobMiB = memUsedMiB();
   });
 

@@ -11,6 +11,7 @@ import { expect } from 'vitest';
 import { koala } from '../support/cli.ts';
 import { testChartVersionsYaml, type ChartMirror } from '../support/chart-mirror.ts';
 import { upRunDocument } from '../support/json-documents.ts';
+import { expectedRanks, parseEdges } from '../support/pagerank.ts';
 import { docker, down, kubectl, realWorld, sleep, tryKubectl, type RealWorld } from './support.ts';
 
 export interface PlatformWorld extends RealWorld {
@@ -171,4 +172,23 @@ export function executorsThatWorked(
     ranTasks: ids(/Finished task .* \(executor (\d+)\)/g),
     log,
   };
+}
+
+/**
+ * The ranks the pagerank app wrote to MinIO, read back by `readObjects` in pod `pod`, equal to
+ * PageRank computed here over the app's bundled graph (10 iterations).
+ */
+export async function expectRanksInStore(world: PlatformWorld, pod: string): Promise<void> {
+  const csv = await readObjects(world, 'spark-data/pagerank/ranks', pod);
+  const written = new Map(
+    csv
+      .split('\n')
+      .filter((l) => l && l !== 'page,rank')
+      .map((l) => l.split(',') as [string, string])
+      .map(([page, rank]) => [page, Number(rank)]),
+  );
+  const data = readFileSync(path.join(world.project, 'spark-applications/pagerank/data/pagerank_data.txt'), 'utf8');
+  const expected = expectedRanks(parseEdges(data), 10);
+  expect([...written.keys()].sort()).toEqual([...expected.keys()].sort());
+  for (const [page, rank] of expected) expect(written.get(page)).toBeCloseTo(rank, 6);
 }

@@ -15,8 +15,13 @@ import { koala, startKoala, waitForOutput } from '../support/cli.ts';
 import { startChartMirror, type ChartMirror } from '../support/chart-mirror.ts';
 import { jsonDocument } from '../support/json-documents.ts';
 import { env, kubectl, memUsedMiB, down, skipReason, tryKubectl } from './support.ts';
-import { executorsThatWorked, platformWorld, readObjects, waitFor, type PlatformWorld } from './platform-world.ts';
-import { expectedRanks, parseEdges } from '../support/pagerank.ts';
+import {
+  executorsThatWorked,
+  expectRanksInStore,
+  platformWorld,
+  waitFor,
+  type PlatformWorld,
+} from './platform-world.ts';
 import { batchPipelineOnThePlatform } from './platform-pipelines.ts';
 import { publishedServicesOnThePlatform } from './platform-gateway.ts';
 
@@ -143,18 +148,7 @@ describe.skipIf(Boolean(skipReason))('the platform on real kind: Spark with 3 ex
     expect(executors.ranTasks, executors.log.slice(-4000)).toBeGreaterThanOrEqual(3);
 
     // The ranks, read back from MinIO.
-    const csv = await readObjects(world, 'spark-data/pagerank/ranks', 'read-ranks');
-    const written = new Map(
-      csv
-        .split('\n')
-        .filter((l) => l && l !== 'page,rank')
-        .map((l) => l.split(',') as [string, string])
-        .map(([page, rank]) => [page, Number(rank)]),
-    );
-    const data = readFileSync(path.join(world.project, 'spark-applications/pagerank/data/pagerank_data.txt'), 'utf8');
-    const expected = expectedRanks(parseEdges(data), 10);
-    expect([...written.keys()].sort()).toEqual([...expected.keys()].sort());
-    for (const [page, rank] of expected) expect(written.get(page)).toBeCloseTo(rank, 6);
+    await expectRanksInStore(world, 'read-ranks');
 
     const logs = await koala(world, ['logs', 'pagerank']);
     expect(logs.code, logs.stdout + logs.stderr).toBe(0);
