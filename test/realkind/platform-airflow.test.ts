@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { koala } from '../support/cli.ts';
 import { startChartMirror, type ChartMirror } from '../support/chart-mirror.ts';
 import { jsonDocument } from '../support/json-documents.ts';
-import { down, kubectl, memUsedMiB, skipReason } from './support.ts';
+import { down, kubectl, memUsedMiB, skipReason, tryKubectl } from './support.ts';
 import {
   executorsThatWorked,
   expectRanksInStore,
@@ -86,6 +86,16 @@ describe.skipIf(Boolean(skipReason))('Airflow on real kind: DAGs parsed, a run t
     figures.platformUpSeconds = world.platformUpSeconds;
     figures.upStepSeconds = JSON.stringify(world.upSteps);
     figures.memAtRestMiB = memUsedMiB();
+    // `koala up` waits for Airflow's Deployments, not for the Job that creates the admin user.
+    await waitFor(
+      'the admin user Job',
+      () => {
+        const job = tryKubectl(world, ['get', 'job', '-n', 'airflow', 'airflow-create-user', '-o', 'json']);
+        if (!job.ok) return true; // finished and removed by its TTL
+        return (JSON.parse(job.out) as { status?: { succeeded?: number } }).status?.succeeded ? true : undefined;
+      },
+      300_000,
+    );
     const port = /^\s+airflow: (\d+)$/m.exec(readFileSync(path.join(world.project, 'koala.yaml'), 'utf8'))![1];
     base = `http://127.0.0.1:${port}`;
 
@@ -139,7 +149,19 @@ describe.skipIf(Boolean(skipReason))('Airflow on real kind: DAGs parsed, a run t
       'GET',
       `/api/v2/dags/pagerank/dagRuns/${encodeURIComponent(run.dag_run_id)}/taskInstances`,
     );
-    expect(state, JSON.stringify(tasks)).toBe('success');
+    if (state !== 'success') {
+      // What the task said, and the SparkApplication it submitted.
+      const token = (await signIn(admin.username, admin.password)).token;
+      const runPath = `/api/v2/dags/pagerank/dagRuns/${encodeURIComponent(run.dag_run_id)}`;
+      const route = `${runPath}/taskInstances/run_pagerank/logs/1`;
+      const log = await fetch(`${base}${route}?full_content=true`, {
+        headers: { Authorization: `Bearer ${token}`, Accept: 'text/plain' },
+      }).then((r) => r.text());
+      const apps = tryKubectl(world, ['get', 'sparkapplications', '-n', 'spark-jobs', '-o', 'yaml']).out;
+      expect.fail(
+        `the DAG run ${state}: ${JSON.stringify(tasks)}\n--- task log\n${log.slice(-6000)}\n--- ${apps.slice(-3000)}`,
+      );
+    }
 
     // The SparkApplication Airflow submitted: the one `koala run` renders, run to completion.
     const apps = JSON.parse(

@@ -125,18 +125,18 @@ export async function dagParseReport(
     options.signal?.throwIfAborted();
     await sleep(3000, options.signal);
   };
-  let since: Date | undefined;
-  while (!(since = await bundleSwitchTime(kube, namespace, bundle.digest))) {
-    if (Date.now() > deadline) return { files: [], pending: bundle.dagFiles };
-    await pause(bundle.dagFiles);
-  }
-  const anchor = since;
+  // Signed in first: an Airflow whose API does not answer fails here at once, not at the deadline.
   return withAirflowApi(
     kube,
     namespace,
     async (api: AirflowApi) => {
+      let since: Date | undefined;
+      while (!(since = await bundleSwitchTime(kube, namespace, bundle.digest))) {
+        if (Date.now() > deadline) return { files: [], pending: bundle.dagFiles };
+        await pause(bundle.dagFiles);
+      }
       for (;;) {
-        const report = reportFromApi(bundle.dagFiles, await importErrors(api), await parsedDags(api), anchor);
+        const report = reportFromApi(bundle.dagFiles, await importErrors(api), await parsedDags(api), since);
         if (report.pending.length === 0 || Date.now() > deadline) return report;
         await pause(report.pending);
       }
