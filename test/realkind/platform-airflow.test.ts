@@ -155,7 +155,7 @@ describe.skipIf(Boolean(skipReason))('Airflow on real kind: DAGs parsed, a run t
       const runPath = `/api/v2/dags/pagerank/dagRuns/${encodeURIComponent(run.dag_run_id)}`;
       const route = `${runPath}/taskInstances/run_pagerank/logs/1`;
       const log = await fetch(`${base}${route}?full_content=true`, {
-        headers: { Authorization: `Bearer ${token}`, Accept: 'text/plain' },
+        headers: { Authorization: `Bearer ${token}`, Accept: 'application/json' },
       }).then((r) => r.text());
       const apps = tryKubectl(world, ['get', 'sparkapplications', '-n', 'spark-jobs', '-o', 'yaml']).out;
       expect.fail(
