@@ -131,7 +131,6 @@ function dagsStep(ctx: PlatformContext): Step {
 
 export interface PublishedDags {
   detail: string;
-  changed: boolean;
   /** The bundle's digest, which the DAG sidecars log when they switch to it. */
   digest: string;
   /** The files Airflow parses for DAGs (dagFiles). */
@@ -150,10 +149,10 @@ export async function publishDags(ctx: PlatformContext): Promise<PublishedDags> 
   const count = Object.keys(bundle.files).length;
   const published = { digest: bundle.digest, dagFiles: dagFiles(bundle.files) };
   if (live?.metadata?.annotations?.['koala.dev/dags-digest'] === bundle.digest)
-    return { detail: `${count} files, unchanged (${bundle.digest})`, changed: false, ...published };
+    return { detail: `${count} files, unchanged (${bundle.digest})`, ...published };
   await kube.apply(manifest);
   await nudgeDagSidecars(kube, ctx.config.namespaces.airflow, bundle.digest);
-  return { detail: `${count} files published (${bundle.digest})`, changed: true, ...published };
+  return { detail: `${count} files published (${bundle.digest})`, ...published };
 }
 
 export async function syncDags(ctx: PlatformContext): Promise<string> {
