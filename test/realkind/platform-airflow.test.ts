@@ -158,8 +158,25 @@ describe.skipIf(Boolean(skipReason))('Airflow on real kind: DAGs parsed, a run t
         headers: { Authorization: `Bearer ${token}`, Accept: 'application/json' },
       }).then((r) => r.text());
       const apps = tryKubectl(world, ['get', 'sparkapplications', '-n', 'spark-jobs', '-o', 'yaml']).out;
+      // Restarts and their reasons (OOMKilled, a failed probe) of the pods a task depends on.
+      const restarts = tryKubectl(world, [
+        'get',
+        'pods',
+        '-n',
+        'airflow',
+        '-o',
+        'custom-columns=POD:.metadata.name,RESTARTS:.status.containerStatuses[*].restartCount,' +
+          'LAST:.status.containerStatuses[*].lastState.terminated.reason',
+      ]).out;
+      const events = tryKubectl(world, ['get', 'events', '-n', 'airflow', '--field-selector', 'type=Warning']).out;
       expect.fail(
-        `the DAG run ${state}: ${JSON.stringify(tasks)}\n--- task log\n${log.slice(-6000)}\n--- ${apps.slice(-3000)}`,
+        [
+          `the DAG run ${state}: ${JSON.stringify(tasks)}`,
+          `--- task log\n${log.slice(-6000)}`,
+          `--- airflow pods\n${restarts}`,
+          `--- warnings\n${events.slice(-3000)}`,
+          `--- ${apps.slice(-3000)}`,
+        ].join('\n'),
       );
     }
 

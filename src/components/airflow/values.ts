@@ -167,6 +167,12 @@ export function airflowValues(config: KoalaConfig, pins: Pins, credentials: Cred
     config: {
       core: { dags_folder: DAGS_FOLDER, load_examples: 'False' },
       dag_processor: { refresh_interval: 30 },
+      // A task's supervisor heartbeats to the api-server's execution API and, by default, kills
+      // the task after 3 failures in a row, each allowed 5 s; the operator's `on_kill` then deletes
+      // the SparkApplication it submitted. A laptop starting Spark executors beside Airflow slows
+      // the api-server for minutes at a time, so these tolerate minutes, not seconds.
+      workers: { max_failed_heartbeats: 20, execution_api_timeout: 30 },
+      scheduler: { task_instance_heartbeat_timeout: 600 },
     },
     dags: { persistence: { enabled: false }, gitSync: { enabled: false } },
     logs: { persistence: { enabled: false } },
@@ -191,6 +197,9 @@ export function airflowValues(config: KoalaConfig, pins: Pins, credentials: Cred
       // database, took over 60 s (the chart's 6 x 10 s) on two cores busy starting the other
       // components, and the kubelet killed it mid-sync, again and again: 5 minutes here.
       startupProbe: { failureThreshold: 30 },
+      // Running tasks depend on it (see the heartbeats above): a probe answered slowly under load
+      // must not restart it. 20 s per answer, 10 failures in a row.
+      livenessProbe: { timeoutSeconds: 20, failureThreshold: 10 },
       // kind maps the host's 127.0.0.1:<ports.airflow> to this NodePort.
       ...(config.ports.airflow
         ? {
