@@ -98,11 +98,30 @@ async function readAdmin(kube: Kube, namespace: string): Promise<{ username: str
   return { username: field('username'), password: field('password') };
 }
 
+/** Airflow's list endpoints serve at most 100 items a page; this reads every page. */
+const PAGE_SIZE = 100;
+
+async function allPages<T>(api: AirflowApi, route: string, key: string): Promise<T[]> {
+  const items: T[] = [];
+  const separator = route.includes('?') ? '&' : '?';
+  for (;;) {
+    const page = await api.get<Record<string, unknown>>(
+      `${route}${separator}limit=${PAGE_SIZE}&offset=${items.length}`,
+    );
+    const batch = (page[key] as T[] | undefined) ?? [];
+    items.push(...batch);
+    const total = typeof page.total_entries === 'number' ? page.total_entries : Infinity;
+    if (batch.length < PAGE_SIZE || items.length >= total) return items;
+  }
+}
+
 export async function importErrors(api: AirflowApi): Promise<ImportError[]> {
-  const page = await api.get<{ import_errors?: { filename?: string; timestamp?: string; stack_trace?: string }[] }>(
-    '/api/v2/importErrors?limit=100&order_by=-timestamp',
+  const errors = await allPages<{ filename?: string; timestamp?: string; stack_trace?: string }>(
+    api,
+    '/api/v2/importErrors?order_by=-timestamp',
+    'import_errors',
   );
-  return (page.import_errors ?? []).map((e) => ({
+  return errors.map((e) => ({
     filename: e.filename ?? '',
     timestamp: e.timestamp ?? '',
     stackTrace: e.stack_trace ?? '',
@@ -110,16 +129,14 @@ export async function importErrors(api: AirflowApi): Promise<ImportError[]> {
 }
 
 export async function parsedDags(api: AirflowApi): Promise<ParsedDag[]> {
-  const page = await api.get<{
-    dags?: {
-      dag_id: string;
-      relative_fileloc?: string;
-      fileloc?: string;
-      last_parsed_time?: string;
-      is_paused?: boolean;
-    }[];
-  }>('/api/v2/dags?limit=100');
-  return (page.dags ?? []).map((d) => ({
+  const dags = await allPages<{
+    dag_id: string;
+    relative_fileloc?: string;
+    fileloc?: string;
+    last_parsed_time?: string;
+    is_paused?: boolean;
+  }>(api, '/api/v2/dags?order_by=dag_id', 'dags');
+  return dags.map((d) => ({
     dagId: d.dag_id,
     file: d.relative_fileloc ?? d.fileloc ?? '',
     lastParsed: d.last_parsed_time ?? undefined,
