@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { errorLine } from '../../src/components/airflow/api.ts';
+import { errorLine, importErrors, parsedDags, type AirflowApi } from '../../src/components/airflow/api.ts';
 import { dagFiles, reportFromApi } from '../../src/components/airflow/parse.ts';
 
 const TRACE = [
@@ -19,6 +19,22 @@ describe('dagFiles: the files Airflow parses in safe mode', () => {
     ['a DAG in a subfolder', 'team/etl.py', 'from airflow import DAG', true],
   ])('%s', (_what, file, text, parsed) => {
     expect(dagFiles({ [file]: text })).toEqual(parsed ? [file] : []);
+  });
+
+  it(".airflowignore leaves out what it matches, in .gitignore's syntax, relative to its folder", () => {
+    const dag = 'from airflow.sdk import DAG';
+    const files = {
+      '.airflowignore': 'scratch_*.py\nvendor/\n',
+      'etl.py': dag,
+      'scratch_try.py': dag,
+      'vendor/lib_dag.py': dag,
+      'team/.airflowignore': '/old.py\n',
+      'team/old.py': dag,
+      'team/new.py': dag,
+      'team/sub/old.py': dag,
+      'other/old.py': dag,
+    };
+    expect(dagFiles(files)).toEqual(['etl.py', 'other/old.py', 'team/new.py', 'team/sub/old.py']);
   });
 });
 
@@ -71,6 +87,49 @@ describe("reportFromApi: each file's DAGs or import error, from Airflow's record
 
   it('a file Airflow has no record of is pending, not "no DAG"', () => {
     expect(reportFromApi(['new.py'], [], [], since)).toEqual({ files: [], pending: ['new.py'] });
+  });
+});
+
+/** Airflow's list endpoints as they page: `limit` capped at 100, `offset`, `total_entries`. */
+function pagedApi(key: string, items: unknown[]): AirflowApi & { routes: string[] } {
+  const routes: string[] = [];
+  return {
+    routes,
+    get<T>(route: string): Promise<T> {
+      routes.push(route);
+      const query = new URL(route, 'http://airflow').searchParams;
+      const limit = Math.min(Number(query.get('limit') ?? 50), 100);
+      const offset = Number(query.get('offset') ?? 0);
+      return Promise.resolve({ [key]: items.slice(offset, offset + limit), total_entries: items.length } as T);
+    },
+    send: () => Promise.reject(new Error('not used')),
+  };
+}
+
+describe("reading Airflow's lists: every page, not the first 100", () => {
+  it('reads 250 DAGs in three pages, in a stable order', async () => {
+    const dags = Array.from({ length: 250 }, (_, i) => ({ dag_id: `dag_${String(i).padStart(3, '0')}` }));
+    const api = pagedApi('dags', dags);
+    const read = await parsedDags(api);
+    expect(read.map((d) => d.dagId)).toEqual(dags.map((d) => d.dag_id));
+    expect(api.routes).toEqual([
+      '/api/v2/dags?order_by=dag_id&limit=100&offset=0',
+      '/api/v2/dags?order_by=dag_id&limit=100&offset=100',
+      '/api/v2/dags?order_by=dag_id&limit=100&offset=200',
+    ]);
+  });
+
+  it('stops at total_entries: exactly 100 import errors take one request', async () => {
+    const errors = Array.from({ length: 100 }, (_, i) => ({ filename: `f${i}.py`, stack_trace: TRACE }));
+    const api = pagedApi('import_errors', errors);
+    expect(await importErrors(api)).toHaveLength(100);
+    expect(api.routes).toHaveLength(1);
+  });
+
+  it('an empty list is one request', async () => {
+    const api = pagedApi('import_errors', []);
+    expect(await importErrors(api)).toEqual([]);
+    expect(api.routes).toHaveLength(1);
   });
 });
 

@@ -1,4 +1,6 @@
+import path from 'node:path';
 import type { V1Pod } from '@kubernetes/client-node';
+import ignore from 'ignore';
 import type { Kube } from '../../kube/client.ts';
 import { mergePatch } from '../../kube/patch.ts';
 import { sleep } from '../../kube/watch.ts';
@@ -29,12 +31,23 @@ export interface ParseReport {
 
 /**
  * The files the dag-processor parses: in safe mode (Airflow's default) it skips a .py file that
- * does not contain both "airflow" and "dag", which keeps helper modules out of the DagBag.
+ * does not contain both "airflow" and "dag", which keeps helper modules out of the DagBag. It also
+ * skips what an `.airflowignore` matches: each such file holds patterns in .gitignore's syntax
+ * (Airflow 3's default `glob` syntax), relative to its own folder, for that folder and below.
  */
 export function dagFiles(files: Record<string, string>): string[] {
+  const ignorers = Object.entries(files)
+    .filter(([file]) => path.posix.basename(file) === '.airflowignore')
+    .map(([file, text]) => ({ folder: path.posix.dirname(file), rules: ignore().add(text) }));
+  const ignored = (file: string): boolean =>
+    ignorers.some(({ folder, rules }) => {
+      if (folder !== '.' && !file.startsWith(`${folder}/`)) return false;
+      return rules.ignores(folder === '.' ? file : file.slice(folder.length + 1));
+    });
   return Object.entries(files)
     .filter(([file, text]) => file.endsWith('.py') && /airflow/i.test(text) && /dag/i.test(text))
     .map(([file]) => file)
+    .filter((file) => !ignored(file))
     .sort();
 }
 
