@@ -41,6 +41,29 @@ log() { printf '[kind-node %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
 die() { printf '[kind-node] ERROR: %s\n' "$*" >&2; exit 1; }
 key() { printf '%s\n' "$@" | sha256sum | cut -c1-12; }
 
+# Debian packages the build needs that a fresh machine lacks: runc links libseccomp through cgo
+# (pkg-config finds it), and the rootfs comes from debootstrap. Installed before the keys below,
+# which include libseccomp-dev's version; the print and check modes install nothing.
+need_debs() { # need_debs PACKAGE...
+  local missing=() p log=/tmp/koala-apt-kind-node.log
+  for p in "$@"; do
+    dpkg-query -W -f '${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  [ "$(id -u)" = 0 ] || die "missing ${missing[*]}, and not root to apt-get install them"
+  log "installing ${missing[*]} from Debian (log: $log)"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y -q --no-install-recommends "${missing[@]}" >"$log" 2>&1 || {
+    apt-get update -q >>"$log" 2>&1 || true
+    apt-get install -y -q --no-install-recommends "${missing[@]}" >>"$log" 2>&1 ||
+      die "apt-get install ${missing[*]} failed (log: $log)"
+  }
+}
+case "${1:-}" in
+  --print-image | --print-kubectl | --check) ;;
+  *) need_debs libseccomp-dev pkg-config debootstrap ;;
+esac
+
 GOVERSION=$(GOTOOLCHAIN=local go env GOVERSION)
 K8S_MINOR=$(cut -d. -f2 <<<"${K8S_VERSION#v}")
 KIND_MOD=$KOALA_TESTBED_CACHE/gomod/sigs.k8s.io/kind@$KIND_VERSION
