@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import net from 'node:net';
 import type { KoalaConfig } from '../config/schema.ts';
-import { containersPublishing, dockerInfo, type DockerInfo } from '../tools/docker.ts';
+import { configuredHostPorts, containersPublishing, dockerInfo, type DockerInfo } from '../tools/docker.ts';
 import { ToolError, ToolMissingError } from '../tools/exec.ts';
 import { helmVersion } from '../tools/helm.ts';
 import { kindVersion } from '../tools/kind.ts';
@@ -49,6 +49,7 @@ export interface PreflightInputs {
   /** Overridable for tests. */
   readProc?: (path: string) => Promise<string>;
   isPortFree?: (port: number) => Promise<boolean>;
+  configuredHostPorts?: (container: string) => Promise<number[]>;
 }
 
 /**
@@ -247,31 +248,39 @@ export async function toolsNeeded(
 
 async function checkPorts(inputs: PreflightInputs): Promise<Omit<CheckOutcome, 'id' | 'title'>> {
   const { config, spec } = inputs;
-  const wanted: Array<{ port: number; what: string; field: string; ours: (holder: string) => boolean }> = [];
+  const wanted: Array<{ port: number; what: string; field: string; owner: string }> = [];
   if (config.registry.enabled)
     wanted.push({
       port: config.registry.port,
       what: 'the registry',
       field: 'registry.port',
-      ours: (h) => h === config.registry.name,
+      owner: config.registry.name,
     });
   for (const m of spec.portMappings)
     wanted.push({
       port: m.hostPort,
       what: m.service,
       field: `ports.${m.service}`,
-      ours: (h) => h === firstControlPlane(spec.name),
+      owner: firstControlPlane(spec.name),
     });
   const isFree = inputs.isPortFree ?? portIsFree;
+  const configured = inputs.configuredHostPorts ?? configuredHostPorts;
   const busy: string[] = [];
   const unnamed: typeof wanted = [];
   for (const w of wanted) {
     if (await isFree(w.port)) continue;
     // A port held by koala's own registry or cluster is fine: `up` is running again.
-    const holders = await containersPublishing(w.port).catch(() => []);
-    if (holders.some(w.ours)) continue;
-    if (holders.length === 0) unnamed.push(w);
-    else busy.push(`${w.port} (${w.what}, ${w.field}) is used by container ${holders.join(', ')}`);
+    const holders = await containersPublishing(w.port).catch((): string[] => []);
+    if (holders.includes(w.owner)) continue;
+    if (holders.length > 0) {
+      busy.push(`${w.port} (${w.what}, ${w.field}) is used by container ${holders.join(', ')}`);
+      continue;
+    }
+    // Docker lists only running containers as publishing a port, yet the proxy of a node whose
+    // start was cut short by an interrupted create holds it still; the cluster step deletes that
+    // node, and the port with it.
+    if ((await configured(w.owner).catch((): number[] => [])).includes(w.port)) continue;
+    unnamed.push(w);
   }
   // Held with no container named: Docker's proxy of a container just removed (an interrupted
   // create being cleaned up) lets go within moments; anything else still holds it after that.

@@ -92,6 +92,23 @@ export async function containersPublishing(port: number, signal?: AbortSignal): 
     .filter(Boolean);
 }
 
+/** The host ports a container is set to publish, whether it runs or not; none when it does not exist. */
+export async function configuredHostPorts(container: string, signal?: AbortSignal): Promise<number[]> {
+  const { stdout, exitCode } = await runTool({
+    tool: 'docker',
+    args: ['inspect', '--type', 'container', '--format', '{{json .HostConfig.PortBindings}}', container],
+    timeoutMs: 20_000,
+    okExitCodes: [0, 1],
+    ...(signal ? { signal } : {}),
+  });
+  if (exitCode !== 0) return [];
+  const bindings = JSON.parse(stdout.trim() || 'null') as Record<string, { HostPort?: string }[] | null> | null;
+  return Object.values(bindings ?? {})
+    .flatMap((list) => list ?? [])
+    .map((b) => Number(b.HostPort))
+    .filter((port) => Number.isInteger(port) && port > 0);
+}
+
 export async function docker(
   args: string[],
   options: { signal?: AbortSignal; input?: string; timeoutMs?: number; okExitCodes?: number[] } = {},

@@ -26,7 +26,13 @@ function helmPrinting(version: string): string {
 }
 
 async function check(
-  options: { env?: Record<string, string>; proc?: Record<string, string>; busy?: number[]; helm?: string } = {},
+  options: {
+    env?: Record<string, string>;
+    proc?: Record<string, string>;
+    busy?: number[];
+    helm?: string;
+    configured?: Record<string, number[]>;
+  } = {},
 ): Promise<Record<string, CheckOutcome>> {
   Object.assign(process.env, { KOALA_HELM: helmPrinting(options.helm ?? 'v4.3.1'), ...options.env });
   const config = defaultConfig('/project');
@@ -37,6 +43,7 @@ async function check(
     platform: 'linux',
     readProc: async (p) => options.proc?.[path.basename(p)] ?? '1048576',
     isPortFree: async (port) => !(options.busy ?? []).includes(port),
+    configuredHostPorts: async (container) => options.configured?.[container] ?? [],
   });
   return Object.fromEntries(outcomes.map((o) => [o.id, o]));
 }
@@ -127,6 +134,17 @@ describe('preflight checks', () => {
       status: 'fail',
       detail: '5001 (the registry, registry.port) is in use; 8080 (airflow, ports.airflow) is in use',
     });
+  });
+
+  it("passes a port held for koala's own node or registry container, running or cut short", async () => {
+    // The names koala gives them: kind's first control plane of cluster "koala", and the registry.
+    const { ports } = await check({
+      busy: [5001, 8080],
+      configured: { 'koala-control-plane': [8080, 8081], 'koala-registry': [5001] },
+    });
+    expect(ports).toMatchObject({ status: 'pass' });
+    const other = await check({ busy: [8080], configured: { 'someone-else': [8080] } });
+    expect(other.ports).toMatchObject({ status: 'fail', detail: '8080 (airflow, ports.airflow) is in use' });
   });
 
   it('warns on a cgroup v1 Docker that koala picks an older Kubernetes for', async () => {
