@@ -3,6 +3,7 @@
  * KOALA_HOME, KUBECONFIG, the fake tools first on PATH, and the real helm of the test bed.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomInt } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -141,20 +142,21 @@ export async function koala(
 const handedOut = new Set<number>();
 
 /**
- * A free TCP port on 127.0.0.1 (for the registry and mapped ports of one test's cluster).
- * The OS may offer a port it just gave back, so a port is never handed out twice in a run.
+ * A free TCP port on 127.0.0.1 (for the registry and mapped ports of one test's cluster), never
+ * handed out twice in a run. It is drawn below Linux's ephemeral range (32768-60999): a port
+ * there, free when drawn, can become the source port of one of the many connections a test
+ * makes to its API server, and the cluster's bind of it then fails.
  */
 export async function freePort(): Promise<number> {
   for (;;) {
-    const port = await new Promise<number>((resolve, reject) => {
+    const port = 20000 + randomInt(12000);
+    if (handedOut.has(port)) continue;
+    const free = await new Promise<boolean>((resolve) => {
       const server = net.createServer();
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => {
-        const { port: p } = server.address() as net.AddressInfo;
-        server.close(() => resolve(p));
-      });
+      server.once('error', () => resolve(false));
+      server.listen({ port, host: '127.0.0.1', exclusive: true }, () => server.close(() => resolve(true)));
     });
-    if (!handedOut.has(port)) {
+    if (free) {
       handedOut.add(port);
       return port;
     }
