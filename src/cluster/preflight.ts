@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import net from 'node:net';
 import type { KoalaConfig } from '../config/schema.ts';
-import { configuredHostPorts, containersPublishing, dockerInfo, type DockerInfo } from '../tools/docker.ts';
+import { containersPublishing, dockerInfo, inspectContainer, type DockerInfo } from '../tools/docker.ts';
 import { ToolError, ToolMissingError } from '../tools/exec.ts';
 import { helmVersion } from '../tools/helm.ts';
 import { kindVersion } from '../tools/kind.ts';
@@ -292,6 +292,14 @@ async function checkPorts(inputs: PreflightInputs): Promise<Omit<CheckOutcome, '
     detail: busy.join('; '),
     fix: 'Stop what holds the port, or pick another one in koala.yaml (a ports.* value of 0 turns that mapping off).',
   };
+}
+
+/** The host ports a container was created to publish, running or not; none when it does not exist. */
+async function configuredHostPorts(container: string): Promise<number[]> {
+  const state = await inspectContainer(container);
+  return Object.values(state?.ports ?? {})
+    .flat()
+    .map((binding) => Number(binding.split(':').at(-1)));
 }
 
 async function stillHeld<T extends { port: number }>(

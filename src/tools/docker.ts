@@ -76,8 +76,9 @@ export async function inspectContainer(name: string, signal?: AbortSignal): Prom
 }
 
 /**
- * Names of containers that publish this host port, in any state: a node container that an
- * interrupted `kind create` left created or stopping still holds its ports until it is removed.
+ * Names of running containers that publish this host port. Docker's `publish` filter leaves out
+ * a container that is created but not running, even with `-a`; inspectContainer's `ports` has
+ * what such a container was created with.
  */
 export async function containersPublishing(port: number, signal?: AbortSignal): Promise<string[]> {
   const { stdout } = await runTool({
@@ -90,23 +91,6 @@ export async function containersPublishing(port: number, signal?: AbortSignal): 
     .split('\n')
     .map((l) => l.trim())
     .filter(Boolean);
-}
-
-/** The host ports a container is set to publish, whether it runs or not; none when it does not exist. */
-export async function configuredHostPorts(container: string, signal?: AbortSignal): Promise<number[]> {
-  const { stdout, exitCode } = await runTool({
-    tool: 'docker',
-    args: ['inspect', '--type', 'container', '--format', '{{json .HostConfig.PortBindings}}', container],
-    timeoutMs: 20_000,
-    okExitCodes: [0, 1],
-    ...(signal ? { signal } : {}),
-  });
-  if (exitCode !== 0) return [];
-  const bindings = JSON.parse(stdout.trim() || 'null') as Record<string, { HostPort?: string }[] | null> | null;
-  return Object.values(bindings ?? {})
-    .flatMap((list) => list ?? [])
-    .map((b) => Number(b.HostPort))
-    .filter((port) => Number.isInteger(port) && port > 0);
 }
 
 export async function docker(
